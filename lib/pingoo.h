@@ -1,0 +1,165 @@
+/*
+ * pingoo.h - the core of Pingoo: configuration, clocks, validation, tokens,
+ * passwords, statistics and the MySQL store.  Nothing here knows about
+ * FastCGI or HTTP; app/ maps these errors to statuses.
+ */
+#ifndef PINGOO_H
+#define PINGOO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+/* Every lib function that can fail returns one of these (PINGOO_OK == 0). */
+enum pingoo_err {
+	PINGOO_OK = 0,
+	PINGOO_ERR_NOMEM,	/* allocation failed */
+	PINGOO_ERR_INVAL,	/* malformed input (bad JSON, wrong type) */
+	PINGOO_ERR_RANGE,	/* well-formed but outside the allowed range */
+	PINGOO_ERR_TOOBIG,	/* past a configured size limit */
+	PINGOO_ERR_NOTFOUND,	/* no such object for this owner */
+	PINGOO_ERR_CONFLICT,	/* already done (duplicate sequence, packet) */
+	PINGOO_ERR_STATE,	/* not allowed in the object's current state */
+	PINGOO_ERR_AUTH,	/* credentials or token refused */
+	PINGOO_ERR_DB,		/* database unreachable or failed */
+	PINGOO_ERR_IO,		/* file or socket error */
+	PINGOO_ERR_CONFIG,	/* bad configuration */
+	PINGOO_ERR_INTERNAL,	/* a bug: should never be seen */
+	PINGOO_ERR__MAX
+};
+
+/*
+ * A refusal with enough detail for a person: which field, a stable machine
+ * code and a sentence.  Validators fill it; app/ turns it into the JSON
+ * error body.  Strings are static or live in the struct.
+ */
+struct pingoo_fault {
+	enum pingoo_err	 err;
+	const char	*code;		/* e.g. "invalid_field", NULL = derive */
+	char		 field[64];	/* "" when no single field is at fault */
+	char		 message[192];
+};
+
+/* error.c */
+const char	*pingoo_strerror(enum pingoo_err);
+const char	*pingoo_errcode(enum pingoo_err);
+enum pingoo_err	 pingoo_fault_set(struct pingoo_fault *, enum pingoo_err,
+		    const char *code, const char *field, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+
+/* clock.c: wall-clock stamps are microseconds since the Unix epoch
+ * (CLOCK_REALTIME); durations come from CLOCK_MONOTONIC. */
+int64_t		 pingoo_now_us(void);
+int64_t		 pingoo_mono_us(void);
+
+/* config.c */
+struct pingoo_config {
+	/* worker */
+	char		 listen[256];	/* "" = FastCGI socket on fd 0 */
+	int		 processes;	/* 0 = no supervisor, serve in this process */
+	int		 threads;
+	int		 log_requests;
+	/* database */
+	char		 db_host[256];
+	unsigned	 db_port;
+	char		 db_socket[256];
+	char		 db_name[64];
+	char		 db_user[64];
+	char		 db_password[256];
+	int		 db_connect_timeout;	/* seconds */
+	int		 db_rw_timeout;		/* seconds */
+	/* migrations run as a separate, more privileged account when set */
+	char		 migrate_db_user[64];	/* "" = db_user */
+	char		 migrate_db_password[256];
+	/* tokens */
+	char		 jwt_alg[16];		/* only HS256/HS384/HS512 */
+	unsigned char	 jwt_key[512];
+	size_t		 jwt_key_len;
+	char		 jwt_issuer[128];
+	char		 jwt_audience[128];
+	int		 jwt_ttl;		/* seconds */
+	int		 jwt_leeway;		/* seconds of clock skew allowed */
+	/* limits */
+	size_t		 max_body;		/* bytes of a JSON request body */
+	size_t		 max_client_bytes;	/* serialized "client" object */
+	int		 list_max_limit;
+	int		 ping_max_count;
+	int		 ping_max_interval_ms;
+	int		 ping_max_receipts;	/* per request */
+	size_t		 tp_min_packet_size;
+	size_t		 tp_max_packet_size;
+	int		 tp_max_packets;
+	uint64_t	 tp_max_total_bytes;	/* packets * size, per direction */
+	int		 tp_max_reports;	/* per request */
+	/* CORS: space-separated origins allowed to call the API */
+	char		 cors_origins[1024];
+};
+
+void		 pingoo_config_defaults(struct pingoo_config *);
+/* Reads "key = value" lines into cfg (defaults first).  Keys ending in
+ * _file read the named file for the secret (db_password_file, jwt_key_file).
+ * On error, fault says which line and key; cfg is left partly filled. */
+enum pingoo_err	 pingoo_config_load(struct pingoo_config *, const char *path,
+		    struct pingoo_fault *);
+enum pingoo_err	 pingoo_config_parse(struct pingoo_config *, const char *text,
+		    const char *basedir, struct pingoo_fault *);
+/* Checks cross-key rules (key present, limits ordered). */
+enum pingoo_err	 pingoo_config_check(const struct pingoo_config *,
+		    struct pingoo_fault *);
+
+/* json.c: strict parsing.  The whole text must be one JSON object, at most
+ * `depth` levels deep, with no trailing bytes, valid UTF-8 and no duplicate
+ * keys.  On success *out holds a new reference the caller puts. */
+enum pingoo_err	 pingoo_json_parse(const char *buf, size_t len, int depth,
+		    struct json_object **out, struct pingoo_fault *);
+/* Field readers: each refuses a wrong type with a fault naming the field.
+ * Integers must be JSON integers (no floats, no strings) within [min,max]. */
+enum pingoo_err	 pingoo_json_int(struct json_object *, const char *key,
+		    int required, int64_t min, int64_t max, int64_t *out,
+		    struct pingoo_fault *);
+enum pingoo_err	 pingoo_json_str(struct json_object *, const char *key,
+		    int required, size_t maxlen, const char **out,
+		    struct pingoo_fault *);
+/* Refuses keys outside the NULL-terminated list. */
+enum pingoo_err	 pingoo_json_only(struct json_object *, const char *const *keys,
+		    struct pingoo_fault *);
+
+/* validate.c: pure validators, string in, typed value or fault out. */
+enum pingoo_err	 pingoo_valid_username(const char *, struct pingoo_fault *);
+enum pingoo_err	 pingoo_valid_password(const char *, struct pingoo_fault *);
+/* Parses a positive decimal id (1..2^53) with no sign, spaces or leading 0. */
+enum pingoo_err	 pingoo_parse_id(const char *s, size_t len, uint64_t *out);
+/* Parses a non-negative decimal integer <= max, same rules. */
+enum pingoo_err	 pingoo_parse_uint(const char *s, size_t len, uint64_t max,
+		    uint64_t *out);
+/* The optional "client" description: an object of short strings
+ * (platform, app_version, network_type, carrier, os, device, ...).
+ * On success *out is its canonical serialization (malloc'd, caller frees)
+ * or NULL when absent. */
+enum pingoo_err	 pingoo_valid_client(struct json_object *parent,
+		    size_t maxbytes, char **out, struct pingoo_fault *);
+
+/* token.c: JWTs.  The algorithm is pinned by the configuration; `exp`,
+ * `iss`, `aud` and `sub` are required; `nbf`/`iat` allow jwt_leeway. */
+/* On success *out is a malloc'd compact token the caller frees. */
+enum pingoo_err	 pingoo_token_issue(const struct pingoo_config *,
+		    uint64_t user_id, int64_t now_s, char **out);
+enum pingoo_err	 pingoo_token_verify(const struct pingoo_config *,
+		    const char *token, int64_t now_s, uint64_t *user_id);
+
+/* password.c: yescrypt through the C library's crypt_r. */
+#define PINGOO_HASH_MAX 256
+enum pingoo_err	 pingoo_password_hash(const char *password,
+		    char out[PINGOO_HASH_MAX]);
+/* PINGOO_OK on a match, PINGOO_ERR_AUTH on a mismatch.  Constant time in
+ * the hash comparison. */
+enum pingoo_err	 pingoo_password_verify(const char *password, const char *hash);
+/* A fixed dummy hash: verify against it for unknown users so a wrong user
+ * and a wrong password cost the same. */
+const char	*pingoo_password_dummy(void);
+
+/* random.c */
+enum pingoo_err	 pingoo_random(void *buf, size_t len);
+
+#endif
