@@ -1,0 +1,155 @@
+/*
+ * app.h - the FastCGI glue: the request, the route table, replies and the
+ * handlers.  Everything here may know HTTP; lib/ may not.
+ */
+#ifndef PINGOO_APP_H
+#define PINGOO_APP_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <fcgiapp.h>
+
+#include "pingoo.h"
+#include "store.h"
+
+enum method {
+	METHOD_GET,
+	METHOD_POST,
+	METHOD_PUT,
+	METHOD_DELETE,
+	METHOD_OPTIONS,
+	METHOD_HEAD,
+	METHOD_PATCH,
+	METHOD_OTHER,
+	METHOD__MAX
+};
+
+/* Routes: an enum indexing const tables in route.c. */
+enum route {
+	ROUTE_HEALTH,
+	ROUTE_TOKEN,
+	ROUTE_ME,
+	ROUTE_PING_CREATE,
+	ROUTE_PING_LIST,
+	ROUTE_PING_ECHO,
+	ROUTE_PING_RECEIPTS,
+	ROUTE_PING_CLOSE,
+	ROUTE_PING_GET,
+	ROUTE_TP_CREATE,
+	ROUTE_TP_LIST,
+	ROUTE_TP_DOWNLOAD,
+	ROUTE_TP_UPLOAD,
+	ROUTE_TP_REPORTS,
+	ROUTE_TP_ABORT,
+	ROUTE_TP_GET,
+	ROUTE__MAX
+};
+
+enum match {
+	MATCH_FOUND,		/* route and method */
+	MATCH_NOMETHOD,		/* a route's path, another method: 405 */
+	MATCH_NOTFOUND		/* 404 */
+};
+
+struct route_match {
+	enum route	 route;
+	uint64_t	 id;		/* {id} in the path, 0 when none */
+	uint64_t	 seq;		/* {seq} in the path */
+	unsigned	 allow;		/* bitmask of methods, for 405 */
+};
+
+struct worker;
+
+/* One request, from accept to finish.  Strings are copies: libfcgi frees
+ * its parameters at the next accept. */
+struct req {
+	FCGX_Request			*fcgx;
+	struct worker			*w;
+	const struct pingoo_config	*cfg;
+	struct pingoo_store		*store;
+	int64_t				 arrived_at;	/* wall clock, µs */
+	int64_t				 mono_start;	/* monotonic, µs */
+	enum method			 method;
+	char				 method_name[16];
+	char				 path[2048];
+	size_t				 pathlen;
+	char				 query[1024];
+	char				 content_type[128];
+	int64_t				 content_length;	/* -1 = unknown */
+	char				 origin[256];
+	const char			*route_name;
+	struct route_match		 m;
+	uint64_t			 user_id;	/* after authentication */
+	struct pingoo_user		 user;		/* when looked up */
+	struct json_object		*body;		/* JSON routes */
+	int				 status;	/* for the log */
+	int				 replied;
+	int				 finished;	/* FCGX_Finish_r done */
+	char				 extra[1024];	/* extra header lines */
+	size_t				 extralen;
+};
+
+/* The per-thread worker state. */
+struct worker {
+	const struct pingoo_config	*cfg;
+	struct pingoo_store		*store;
+	int				 listen_fd;
+	int				 index;
+};
+
+/* pool.c */
+int	pool_run(const struct pingoo_config *, int listen_fd);
+extern volatile int pool_stopping;
+
+/* http.c */
+void	req_init(struct req *, FCGX_Request *, struct worker *);
+void	req_free(struct req *);
+/* Reads and strictly parses a JSON body into req->body.  Replies with the
+ * error itself (413/415/400) and returns -1 on failure. */
+int	req_read_json(struct req *);
+/* Finishes the request early so the client has its answer now; the
+ * handler may then do more work (database writes) off the clock. */
+void	req_finish(struct req *);
+void	req_log(const struct req *);
+void	serve_request(struct worker *, FCGX_Request *);
+
+/* reply.c */
+void	reply_header(struct req *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	reply_json(struct req *, int status, struct json_object *);
+void	reply_error(struct req *, int status, const char *code,
+	    const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	reply_fault(struct req *, const struct pingoo_fault *);
+/* A lib error without detail: the status and a generic sentence. */
+void	reply_err(struct req *, enum pingoo_err);
+int	status_of(enum pingoo_err);
+const char *status_text(int);
+/* Writes the status line and headers only (downloads stream the body). */
+int	reply_head(struct req *, int status, const char *content_type,
+	    int64_t content_length);
+
+/* route.c */
+enum match	route_match(enum method, const char *path, size_t len,
+		    struct route_match *);
+const char	*route_name(enum route);
+enum method	method_parse(const char *);
+void		route_dispatch(struct req *);
+int		cors_allowed(const struct pingoo_config *, const char *origin);
+
+/* h_health.c */
+void	h_health(struct req *);
+
+/* h_auth.c */
+/* Checks the bearer token; with check_user also that the user exists.
+ * Replies 401/503 itself and returns -1 on refusal. */
+int	auth_require(struct req *, int check_user);
+void	h_token(struct req *);
+void	h_me(struct req *);
+
+/* json output helpers (reply.c) */
+struct json_object *json_i64(int64_t);
+struct json_object *json_i64_or_null(int64_t v, int isnull);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * h_auth.c - bearer tokens: the gate in front of every private route, the
+ * token route, and /me.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json.h>
+
+#include "app.h"
+
+/* Tokens longer than this are refused before any parsing. */
+#define TOKEN_MAX 8192
+
+static int
+refuse(struct req *r, const char *why)
+{
+	reply_error(r, 401, "unauthorized", NULL, "%s", why);
+	return -1;
+}
+
+/*
+ * 401 for a missing or refused token, 503 when the user cannot be looked
+ * up.  Only the Authorization header is read: never the query string.
+ */
+int
+auth_require(struct req *r, int check_user)
+{
+	const char *h = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgx->envp);
+	enum pingoo_err e;
+
+	if (h == NULL || *h == '\0')
+		return refuse(r, "a bearer token is required");
+	if (strncasecmp(h, "Bearer ", 7) != 0)
+		return refuse(r, "use the Bearer authorization scheme");
+	h += 7;
+	while (*h == ' ')
+		h++;
+	if (strlen(h) > TOKEN_MAX)
+		return refuse(r, "the token is too long");
+	if (pingoo_token_verify(r->cfg, h, pingoo_now_us() / 1000000,
+	    &r->user_id) != PINGOO_OK)
+		return refuse(r, "the token is invalid or expired");
+	if (!check_user)
+		return 0;
+	e = pingoo_user_by_id(r->store, r->user_id, &r->user);
+	if (e == PINGOO_ERR_NOTFOUND)
+		return refuse(r, "the token's user no longer exists");
+	if (e != PINGOO_OK) {
+		reply_err(r, e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * POST /api/v1/auth/token: 200 with a token, 400 for a malformed body,
+ * 401 invalid_credentials for a wrong user or password (the same answer
+ * and the same work for both), 503 without a database.
+ */
+void
+h_token(struct req *r)
+{
+	static const char *const keys[] = { "username", "password", NULL };
+	struct pingoo_fault f;
+	struct pingoo_user u;
+	struct json_object *o;
+	char hash[PINGOO_HASH_MAX];
+	const char *name, *pw;
+	char *tok = NULL;
+	enum pingoo_err e;
+
+	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
+	    pingoo_json_str(r->body, "username", 1, 64, &name, &f) !=
+	    PINGOO_OK ||
+	    pingoo_json_str(r->body, "password", 1, 1024, &pw, &f) !=
+	    PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	e = pingoo_user_by_name(r->store, name, &u, hash);
+	if (e != PINGOO_OK && e != PINGOO_ERR_NOTFOUND) {
+		reply_err(r, e);
+		return;
+	}
+	if (e == PINGOO_ERR_NOTFOUND) {
+		/* Same cost as a real check, so timing tells nothing. */
+		(void)pingoo_password_verify(pw, pingoo_password_dummy());
+		e = PINGOO_ERR_AUTH;
+	} else
+		e = pingoo_password_verify(pw, hash);
+	if (e != PINGOO_OK) {
+		reply_error(r, 401, "invalid_credentials", NULL,
+		    "invalid username or password");
+		return;
+	}
+	if (pingoo_token_issue(r->cfg, u.id, pingoo_now_us() / 1000000, &tok)
+	    != PINGOO_OK) {
+		reply_err(r, PINGOO_ERR_INTERNAL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "access_token", json_object_new_string(tok));
+	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(o, "expires_in", json_i64(r->cfg->jwt_ttl));
+	reply_json(r, 200, o);
+	json_object_put(o);
+	free(tok);
+}
+
+/* GET /api/v1/me: the token's user. 401 / 503 from the gate. */
+void
+h_me(struct req *r)
+{
+	struct json_object *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_i64((int64_t)r->user.id));
+	json_object_object_add(o, "username",
+	    json_object_new_string(r->user.name));
+	json_object_object_add(o, "created_at", json_i64(r->user.created_at));
+	reply_json(r, 200, o);
+	json_object_put(o);
+}

@@ -1,0 +1,210 @@
+/*
+ * http.c - one request's life: copy what is needed out of the FastCGI
+ * parameters, read a capped body, dispatch, finish, log one line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "app.h"
+
+/* Depth of JSON bodies: our deepest is {"receipts":[{...}]}. */
+#define JSON_DEPTH 8
+
+static void
+copy_param(FCGX_Request *f, const char *name, char *dst, size_t cap)
+{
+	const char *v = FCGX_GetParam(name, f->envp);
+
+	snprintf(dst, cap, "%s", v != NULL ? v : "");
+}
+
+/* Content-Length: digits only; anything else is "unknown" (-1). */
+static int64_t
+parse_length(const char *s)
+{
+	uint64_t v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (pingoo_parse_uint(s, strlen(s), INT64_MAX, &v) != PINGOO_OK) {
+		if (strcmp(s, "0") == 0)
+			return 0;
+		return -2;	/* malformed */
+	}
+	return (int64_t)v;
+}
+
+void
+req_init(struct req *r, FCGX_Request *f, struct worker *w)
+{
+	const char *uri, *q;
+	size_t n;
+
+	/* The arrival stamp comes first: everything after is server time. */
+	memset(r, 0, sizeof(*r));
+	r->arrived_at = pingoo_now_us();
+	r->mono_start = pingoo_mono_us();
+	r->fcgx = f;
+	r->w = w;
+	r->cfg = w->cfg;
+	r->store = w->store;
+	r->route_name = "-";
+	r->content_length = -1;
+
+	copy_param(f, "REQUEST_METHOD", r->method_name, sizeof(r->method_name));
+	r->method = method_parse(r->method_name);
+	if ((uri = FCGX_GetParam("REQUEST_URI", f->envp)) == NULL)
+		uri = "";
+	q = strchr(uri, '?');
+	n = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if (n >= sizeof(r->path))
+		n = sizeof(r->path);	/* too long: matched as "no route" */
+	memcpy(r->path, uri, n < sizeof(r->path) ? n : sizeof(r->path) - 1);
+	r->path[n < sizeof(r->path) ? n : sizeof(r->path) - 1] = '\0';
+	r->pathlen = n < sizeof(r->path) ? n : 0;
+	if (q != NULL)
+		snprintf(r->query, sizeof(r->query), "%s", q + 1);
+	copy_param(f, "CONTENT_TYPE", r->content_type, sizeof(r->content_type));
+	copy_param(f, "HTTP_ORIGIN", r->origin, sizeof(r->origin));
+	r->content_length = parse_length(FCGX_GetParam("CONTENT_LENGTH",
+	    f->envp));
+}
+
+void
+req_free(struct req *r)
+{
+	if (r->body != NULL)
+		json_object_put(r->body);
+	r->body = NULL;
+}
+
+static int
+is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+int
+req_read_json(struct req *r)
+{
+	struct pingoo_fault f;
+	size_t cap = r->cfg->max_body, len = 0;
+	char *buf = NULL;
+	int n, rc = -1;
+
+	if (!is_json_type(r->content_type)) {
+		reply_error(r, 415, "unsupported_media_type", NULL,
+		    "send the body as application/json");
+		return -1;
+	}
+	if (r->content_length == -2) {
+		reply_error(r, 400, "invalid_json", NULL,
+		    "malformed Content-Length");
+		return -1;
+	}
+	/* Refuse before reading: an oversize body never enters memory. */
+	if (r->content_length > (int64_t)cap) {
+		reply_error(r, 413, "body_too_large", NULL,
+		    "request body exceeds max_body (%zu bytes)", cap);
+		return -1;
+	}
+	if ((buf = malloc(cap + 1)) == NULL) {
+		reply_err(r, PINGOO_ERR_NOMEM);
+		return -1;
+	}
+	/* Chunked uploads have no length: read to EOF, one byte past cap. */
+	while (len <= cap) {
+		n = FCGX_GetStr(buf + len, (int)(cap + 1 - len), r->fcgx->in);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (FCGX_GetError(r->fcgx->in) != 0) {
+		reply_error(r, 400, "invalid_json", NULL,
+		    "the request body could not be read");
+		goto out;
+	}
+	if (len > cap) {
+		reply_error(r, 413, "body_too_large", NULL,
+		    "request body exceeds max_body (%zu bytes)", cap);
+		goto out;
+	}
+	if (r->content_length >= 0 && (int64_t)len != r->content_length) {
+		reply_error(r, 400, "invalid_json", NULL,
+		    "the request body is truncated");
+		goto out;
+	}
+	if (len == 0) {
+		reply_error(r, 400, "invalid_json", NULL,
+		    "a JSON object is required");
+		goto out;
+	}
+	if (pingoo_json_parse(buf, len, JSON_DEPTH, &r->body, &f) !=
+	    PINGOO_OK) {
+		f.code = f.code != NULL ? f.code : "invalid_json";
+		reply_fault(r, &f);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+void
+req_finish(struct req *r)
+{
+	if (r->finished)
+		return;
+	FCGX_Finish_r(r->fcgx);
+	r->finished = 1;
+}
+
+/* One line per request, one write(): never the query string or headers,
+ * which may carry a token. */
+void
+req_log(const struct req *r)
+{
+	char line[512], when[32];
+	struct tm tm;
+	time_t t = (time_t)(r->arrived_at / 1000000);
+	int n;
+
+	if (!r->cfg->log_requests)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line), "%s.%06lldZ pingoo[%d] %s %s %d %lldus\n",
+	    when, (long long)(r->arrived_at % 1000000), (int)getpid(),
+	    r->method_name[0] != '\0' ? r->method_name : "-", r->route_name,
+	    r->status, (long long)(pingoo_mono_us() - r->mono_start));
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line,
+		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void
+serve_request(struct worker *w, FCGX_Request *f)
+{
+	struct req r;
+
+	req_init(&r, f, w);
+	route_dispatch(&r);
+	req_finish(&r);
+	req_log(&r);
+	req_free(&r);
+}

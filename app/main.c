@@ -1,0 +1,116 @@
+/*
+ * main.c - pingoo-fcgi: reads the configuration, finds the FastCGI socket
+ * (fd 0 from spawn-fcgi, or one it opens itself) and runs the pool.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "app.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pingoo-fcgi [-T] [-c file] [-l socket|host:port] "
+	    "[-p processes] [-t threads]\n");
+	exit(2);
+}
+
+static int
+int_arg(const char *s, int lo, int hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v < lo || v > hi)
+		usage();
+	return (int)v;
+}
+
+/* fd 0 must be a listening socket when spawn-fcgi started us. */
+static int
+stdin_is_socket(void)
+{
+	struct stat st;
+
+	return fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static int
+open_listener(const char *where)
+{
+	int fd;
+
+	if ((fd = FCGX_OpenSocket(where, 1024)) < 0)
+		return -1;
+	/* A unix socket is for nginx's group only (CVE-2025-23016). */
+	if (where[0] == '/')
+		chmod(where, 0660);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct pingoo_config cfg;
+	struct pingoo_fault f;
+	const char *cfgfile = getenv("PINGOO_CONFIG"), *listen = NULL;
+	int ch, fd, processes = -1, threads = -1, testonly = 0;
+
+	while ((ch = getopt(argc, argv, "c:l:p:t:TV")) != -1) {
+		switch (ch) {
+		case 'c': cfgfile = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'p': processes = int_arg(optarg, 0, 64); break;
+		case 't': threads = int_arg(optarg, 1, 1024); break;
+		case 'T': testonly = 1; break;
+		case 'V': printf("pingoo-fcgi %s\n", PACKAGE_VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (cfgfile == NULL || *cfgfile == '\0') {
+		fprintf(stderr, "pingoo-fcgi: no configuration: use -c FILE or "
+		    "set PINGOO_CONFIG\n");
+		return 1;
+	}
+	if (pingoo_config_load(&cfg, cfgfile, &f) != PINGOO_OK ||
+	    pingoo_config_check(&cfg, &f) != PINGOO_OK) {
+		fprintf(stderr, "pingoo-fcgi: %s: %s\n", cfgfile, f.message);
+		return 1;
+	}
+	if (processes >= 0)
+		cfg.processes = processes;
+	if (threads > 0)
+		cfg.threads = threads;
+	if (testonly) {
+		printf("pingoo-fcgi: %s: configuration ok\n", cfgfile);
+		return 0;
+	}
+	if (listen == NULL && cfg.listen[0] != '\0')
+		listen = cfg.listen;
+	if (listen != NULL) {
+		if ((fd = open_listener(listen)) < 0) {
+			fprintf(stderr, "pingoo-fcgi: cannot listen on %s: %s\n",
+			    listen, strerror(errno));
+			return 1;
+		}
+	} else if (stdin_is_socket())
+		fd = 0;
+	else {
+		fprintf(stderr, "pingoo-fcgi: standard input is not a socket: "
+		    "start me with spawn-fcgi or give -l\n");
+		return 1;
+	}
+	return pool_run(&cfg, fd);
+}

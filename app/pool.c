@@ -1,0 +1,238 @@
+/*
+ * pool.c - the worker pool: a supervisor that keeps N processes alive, and
+ * in each process M threads accepting on the shared FastCGI socket.
+ *
+ * Signals, per GROUND.md: SIGTERM is blocked in every thread except while
+ * it waits in FCGX_Accept_r, so a request being served is never cut by
+ * EINTR; an idle thread wakes from accept() and leaves.  The main thread
+ * keeps nudging the busy ones until they are all gone.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "app.h"
+
+volatile int pool_stopping;
+
+struct thread_slot {
+	pthread_t	 tid;
+	struct worker	 w;
+	volatile int	 done;
+};
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	pool_stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct thread_slot *t = arg;
+	FCGX_Request f;
+	sigset_t term;
+	int rc;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	mysql_thread_init();
+	t->w.store = pingoo_store_new(t->w.cfg, 0);
+	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		fprintf(stderr, "pingoo: thread %d: out of memory\n",
+		    t->w.index);
+		goto out;
+	}
+	while (!pool_stopping) {
+		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+		rc = FCGX_Accept_r(&f);
+		pthread_sigmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0) {
+			/* A stale errno (GROUND.md); only leave when asked. */
+			if (pool_stopping)
+				break;
+			sleep_ms(10);
+			continue;
+		}
+		serve_request(&t->w, &f);
+	}
+	FCGX_Free(&f, 1);
+out:
+	pingoo_store_free(t->w.store);
+	mysql_thread_end();
+	t->done = 1;
+	return NULL;
+}
+
+/* Serves in this process until SIGTERM; returns the exit status. */
+static int
+serve(const struct pingoo_config *cfg, int fd)
+{
+	struct thread_slot *slots;
+	struct sigaction sa;
+	sigset_t term;
+	int i, alive, n = cfg->threads;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: accept() must wake */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
+
+	if (FCGX_Init() != 0 || mysql_library_init(0, NULL, NULL) != 0) {
+		fprintf(stderr, "pingoo: library initialisation failed\n");
+		return 1;
+	}
+	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		slots[i].w.cfg = cfg;
+		slots[i].w.listen_fd = fd;
+		slots[i].w.index = i;
+		if (pthread_create(&slots[i].tid, NULL, thread_main,
+		    &slots[i]) != 0) {
+			fprintf(stderr, "pingoo: pthread_create failed\n");
+			slots[i].done = 1;
+			slots[i].tid = 0;
+		}
+	}
+	/* SIGTERM may land in any thread; the flag is what counts. */
+	while (!pool_stopping) {
+		struct timespec ts = { 0, 200 * 1000000L };
+		if (sigtimedwait(&term, NULL, &ts) > 0)
+			on_term(SIGTERM);
+	}
+	do {
+		alive = 0;
+		for (i = 0; i < n; i++)
+			if (!slots[i].done && slots[i].tid != 0) {
+				alive++;
+				pthread_kill(slots[i].tid, SIGTERM);
+			}
+		if (alive > 0)
+			sleep_ms(50);
+	} while (alive > 0);
+	for (i = 0; i < n; i++)
+		if (slots[i].tid != 0)
+			pthread_join(slots[i].tid, NULL);
+	free(slots);
+	mysql_library_end();
+	return 0;
+}
+
+static pid_t
+spawn_child(const struct pingoo_config *cfg, int fd)
+{
+	sigset_t none;
+	pid_t pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	_exit(serve(cfg, fd));
+}
+
+/*
+ * The supervisor: keeps cfg->processes children serving.  A child that
+ * dies is replaced (after a second if it died young, so a crash loop does
+ * not spin).  SIGTERM or SIGINT is forwarded; it then waits for them all.
+ */
+static int
+supervise(const struct pingoo_config *cfg, int fd)
+{
+	pid_t *kids;
+	time_t *born;
+	sigset_t set;
+	siginfo_t si;
+	pid_t pid;
+	int i, st, n = cfg->processes, live = 0, stopping = 0;
+
+	if ((kids = calloc((size_t)n, sizeof(*kids))) == NULL ||
+	    (born = calloc((size_t)n, sizeof(*born))) == NULL)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	/* SIG_IGN inherited from a launcher would auto-reap the children. */
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < n; i++) {
+		kids[i] = spawn_child(cfg, fd);
+		born[i] = time(NULL);
+		live += kids[i] > 0;
+	}
+	fprintf(stderr, "pingoo: supervisor %d serving with %d processes of "
+	    "%d threads\n", (int)getpid(), n, cfg->threads);
+	while (live > 0) {
+		if (sigwaitinfo(&set, &si) < 0)
+			continue;
+		if (si.si_signo != SIGCHLD) {
+			if (!stopping)
+				for (i = 0; i < n; i++)
+					if (kids[i] > 0)
+						kill(kids[i], SIGTERM);
+			stopping = 1;
+			continue;
+		}
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (i = 0; i < n && kids[i] != pid; i++)
+				;
+			if (i == n)
+				continue;
+			live--;
+			kids[i] = 0;
+			if (stopping)
+				continue;
+			fprintf(stderr, "pingoo: worker %d %s %d; replacing it\n",
+			    (int)pid, WIFSIGNALED(st) ? "killed by signal" :
+			    "exited with", WIFSIGNALED(st) ? WTERMSIG(st) :
+			    WEXITSTATUS(st));
+			if (time(NULL) - born[i] < 1)
+				sleep(1);
+			kids[i] = spawn_child(cfg, fd);
+			born[i] = time(NULL);
+			live += kids[i] > 0;
+		}
+	}
+	free(kids);
+	free(born);
+	fprintf(stderr, "pingoo: supervisor %d stopped\n", (int)getpid());
+	return 0;
+}
+
+int
+pool_run(const struct pingoo_config *cfg, int fd)
+{
+	if (cfg->processes == 0)
+		return serve(cfg, fd);
+	return supervise(cfg, fd);
+}

@@ -1,0 +1,241 @@
+/*
+ * route.c - the route table (method + path pattern -> handler) and the
+ * matcher.  The matcher is a pure function of (method, path) so it can be
+ * fuzzed; paths are matched raw, segment by segment: an empty segment
+ * (double slash), a dot segment or an encoded byte never matches.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json.h>
+
+#include "app.h"
+
+/* Route flags. */
+#define R_AUTH		0x01	/* bearer token required */
+#define R_USERCHECK	0x02	/* ... and the user looked up in MySQL */
+#define R_JSON		0x04	/* a JSON body is required */
+
+struct route_def {
+	enum method	  method;
+	const char	 *pattern;	/* {id} and {seq} are numbers */
+	void		(*handler)(struct req *);
+	unsigned	  flags;
+};
+
+static const struct route_def routes[ROUTE__MAX] = {
+	{ METHOD_GET, "/api/v1/health", h_health, 0 },	/* ROUTE_HEALTH */
+	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON }, /* ROUTE_TOKEN */
+	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK }, /* ROUTE_ME */
+	{ METHOD_POST, "/api/v1/ping-tests", NULL, 0 },	/* ROUTE_PING_CREATE */
+	{ METHOD_GET, "/api/v1/ping-tests", NULL, 0 },	/* ROUTE_PING_LIST */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", NULL, 0 }, /* ROUTE_PING_ECHO */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", NULL, 0 }, /* ROUTE_PING_RECEIPTS */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", NULL, 0 }, /* ROUTE_PING_CLOSE */
+	{ METHOD_GET, "/api/v1/ping-tests/{id}", NULL, 0 }, /* ROUTE_PING_GET */
+	{ METHOD_POST, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_CREATE */
+	{ METHOD_GET, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_LIST */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", NULL, 0 }, /* ROUTE_TP_DOWNLOAD */
+	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", NULL, 0 }, /* ROUTE_TP_UPLOAD */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", NULL, 0 }, /* ROUTE_TP_REPORTS */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", NULL, 0 }, /* ROUTE_TP_ABORT */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}", NULL, 0 }, /* ROUTE_TP_GET */
+};
+
+static const char *const method_names[METHOD__MAX] = {
+	"GET",		/* METHOD_GET */
+	"POST",		/* METHOD_POST */
+	"PUT",		/* METHOD_PUT */
+	"DELETE",	/* METHOD_DELETE */
+	"OPTIONS",	/* METHOD_OPTIONS */
+	"HEAD",		/* METHOD_HEAD */
+	"PATCH",	/* METHOD_PATCH */
+	"OTHER",	/* METHOD_OTHER */
+};
+
+enum method
+method_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < METHOD_OTHER; i++)
+		if (strcmp(s, method_names[i]) == 0)
+			return (enum method)i;
+	return METHOD_OTHER;
+}
+
+const char *
+route_name(enum route r)
+{
+	if ((unsigned)r >= ROUTE__MAX)
+		return "-";
+	return routes[r].pattern;
+}
+
+/* Upper bound on a sequence number in a path; the handlers check the
+ * test's own count. */
+#define SEQ_MAX 0x7fffffffULL
+
+/*
+ * Matches one pattern against path[0..len).  Fills id/seq.  Returns 1 on a
+ * match.  Both sides are walked segment by segment.
+ */
+static int
+pattern_match(const char *pat, const char *path, size_t len,
+    struct route_match *m)
+{
+	size_t pi = 0, i = 0, plen = strlen(pat), ps, pe, s, e;
+	uint64_t v;
+
+	while (pi < plen && i < len) {
+		if (pat[pi] != '/' || path[i] != '/')
+			return 0;
+		ps = ++pi;
+		while (pi < plen && pat[pi] != '/')
+			pi++;
+		pe = pi;
+		s = ++i;
+		while (i < len && path[i] != '/')
+			i++;
+		e = i;
+		if (e == s)
+			return 0;	/* empty segment */
+		if (pe - ps == 4 && memcmp(pat + ps, "{id}", 4) == 0) {
+			if (pingoo_parse_id(path + s, e - s, &v) != PINGOO_OK)
+				return 0;
+			m->id = v;
+		} else if (pe - ps == 5 && memcmp(pat + ps, "{seq}", 5) == 0) {
+			if (pingoo_parse_uint(path + s, e - s, SEQ_MAX, &v)
+			    != PINGOO_OK)
+				return 0;
+			m->seq = v;
+		} else if (pe - ps != e - s || memcmp(pat + ps, path + s,
+		    e - s) != 0)
+			return 0;
+	}
+	return pi == plen && i == len;
+}
+
+enum match
+route_match(enum method meth, const char *path, size_t len,
+    struct route_match *m)
+{
+	struct route_match tmp;
+	unsigned allow = 0;
+	int r, found = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (r = 0; r < ROUTE__MAX; r++) {
+		if (routes[r].handler == NULL)
+			continue;
+		memset(&tmp, 0, sizeof(tmp));
+		if (!pattern_match(routes[r].pattern, path, len, &tmp))
+			continue;
+		allow |= 1u << routes[r].method;
+		if (routes[r].method == meth && !found) {
+			found = 1;
+			*m = tmp;
+			m->route = (enum route)r;
+		}
+	}
+	m->allow = allow;
+	if (found)
+		return MATCH_FOUND;
+	return allow != 0 ? MATCH_NOMETHOD : MATCH_NOTFOUND;
+}
+
+static void
+allow_list(unsigned allow, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < METHOD_OTHER; i++)
+		if (allow & (1u << i))
+			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0,
+			    "%s%s", n > 0 ? ", " : "", method_names[i]);
+}
+
+/* The origins allowed to call the API from another site (CORS). */
+int
+cors_allowed(const struct pingoo_config *cfg, const char *origin)
+{
+	const char *p = cfg->cors_origins, *e;
+	size_t olen = strlen(origin);
+
+	if (olen == 0)
+		return 0;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ' ' && *e != ',')
+			e++;
+		if (e > p && (((size_t)(e - p) == olen &&
+		    strncasecmp(p, origin, olen) == 0) ||
+		    (e - p == 1 && *p == '*')))
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+/* OPTIONS on a known path: the CORS preflight. */
+static void
+preflight(struct req *r)
+{
+	char allow[128];
+
+	if (!cors_allowed(r->cfg, r->origin)) {
+		reply_error(r, 403, "origin_not_allowed", NULL,
+		    "this origin may not call the API");
+		return;
+	}
+	allow_list(r->m.allow | (1u << METHOD_OPTIONS), allow, sizeof(allow));
+	reply_header(r, "Access-Control-Allow-Methods: %s", allow);
+	reply_header(r, "Access-Control-Allow-Headers: Authorization, "
+	    "Content-Type");
+	reply_header(r, "Access-Control-Max-Age: 600");
+	reply_head(r, 204, NULL, -1);
+}
+
+void
+route_dispatch(struct req *r)
+{
+	const struct route_def *d;
+	enum match mt;
+	char allow[128];
+
+	mt = route_match(r->method, r->path, r->pathlen, &r->m);
+	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND) {
+		r->route_name = "preflight";
+		preflight(r);
+		return;
+	}
+	if (mt == MATCH_NOTFOUND) {
+		reply_error(r, 404, "not_found", NULL, "no such route");
+		return;
+	}
+	if (mt == MATCH_NOMETHOD) {
+		allow_list(r->m.allow, allow, sizeof(allow));
+		reply_header(r, "Allow: %s", allow);
+		reply_error(r, 405, "method_not_allowed", NULL,
+		    "this route does not take %s; allowed: %s",
+		    r->method_name, allow);
+		return;
+	}
+	d = &routes[r->m.route];
+	r->route_name = d->pattern;
+	if ((d->flags & R_AUTH) &&
+	    auth_require(r, (d->flags & R_USERCHECK) != 0) < 0)
+		return;
+	if ((d->flags & R_JSON) && req_read_json(r) < 0)
+		return;
+	d->handler(r);
+	if (!r->replied) {
+		/* A handler that forgot to answer is a bug, not a hang. */
+		reply_error(r, 500, "internal_error", NULL, "no reply");
+	}
+}
