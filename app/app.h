@@ -113,6 +113,10 @@ int	req_read_json(struct req *);
 void	req_finish(struct req *);
 void	req_log(const struct req *);
 void	serve_request(struct worker *, FCGX_Request *);
+/* Parses ?limit=&cursor= of a list route (limit 1..list_max_limit,
+ * default 20; cursor an id, 0 when absent).  Replies 400 invalid_query
+ * and returns -1 on a bad value; unknown parameters are ignored. */
+int	req_query_page(struct req *, int *limit, uint64_t *cursor);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)
@@ -147,6 +151,30 @@ void	h_health(struct req *);
 int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
+
+/* h_ping.c */
+/* Maps the shared table of live tests: before the pool forks. */
+int	ping_init(const struct pingoo_config *);
+void	h_ping_create(struct req *);
+void	h_ping_list(struct req *);
+void	h_ping_echo(struct req *);
+void	h_ping_receipts(struct req *);
+void	h_ping_close(struct req *);
+void	h_ping_get(struct req *);
+
+/* h_tp.c */
+void	h_tp_create(struct req *);
+void	h_tp_list(struct req *);
+void	h_tp_download(struct req *);
+void	h_tp_upload(struct req *);
+void	h_tp_reports(struct req *);
+void	h_tp_abort(struct req *);
+void	h_tp_get(struct req *);
+
+/* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
+ * the connection (libfcgi's own are 8 KiB, GROUND.md).  Flushes libfcgi's
+ * buffer first.  Returns 0, or -1 when the client has gone. */
+int	rawout_write(struct req *, const void *buf, size_t len);
 
 /* json output helpers (reply.c) */
 struct json_object *json_i64(int64_t);

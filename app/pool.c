@@ -232,6 +232,11 @@ supervise(const struct pingoo_config *cfg, int fd)
 int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
+	/* Shared memory must exist before the children are forked. */
+	if (ping_init(cfg) < 0) {
+		fprintf(stderr, "pingoo: cannot map the table of live tests\n");
+		return 1;
+	}
 	if (cfg->processes == 0)
 		return serve(cfg, fd);
 	return supervise(cfg, fd);

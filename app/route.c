@@ -16,6 +16,9 @@
 #define R_AUTH		0x01	/* bearer token required */
 #define R_USERCHECK	0x02	/* ... and the user looked up in MySQL */
 #define R_JSON		0x04	/* a JSON body is required */
+/* The echo has no R_USERCHECK: it answers without MySQL (h_ping.c); a
+ * deleted user's tests are gone with them and the echo's write finds
+ * nothing to write into. */
 
 struct route_def {
 	enum method	  method;
@@ -28,12 +31,12 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_GET, "/api/v1/health", h_health, 0 },	/* ROUTE_HEALTH */
 	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON }, /* ROUTE_TOKEN */
 	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK }, /* ROUTE_ME */
-	{ METHOD_POST, "/api/v1/ping-tests", NULL, 0 },	/* ROUTE_PING_CREATE */
-	{ METHOD_GET, "/api/v1/ping-tests", NULL, 0 },	/* ROUTE_PING_LIST */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", NULL, 0 }, /* ROUTE_PING_ECHO */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", NULL, 0 }, /* ROUTE_PING_RECEIPTS */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", NULL, 0 }, /* ROUTE_PING_CLOSE */
-	{ METHOD_GET, "/api/v1/ping-tests/{id}", NULL, 0 }, /* ROUTE_PING_GET */
+	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON },	/* ROUTE_PING_CREATE */
+	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK },	/* ROUTE_PING_LIST */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON }, /* ROUTE_PING_ECHO */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_PING_RECEIPTS */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK }, /* ROUTE_PING_CLOSE */
+	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK }, /* ROUTE_PING_GET */
 	{ METHOD_POST, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_CREATE */
 	{ METHOD_GET, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_LIST */
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", NULL, 0 }, /* ROUTE_TP_DOWNLOAD */

@@ -1,0 +1,582 @@
+/*
+ * h_ping.c - the ping test routes.  The echo is the hot path: it answers
+ * from the shared table of live tests (lib/pingtab.c) and writes MySQL
+ * only after the answer is out, so no database time sits between its two
+ * stamps (server_received_at, server_sent_at).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json.h>
+
+#include "app.h"
+#include "ping.h"
+
+/* Live tests one host keeps in memory; older ones reload from MySQL. */
+#define PINGTAB_SLOTS 4096
+/* Timestamps must be plausible microseconds since the epoch. */
+#define STAMP_MAX ((int64_t)1 << 53)
+
+static struct pingoo_pingtab *tab;
+
+int
+ping_init(const struct pingoo_config *cfg)
+{
+	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
+	return tab != NULL ? 0 : -1;
+}
+
+static struct json_object *
+samples_json(const struct pingoo_sample *v, size_t n)
+{
+	struct json_object *a = json_object_new_array(), *o;
+	size_t i;
+	int has;
+
+	for (i = 0; i < n; i++) {
+		has = v[i].has_t3;
+		o = json_object_new_object();
+		json_object_object_add(o, "seq", json_i64(v[i].seq));
+		json_object_object_add(o, "client_sent_at", json_i64(v[i].t0));
+		json_object_object_add(o, "server_received_at",
+		    json_i64(v[i].t1));
+		json_object_object_add(o, "server_sent_at", json_i64(v[i].t2));
+		json_object_object_add(o, "client_received_at",
+		    json_i64_or_null(v[i].t3, !has));
+		json_object_object_add(o, "rtt_us",
+		    json_i64_or_null(pingoo_sample_rtt(&v[i]), !has));
+		json_object_object_add(o, "server_us",
+		    json_i64(pingoo_sample_server(&v[i])));
+		json_object_object_add(o, "network_rtt_us",
+		    json_i64_or_null(pingoo_sample_network_rtt(&v[i]), !has));
+		json_object_object_add(o, "offset_us",
+		    json_i64_or_null(pingoo_sample_offset(&v[i]), !has));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The test object of docs/api.md; samples only when v is not NULL. */
+static struct json_object *
+test_json(const struct pingoo_ping_test *t, struct json_object *summary,
+    struct json_object *samples)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_i64((int64_t)t->id));
+	json_object_object_add(o, "kind", json_object_new_string("ping"));
+	json_object_object_add(o, "state",
+	    json_object_new_string(pingoo_ping_state_name(t->state)));
+	json_object_object_add(o, "count", json_i64(t->count));
+	json_object_object_add(o, "interval_ms",
+	    json_i64_or_null(t->interval_ms, t->interval_ms < 0));
+	json_object_object_add(o, "client", t->client != NULL ?
+	    json_tokener_parse(t->client) : NULL);
+	json_object_object_add(o, "created_at", json_i64(t->created_at));
+	json_object_object_add(o, "closed_at",
+	    json_i64_or_null(t->closed_at, t->closed_at == 0));
+	json_object_object_add(o, "summary", summary);
+	if (samples != NULL)
+		json_object_object_add(o, "samples", samples);
+	return o;
+}
+
+/* Summary (and samples when want_samples) of a test, computed now. */
+static enum pingoo_err
+test_body(struct req *r, const struct pingoo_ping_test *t, int want_samples,
+    struct json_object **out)
+{
+	struct pingoo_ping_summary sum;
+	struct pingoo_sample *v = NULL;
+	size_t n = 0;
+	enum pingoo_err e;
+
+	if ((e = pingoo_ping_samples(r->store, t->id, &v, &n)) != PINGOO_OK)
+		return e;
+	e = pingoo_ping_summarize(v, n, t->count, t->state != PING_INCOMPLETE,
+	    &sum);
+	if (e == PINGOO_OK)
+		*out = test_json(t, pingoo_ping_summary_json(&sum),
+		    want_samples ? samples_json(v, n) : NULL);
+	free(v);
+	return e;
+}
+
+static void
+reply_test(struct req *r, int status, const struct pingoo_ping_test *t)
+{
+	struct json_object *o = NULL;
+	enum pingoo_err e;
+
+	if ((e = test_body(r, t, 1, &o)) != PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	reply_json(r, status, o);
+	json_object_put(o);
+}
+
+/* A fault on an item of an array: the field becomes "array[i].field". */
+static void
+fault_in_item(struct pingoo_fault *f, const char *array, size_t i)
+{
+	char field[sizeof(f->field) + 64];
+
+	snprintf(field, sizeof(field), "%s[%zu]%s%s", array, i,
+	    f->field[0] != '\0' ? "." : "", f->field);
+	/* Field names are short; a cut one still names the item. */
+	memcpy(f->field, field, sizeof(f->field) - 1);
+	f->field[sizeof(f->field) - 1] = '\0';
+}
+
+/*
+ * POST /api/v1/ping-tests: 201 the new test; 400 bad body; 422 a value out
+ * of range or past a limit; 503 without a database.
+ */
+void
+h_ping_create(struct req *r)
+{
+	static const char *const keys[] = { "count", "interval_ms", "client",
+	    NULL };
+	struct pingoo_ping_test t;
+	struct pingoo_fault f;
+	int64_t count, interval = -1;
+	char *client = NULL;
+	enum pingoo_err e;
+
+	memset(&t, 0, sizeof(t));
+	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
+	    pingoo_json_int(r->body, "count", 1, 1, INT32_MAX, &count, &f) !=
+	    PINGOO_OK ||
+	    pingoo_json_int(r->body, "interval_ms", 0, 0,
+	    r->cfg->ping_max_interval_ms, &interval, &f) != PINGOO_OK ||
+	    pingoo_valid_client(r->body, r->cfg->max_client_bytes, &client,
+	    &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		goto out;
+	}
+	if (count > r->cfg->ping_max_count) {
+		reply_error(r, 422, "limit_exceeded", "count",
+		    "count exceeds the limit ping_max_count (%d)",
+		    r->cfg->ping_max_count);
+		goto out;
+	}
+	e = pingoo_ping_create(r->store, r->user_id, (uint32_t)count,
+	    (int32_t)interval, client, &t);
+	if (e != PINGOO_OK) {
+		reply_err(r, e);
+		goto out;
+	}
+	pingoo_pingtab_put(tab, t.id, t.user_id, t.count, 0, NULL, 0);
+	reply_test(r, 201, &t);
+out:
+	free(client);
+	pingoo_ping_test_clear(&t);
+}
+
+/* A test the table does not hold: load it (and its echoed seqs). */
+static enum pingoo_err
+load_test(struct req *r, uint64_t id)
+{
+	struct pingoo_ping_test t;
+	struct pingoo_sample *v = NULL;
+	uint32_t *seen = NULL;
+	size_t n = 0, i;
+	enum pingoo_err e;
+
+	if ((e = pingoo_ping_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
+		return e;
+	if ((e = pingoo_ping_samples(r->store, id, &v, &n)) != PINGOO_OK)
+		goto out;
+	if (n > 0 && (seen = calloc(n, sizeof(*seen))) == NULL) {
+		e = PINGOO_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		seen[i] = v[i].seq;
+	e = pingoo_pingtab_put(tab, t.id, t.user_id, t.count,
+	    t.state != PING_INCOMPLETE, seen, n);
+out:
+	free(seen);
+	free(v);
+	pingoo_ping_test_clear(&t);
+	return e;
+}
+
+/* Claims seq in the table; replies and returns -1 on a refusal. */
+static int
+echo_claim(struct req *r, uint64_t id, uint32_t seq)
+{
+	enum pingtab_result c;
+	enum pingoo_err e;
+
+	c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+	if (c == PINGTAB_MISS) {
+		if ((e = load_test(r, id)) != PINGOO_OK) {
+			reply_err(r, e);
+			return -1;
+		}
+		c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+	}
+	switch (c) {
+	case PINGTAB_OK:
+		return 0;
+	case PINGTAB_DUP:
+		reply_error(r, 409, "duplicate_seq", "seq",
+		    "sample %u was already echoed", seq);
+		return -1;
+	case PINGTAB_RANGE:
+		reply_error(r, 422, "out_of_range", "seq",
+		    "seq must be below the test's count");
+		return -1;
+	case PINGTAB_CLOSED:
+		reply_error(r, 409, "invalid_state", NULL,
+		    "the test is no longer running");
+		return -1;
+	default:
+		/* Another user's test looks exactly like a missing one. */
+		reply_err(r, PINGOO_ERR_NOTFOUND);
+		return -1;
+	}
+}
+
+/*
+ * POST /api/v1/ping-tests/{id}/echo: 200 with the server's stamps; 400,
+ * 401, 404, 409 duplicate_seq or invalid_state, 422 out_of_range.  The
+ * sample is written after the answer is out.
+ */
+void
+h_ping_echo(struct req *r)
+{
+	static const char *const keys[] = { "seq", "client_sent_at", NULL };
+	struct pingoo_sample x;
+	struct pingoo_fault f;
+	struct json_object *o;
+	char sig[PINGOO_SIG_LEN + 1];
+	int64_t seq, t0;
+	enum pingoo_err e;
+
+	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
+	    pingoo_json_int(r->body, "seq", 1, 0, INT32_MAX, &seq, &f) !=
+	    PINGOO_OK ||
+	    pingoo_json_int(r->body, "client_sent_at", 1, 1, STAMP_MAX, &t0,
+	    &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	if (echo_claim(r, r->m.id, (uint32_t)seq) < 0)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.seq = (uint32_t)seq;
+	x.t0 = t0;
+	x.t1 = r->arrived_at;
+	x.t2 = pingoo_now_us();
+	pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len, r->m.id,
+	    r->user_id, &x, sig);
+	o = json_object_new_object();
+	json_object_object_add(o, "seq", json_i64(seq));
+	json_object_object_add(o, "server_received_at", json_i64(x.t1));
+	json_object_object_add(o, "server_sent_at", json_i64(x.t2));
+	json_object_object_add(o, "sig", json_object_new_string(sig));
+	reply_header(r, "Server-Timing: app;dur=%.3f",
+	    (double)(x.t2 - x.t1) / 1000.0);
+	if (!cors_allowed(r->cfg, r->origin))
+		reply_header(r, "Timing-Allow-Origin: *");
+	reply_json(r, 200, o);
+	json_object_put(o);
+
+	/* The client has its answer; now the database, off the clock. */
+	req_finish(r);
+	e = pingoo_ping_record_echo(r->store, r->user_id, r->m.id, &x);
+	if (e == PINGOO_ERR_NOTFOUND)
+		pingoo_pingtab_close(tab, r->m.id);	/* test or user gone */
+	if (e != PINGOO_OK && e != PINGOO_ERR_CONFLICT)
+		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s: %s); "
+		    "its receipt can still bring it\n",
+		    (unsigned long long)r->m.id, x.seq, pingoo_strerror(e),
+		    pingoo_store_errmsg(r->store));
+}
+
+/* Reads receipts[i]; stamps brought back must carry the server's sig. */
+static enum pingoo_err
+parse_receipt(struct req *r, struct json_object *o,
+    struct pingoo_receipt *out, struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "seq", "client_received_at",
+	    "client_sent_at", "server_received_at", "server_sent_at", "sig",
+	    NULL };
+	struct pingoo_sample x;
+	const char *sig = NULL;
+	int64_t seq, t3, t0 = -1, t1 = -1, t2 = -1;
+
+	if (!json_object_is_type(o, json_type_object))
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    NULL, "each receipt must be an object");
+	if (pingoo_json_only(o, keys, f) != PINGOO_OK ||
+	    pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &seq, f) != PINGOO_OK ||
+	    pingoo_json_int(o, "client_received_at", 1, 1, STAMP_MAX, &t3, f) !=
+	    PINGOO_OK ||
+	    pingoo_json_int(o, "client_sent_at", 0, 1, STAMP_MAX, &t0, f) !=
+	    PINGOO_OK ||
+	    pingoo_json_int(o, "server_received_at", 0, 1, STAMP_MAX, &t1, f) !=
+	    PINGOO_OK ||
+	    pingoo_json_int(o, "server_sent_at", 0, 1, STAMP_MAX, &t2, f) !=
+	    PINGOO_OK ||
+	    pingoo_json_str(o, "sig", 0, 64, &sig, f) != PINGOO_OK)
+		return f->err;
+	memset(out, 0, sizeof(*out));
+	out->seq = (uint32_t)seq;
+	out->t3 = t3;
+	if (sig == NULL)
+		return PINGOO_OK;
+	if (t0 < 0 || t1 < 0 || t2 < 0)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    "sig", "sig needs client_sent_at, server_received_at and "
+		    "server_sent_at");
+	memset(&x, 0, sizeof(x));
+	x.seq = out->seq;
+	x.t0 = t0;
+	x.t1 = t1;
+	x.t2 = t2;
+	if (pingoo_sample_verify(r->cfg->jwt_key, r->cfg->jwt_key_len,
+	    r->m.id, r->user_id, &x, sig) != PINGOO_OK)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "invalid_sig",
+		    "sig", "the stamps do not match the server's signature");
+	out->has_stamps = 1;
+	out->t0 = t0;
+	out->t1 = t1;
+	out->t2 = t2;
+	return PINGOO_OK;
+}
+
+static int
+echoed_here(void *arg, uint32_t seq)
+{
+	return pingoo_pingtab_claimed(tab, *(uint64_t *)arg, seq);
+}
+
+static enum pingoo_err
+parse_receipts(struct req *r, struct pingoo_receipt **out, size_t *n,
+    struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "receipts", NULL };
+	struct json_object *a;
+	size_t i, len;
+
+	if (pingoo_json_only(r->body, keys, f) != PINGOO_OK)
+		return f->err;
+	if (!json_object_object_get_ex(r->body, "receipts", &a) || a == NULL)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    "receipts", "receipts is required");
+	if (!json_object_is_type(a, json_type_array))
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "receipts", "receipts must be an array");
+	len = json_object_array_length(a);
+	if (len == 0)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "receipts", "receipts must not be empty");
+	if (len > (size_t)r->cfg->ping_max_receipts)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    "receipts", "more receipts than ping_max_receipts (%d)",
+		    r->cfg->ping_max_receipts);
+	if ((*out = calloc(len, sizeof(**out))) == NULL)
+		return pingoo_fault_set(f, PINGOO_ERR_NOMEM, NULL, NULL, "memory");
+	for (i = 0; i < len; i++)
+		if (parse_receipt(r, json_object_array_get_idx(a, i), &(*out)[i],
+		    f) != PINGOO_OK) {
+			fault_in_item(f, "receipts", i);
+			free(*out);
+			*out = NULL;
+			return f->err;
+		}
+	*n = len;
+	return PINGOO_OK;
+}
+
+/*
+ * POST /api/v1/ping-tests/{id}/receipts: 200 accepted seqs, received and
+ * state; the batch is all or nothing.  400, 404, 409 duplicate_seq or
+ * invalid_state, 422 out_of_range / not_echoed / invalid_sig, 503.
+ */
+void
+h_ping_receipts(struct req *r)
+{
+	struct pingoo_receipt *rs = NULL;
+	struct pingoo_fault f;
+	struct json_object *o, *acc;
+	struct timespec pause = { 0, 2 * 1000000L };
+	enum ping_state state = PING_INCOMPLETE;
+	int64_t received = 0;
+	uint64_t id = r->m.id;
+	size_t n = 0, i;
+	int tries;
+	enum pingoo_err e;
+
+	if (parse_receipts(r, &rs, &n, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	/* An echo answered a moment ago may still be writing its row. */
+	for (tries = 0; tries < 50; tries++) {
+		memset(&f, 0, sizeof(f));
+		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
+		    echoed_here, &id, &received, &state, &f);
+		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
+		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (e != PINGOO_OK) {
+		if (f.code != NULL && strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT)
+		    == 0)
+			pingoo_fault_set(&f, PINGOO_ERR_RANGE, "not_echoed",
+			    f.field, "the sample's echo was not recorded");
+		reply_fault(r, &f);
+		goto out;
+	}
+	if (state != PING_INCOMPLETE)
+		pingoo_pingtab_close(tab, id);
+	o = json_object_new_object();
+	acc = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(acc, json_i64(rs[i].seq));
+	json_object_object_add(o, "accepted", acc);
+	json_object_object_add(o, "received", json_i64(received));
+	json_object_object_add(o, "state",
+	    json_object_new_string(pingoo_ping_state_name(state)));
+	reply_json(r, 200, o);
+	json_object_put(o);
+out:
+	free(rs);
+}
+
+/* POST /api/v1/ping-tests/{id}/close: 200 the test, now complete; samples
+ * without a receipt are lost.  404, 409 invalid_state, 503. */
+void
+h_ping_close(struct req *r)
+{
+	struct pingoo_ping_test t;
+	struct pingoo_fault f;
+	enum pingoo_err e;
+
+	memset(&f, 0, sizeof(f));
+	if (pingoo_ping_close(r->store, r->user_id, r->m.id, &f) !=
+	    PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	pingoo_pingtab_close(tab, r->m.id);
+	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	reply_test(r, 200, &t);
+	pingoo_ping_test_clear(&t);
+}
+
+/* GET /api/v1/ping-tests/{id}: 200 the test with samples; 404, 503. */
+void
+h_ping_get(struct req *r)
+{
+	struct pingoo_ping_test t;
+	enum pingoo_err e;
+
+	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	reply_test(r, 200, &t);
+	pingoo_ping_test_clear(&t);
+}
+
+struct list_ctx {
+	struct req		*r;
+	struct json_object	*tests;
+	uint64_t		 last;
+	enum pingoo_err		 e;
+};
+
+static enum pingoo_err
+list_one(const struct pingoo_ping_test *t, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct json_object *sum = NULL;
+
+	c->last = t->id;
+	/* Finished tests carry their stored summary; running ones are
+	 * summarized after the walk (a second query inside this one's
+	 * fetch loop would break the statement). */
+	if (t->summary != NULL)
+		sum = json_tokener_parse(t->summary);
+	json_object_array_add(c->tests, test_json(t, sum, NULL));
+	return PINGOO_OK;
+}
+
+/* Running tests in the page: their summaries are computed live. */
+static enum pingoo_err
+list_fill_running(struct req *r, struct json_object *tests)
+{
+	struct pingoo_ping_test t;
+	struct json_object *o, *s, *full;
+	size_t i;
+	enum pingoo_err e;
+
+	for (i = 0; i < json_object_array_length(tests); i++) {
+		o = json_object_array_get_idx(tests, i);
+		if (json_object_object_get_ex(o, "summary", &s) && s != NULL)
+			continue;
+		e = pingoo_ping_get(r->store, r->user_id, (uint64_t)
+		    json_object_get_int64(json_object_object_get(o, "id")), &t);
+		if (e == PINGOO_ERR_NOTFOUND)
+			continue;
+		if (e != PINGOO_OK)
+			return e;
+		e = test_body(r, &t, 0, &full);
+		pingoo_ping_test_clear(&t);
+		if (e != PINGOO_OK)
+			return e;
+		json_object_object_add(o, "summary",
+		    json_object_get(json_object_object_get(full, "summary")));
+		json_object_put(full);
+	}
+	return PINGOO_OK;
+}
+
+/* GET /api/v1/ping-tests?limit=&cursor=: 200 newest first; 400
+ * invalid_query; 503. */
+void
+h_ping_list(struct req *r)
+{
+	struct list_ctx c;
+	struct json_object *o;
+	uint64_t cursor;
+	int limit;
+	char next[24];
+	enum pingoo_err e;
+
+	if (req_query_page(r, &limit, &cursor) < 0)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.tests = json_object_new_array();
+	e = pingoo_ping_list(r->store, r->user_id, cursor, limit, list_one, &c);
+	if (e == PINGOO_OK)
+		e = list_fill_running(r, c.tests);
+	if (e != PINGOO_OK) {
+		json_object_put(c.tests);
+		reply_err(r, e);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "tests", c.tests);
+	snprintf(next, sizeof(next), "%llu", (unsigned long long)c.last);
+	json_object_object_add(o, "next_cursor",
+	    (int)json_object_array_length(c.tests) == limit ?
+	    json_object_new_string(next) : NULL);
+	reply_json(r, 200, o);
+	json_object_put(o);
+}

@@ -1,0 +1,1 @@
+/* h_tp.c: being written (throughput tests, issue 4). */

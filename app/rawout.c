@@ -1,0 +1,1 @@
+/* rawout.c: being written (throughput tests, issue 4). */

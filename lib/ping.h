@@ -1,0 +1,157 @@
+/*
+ * ping.h - ping tests: the four stamps, their statistics, the shared
+ * table of live tests that lets the echo answer without MySQL, and the
+ * store functions.
+ */
+#ifndef PINGOO_PING_H
+#define PINGOO_PING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pingoo.h"
+
+struct pingoo_store;
+
+/* One sample: t0 client sent, t1 server received, t2 server sent, t3
+ * client received (has_t3 = 0 until its receipt). */
+struct pingoo_sample {
+	uint32_t	seq;
+	int64_t		t0, t1, t2, t3;
+	int		has_t3;
+};
+
+/* stats.c: derived values of one sample (valid when has_t3). */
+int64_t		pingoo_sample_rtt(const struct pingoo_sample *);
+int64_t		pingoo_sample_server(const struct pingoo_sample *);
+int64_t		pingoo_sample_network_rtt(const struct pingoo_sample *);
+int64_t		pingoo_sample_offset(const struct pingoo_sample *);
+
+/* The summary of docs/api.md.  has_stats = 0 (all statistics null) when
+ * no sample has its receipt; has_jitter needs two. */
+struct pingoo_ping_summary {
+	int64_t		sent, echoed, received, lost;
+	double		loss_pct;
+	int		has_loss;	/* lost is final or provisional */
+	int		has_stats;
+	int64_t		rtt_min, rtt_max, rtt_median, rtt_p90, rtt_p99;
+	double		rtt_mean, rtt_stddev;
+	int		has_jitter;
+	double		jitter;
+	int64_t		server_median, network_rtt_median;
+	int64_t		offset, offset_uncertainty;
+};
+
+/* Summarizes n samples (any order) of a test of `count` samples.  When
+ * finished, every sample without a receipt is lost (count - received);
+ * otherwise lost is provisional: echoed - received.  Returns
+ * PINGOO_ERR_NOMEM when scratch memory cannot be had. */
+enum pingoo_err	pingoo_ping_summarize(const struct pingoo_sample *, size_t n,
+		    int64_t count, int finished, struct pingoo_ping_summary *);
+/* The summary as the JSON object of docs/api.md (a new reference). */
+struct json_object *pingoo_ping_summary_json(const struct pingoo_ping_summary *);
+/* Nearest-rank percentile of sorted v[0..n), p in (0,100]. */
+int64_t		pingoo_percentile(const int64_t *sorted, size_t n, double p);
+/* Median of sorted v[0..n): the mean of the middle two, rounded. */
+int64_t		pingoo_median(const int64_t *sorted, size_t n);
+void		pingoo_sort_i64(int64_t *, size_t);
+
+/* pingtab.c: live ping tests in memory shared by every worker process
+ * (mapped before fork), so an echo checks its sequence number without a
+ * database round trip.  MySQL stays the truth: a miss reloads from it. */
+enum pingtab_result {
+	PINGTAB_OK,		/* claimed: this seq was not echoed before */
+	PINGTAB_MISS,		/* test not in the table: load it */
+	PINGTAB_DUP,		/* seq already echoed */
+	PINGTAB_RANGE,		/* seq >= count */
+	PINGTAB_CLOSED,		/* test not incomplete */
+	PINGTAB_NOTOWNER	/* another user's test */
+};
+struct pingoo_pingtab;
+/* NULL when the mapping fails. */
+struct pingoo_pingtab	*pingoo_pingtab_new(size_t slots, uint32_t max_count);
+void			 pingoo_pingtab_free(struct pingoo_pingtab *);
+/* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs. */
+enum pingoo_err		 pingoo_pingtab_put(struct pingoo_pingtab *,
+			    uint64_t test_id, uint64_t user_id, uint32_t count,
+			    int closed, const uint32_t *seen, size_t nseen);
+enum pingtab_result	 pingoo_pingtab_claim(struct pingoo_pingtab *,
+			    uint64_t test_id, uint64_t user_id, uint32_t seq);
+/* 1 when seq was claimed (echoed) in the table, 0 otherwise or unknown. */
+int			 pingoo_pingtab_claimed(struct pingoo_pingtab *,
+			    uint64_t test_id, uint32_t seq);
+void			 pingoo_pingtab_close(struct pingoo_pingtab *,
+			    uint64_t test_id);
+
+/* sign.c: the server's signature over its stamps, so a receipt can bring
+ * them back.  Hex, NUL-terminated, PINGOO_SIG_LEN chars. */
+#define PINGOO_SIG_LEN 32
+void		pingoo_sample_sign(const unsigned char *key, size_t keylen,
+		    uint64_t test_id, uint64_t user_id,
+		    const struct pingoo_sample *, char out[PINGOO_SIG_LEN + 1]);
+/* PINGOO_OK when sig matches (constant-time compare). */
+enum pingoo_err	pingoo_sample_verify(const unsigned char *key, size_t keylen,
+		    uint64_t test_id, uint64_t user_id,
+		    const struct pingoo_sample *, const char *sig);
+
+/* store_ping.c */
+enum ping_state { PING_INCOMPLETE, PING_COMPLETE, PING_ABORTED };
+struct pingoo_ping_test {
+	uint64_t	 id, user_id;
+	enum ping_state	 state;
+	uint32_t	 count;
+	int32_t		 interval_ms;	/* -1 when not given */
+	char		*client;	/* JSON text or NULL; malloc'd */
+	int64_t		 created_at;
+	int64_t		 closed_at;	/* 0 when open */
+	char		*summary;	/* stored JSON at finish or NULL */
+};
+const char	*pingoo_ping_state_name(enum ping_state);
+void		 pingoo_ping_test_clear(struct pingoo_ping_test *);
+enum pingoo_err	 pingoo_ping_create(struct pingoo_store *, uint64_t user_id,
+		    uint32_t count, int32_t interval_ms, const char *client,
+		    struct pingoo_ping_test *);
+/* Owner-filtered; NOTFOUND for another user's test. */
+enum pingoo_err	 pingoo_ping_get(struct pingoo_store *, uint64_t user_id,
+		    uint64_t id, struct pingoo_ping_test *);
+/* Every sample of the test in seq order; *out malloc'd (caller frees). */
+enum pingoo_err	 pingoo_ping_samples(struct pingoo_store *, uint64_t test_id,
+		    struct pingoo_sample **out, size_t *n);
+/* The echo's write after the answer is out.  CONFLICT when the receipt
+ * already recorded it; NOTFOUND when the test is gone. */
+enum pingoo_err	 pingoo_ping_record_echo(struct pingoo_store *,
+		    uint64_t user_id, uint64_t test_id,
+		    const struct pingoo_sample *);
+/* Newest first, ids below `before` (0 = from the top), at most limit. */
+enum pingoo_err	 pingoo_ping_list(struct pingoo_store *, uint64_t user_id,
+		    uint64_t before, int limit,
+		    enum pingoo_err (*cb)(const struct pingoo_ping_test *, void *),
+		    void *arg);
+
+/* One receipt of a batch. */
+struct pingoo_receipt {
+	uint32_t	seq;
+	int64_t		t3;
+	int		has_stamps;	/* t0, t1, t2 and a valid sig came back */
+	int64_t		t0, t1, t2;
+};
+/*
+ * Applies a batch of receipts in one transaction, all or nothing.  On a
+ * refusal, fault names receipts[i].field.  *received and *state give the
+ * test after the batch.  `echoed_in_flight(arg, seq)` says whether a
+ * sample missing from MySQL was echoed moments ago (its write may still
+ * be on its way): then PINGOO_ERR_DB is not returned, the caller retries.
+ */
+enum pingoo_err	 pingoo_ping_receipts(struct pingoo_store *, uint64_t user_id,
+		    uint64_t test_id, const struct pingoo_receipt *, size_t n,
+		    int (*in_flight)(void *, uint32_t), void *arg,
+		    int64_t *received, enum ping_state *state,
+		    struct pingoo_fault *);
+/* The fault code of a receipt whose echo is still being written: retry. */
+#define PINGOO_RECEIPT_IN_FLIGHT "in_flight"
+/* Ends the test (complete); its summary JSON is stored.  STATE when it
+ * was aborted. */
+enum pingoo_err	 pingoo_ping_close(struct pingoo_store *, uint64_t user_id,
+		    uint64_t test_id, struct pingoo_fault *);
+
+#endif

@@ -1,0 +1,1 @@
+/* store_tp.c: being written (throughput tests, issue 4). */

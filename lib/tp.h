@@ -1,0 +1,1 @@
+/* tp.h: being written (throughput tests, issue 4). */

@@ -1,0 +1,1 @@
+/* tpstats.c: being written (throughput tests, issue 4). */
