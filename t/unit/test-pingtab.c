@@ -1,0 +1,65 @@
+/* test-pingtab.c - the shared table of live ping tests, across fork(). */
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ping.h"
+#include "../tap.h"
+
+int
+main(void)
+{
+	struct pingoo_pingtab *t = pingoo_pingtab_new(64, 1000);
+	uint32_t seen[2] = { 3, 999 };
+	pid_t pid;
+	int st, i, misses = 0;
+
+	ok(t != NULL, "a table maps");
+	ok(pingoo_pingtab_claim(t, 7, 1, 0) == PINGTAB_MISS,
+	    "an unknown test misses");
+	ok(pingoo_pingtab_put(t, 7, 1, 10, 0, NULL, 0) == PINGOO_OK,
+	    "a test is put");
+	ok(pingoo_pingtab_claim(t, 7, 1, 0) == PINGTAB_OK, "seq 0 is claimed");
+	ok(pingoo_pingtab_claim(t, 7, 1, 0) == PINGTAB_DUP,
+	    "seq 0 again is a duplicate");
+	ok(pingoo_pingtab_claim(t, 7, 1, 10) == PINGTAB_RANGE,
+	    "seq == count is out of range");
+	ok(pingoo_pingtab_claim(t, 7, 2, 1) == PINGTAB_NOTOWNER,
+	    "another user cannot claim");
+	ok(pingoo_pingtab_claimed(t, 7, 0) && !pingoo_pingtab_claimed(t, 7, 1),
+	    "claimed() tells echoed seqs");
+
+	/* A child process claims; the parent sees it. */
+	if ((pid = fork()) == 0)
+		_exit(pingoo_pingtab_claim(t, 7, 1, 5) == PINGTAB_OK ? 0 : 1);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a child process claims seq 5");
+	ok(pingoo_pingtab_claim(t, 7, 1, 5) == PINGTAB_DUP,
+	    "the parent sees the child's claim");
+
+	pingoo_pingtab_close(t, 7);
+	ok(pingoo_pingtab_claim(t, 7, 1, 6) == PINGTAB_CLOSED,
+	    "a closed test refuses echoes");
+
+	ok(pingoo_pingtab_put(t, 8, 1, 1000, 0, seen, 2) == PINGOO_OK &&
+	    pingoo_pingtab_claim(t, 8, 1, 3) == PINGTAB_DUP &&
+	    pingoo_pingtab_claim(t, 8, 1, 999) == PINGTAB_DUP &&
+	    pingoo_pingtab_claim(t, 8, 1, 4) == PINGTAB_OK,
+	    "a reloaded test keeps the seqs already echoed");
+	ok(pingoo_pingtab_put(t, 9, 1, 1001, 0, NULL, 0) == PINGOO_ERR_RANGE,
+	    "a count past the table's maximum is refused");
+
+	/* More tests than slots: old ones are evicted, never corrupted. */
+	for (i = 100; i < 400; i++)
+		pingoo_pingtab_put(t, (uint64_t)i, 1, 10, 0, NULL, 0);
+	for (i = 100; i < 400; i++) {
+		enum pingtab_result r = pingoo_pingtab_claim(t, (uint64_t)i, 1, 1);
+		if (r == PINGTAB_MISS)
+			misses++;
+		else if (r != PINGTAB_OK)
+			break;
+	}
+	ok(i == 400 && misses >= 300 - 64,
+	    "with 300 tests in 64 slots, each claim is fresh or a miss");
+	pingoo_pingtab_free(t);
+	return tap_done();
+}
