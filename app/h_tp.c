@@ -1,1 +1,799 @@
-/* h_tp.c: being written (throughput tests, issue 4). */
+/*
+ * h_tp.c - the throughput-test routes: create, list, download packet,
+ * upload packet, client reports, abort, read.
+ *
+ * The packet routes are the measured path.  A packet is claimed in MySQL
+ * (committed) before any byte moves, the bytes move with no database work
+ * in between, and the outcome is recorded after the last byte: a download
+ * from one random buffer made once per process, in 64 KiB FastCGI records
+ * (rawout.c); an upload read as nginx streams it, into a fixed buffer.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "app.h"
+#include "tp.h"
+
+/* The incompressible bytes every download repeats: made once, never freed. */
+#define NOISE_SIZE	(1024 * 1024)
+/* Upload reads: a fixed buffer per call, never the packet size. */
+#define RECV_CHUNK	(64 * 1024)
+/* Default page of the list route. */
+#define LIST_DEFAULT	20
+
+static unsigned char	noise[NOISE_SIZE];
+static pthread_once_t	noise_once = PTHREAD_ONCE_INIT;
+static int		noise_ok;
+
+static void
+noise_init(void)
+{
+	noise_ok = pingoo_random(noise, sizeof(noise)) == PINGOO_OK;
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+static struct json_object *
+xfer_json(const struct pingoo_tp_xfer *x)
+{
+	struct json_object *o = json_object_new_object();
+	int64_t dur = pingoo_tp_duration_us(x), bps;
+
+	bps = pingoo_tp_bps(x->bytes, dur);
+	json_object_object_add(o, "direction",
+	    json_object_new_string(pingoo_tp_dir_name(x->dir)));
+	json_object_object_add(o, "seq", json_i64(x->seq));
+	json_object_object_add(o, "bytes", json_i64((int64_t)x->bytes));
+	json_object_object_add(o, "status",
+	    json_object_new_string(pingoo_tp_status_name(x->status)));
+	json_object_object_add(o, "server_started_at",
+	    json_i64(x->server_started_at));
+	json_object_object_add(o, "server_finished_at",
+	    json_i64_or_null(x->server_finished_at, x->server_finished_at < 0));
+	json_object_object_add(o, "client_sent_at",
+	    json_i64_or_null(x->client_sent_at, x->client_sent_at < 0));
+	json_object_object_add(o, "client_received_at",
+	    json_i64_or_null(x->client_received_at, x->client_received_at < 0));
+	json_object_object_add(o, "duration_us", json_i64_or_null(dur, dur < 0));
+	json_object_object_add(o, "bits_per_second",
+	    json_i64_or_null(bps, bps < 0));
+	return o;
+}
+
+/* -1 in a summary means null. */
+static void
+add_opt(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_i64_or_null(v, v < 0));
+}
+
+static struct json_object *
+dir_summary_json(const struct pingoo_tp_summary *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packets", json_i64(s->packets));
+	json_object_object_add(o, "received", json_i64(s->received));
+	json_object_object_add(o, "failed", json_i64(s->failed));
+	json_object_object_add(o, "bytes", json_i64((int64_t)s->bytes));
+	add_opt(o, "elapsed_us", s->elapsed_us);
+	add_opt(o, "bits_per_second", s->bits_per_second);
+	add_opt(o, "packet_bps_min", s->packet_bps_min);
+	add_opt(o, "packet_bps_median", s->packet_bps_median);
+	add_opt(o, "packet_bps_p90", s->packet_bps_p90);
+	add_opt(o, "packet_bps_max", s->packet_bps_max);
+	return o;
+}
+
+/* {"download": {...}|null, "upload": {...}|null}; NULL when out of memory. */
+static struct json_object *
+summary_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
+    size_t n)
+{
+	struct pingoo_tp_summary s;
+	struct json_object *o = json_object_new_object();
+	int d;
+
+	for (d = 0; d < PINGOO_TP__DIRS; d++) {
+		if (!(t->dirs & PINGOO_TP_MASK(d))) {
+			json_object_object_add(o,
+			    pingoo_tp_dir_name((enum pingoo_tp_dir)d), NULL);
+			continue;
+		}
+		if (pingoo_tp_summarize(xf, n, (enum pingoo_tp_dir)d,
+		    t->packets, &s) != PINGOO_OK) {
+			json_object_put(o);
+			return NULL;
+		}
+		json_object_object_add(o, pingoo_tp_dir_name((enum pingoo_tp_dir)d),
+		    dir_summary_json(&s));
+	}
+	return o;
+}
+
+/* The fields a test has from its creation on. */
+static struct json_object *
+test_head_json(const struct pingoo_tp_test *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_i64((int64_t)t->id));
+	json_object_object_add(o, "kind", json_object_new_string("throughput"));
+	json_object_object_add(o, "state",
+	    json_object_new_string(pingoo_tp_state_name(t->state)));
+	json_object_object_add(o, "direction",
+	    json_object_new_string(pingoo_tp_dirs_name(t->dirs)));
+	json_object_object_add(o, "packets", json_i64(t->packets));
+	json_object_object_add(o, "packet_size",
+	    json_i64((int64_t)t->packet_size));
+	/* Stored by us as serialized JSON, so it parses. */
+	json_object_object_add(o, "client", t->client != NULL ?
+	    json_tokener_parse(t->client) : NULL);
+	json_object_object_add(o, "created_at", json_i64(t->created_at));
+	json_object_object_add(o, "finished_at",
+	    json_i64_or_null(t->finished_at, t->finished_at < 0));
+	return o;
+}
+
+/* The whole test; without the transfers array when with_xf is 0.  NULL
+ * when out of memory. */
+static struct json_object *
+test_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
+    size_t n, int with_xf)
+{
+	struct json_object *o, *sum, *arr;
+	size_t i;
+
+	if ((sum = summary_json(t, xf, n)) == NULL)
+		return NULL;
+	o = test_head_json(t);
+	json_object_object_add(o, "summary", sum);
+	if (!with_xf)
+		return o;
+	arr = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, xfer_json(&xf[i]));
+	json_object_object_add(o, "transfers", arr);
+	return o;
+}
+
+/* Reads test id with its transfers and renders it; NULL with *e set. */
+static struct json_object *
+load_test_json(struct req *r, uint64_t id, int with_xf, enum pingoo_err *e)
+{
+	struct pingoo_tp_test t;
+	struct pingoo_tp_xfer *xf = NULL;
+	struct json_object *o = NULL;
+	size_t n = 0;
+
+	if ((*e = pingoo_tp_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
+		return NULL;
+	if ((*e = pingoo_tp_transfers(r->store, id, &xf, &n)) == PINGOO_OK &&
+	    (o = test_json(&t, xf, n, with_xf)) == NULL)
+		*e = PINGOO_ERR_NOMEM;
+	free(xf);
+	pingoo_tp_test_clear(&t);
+	return o;
+}
+
+/* 200/201 with the test id, or the error of reading it. */
+static void
+reply_test(struct req *r, int status, uint64_t id)
+{
+	struct json_object *o;
+	enum pingoo_err e;
+
+	if ((o = load_test_json(r, id, 1, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	reply_json(r, status, o);
+	json_object_put(o);
+}
+
+/* ---- create ----------------------------------------------------------- */
+
+/* Reads an integer field in full range so limits can be named apart from
+ * nonsense (< 1). */
+static enum pingoo_err
+count_field(struct json_object *body, const char *key, int64_t *v,
+    struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+
+	if ((e = pingoo_json_int(body, key, 1, INT64_MIN, INT64_MAX, v, f)) !=
+	    PINGOO_OK)
+		return e;
+	if (*v < 1)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range", key,
+		    "%s must be at least 1", key);
+	return PINGOO_OK;
+}
+
+/* The configured limits; each refusal names its limit and value. */
+static enum pingoo_err
+create_limits(const struct pingoo_config *c, int64_t packets, int64_t size,
+    struct pingoo_fault *f)
+{
+	if (packets > c->tp_max_packets)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    "packets", "packets exceeds tp_max_packets (%d)",
+		    c->tp_max_packets);
+	if ((uint64_t)size < c->tp_min_packet_size)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    "packet_size", "packet_size is below tp_min_packet_size "
+		    "(%zu)", c->tp_min_packet_size);
+	if ((uint64_t)size > c->tp_max_packet_size)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    "packet_size", "packet_size exceeds tp_max_packet_size "
+		    "(%zu)", c->tp_max_packet_size);
+	/* Both are bounded by now, so the product fits in 64 bits. */
+	if ((uint64_t)packets * (uint64_t)size > c->tp_max_total_bytes)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    NULL, "packets * packet_size exceeds tp_max_total_bytes "
+		    "(%" PRIu64 ") per direction", c->tp_max_total_bytes);
+	return PINGOO_OK;
+}
+
+/* Validates a create body into t (dirs, packets, packet_size, client). */
+static enum pingoo_err
+parse_create(const struct pingoo_config *c, struct json_object *body,
+    struct pingoo_tp_test *t, struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "direction", "packets",
+	    "packet_size", "client", NULL };
+	const char *dir = NULL;
+	int64_t packets, size;
+	enum pingoo_err e;
+
+	if ((e = pingoo_json_only(body, keys, f)) != PINGOO_OK ||
+	    (e = pingoo_json_str(body, "direction", 1, 16, &dir, f)) !=
+	    PINGOO_OK)
+		return e;
+	if ((t->dirs = pingoo_tp_dirs_parse(dir)) == 0)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "direction", "direction must be download, upload or both");
+	if ((e = count_field(body, "packets", &packets, f)) != PINGOO_OK ||
+	    (e = count_field(body, "packet_size", &size, f)) != PINGOO_OK ||
+	    (e = pingoo_valid_client(body, c->max_client_bytes, &t->client,
+	    f)) != PINGOO_OK ||
+	    (e = create_limits(c, packets, size, f)) != PINGOO_OK)
+		return e;
+	t->packets = (uint32_t)packets;
+	t->packet_size = (uint64_t)size;
+	return PINGOO_OK;
+}
+
+/*
+ * POST /api/v1/throughput-tests: 201 the new test; 400 for a malformed
+ * body, 422 out_of_range / limit_exceeded, 503 without a database.
+ */
+void
+h_tp_create(struct req *r)
+{
+	struct pingoo_tp_test t;
+	struct pingoo_fault f;
+	enum pingoo_err e;
+
+	memset(&t, 0, sizeof(t));
+	if (parse_create(r->cfg, r->body, &t, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		goto out;
+	}
+	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK) {
+		reply_err(r, e);
+		goto out;
+	}
+	reply_test(r, 201, t.id);
+out:
+	pingoo_tp_test_clear(&t);
+}
+
+/* ---- read, abort, list ------------------------------------------------ */
+
+/* GET /api/v1/throughput-tests/{id}: 200, 404 (missing or not the
+ * user's), 503. */
+void
+h_tp_get(struct req *r)
+{
+	reply_test(r, 200, r->m.id);
+}
+
+/*
+ * POST /api/v1/throughput-tests/{id}/abort: 200 the test, now aborted;
+ * 404; 409 invalid_state when it is already complete or aborted; 503.
+ */
+void
+h_tp_abort(struct req *r)
+{
+	enum pingoo_err e;
+
+	e = pingoo_tp_abort(r->store, r->user_id, r->m.id, pingoo_now_us());
+	if (e == PINGOO_ERR_STATE)
+		reply_error(r, 409, "invalid_state", NULL,
+		    "the test is no longer incomplete");
+	else if (e != PINGOO_OK)
+		reply_err(r, e);
+	else
+		reply_test(r, 200, r->m.id);
+}
+
+/* Parses one "limit" or "cursor" value; others are ignored. */
+static enum pingoo_err
+list_param(const char *k, size_t klen, const char *v, size_t vlen,
+    uint64_t maxlimit, uint64_t *limit, uint64_t *cursor,
+    struct pingoo_fault *f)
+{
+	uint64_t x;
+
+	if (klen == 5 && memcmp(k, "limit", 5) == 0) {
+		if (*limit != 0 || pingoo_parse_uint(v, vlen, maxlimit, &x) !=
+		    PINGOO_OK || x == 0)
+			return pingoo_fault_set(f, PINGOO_ERR_INVAL,
+			    "invalid_query", "limit", "limit must be one "
+			    "integer from 1 to %" PRIu64, maxlimit);
+		*limit = x;
+	} else if (klen == 6 && memcmp(k, "cursor", 6) == 0) {
+		if (*cursor != 0 || pingoo_parse_id(v, vlen, &x) != PINGOO_OK)
+			return pingoo_fault_set(f, PINGOO_ERR_INVAL,
+			    "invalid_query", "cursor", "cursor must be one "
+			    "next_cursor value from a previous page");
+		*cursor = x;
+	}
+	return PINGOO_OK;
+}
+
+/* Splits the query string into key=value pairs; strict about ours. */
+static enum pingoo_err
+parse_list_query(const char *q, uint64_t maxlimit, uint64_t *limit,
+    uint64_t *cursor, struct pingoo_fault *f)
+{
+	const char *p = q, *amp, *eq;
+	enum pingoo_err e;
+
+	*limit = *cursor = 0;
+	while (*p != '\0') {
+		if ((amp = strchr(p, '&')) == NULL)
+			amp = p + strlen(p);
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
+			eq = amp;
+		e = list_param(p, (size_t)(eq - p), eq < amp ? eq + 1 : eq,
+		    eq < amp ? (size_t)(amp - eq - 1) : 0, maxlimit, limit,
+		    cursor, f);
+		if (e != PINGOO_OK)
+			return e;
+		p = *amp == '&' ? amp + 1 : amp;
+	}
+	if (*limit == 0)
+		*limit = maxlimit < LIST_DEFAULT ? maxlimit : LIST_DEFAULT;
+	return PINGOO_OK;
+}
+
+/* Renders tests t[0..n) with their summaries into a new array. */
+static enum pingoo_err
+list_json(struct req *r, const struct pingoo_tp_test *t, size_t n,
+    struct json_object **arr)
+{
+	struct json_object *o;
+	enum pingoo_err e = PINGOO_OK;
+	size_t i;
+
+	*arr = json_object_new_array_ext((int)n);
+	for (i = 0; i < n; i++) {
+		if ((o = load_test_json(r, t[i].id, 0, &e)) == NULL) {
+			json_object_put(*arr);
+			*arr = NULL;
+			return e;
+		}
+		json_object_array_add(*arr, o);
+	}
+	return PINGOO_OK;
+}
+
+/* Replies the page t[0..n); more says whether a page follows. */
+static void
+reply_list(struct req *r, const struct pingoo_tp_test *t, size_t n, int more)
+{
+	struct json_object *top, *arr;
+	char cursor[32];
+	enum pingoo_err e;
+
+	if ((e = list_json(r, t, n, &arr)) != PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	top = json_object_new_object();
+	json_object_object_add(top, "tests", arr);
+	snprintf(cursor, sizeof(cursor), "%" PRIu64, n > 0 ? t[n - 1].id : 0);
+	json_object_object_add(top, "next_cursor", more && n > 0 ?
+	    json_object_new_string(cursor) : NULL);
+	reply_json(r, 200, top);
+	json_object_put(top);
+}
+
+/*
+ * GET /api/v1/throughput-tests?limit=&cursor=: 200 {"tests", "next_cursor"}
+ * newest first, each with its summary but not its transfers; 400
+ * invalid_query; 503.
+ */
+void
+h_tp_list(struct req *r)
+{
+	struct pingoo_tp_test *t;
+	struct pingoo_fault f;
+	uint64_t limit, cursor;
+	size_t n = 0, i;
+	enum pingoo_err e;
+
+	if (parse_list_query(r->query, (uint64_t)r->cfg->list_max_limit,
+	    &limit, &cursor, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	/* One more than asked: its presence says a next page exists. */
+	if ((t = calloc(limit + 1, sizeof(*t))) == NULL) {
+		reply_err(r, PINGOO_ERR_NOMEM);
+		return;
+	}
+	e = pingoo_tp_list(r->store, r->user_id, cursor, limit + 1, t, &n);
+	if (e != PINGOO_OK)
+		reply_err(r, e);
+	else
+		reply_list(r, t, n > limit ? limit : n, n > limit);
+	for (i = 0; i < n; i++)
+		pingoo_tp_test_clear(&t[i]);
+	free(t);
+}
+
+/* ---- packets ---------------------------------------------------------- */
+
+/* Claims this route's packet; replies the refusal itself and returns -1. */
+static int
+claim(struct req *r, enum pingoo_tp_dir dir, struct pingoo_tp_test *t)
+{
+	struct pingoo_fault f;
+
+	if (pingoo_tp_claim(r->store, r->user_id, r->m.id, dir,
+	    (uint32_t)r->m.seq, pingoo_now_us(), t, &f) == PINGOO_OK)
+		return 0;
+	reply_fault(r, &f);
+	return -1;
+}
+
+/* Records the outcome; a failure is logged (the bytes have moved). */
+static enum pingoo_err
+record(struct req *r, const struct pingoo_tp_xfer *x)
+{
+	enum pingoo_err e;
+	int completed;
+
+	e = pingoo_tp_record(r->store, r->user_id, r->m.id, x, &completed);
+	if (e != PINGOO_OK)
+		fprintf(stderr, "pingoo: test %" PRIu64 " %s %u not recorded: "
+		    "%s (%s)\n", r->m.id, pingoo_tp_dir_name(x->dir), x->seq,
+		    pingoo_strerror(e), pingoo_store_errmsg(r->store));
+	return e;
+}
+
+/*
+ * Sends the packet: headers, then size bytes of noise straight onto the
+ * connection.  The stamps bracket the bytes only; the end is derived from
+ * the monotonic clock so a wall-clock step cannot bend a duration.
+ */
+static void
+send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
+{
+	uint64_t left = size;
+	int64_t mono;
+	size_t n;
+
+	reply_header(r, "X-Accel-Buffering: no");
+	x->server_started_at = pingoo_now_us();
+	mono = pingoo_mono_us();
+	reply_header(r, "X-Pingoo-Server-Started-At: %" PRId64,
+	    x->server_started_at);
+	x->status = PINGOO_TP_FAILED;
+	if (reply_head(r, 200, "application/octet-stream", (int64_t)size) == 0) {
+		while (left > 0) {
+			n = left < NOISE_SIZE ? (size_t)left : NOISE_SIZE;
+			if (rawout_write(r, noise, n) != 0)
+				break;
+			left -= n;
+		}
+		if (left == 0)
+			x->status = PINGOO_TP_OK;
+	}
+	x->bytes = size - left;
+	x->server_finished_at = x->server_started_at +
+	    (pingoo_mono_us() - mono);
+}
+
+/*
+ * GET /api/v1/throughput-tests/{id}/download/{seq}: 200 and exactly
+ * packet_size bytes; 404; 409 duplicate_packet / invalid_state; 422
+ * out_of_range (seq >= packets, or an upload-only test); 503.  A client
+ * that goes away mid-packet leaves it failed, and the worker moves on.
+ */
+void
+h_tp_download(struct req *r)
+{
+	struct pingoo_tp_test t;
+	struct pingoo_tp_xfer x;
+
+	pthread_once(&noise_once, noise_init);
+	if (!noise_ok) {
+		reply_err(r, PINGOO_ERR_INTERNAL);
+		return;
+	}
+	if (claim(r, PINGOO_TP_DOWNLOAD, &t) != 0)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.dir = PINGOO_TP_DOWNLOAD;
+	x.seq = (uint32_t)r->m.seq;
+	send_packet(r, t.packet_size, &x);
+	/* The response ends (END_REQUEST) only once the record is in, so a
+	 * client reusing its connection reads its own packet recorded. */
+	(void)record(r, &x);
+	req_finish(r);
+	pingoo_tp_test_clear(&t);
+}
+
+/* What an upload read found. */
+enum upload_end {
+	UPLOAD_OK,
+	UPLOAD_SHORT,		/* ended before packet_size: 422 */
+	UPLOAD_LONG,		/* more than packet_size: 413 */
+	UPLOAD_GONE		/* the connection failed */
+};
+
+/* One FCGX_GetStr of at most want bytes; stamps the last byte read. */
+static int
+recv_some(struct req *r, char *buf, uint64_t want, int64_t *mono_last)
+{
+	int n;
+
+	n = FCGX_GetStr(buf, (int)(want < RECV_CHUNK ? want : RECV_CHUNK),
+	    r->fcgx->in);
+	if (n > 0)
+		*mono_last = pingoo_mono_us();
+	return n;
+}
+
+/*
+ * Reads the body as it arrives: one byte first, to stamp the first byte,
+ * then never more than what is missing, so the read that completes the
+ * packet returns with its last byte.  One byte more is then asked for:
+ * anything but the end of the body is too much, and reading stops there.
+ */
+static enum upload_end
+recv_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
+{
+	char buf[RECV_CHUNK];
+	int64_t mono_first, mono_last;
+	uint64_t got = 0;
+	int n;
+
+	x->server_started_at = pingoo_now_us();
+	mono_first = mono_last = pingoo_mono_us();
+	if ((n = FCGX_GetStr(buf, 1, r->fcgx->in)) == 1) {
+		x->server_started_at = pingoo_now_us();
+		mono_first = mono_last = pingoo_mono_us();
+		got = 1;
+		while (got < size && (n = recv_some(r, buf, size - got,
+		    &mono_last)) > 0)
+			got += (uint64_t)n;
+		if (got == size && (n = recv_some(r, buf, 1, &mono_last)) > 0)
+			got += (uint64_t)n;
+	}
+	x->bytes = got;
+	x->server_finished_at = x->server_started_at + (mono_last - mono_first);
+	if (FCGX_GetError(r->fcgx->in) != 0)
+		return UPLOAD_GONE;
+	if (got > size)
+		return UPLOAD_LONG;
+	return got < size ? UPLOAD_SHORT : UPLOAD_OK;
+}
+
+/* 200 with the server's stamps of an upload that was recorded. */
+static void
+reply_upload(struct req *r, const struct pingoo_tp_xfer *x)
+{
+	struct json_object *o = json_object_new_object();
+	int64_t dur = pingoo_tp_duration_us(x), bps;
+
+	bps = pingoo_tp_bps(x->bytes, dur);
+	json_object_object_add(o, "direction", json_object_new_string("upload"));
+	json_object_object_add(o, "seq", json_i64(x->seq));
+	json_object_object_add(o, "bytes", json_i64((int64_t)x->bytes));
+	json_object_object_add(o, "server_started_at",
+	    json_i64(x->server_started_at));
+	json_object_object_add(o, "server_finished_at",
+	    json_i64(x->server_finished_at));
+	json_object_object_add(o, "duration_us", json_i64_or_null(dur, dur < 0));
+	json_object_object_add(o, "bits_per_second",
+	    json_i64_or_null(bps, bps < 0));
+	reply_json(r, 200, o);
+	json_object_put(o);
+}
+
+/* Reads (or refuses) the body of a claimed upload into x. */
+static enum upload_end
+take_upload(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
+{
+	enum upload_end end;
+
+	/* A declared length already too large is refused unread. */
+	if (r->content_length > 0 && (uint64_t)r->content_length > size) {
+		x->server_started_at = x->server_finished_at = pingoo_now_us();
+		end = UPLOAD_LONG;
+	} else
+		end = recv_packet(r, size, x);
+	x->status = end == UPLOAD_OK ? PINGOO_TP_OK : PINGOO_TP_FAILED;
+	return end;
+}
+
+/*
+ * PUT /api/v1/throughput-tests/{id}/upload/{seq}: 200 with the server's
+ * stamps once recorded; 404; 409 duplicate_packet / invalid_state; 413
+ * more than packet_size; 422 wrong_size (fewer bytes) or out_of_range;
+ * 503.  A refused body is still recorded, as a failed packet.
+ */
+void
+h_tp_upload(struct req *r)
+{
+	struct pingoo_tp_test t;
+	struct pingoo_tp_xfer x;
+	enum upload_end end;
+	enum pingoo_err e;
+
+	if (claim(r, PINGOO_TP_UPLOAD, &t) != 0)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.dir = PINGOO_TP_UPLOAD;
+	x.seq = (uint32_t)r->m.seq;
+	end = take_upload(r, t.packet_size, &x);
+	e = record(r, &x);
+	if (end == UPLOAD_LONG)
+		reply_error(r, 413, "body_too_large", NULL, "the body is larger "
+		    "than packet_size (%" PRIu64 " bytes)", t.packet_size);
+	else if (end == UPLOAD_SHORT || end == UPLOAD_GONE)
+		reply_error(r, 422, "wrong_size", NULL, "the body has %" PRIu64
+		    " bytes, not packet_size (%" PRIu64 ")", x.bytes,
+		    t.packet_size);
+	else if (e != PINGOO_OK)
+		reply_err(r, e);
+	else
+		reply_upload(r, &x);
+	pingoo_tp_test_clear(&t);
+}
+
+/* ---- reports ---------------------------------------------------------- */
+
+/* Prefixes a fault's field with the item's path, "packets[i].". */
+static enum pingoo_err
+item_fault(struct pingoo_fault *f, size_t i)
+{
+	char field[sizeof(f->field)];
+	int n;
+
+	n = snprintf(field, sizeof(field), "packets[%zu]%s%s", i,
+	    f->field[0] != '\0' ? "." : "", f->field);
+	if (n < 0)
+		return f->err;	/* keep the bare field name */
+	/* A field name too long to fit (an unknown key) is cut. */
+	memcpy(f->field, field, sizeof(field));
+	return f->err;
+}
+
+/* Validates packets[i] into rp. */
+static enum pingoo_err
+parse_report(struct json_object *o, size_t i, struct pingoo_tp_report *rp,
+    struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "direction", "seq",
+	    "client_sent_at", "client_received_at", NULL };
+	const char *dir;
+	int64_t seq;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field", NULL,
+		    "each packet must be an object");
+		return item_fault(f, i);
+	}
+	if (pingoo_json_only(o, keys, f) != PINGOO_OK ||
+	    pingoo_json_str(o, "direction", 1, 16, &dir, f) != PINGOO_OK)
+		return item_fault(f, i);
+	if (pingoo_tp_dir_parse(dir, &rp->dir) != PINGOO_OK) {
+		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "direction", "direction must be download or upload");
+		return item_fault(f, i);
+	}
+	if (pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &seq, f) != PINGOO_OK ||
+	    pingoo_json_int(o, "client_sent_at", 1, 0, INT64_MAX - 1,
+	    &rp->client_sent_at, f) != PINGOO_OK ||
+	    pingoo_json_int(o, "client_received_at", 1, 0, INT64_MAX - 1,
+	    &rp->client_received_at, f) != PINGOO_OK)
+		return item_fault(f, i);
+	rp->seq = (uint32_t)seq;
+	if (rp->client_received_at < rp->client_sent_at) {
+		pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "client_received_at", "client_received_at must not be "
+		    "before client_sent_at");
+		return item_fault(f, i);
+	}
+	return PINGOO_OK;
+}
+
+/* Validates a reports body into a new array *rp[0..*n) (caller frees). */
+static enum pingoo_err
+parse_reports(const struct pingoo_config *c, struct json_object *body,
+    struct pingoo_tp_report **rp, size_t *n, struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "packets", NULL };
+	struct json_object *arr;
+	size_t i;
+
+	*rp = NULL;
+	if (pingoo_json_only(body, keys, f) != PINGOO_OK)
+		return f->err;
+	if (!json_object_object_get_ex(body, "packets", &arr) || arr == NULL)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    "packets", "packets is required");
+	if (!json_object_is_type(arr, json_type_array))
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "packets", "packets must be an array");
+	if ((*n = json_object_array_length(arr)) == 0)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "packets", "packets must not be empty");
+	if (*n > (size_t)c->tp_max_reports)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    "packets", "packets has more than tp_max_reports (%d) "
+		    "items", c->tp_max_reports);
+	if ((*rp = calloc(*n, sizeof(**rp))) == NULL)
+		return pingoo_fault_set(f, PINGOO_ERR_NOMEM, NULL, NULL,
+		    "out of memory");
+	for (i = 0; i < *n; i++)
+		if (parse_report(json_object_array_get_idx(arr, i), i,
+		    &(*rp)[i], f) != PINGOO_OK)
+			return f->err;
+	return PINGOO_OK;
+}
+
+/*
+ * POST /api/v1/throughput-tests/{id}/reports: 200 {"accepted": N}, all or
+ * nothing; 400; 404; 409 duplicate_packet (already reported); 422
+ * out_of_range, limit_exceeded, not_transferred; 503.  Reports are taken
+ * in any state: they add the client's times to packets that moved.
+ */
+void
+h_tp_reports(struct req *r)
+{
+	struct pingoo_tp_report *rp = NULL;
+	struct pingoo_fault f;
+	struct json_object *o;
+	size_t n = 0, bad;
+
+	if (parse_reports(r->cfg, r->body, &rp, &n, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		goto out;
+	}
+	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, &bad, &f)
+	    != PINGOO_OK) {
+		if (bad < n)
+			snprintf(f.field, sizeof(f.field), "packets[%zu].seq",
+			    bad);
+		reply_fault(r, &f);
+		goto out;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "accepted", json_i64((int64_t)n));
+	reply_json(r, 200, o);
+	json_object_put(o);
+out:
+	free(rp);
+}

@@ -37,13 +37,13 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_PING_RECEIPTS */
 	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK }, /* ROUTE_PING_CLOSE */
 	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK }, /* ROUTE_PING_GET */
-	{ METHOD_POST, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_CREATE */
-	{ METHOD_GET, "/api/v1/throughput-tests", NULL, 0 }, /* ROUTE_TP_LIST */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", NULL, 0 }, /* ROUTE_TP_DOWNLOAD */
-	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", NULL, 0 }, /* ROUTE_TP_UPLOAD */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", NULL, 0 }, /* ROUTE_TP_REPORTS */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", NULL, 0 }, /* ROUTE_TP_ABORT */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}", NULL, 0 }, /* ROUTE_TP_GET */
+	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_CREATE */
+	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK }, /* ROUTE_TP_LIST */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH | R_USERCHECK }, /* ROUTE_TP_DOWNLOAD */
+	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH | R_USERCHECK }, /* ROUTE_TP_UPLOAD */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_REPORTS */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK }, /* ROUTE_TP_ABORT */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK }, /* ROUTE_TP_GET */
 };
 
 static const char *const method_names[METHOD__MAX] = {

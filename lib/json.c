@@ -207,6 +207,8 @@ pingoo_json_parse(const char *buf, size_t len, int depth,
 		    "body_too_large", NULL, "body is too large");
 	if (depth < 1)
 		depth = 1;
+	if (depth > 1000)
+		depth = 1000;	/* walk_tree recurses once per level */
 	scan_text((const unsigned char *)buf, len, &s);
 	if (s.problem != NULL)
 		return bad_json(f, s.problem);

@@ -128,7 +128,7 @@ enum pingoo_err	 pingoo_json_only(struct json_object *, const char *const *keys,
 /* validate.c: pure validators, string in, typed value or fault out. */
 enum pingoo_err	 pingoo_valid_username(const char *, struct pingoo_fault *);
 enum pingoo_err	 pingoo_valid_password(const char *, struct pingoo_fault *);
-/* Parses a positive decimal id (1..2^53) with no sign, spaces or leading 0. */
+/* Parses a positive decimal id (1..2^53-1) with no sign, spaces or leading 0. */
 enum pingoo_err	 pingoo_parse_id(const char *s, size_t len, uint64_t *out);
 /* Parses a non-negative decimal integer <= max, same rules. */
 enum pingoo_err	 pingoo_parse_uint(const char *s, size_t len, uint64_t max,

@@ -1,1 +1,612 @@
-/* store_tp.c: being written (throughput tests, issue 4). */
+/*
+ * store_tp.c - throughput tests and their transfers in MySQL.  Every
+ * statement that names a test by id also names its owner, so another
+ * user's test is indistinguishable from a missing one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "tp.h"
+
+enum tp_sql {
+	TP_CREATE,
+	TP_GET,
+	TP_GET_LOCK,
+	TP_CLAIM,
+	TP_RECORD,
+	TP_COUNT_OK,
+	TP_COMPLETE,
+	TP_TRANSFERS,
+	TP_REPORT,
+	TP_XFER_EXISTS,
+	TP_ABORT,
+	TP_LIST,
+	TP__MAX
+};
+
+#define TP_COLS "id, direction, packets, packet_size, client, state, " \
+	"created_at, finished_at"
+
+static const char *const sql[TP__MAX] = {
+	/* TP_CREATE */
+	"INSERT INTO throughput_tests (user_id, direction, packets, "
+	"packet_size, client, state, created_at) "
+	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?)",
+	/* TP_GET */
+	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ?",
+	/* TP_GET_LOCK: serializes the transactions that may complete a test */
+	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ? "
+	"FOR UPDATE",
+	/* TP_CLAIM: one statement, so a test aborted meanwhile inserts nothing */
+	"INSERT INTO throughput_transfers (test_id, direction, seq, status, "
+	"bytes, server_started_at) SELECT id, ?, ?, 'started', 0, ? "
+	"FROM throughput_tests WHERE id = ? AND user_id = ? "
+	"AND state = 'incomplete'",
+	/* TP_RECORD */
+	"UPDATE throughput_transfers SET status = ?, bytes = ?, "
+	"server_started_at = ?, server_finished_at = ? "
+	"WHERE test_id = ? AND direction = ? AND seq = ? AND status = 'started'",
+	/* TP_COUNT_OK */
+	"SELECT COUNT(*) FROM throughput_transfers "
+	"WHERE test_id = ? AND status = 'ok'",
+	/* TP_COMPLETE */
+	"UPDATE throughput_tests SET state = 'complete', finished_at = ? "
+	"WHERE id = ? AND state = 'incomplete'",
+	/* TP_TRANSFERS: ENUM columns sort by their declared order */
+	"SELECT direction, seq, status, bytes, server_started_at, "
+	"server_finished_at, client_sent_at, client_received_at "
+	"FROM throughput_transfers WHERE test_id = ? ORDER BY direction, seq",
+	/* TP_REPORT */
+	"UPDATE throughput_transfers SET client_sent_at = ?, "
+	"client_received_at = ? WHERE test_id = ? AND direction = ? "
+	"AND seq = ? AND client_sent_at IS NULL",
+	/* TP_XFER_EXISTS */
+	"SELECT COUNT(*) FROM throughput_transfers "
+	"WHERE test_id = ? AND direction = ? AND seq = ?",
+	/* TP_ABORT */
+	"UPDATE throughput_tests SET state = 'aborted', finished_at = ? "
+	"WHERE id = ? AND user_id = ? AND state = 'incomplete'",
+	/* TP_LIST */
+	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
+	"ORDER BY id DESC LIMIT ?",
+};
+
+/* Room for the largest client description the configuration allows. */
+#define CLIENT_CAP (65536 + 1)
+
+static enum pingoo_err
+run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
+    enum pingoo_err (*row)(void *), void *arg, uint64_t *affected,
+    uint64_t *insert_id)
+{
+	return pingoo_store_run(s, PINGOO_SQL_TP, (int)i, sql[i], in, out, row,
+	    arg, affected, insert_id);
+}
+
+/* The output row of TP_GET, TP_GET_LOCK and TP_LIST.  Heap-allocated: the
+ * client buffer is large. */
+struct test_row {
+	MYSQL_BIND		 out[8];
+	uint64_t		 id, size;
+	int32_t			 packets;
+	int64_t			 created, finished;
+	char			 dir[16], state[16], client[CLIENT_CAP];
+	unsigned long		 dirlen, statelen, clientlen;
+	char			 dirnull, statenull, clientnull, finnull;
+	struct pingoo_tp_test	*dst;		/* next test to fill */
+	size_t			 n, max;
+};
+
+static struct test_row *
+test_row_new(struct pingoo_tp_test *dst, size_t max)
+{
+	struct test_row *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	pingoo_bind_u64(&r->out[0], &r->id);
+	pingoo_bind_strout(&r->out[1], r->dir, sizeof(r->dir), &r->dirlen,
+	    &r->dirnull);
+	pingoo_bind_i32(&r->out[2], &r->packets);
+	pingoo_bind_u64(&r->out[3], &r->size);
+	pingoo_bind_strout(&r->out[4], r->client, sizeof(r->client),
+	    &r->clientlen, &r->clientnull);
+	pingoo_bind_strout(&r->out[5], r->state, sizeof(r->state),
+	    &r->statelen, &r->statenull);
+	pingoo_bind_i64(&r->out[6], &r->created);
+	pingoo_bind_i64out(&r->out[7], &r->finished, &r->finnull);
+	r->dst = dst;
+	r->max = max;
+	return r;
+}
+
+static enum pingoo_tp_state
+state_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PINGOO_TP__STATES; i++)
+		if (strcmp(s, pingoo_tp_state_name((enum pingoo_tp_state)i)) == 0)
+			return (enum pingoo_tp_state)i;
+	return PINGOO_TP_ABORTED;	/* never: the column is an ENUM */
+}
+
+static enum pingoo_err
+test_row_found(void *arg)
+{
+	struct test_row *r = arg;
+	struct pingoo_tp_test *t;
+
+	if (r->n >= r->max)
+		return PINGOO_OK;
+	t = &r->dst[r->n];
+	memset(t, 0, sizeof(*t));
+	t->id = r->id;
+	t->dirs = pingoo_tp_dirs_parse(r->dir);
+	t->packets = (uint32_t)r->packets;
+	t->packet_size = r->size;
+	t->state = state_parse(r->state);
+	t->created_at = r->created;
+	t->finished_at = r->finnull ? -1 : r->finished;
+	if (!r->clientnull && (t->client = strdup(r->client)) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->n++;
+	return PINGOO_OK;
+}
+
+void
+pingoo_tp_test_clear(struct pingoo_tp_test *t)
+{
+	free(t->client);
+	t->client = NULL;
+}
+
+enum pingoo_err
+pingoo_tp_create(struct pingoo_store *s, uint64_t user,
+    struct pingoo_tp_test *t)
+{
+	MYSQL_BIND in[6];
+	const char *dir = pingoo_tp_dirs_name(t->dirs);
+	unsigned long dlen, clen;
+	int32_t packets = (int32_t)t->packets;
+	int64_t now = pingoo_now_us();
+	enum pingoo_err e;
+
+	if (dir == NULL)
+		return PINGOO_ERR_INTERNAL;
+	dlen = strlen(dir);
+	clen = t->client != NULL ? strlen(t->client) : 0;
+	pingoo_bind_u64(&in[0], &user);
+	pingoo_bind_str(&in[1], dir, &dlen);
+	pingoo_bind_i32(&in[2], &packets);
+	pingoo_bind_u64(&in[3], &t->packet_size);
+	pingoo_bind_str(&in[4], t->client, &clen);
+	pingoo_bind_i64(&in[5], &now);
+	e = run(s, TP_CREATE, in, NULL, NULL, NULL, NULL, &t->id);
+	if (e != PINGOO_OK)
+		return e;
+	t->state = PINGOO_TP_INCOMPLETE;
+	t->created_at = now;
+	t->finished_at = -1;
+	return PINGOO_OK;
+}
+
+/* TP_GET or TP_GET_LOCK into *t. */
+static enum pingoo_err
+get_test(struct pingoo_store *s, enum tp_sql which, uint64_t user,
+    uint64_t id, struct pingoo_tp_test *t)
+{
+	struct test_row *r;
+	MYSQL_BIND in[2];
+	enum pingoo_err e;
+
+	memset(t, 0, sizeof(*t));
+	if ((r = test_row_new(t, 1)) == NULL)
+		return PINGOO_ERR_NOMEM;
+	pingoo_bind_u64(&in[0], &id);
+	pingoo_bind_u64(&in[1], &user);
+	e = run(s, which, in, r->out, test_row_found, r, NULL, NULL);
+	if (e == PINGOO_OK && r->n == 0)
+		e = PINGOO_ERR_NOTFOUND;
+	if (e != PINGOO_OK)
+		pingoo_tp_test_clear(t);
+	free(r);
+	return e;
+}
+
+enum pingoo_err
+pingoo_tp_get(struct pingoo_store *s, uint64_t user, uint64_t id,
+    struct pingoo_tp_test *t)
+{
+	return get_test(s, TP_GET, user, id, t);
+}
+
+/* Checks a claim against the test; fills f on a refusal. */
+static enum pingoo_err
+claim_check(const struct pingoo_tp_test *t, enum pingoo_tp_dir dir,
+    uint32_t seq, struct pingoo_fault *f)
+{
+	if (t->state != PINGOO_TP_INCOMPLETE)
+		return pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state",
+		    NULL, "the test is %s", pingoo_tp_state_name(t->state));
+	if (!(t->dirs & PINGOO_TP_MASK(dir)))
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    NULL, "this test has no %s packets",
+		    pingoo_tp_dir_name(dir));
+	if (seq >= t->packets)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    NULL, "seq must be below packets (%u)", t->packets);
+	return PINGOO_OK;
+}
+
+/* The INSERT ... SELECT of a claim; PINGOO_ERR_STATE when it inserted
+ * nothing (the test stopped being incomplete after it was read). */
+static enum pingoo_err
+claim_insert(struct pingoo_store *s, uint64_t user, uint64_t id,
+    enum pingoo_tp_dir dir, uint32_t seq, int64_t now)
+{
+	MYSQL_BIND in[5];
+	const char *dname = pingoo_tp_dir_name(dir);
+	unsigned long dlen = strlen(dname);
+	int32_t sq = (int32_t)seq;
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	pingoo_bind_str(&in[0], dname, &dlen);
+	pingoo_bind_i32(&in[1], &sq);
+	pingoo_bind_i64(&in[2], &now);
+	pingoo_bind_u64(&in[3], &id);
+	pingoo_bind_u64(&in[4], &user);
+	e = run(s, TP_CLAIM, in, NULL, NULL, NULL, &n, NULL);
+	if (e == PINGOO_OK && n == 0)
+		e = PINGOO_ERR_STATE;
+	return e;
+}
+
+enum pingoo_err
+pingoo_tp_claim(struct pingoo_store *s, uint64_t user, uint64_t id,
+    enum pingoo_tp_dir dir, uint32_t seq, int64_t now_us,
+    struct pingoo_tp_test *t, struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+
+	if ((e = get_test(s, TP_GET, user, id, t)) != PINGOO_OK) {
+		if (e == PINGOO_ERR_NOTFOUND)
+			pingoo_fault_set(f, e, "not_found", NULL,
+			    "no such test");
+		else
+			pingoo_fault_set(f, e, NULL, NULL, "%s",
+			    pingoo_strerror(e));
+		return e;
+	}
+	if ((e = claim_check(t, dir, seq, f)) != PINGOO_OK)
+		goto out;
+	e = claim_insert(s, user, id, dir, seq, now_us);
+	if (e == PINGOO_ERR_CONFLICT)
+		pingoo_fault_set(f, e, "duplicate_packet", NULL,
+		    "%s packet %u was already transferred",
+		    pingoo_tp_dir_name(dir), seq);
+	else if (e == PINGOO_ERR_STATE)
+		pingoo_fault_set(f, e, "invalid_state", NULL,
+		    "the test is no longer incomplete");
+	else if (e != PINGOO_OK)
+		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
+out:
+	if (e != PINGOO_OK)
+		pingoo_tp_test_clear(t);
+	return e;
+}
+
+static enum pingoo_err
+count_row(void *arg)
+{
+	(void)arg;
+	return PINGOO_OK;
+}
+
+/* One COUNT(*) statement with its inputs. */
+static enum pingoo_err
+count(struct pingoo_store *s, enum tp_sql which, MYSQL_BIND *in, int64_t *n)
+{
+	MYSQL_BIND out[1];
+
+	*n = 0;
+	pingoo_bind_i64(&out[0], n);
+	return run(s, which, in, out, count_row, NULL, NULL, NULL);
+}
+
+/* The UPDATE of a transfer's outcome. */
+static enum pingoo_err
+record_update(struct pingoo_store *s, uint64_t id,
+    const struct pingoo_tp_xfer *x)
+{
+	MYSQL_BIND in[7];
+	const char *st = pingoo_tp_status_name(x->status);
+	const char *dn = pingoo_tp_dir_name(x->dir);
+	unsigned long stlen = strlen(st), dlen = strlen(dn);
+	uint64_t bytes = x->bytes, n = 0;
+	int64_t start = x->server_started_at, end = x->server_finished_at;
+	int32_t seq = (int32_t)x->seq;
+	enum pingoo_err e;
+
+	pingoo_bind_str(&in[0], st, &stlen);
+	pingoo_bind_u64(&in[1], &bytes);
+	pingoo_bind_i64(&in[2], &start);
+	pingoo_bind_i64(&in[3], &end);
+	pingoo_bind_u64(&in[4], &id);
+	pingoo_bind_str(&in[5], dn, &dlen);
+	pingoo_bind_i32(&in[6], &seq);
+	e = run(s, TP_RECORD, in, NULL, NULL, NULL, &n, NULL);
+	if (e == PINGOO_OK && n == 0)
+		e = PINGOO_ERR_INTERNAL;	/* recorded twice: a bug */
+	return e;
+}
+
+/* Completes test t when every packet of each of its directions is ok. */
+static enum pingoo_err
+maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
+    int *completed)
+{
+	MYSQL_BIND in[2];
+	uint64_t id = t->id, n = 0;
+	int64_t ok, now = pingoo_now_us(), want;
+	enum pingoo_err e;
+
+	want = (int64_t)t->packets * (t->dirs == PINGOO_TP_BOTH ? 2 : 1);
+	pingoo_bind_u64(&in[0], &id);
+	if ((e = count(s, TP_COUNT_OK, in, &ok)) != PINGOO_OK || ok < want)
+		return e;
+	pingoo_bind_i64(&in[0], &now);
+	pingoo_bind_u64(&in[1], &id);
+	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
+	*completed = e == PINGOO_OK && n > 0;
+	return e;
+}
+
+/* One attempt at the record transaction. */
+static enum pingoo_err
+record_once(struct pingoo_store *s, uint64_t user, uint64_t id,
+    const struct pingoo_tp_xfer *x, int *completed)
+{
+	struct pingoo_tp_test t;
+	enum pingoo_err e;
+
+	*completed = 0;
+	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+		return e;
+	/* The row lock makes two last packets finishing at once see each
+	 * other: the second one counts after the first has committed. */
+	if ((e = get_test(s, TP_GET_LOCK, user, id, &t)) != PINGOO_OK)
+		goto out;
+	if ((e = record_update(s, id, x)) == PINGOO_OK &&
+	    x->status == PINGOO_TP_OK && t.state == PINGOO_TP_INCOMPLETE)
+		e = maybe_complete(s, &t, completed);
+	pingoo_tp_test_clear(&t);
+out:
+	if (e == PINGOO_OK)
+		return pingoo_store_commit(s);
+	pingoo_store_rollback(s);
+	*completed = 0;
+	return e;
+}
+
+enum pingoo_err
+pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
+    const struct pingoo_tp_xfer *x, int *completed)
+{
+	enum pingoo_err e;
+
+	/* The bytes have moved: worth a second try on a dropped connection. */
+	if ((e = record_once(s, user, id, x, completed)) == PINGOO_ERR_DB)
+		e = record_once(s, user, id, x, completed);
+	return e;
+}
+
+/* Collects TP_TRANSFERS rows into a growing array. */
+struct xfer_rows {
+	MYSQL_BIND		 out[8];
+	char			 dir[16], status[16];
+	unsigned long		 dirlen, statuslen;
+	char			 dirnull, statusnull, endnull, sentnull, recvnull;
+	int32_t			 seq;
+	struct pingoo_tp_xfer	 x;
+	struct pingoo_tp_xfer	*v;
+	size_t			 n, cap;
+};
+
+static enum pingoo_tp_status
+status_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < PINGOO_TP__STATUSES; i++)
+		if (strcmp(s, pingoo_tp_status_name((enum pingoo_tp_status)i))
+		    == 0)
+			return (enum pingoo_tp_status)i;
+	return PINGOO_TP_FAILED;	/* never: the column is an ENUM */
+}
+
+static enum pingoo_err
+xfer_row_found(void *arg)
+{
+	struct xfer_rows *r = arg;
+	struct pingoo_tp_xfer *nv, *x;
+	size_t ncap;
+
+	if (r->n == r->cap) {
+		ncap = r->cap > 0 ? r->cap * 2 : 64;
+		if ((nv = reallocarray(r->v, ncap, sizeof(*nv))) == NULL)
+			return PINGOO_ERR_NOMEM;
+		r->v = nv;
+		r->cap = ncap;
+	}
+	x = &r->v[r->n++];
+	*x = r->x;
+	if (pingoo_tp_dir_parse(r->dir, &x->dir) != PINGOO_OK)
+		return PINGOO_ERR_INTERNAL;
+	x->seq = (uint32_t)r->seq;
+	x->status = status_parse(r->status);
+	if (r->endnull)
+		x->server_finished_at = -1;
+	if (r->sentnull)
+		x->client_sent_at = -1;
+	if (r->recvnull)
+		x->client_received_at = -1;
+	return PINGOO_OK;
+}
+
+static void
+xfer_rows_bind(struct xfer_rows *r)
+{
+	memset(r, 0, sizeof(*r));
+	pingoo_bind_strout(&r->out[0], r->dir, sizeof(r->dir), &r->dirlen,
+	    &r->dirnull);
+	pingoo_bind_i32(&r->out[1], &r->seq);
+	pingoo_bind_strout(&r->out[2], r->status, sizeof(r->status),
+	    &r->statuslen, &r->statusnull);
+	pingoo_bind_u64(&r->out[3], &r->x.bytes);
+	pingoo_bind_i64(&r->out[4], &r->x.server_started_at);
+	pingoo_bind_i64out(&r->out[5], &r->x.server_finished_at, &r->endnull);
+	pingoo_bind_i64out(&r->out[6], &r->x.client_sent_at, &r->sentnull);
+	pingoo_bind_i64out(&r->out[7], &r->x.client_received_at,
+	    &r->recvnull);
+}
+
+enum pingoo_err
+pingoo_tp_transfers(struct pingoo_store *s, uint64_t id,
+    struct pingoo_tp_xfer **xf, size_t *n)
+{
+	struct xfer_rows r;
+	MYSQL_BIND in[1];
+	enum pingoo_err e;
+
+	xfer_rows_bind(&r);
+	pingoo_bind_u64(&in[0], &id);
+	e = run(s, TP_TRANSFERS, in, r.out, xfer_row_found, &r, NULL, NULL);
+	if (e != PINGOO_OK) {
+		free(r.v);
+		return e;
+	}
+	*xf = r.v;
+	*n = r.n;
+	return PINGOO_OK;
+}
+
+/* Applies one report; refusals say why in f. */
+static enum pingoo_err
+report_one(struct pingoo_store *s, uint64_t id,
+    const struct pingoo_tp_report *rp, struct pingoo_fault *f)
+{
+	MYSQL_BIND in[5];
+	const char *dn = pingoo_tp_dir_name(rp->dir);
+	unsigned long dlen = strlen(dn);
+	int64_t sent = rp->client_sent_at, recv = rp->client_received_at, found;
+	int32_t seq = (int32_t)rp->seq;
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	pingoo_bind_i64(&in[0], &sent);
+	pingoo_bind_i64(&in[1], &recv);
+	pingoo_bind_u64(&in[2], &id);
+	pingoo_bind_str(&in[3], dn, &dlen);
+	pingoo_bind_i32(&in[4], &seq);
+	if ((e = run(s, TP_REPORT, in, NULL, NULL, NULL, &n, NULL)) !=
+	    PINGOO_OK || n > 0)
+		return e;
+	if ((e = count(s, TP_XFER_EXISTS, &in[2], &found)) != PINGOO_OK)
+		return e;
+	if (found > 0)
+		return pingoo_fault_set(f, PINGOO_ERR_CONFLICT,
+		    "duplicate_packet", NULL, "%s packet %u was already "
+		    "reported", dn, rp->seq);
+	return pingoo_fault_set(f, PINGOO_ERR_RANGE, "not_transferred", NULL,
+	    "%s packet %u was never transferred", dn, rp->seq);
+}
+
+enum pingoo_err
+pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
+    const struct pingoo_tp_report *rp, size_t n, size_t *bad,
+    struct pingoo_fault *f)
+{
+	struct pingoo_tp_test t;
+	enum pingoo_err e;
+	size_t i;
+
+	*bad = n;
+	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+		return pingoo_fault_set(f, e, NULL, NULL, "%s",
+		    pingoo_strerror(e));
+	if ((e = get_test(s, TP_GET, user, id, &t)) != PINGOO_OK) {
+		pingoo_fault_set(f, e, NULL, NULL, "%s",
+		    e == PINGOO_ERR_NOTFOUND ? "no such test" :
+		    pingoo_strerror(e));
+		goto out;
+	}
+	pingoo_tp_test_clear(&t);
+	for (i = 0; i < n; i++)
+		if ((e = report_one(s, id, &rp[i], f)) != PINGOO_OK) {
+			if (e == PINGOO_ERR_CONFLICT || e == PINGOO_ERR_RANGE)
+				*bad = i;
+			else
+				pingoo_fault_set(f, e, NULL, NULL, "%s",
+				    pingoo_strerror(e));
+			goto out;
+		}
+	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
+		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
+	return e;
+out:
+	pingoo_store_rollback(s);
+	return e;
+}
+
+enum pingoo_err
+pingoo_tp_abort(struct pingoo_store *s, uint64_t user, uint64_t id,
+    int64_t now_us)
+{
+	struct pingoo_tp_test t;
+	MYSQL_BIND in[3];
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	pingoo_bind_i64(&in[0], &now_us);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_u64(&in[2], &user);
+	if ((e = run(s, TP_ABORT, in, NULL, NULL, NULL, &n, NULL)) !=
+	    PINGOO_OK || n > 0)
+		return e;
+	/* Nothing changed: either no such test or not incomplete. */
+	if ((e = pingoo_tp_get(s, user, id, &t)) != PINGOO_OK)
+		return e;
+	pingoo_tp_test_clear(&t);
+	return PINGOO_ERR_STATE;
+}
+
+enum pingoo_err
+pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
+    size_t max, struct pingoo_tp_test *t, size_t *n)
+{
+	struct test_row *r;
+	MYSQL_BIND in[3];
+	int64_t lim = (int64_t)max;
+	enum pingoo_err e;
+	size_t i;
+
+	*n = 0;
+	if (before == 0)
+		before = UINT64_MAX;
+	if ((r = test_row_new(t, max)) == NULL)
+		return PINGOO_ERR_NOMEM;
+	pingoo_bind_u64(&in[0], &user);
+	pingoo_bind_u64(&in[1], &before);
+	pingoo_bind_i64(&in[2], &lim);
+	e = run(s, TP_LIST, in, r->out, test_row_found, r, NULL, NULL);
+	if (e != PINGOO_OK)
+		for (i = 0; i < r->n; i++)
+			pingoo_tp_test_clear(&t[i]);
+	else
+		*n = r->n;
+	free(r);
+	return e;
+}

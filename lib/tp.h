@@ -1,1 +1,170 @@
-/* tp.h: being written (throughput tests, issue 4). */
+/*
+ * tp.h - throughput tests: N packets of S bytes, download and/or upload,
+ * every packet timed and recorded.  The store functions (store_tp.c) keep
+ * tests and transfers in MySQL, always filtered by the owner; the pure
+ * statistics (tpstats.c) turn transfer records into rates.
+ */
+#ifndef PINGOO_TP_H
+#define PINGOO_TP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pingoo.h"
+
+struct pingoo_store;
+
+/* A transfer's direction; a test has one or both (a bit mask of 1 << dir). */
+enum pingoo_tp_dir {
+	PINGOO_TP_DOWNLOAD = 0,
+	PINGOO_TP_UPLOAD,
+	PINGOO_TP__DIRS
+};
+#define PINGOO_TP_MASK(d)	(1u << (d))
+#define PINGOO_TP_BOTH		(PINGOO_TP_MASK(PINGOO_TP_DOWNLOAD) | \
+				    PINGOO_TP_MASK(PINGOO_TP_UPLOAD))
+
+enum pingoo_tp_state {
+	PINGOO_TP_INCOMPLETE = 0,
+	PINGOO_TP_COMPLETE,
+	PINGOO_TP_ABORTED,
+	PINGOO_TP__STATES
+};
+
+enum pingoo_tp_status {
+	PINGOO_TP_STARTED = 0,	/* claimed, bytes moving (or the worker died) */
+	PINGOO_TP_OK,
+	PINGOO_TP_FAILED,
+	PINGOO_TP__STATUSES
+};
+
+/* A test as stored.  client is malloc'd (serialized JSON) or NULL. */
+struct pingoo_tp_test {
+	uint64_t		 id;
+	unsigned		 dirs;		/* PINGOO_TP_MASK bits */
+	uint32_t		 packets;	/* per direction */
+	uint64_t		 packet_size;
+	enum pingoo_tp_state	 state;
+	char			*client;
+	int64_t			 created_at;
+	int64_t			 finished_at;	/* -1 while incomplete */
+};
+
+/* One packet moved (or being moved).  Client stamps are -1 until reported. */
+struct pingoo_tp_xfer {
+	enum pingoo_tp_dir	 dir;
+	uint32_t		 seq;
+	enum pingoo_tp_status	 status;
+	uint64_t		 bytes;
+	int64_t			 server_started_at;
+	int64_t			 server_finished_at;	/* -1 until recorded */
+	int64_t			 client_sent_at;
+	int64_t			 client_received_at;
+};
+
+/* A client's report of its own stamps for one transfer. */
+struct pingoo_tp_report {
+	enum pingoo_tp_dir	 dir;
+	uint32_t		 seq;
+	int64_t			 client_sent_at;
+	int64_t			 client_received_at;
+};
+
+/* Per-direction summary (docs/api.md).  Fields set to -1 are "null". */
+struct pingoo_tp_summary {
+	uint32_t	 packets;	/* the test's packets per direction */
+	uint32_t	 received;	/* transfers with status ok */
+	uint32_t	 failed;
+	uint64_t	 bytes;		/* bytes of ok transfers */
+	int64_t		 elapsed_us;	/* first ok start to last ok end */
+	int64_t		 bits_per_second;
+	int64_t		 packet_bps_min;
+	int64_t		 packet_bps_median;
+	int64_t		 packet_bps_p90;
+	int64_t		 packet_bps_max;
+};
+
+/* tpstats.c: names and pure functions, no I/O. */
+const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);
+/* "download", "upload" or "both" for a mask; NULL for anything else. */
+const char	*pingoo_tp_dirs_name(unsigned dirs);
+/* The mask of "download", "upload" or "both"; 0 when s is none of them. */
+unsigned	 pingoo_tp_dirs_parse(const char *s);
+/* PINGOO_OK and *dir for "download"/"upload"; PINGOO_ERR_INVAL otherwise. */
+enum pingoo_err	 pingoo_tp_dir_parse(const char *s, enum pingoo_tp_dir *dir);
+const char	*pingoo_tp_state_name(enum pingoo_tp_state);
+const char	*pingoo_tp_status_name(enum pingoo_tp_status);
+/* Duration of an ok transfer in µs, or -1 when it has none (not ok). */
+int64_t		 pingoo_tp_duration_us(const struct pingoo_tp_xfer *);
+/* bytes * 8 per second over duration_us, rounded; -1 when duration <= 0. */
+int64_t		 pingoo_tp_bps(uint64_t bytes, int64_t duration_us);
+/*
+ * Summarizes the transfers of direction dir among xf[0..n) (any order, other
+ * directions ignored) for a test of `packets` per direction.  Rates are over
+ * ok transfers; with none, every rate and elapsed_us is -1.  The median of
+ * an even count is the mean of the two middle values, rounded down; p90 is
+ * the nearest-rank percentile.  Packets too short for the clock (0 µs)
+ * count in bytes and elapsed_us but have no per-packet rate.  PINGOO_ERR_NOMEM on allocation
+ * failure, with *out untouched.
+ */
+enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
+		    enum pingoo_tp_dir dir, uint32_t packets,
+		    struct pingoo_tp_summary *out);
+
+/* store_tp.c: every call is filtered by user; another user's test is
+ * PINGOO_ERR_NOTFOUND exactly like a missing one. */
+/* Frees what a test owns (client), not the struct. */
+void		 pingoo_tp_test_clear(struct pingoo_tp_test *);
+/* Creates an incomplete test from t (dirs, packets, packet_size, client);
+ * fills t->id, state and created_at. */
+enum pingoo_err	 pingoo_tp_create(struct pingoo_store *, uint64_t user,
+		    struct pingoo_tp_test *t);
+/* Reads test id into *t (caller clears it). */
+enum pingoo_err	 pingoo_tp_get(struct pingoo_store *, uint64_t user,
+		    uint64_t id, struct pingoo_tp_test *t);
+/*
+ * Claims packet (dir, seq) of test id before a byte moves: the transfer row
+ * is inserted as "started" (stamped now_us) and committed.  Refusals, in
+ * this order, with f filled: NOTFOUND (no such test for this user), STATE
+ * (not incomplete), RANGE (the test has no such direction, or seq >=
+ * packets), CONFLICT (already claimed: duplicate_packet).  On success *t is
+ * the test (caller clears it).
+ */
+enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
+		    uint64_t id, enum pingoo_tp_dir dir, uint32_t seq,
+		    int64_t now_us, struct pingoo_tp_test *t,
+		    struct pingoo_fault *f);
+/*
+ * Records how a claimed transfer ended (status, bytes, server stamps in x)
+ * and, in the same transaction, marks the test complete when every packet
+ * of every direction is ok.  *completed says whether this call did so.
+ */
+enum pingoo_err	 pingoo_tp_record(struct pingoo_store *, uint64_t user,
+		    uint64_t id, const struct pingoo_tp_xfer *x,
+		    int *completed);
+/* Every transfer of test id (owner already checked by the caller with
+ * pingoo_tp_get), ordered by direction then seq.  *xf is malloc'd (caller
+ * frees, NULL when there is none). */
+enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
+		    struct pingoo_tp_xfer **xf, size_t *n);
+/*
+ * Applies reports rp[0..n) all or nothing, in one transaction.  A refusal
+ * names the report's index in *bad and fills f: NOTFOUND (no such test),
+ * RANGE "not_transferred" (no transfer of that packet), CONFLICT
+ * "duplicate_packet" (already reported).
+ */
+enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
+		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
+		    size_t *bad, struct pingoo_fault *f);
+/* Ends an incomplete test as aborted.  STATE when it is not incomplete. */
+enum pingoo_err	 pingoo_tp_abort(struct pingoo_store *, uint64_t user,
+		    uint64_t id, int64_t now_us);
+/*
+ * The user's tests with id < before (0 = from the newest), newest first,
+ * at most max of them into t[0..*n) (caller clears each).
+ */
+enum pingoo_err	 pingoo_tp_list(struct pingoo_store *, uint64_t user,
+		    uint64_t before, size_t max, struct pingoo_tp_test *t,
+		    size_t *n);
+
+#endif

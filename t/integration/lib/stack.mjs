@@ -187,11 +187,14 @@ export function poolPids(stack) {
 }
 
 export function pidAlive(pid) {
+	// A zombie answers kill(0) but is dead: where nothing reaps orphans
+	// (no init in a container), /proc's state letter is the truth.
 	try {
-		process.kill(pid, 0);
-		return true;
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+		return state !== 'Z' && state !== 'X';
 	} catch (e) {
-		return e.code === 'EPERM';
+		return false;
 	}
 }
 

@@ -1,0 +1,677 @@
+// faults.mjs - faults under load (issue 7, item 4), against the running local stack:
+//   - MariaDB stopped in the middle of a mixed load, then started again;
+//   - a worker process killed with SIGKILL under load;
+//   - clients that go away mid-download and mid-upload;
+//   - SIGTERM to the pool with downloads in flight;
+//   - the FastCGI socket out of reach of everything but nginx (CVE-2025-23016).
+// Each load keeps its own list of every 2xx it got (tests created, echoes, receipts,
+// packets moved) and compares it with MySQL afterwards: nothing acknowledged may be lost.
+// Whatever happens (failure, exception, signal), MariaDB and the pool are left running.
+
+import { execFile, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as t from './lib/tap.mjs';
+import { loadStack, stackEnvPath, missingKeys, readConfig, poolPids, childPids, pidAlive }
+    from './lib/stack.mjs';
+import { api, describe } from './lib/http.mjs';
+import { query } from './lib/db.mjs';
+import { userFactory } from './lib/users.mjs';
+
+const stack = loadStack();
+if (!stack)
+	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
+const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL',
+    'PINGOO_POOL_CTL', 'PINGOO_POOL_PIDFILE', 'PINGOO_FCGI_SOCKET', 'PINGOO_DB_SOCKET']);
+if (missing.length)
+	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
+
+const A = api(stack);
+try {
+	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
+	if (h.status !== 200)
+		t.skipAll(`the stack is not healthy: ${describe(h)}`);
+} catch (e) {
+	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
+}
+const cfg = readConfig(stack) ?? {};
+const THREADS = Number(cfg.threads ?? 16);
+const CA = fs.readFileSync(stack.PINGOO_CA_FILE);
+const URL0 = new URL(stack.PINGOO_URL);
+
+// ---- leaving the stack as we found it -------------------------------------------------------
+
+let dbStopped = false;
+let poolStopped = false;
+function ctlSync(ctl, action) {
+	return execFileSync(ctl, [action], { encoding: 'utf8', timeout: 120000,
+	    stdio: ['ignore', 'pipe', 'pipe'] });
+}
+function ctl(ctl, action) {
+	return new Promise((resolve, reject) => {
+		execFile(ctl, [action], { encoding: 'utf8', timeout: 120000 }, (err, out, errout) =>
+		    err ? reject(new Error(`${ctl} ${action}: ${errout || err.message}`)) : resolve(out));
+	});
+}
+function restore() {
+	if (dbStopped) {
+		try {
+			ctlSync(stack.PINGOO_DB_CTL, 'start');
+			dbStopped = false;
+		} catch (e) {
+			process.stdout.write(`# could not restart MariaDB: ${e.message}\n`);
+		}
+	}
+	if (poolStopped || !supervisorPid()) {
+		try {
+			ctlSync(stack.PINGOO_POOL_CTL, 'start');
+			poolStopped = false;
+		} catch (e) {
+			process.stdout.write(`# could not restart the pool: ${e.message}\n`);
+		}
+	}
+}
+process.on('exit', restore);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(sig, () => {
+		restore();
+		process.exit(1);
+	});
+}
+
+function supervisorPid() {
+	const p = poolPids(stack);
+	if (!p || !p.length)
+		return null;
+	return procState(p[0]) && !/[ZX]/.test(procState(p[0])) ? p[0] : null;
+}
+// The state letter of a process, or null when it is gone.
+function procState(pid) {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+	} catch {
+		return null;
+	}
+}
+const liveKids = (pid) => childPids(pid).filter((k) => !/[ZX]/.test(procState(k) ?? 'X'));
+
+// ---- a keep-alive client that never rejects -------------------------------------------------
+
+// Resolves {status, headers, json, bytes (body length), cl, complete, ms, err}; status 0 when
+// no answer came (network error, or none within timeoutMs).
+function call(agent, { method = 'GET', path, token, json, body, timeoutMs = 10000, keep = true }) {
+	const headers = {};
+	if (token)
+		headers.Authorization = `Bearer ${token}`;
+	if (json !== undefined) {
+		body = Buffer.from(JSON.stringify(json));
+		headers['Content-Type'] = 'application/json';
+	} else if (body !== undefined) {
+		headers['Content-Type'] = 'application/octet-stream';
+	}
+	if (body !== undefined)
+		headers['Content-Length'] = String(body.length);
+	const started = performance.now();
+	return new Promise((resolve) => {
+		let settled = false;
+		const settle = (v) => {
+			if (settled)
+				return;
+			settled = true;
+			clearTimeout(timer);
+			resolve({ ms: performance.now() - started, ...v });
+		};
+		const req = https.request({ host: URL0.hostname, port: URL0.port, method, path, headers,
+		    agent, ca: CA });
+		const timer = setTimeout(() => {
+			req.destroy(new Error('timeout'));
+			settle({ status: 0, err: `no complete answer within ${timeoutMs} ms` });
+		}, timeoutMs);
+		req.on('response', (res) => {
+			const chunks = [];
+			let bytes = 0;
+			res.on('data', (c) => {
+				bytes += c.length;
+				if (keep)
+					chunks.push(c);
+			});
+			const end = (err) => {
+				const text = keep ? Buffer.concat(chunks).toString('utf8') : '';
+				let j;
+				if (/^application\/json/i.test(res.headers['content-type'] ?? '')) {
+					try {
+						j = JSON.parse(text);
+					} catch {
+						j = undefined;
+					}
+				}
+				settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes,
+				    cl: res.headers['content-length'] !== undefined ?
+				        Number(res.headers['content-length']) : null,
+				    complete: res.complete && !err, err: err ? err.message : undefined });
+			};
+			res.on('end', () => end());
+			res.on('error', (e) => end(e));
+			res.on('aborted', () => end(new Error('aborted')));
+		});
+		req.on('error', (e) => settle({ status: 0, err: e.message }));
+		req.end(body);
+	});
+}
+
+const nowUs = () => Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+const SMALL = 64 * 1024;
+const smallBody = crypto.randomBytes(SMALL);
+
+// A clean error: a JSON body {"error": {"code": ...}} that is not a 500 bug, or a download
+// cut short in a way the client sees (fewer bytes than its Content-Length).
+function cleanError(r) {
+	if (r.status === 0)
+		return false;
+	if (r.status === 200 && r.cl !== null && r.bytes < r.cl)
+		return true;
+	return r.status !== 500 && r.json && r.json.error && typeof r.json.error.code === 'string';
+}
+
+// A mixed load: `clients` loops of ping tests (create, echoes, receipts) and small
+// throughput tests (2 x 64 KiB up and down), plus a history read.  Everything acknowledged
+// is kept in `rec` for the comparison with MySQL.
+function startLoad(token, clients) {
+	const agent = new https.Agent({ keepAlive: true, maxSockets: clients, ca: CA });
+	const rec = { ping: new Map(), tp: new Map(), events: [], stop: false, agent };
+	const ev = (op, r) => {
+		const e = { at: Date.now(), op, status: r.status, ms: r.ms,
+		    code: r.json?.error?.code, err: r.err };
+		e.ok = r.status >= 200 && r.status < 300 && (r.cl === null || r.cl === undefined ||
+		    r.bytes === r.cl) && !r.err;
+		e.clean = e.ok || cleanError(r);
+		rec.events.push(e);
+		return e.ok;
+	};
+	async function pingRound() {
+		const c = await call(agent, { method: 'POST', path: '/api/v1/ping-tests', token,
+		    json: { count: 6, interval_ms: 0 } });
+		if (!ev('ping create', c) || c.status !== 201)
+			return;
+		const p = { echoes: new Map(), receipts: new Map() };
+		rec.ping.set(c.json.id, p);
+		for (let seq = 0; seq < 6 && !rec.stop; seq++) {
+			const t0 = nowUs();
+			const r = await call(agent, { method: 'POST', path: `/api/v1/ping-tests/${c.json.id}/echo`,
+			    token, json: { seq, client_sent_at: t0 } });
+			if (ev('echo', r))
+				p.echoes.set(seq, { seq, client_sent_at: t0, server_received_at: r.json.server_received_at,
+				    server_sent_at: r.json.server_sent_at, sig: r.json.sig, client_received_at: nowUs() });
+			if (seq % 3 === 2)
+				await sendReceipts(c.json.id, p);
+		}
+	}
+	async function sendReceipts(id, p, opName = 'receipts') {
+		const todo = [...p.echoes.values()].filter((e) => !p.receipts.has(e.seq));
+		if (!todo.length)
+			return null;
+		const r = await call(agent, { method: 'POST', path: `/api/v1/ping-tests/${id}/receipts`,
+		    token, json: { receipts: todo } });
+		if (ev(opName, r))
+			for (const e of todo)
+				p.receipts.set(e.seq, e.client_received_at);
+		return r;
+	}
+	rec.sendReceipts = sendReceipts;
+	async function tpRound() {
+		const c = await call(agent, { method: 'POST', path: '/api/v1/throughput-tests', token,
+		    json: { direction: 'both', packets: 2, packet_size: SMALL } });
+		if (!ev('tp create', c) || c.status !== 201)
+			return;
+		const x = new Map();
+		rec.tp.set(c.json.id, x);
+		for (let seq = 0; seq < 2 && !rec.stop; seq++) {
+			const u = await call(agent, { method: 'PUT', token, body: smallBody,
+			    path: `/api/v1/throughput-tests/${c.json.id}/upload/${seq}` });
+			if (ev('upload', u))
+				x.set(`upload:${seq}`, u.json.bytes);
+			const d = await call(agent, { token, keep: false,
+			    path: `/api/v1/throughput-tests/${c.json.id}/download/${seq}` });
+			if (ev('download', d))
+				x.set(`download:${seq}`, d.bytes);
+		}
+	}
+	async function loop(i) {
+		for (let n = i; !rec.stop; n++) {
+			await (n % 2 ? tpRound() : pingRound());
+			if (!rec.stop && n % 3 === 0)
+				ev('history', await call(agent, { path: '/api/v1/ping-tests?limit=5', token }));
+		}
+	}
+	rec.done = Promise.all(Array.from({ length: clients }, (_, i) => loop(i)));
+	rec.finish = async () => {
+		rec.stop = true;
+		await rec.done;
+	};
+	return rec;
+}
+
+function tally(events) {
+	const m = new Map();
+	for (const e of events) {
+		const k = e.ok ? `${e.status}` : `${e.status}${e.code ? ' ' + e.code : ''}${e.err ? ' (' + e.err + ')' : ''}`;
+		m.set(k, (m.get(k) ?? 0) + 1);
+	}
+	return [...m.entries()].sort().map(([k, v]) => `${k}: ${v}`).join(', ');
+}
+
+// After the fault: a client brings back, with their stamps and signature, the receipts of
+// every echo it was answered (the documented way a sample whose post-answer write failed
+// still reaches MySQL), then every acknowledgment is looked up in MySQL.
+async function verifyRecorded(rec, label) {
+	const ids = [...rec.ping.keys()];
+	let missingBefore = 0;
+	if (ids.length) {
+		const have = new Set(query(stack, `SELECT CONCAT(test_id, ':', seq) FROM ping_samples
+		    WHERE test_id IN (${ids.join(',')})`).map((r) => r[0]));
+		for (const [id, p] of rec.ping)
+			for (const seq of p.echoes.keys())
+				if (!have.has(`${id}:${seq}`))
+					missingBefore++;
+	}
+	if (missingBefore)
+		t.diag(`${label}: ${missingBefore} acknowledged echoes were not in MySQL before their receipts came back`);
+	for (const [id, p] of rec.ping) {
+		for (let tries = 0; tries < 5; tries++) {
+			const r = await rec.sendReceipts(id, p, 'recovery receipts');
+			if (!r || r.status === 200)
+				break;
+			await sleep(200);
+		}
+	}
+	const problems = [];
+	let acks = 0;
+	if (ids.length) {
+		const tests = new Set(query(stack, `SELECT id FROM ping_tests WHERE id IN (${ids.join(',')})`)
+		    .map((r) => Number(r[0])));
+		const rows = new Map(query(stack, `SELECT test_id, seq, client_sent_at, server_received_at,
+		    server_sent_at, client_received_at FROM ping_samples WHERE test_id IN (${ids.join(',')})`)
+		    .map((r) => [`${r[0]}:${r[1]}`, r.slice(2).map((v) => (v === null ? null : Number(v)))]));
+		for (const [id, p] of rec.ping) {
+			acks++;
+			if (!tests.has(id))
+				problems.push(`ping test ${id} (201) is not in ping_tests`);
+			for (const [seq, e] of p.echoes) {
+				acks++;
+				const row = rows.get(`${id}:${seq}`);
+				if (!row) {
+					problems.push(`echo ${id}/${seq} (200) is not in ping_samples`);
+					continue;
+				}
+				if (row[0] !== e.client_sent_at || row[1] !== e.server_received_at || row[2] !== e.server_sent_at)
+					problems.push(`echo ${id}/${seq}: stamps ${row.slice(0, 3)} differ from the answer's`);
+				if (p.receipts.has(seq)) {
+					acks++;
+					if (row[3] !== p.receipts.get(seq))
+						problems.push(`receipt ${id}/${seq} (200): client_received_at is ${row[3]}`);
+				}
+			}
+		}
+	}
+	const tids = [...rec.tp.keys()];
+	if (tids.length) {
+		const tests = new Set(query(stack, `SELECT id FROM throughput_tests WHERE id IN (${tids.join(',')})`)
+		    .map((r) => Number(r[0])));
+		const rows = new Map(query(stack, `SELECT test_id, direction, seq, status, bytes
+		    FROM throughput_transfers WHERE test_id IN (${tids.join(',')})`)
+		    .map((r) => [`${r[0]}:${r[1]}:${r[2]}`, { status: r[3], bytes: Number(r[4]) }]));
+		for (const [id, x] of rec.tp) {
+			acks++;
+			if (!tests.has(id))
+				problems.push(`throughput test ${id} (201) is not in throughput_tests`);
+			for (const [k, bytes] of x) {
+				acks++;
+				const row = rows.get(`${id}:${k}`);
+				if (!row)
+					problems.push(`packet ${id} ${k} (200) is not in throughput_transfers`);
+				else if (row.status !== 'ok' || row.bytes !== bytes)
+					problems.push(`packet ${id} ${k} (200, ${bytes} bytes) is recorded ${row.status} with ${row.bytes} bytes`);
+			}
+		}
+	}
+	t.ok(problems.length === 0 && acks > 0,
+	    `${label}: every one of the ${acks} acknowledged writes is in MySQL`,
+	    problems.length ? problems.slice(0, 20).join('\n') : 'nothing was acknowledged');
+}
+
+async function poll(fn, untilMs, everyMs = 50) {
+	const end = Date.now() + untilMs;
+	for (;;) {
+		const v = await fn();
+		if (v || Date.now() >= end)
+			return v;
+		await sleep(everyMs);
+	}
+}
+
+const users = userFactory(stack);
+const user = users.create();
+const token = await A.token(user.username, user.password);
+const plain = new https.Agent({ keepAlive: false, ca: CA });
+
+// ---- the socket ------------------------------------------------------------------------------
+
+// Tries to connect to the FastCGI socket as another user; prints OK or the error code.
+function connectAs(userName) {
+	const js = `const s=require('net').connect(process.argv[1]);` +
+	    `s.on('connect',()=>{console.log('OK');s.destroy()});` +
+	    `s.on('error',(e)=>{console.log(e.code);process.exit(0)})`;
+	try {
+		return execFileSync('setpriv', [`--reuid=${userName}`, `--regid=${userName === 'nobody' ? 'nogroup' : userName}`,
+		    '--init-groups', '--', process.execPath, '-e', js, stack.PINGOO_FCGI_SOCKET],
+		    { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+	} catch (e) {
+		return `setpriv failed: ${(e.stderr || e.message).toString().trim()}`;
+	}
+}
+
+await t.test('the FastCGI socket is out of reach of everything but nginx', async () => {
+	const st = fs.statSync(stack.PINGOO_FCGI_SOCKET);
+	const mode = (st.mode & 0o777).toString(8);
+	const owner = execFileSync('stat', ['-c', '%U:%G', stack.PINGOO_FCGI_SOCKET], { encoding: 'utf8' }).trim();
+	t.diag(`socket ${stack.PINGOO_FCGI_SOCKET}: mode 0${mode}, owner ${owner}`);
+	t.ok(st.isSocket() && (st.mode & 0o007) === 0,
+	    'the FastCGI socket gives other users no access (mode 0' + mode + ')');
+	const nginxUser = stack.PINGOO_NGINX_USER || 'www-data';
+	t.is(owner.split(':')[1], nginxUser, `the socket's group is nginx's (${nginxUser})`);
+	if (process.getuid() !== 0) {
+		t.skip('an unprivileged user cannot connect', 'not root: cannot switch users');
+		return;
+	}
+	t.is(connectAs('nobody'), 'EACCES', 'connecting as nobody fails with EACCES, so no crafted PARAMS record (CVE-2025-23016) reaches a worker');
+	t.is(connectAs(nginxUser), 'OK', `nginx's user (${nginxUser}) can connect`);
+});
+
+// ---- MariaDB stopped under load ----------------------------------------------------------
+
+await t.test('MariaDB stopped under a mixed load, then started again', async () => {
+	const sup = supervisorPid();
+	const before = liveKids(sup);
+	t.diag(`pool ${sup}, workers ${before.join(' ')}`);
+	const rec = startLoad(token, 4);
+	let tDown, tUp, resumeMs = null, healthMs = null;
+	try {
+		await sleep(1500);
+		dbStopped = true;
+		const t0 = Date.now();
+		await ctl(stack.PINGOO_DB_CTL, 'stop');
+		tDown = Date.now();
+		t.diag(`MariaDB stopped in ${tDown - t0} ms`);
+		await sleep(2500);
+	} finally {
+		await ctl(stack.PINGOO_DB_CTL, 'start');
+		dbStopped = false;
+	}
+	tUp = Date.now();
+	// Service is back when a write succeeds and health says the database is up.
+	await Promise.all([
+		poll(async () => {
+			const r = await call(plain, { method: 'POST', path: '/api/v1/ping-tests', token,
+			    json: { count: 1 } });
+			if (r.status === 201) {
+				resumeMs = Date.now() - tUp;
+				return true;
+			}
+			return false;
+		}, 10000),
+		poll(async () => {
+			const r = await call(plain, { path: '/api/v1/health' });
+			if (r.status === 200 && r.json?.database === 'up') {
+				healthMs = Date.now() - tUp;
+				return true;
+			}
+			return false;
+		}, 10000),
+	]);
+	await sleep(1500);
+	await rec.finish();
+	t.diag(`outcomes: ${tally(rec.events)}`);
+	const during = rec.events.filter((e) => e.at >= tDown && e.at <= tUp);
+	const dbErrs = during.filter((e) => e.status === 503 && e.code === 'database_unavailable');
+	t.ok(dbErrs.length > 0, 'while MariaDB was down the load got 503 database_unavailable',
+	    `during the outage: ${tally(during)}`);
+	const unclean = rec.events.filter((e) => !e.clean);
+	t.ok(unclean.length === 0, 'every request got its 2xx or a clean JSON error (no 500, no hang, no reset)',
+	    unclean.slice(0, 10).map((e) => JSON.stringify(e)).join('\n'));
+	const slowest = Math.max(...rec.events.map((e) => e.ms));
+	t.ok(slowest < 10000, `every request answered within 10 s (slowest ${Math.round(slowest)} ms)`);
+	t.ok(resumeMs !== null && resumeMs <= 2000,
+	    `a write succeeds within 2 s of MariaDB's return (${resumeMs} ms)`);
+	t.ok(healthMs !== null && healthMs <= 2000,
+	    `health says the database is up within 2 s of its return (${healthMs} ms)`);
+	t.is(supervisorPid(), sup, 'the supervisor was not restarted');
+	t.is(liveKids(sup), before, 'no worker died: the same worker pids serve');
+	await verifyRecorded(rec, 'MariaDB stopped');
+	rec.agent.destroy();
+});
+
+// ---- a worker killed -------------------------------------------------------------------------
+
+await t.test('a worker killed with SIGKILL under load is replaced', async () => {
+	const sup = supervisorPid();
+	const before = liveKids(sup);
+	if (!sup || before.length === 0) {
+		t.fail('the pool has worker processes', `supervisor ${sup}, workers ${before}`);
+		return;
+	}
+	const rec = startLoad(token, 4);
+	await sleep(1000);
+	const victim = before[0];
+	const tKill = Date.now();
+	process.kill(victim, 'SIGKILL');
+	let fresh = null;
+	await poll(() => {
+		const now = liveKids(sup);
+		fresh = now.filter((p) => !before.includes(p));
+		return fresh.length > 0 && !now.includes(victim);
+	}, 5000, 20);
+	const replacedMs = Date.now() - tKill;
+	await sleep(1500);
+	await rec.finish();
+	t.diag(`killed ${victim}; workers now ${liveKids(sup).join(' ')}; outcomes: ${tally(rec.events)}`);
+	t.ok(fresh && fresh.length === 1 && replacedMs <= 2500,
+	    `a new worker replaced the killed one within 2.5 s (${replacedMs} ms)`);
+	const failed = rec.events.filter((e) => !e.ok);
+	t.ok(failed.length <= THREADS,
+	    `the requests that failed are bounded (${failed.length}, at most one per thread of the killed process: ${THREADS})`);
+	const unclean = failed.filter((e) => !e.clean);
+	t.ok(unclean.length === 0,
+	    'each failed request got a clean error (502 JSON service_unavailable, or a download visibly cut short)',
+	    unclean.map((e) => JSON.stringify(e)).join('\n'));
+	t.diag(`failures: ${failed.map((e) => `${e.op} ${e.status}${e.code ? ' ' + e.code : ''}${e.err ? ' ' + e.err : ''}`).join('; ') || 'none'}`);
+	const h = await call(plain, { path: '/api/v1/health' });
+	t.is(h.status, 200, 'health answers 200 afterwards');
+	await verifyRecorded(rec, 'worker killed');
+	rec.agent.destroy();
+});
+
+// ---- clients that go away --------------------------------------------------------------------
+
+const BIG = 16 * 1024 * 1024;
+
+async function transferStatus(id, dir) {
+	const rows = query(stack, `SELECT status, bytes FROM throughput_transfers
+	    WHERE test_id = ${id} AND direction = '${dir}' AND seq = 0`);
+	return rows.length ? { status: rows[0][0], bytes: Number(rows[0][1]) } : null;
+}
+
+async function freedQuickly(label) {
+	// More concurrent requests than one process has threads: all must answer promptly.
+	const n = THREADS * 2 + 8;
+	const t0 = performance.now();
+	const rs = await Promise.all(Array.from({ length: n }, () => call(plain, { path: '/api/v1/health', timeoutMs: 5000 })));
+	const ms = performance.now() - t0;
+	t.ok(rs.every((r) => r.status === 200) && ms < 3000,
+	    `${label}: ${n} concurrent health requests all answer 200 at once (${Math.round(ms)} ms)`,
+	    tally(rs.map((r) => ({ ok: r.status === 200, status: r.status, err: r.err }))));
+}
+
+await t.test('a client that goes away mid-download frees its worker at once', async () => {
+	const c = await call(plain, { method: 'POST', path: '/api/v1/throughput-tests', token,
+	    json: { direction: 'download', packets: 1, packet_size: BIG } });
+	if (!t.is(c.status, 201, 'a 16 MiB download test is created'))
+		return;
+	const id = c.json.id;
+	let got = 0;
+	const tGone = await new Promise((resolve, reject) => {
+		const req = https.request({ host: URL0.hostname, port: URL0.port, agent: false, ca: CA,
+		    path: `/api/v1/throughput-tests/${id}/download/0`, headers: { Authorization: `Bearer ${token}` } });
+		req.on('response', (res) => {
+			res.on('data', (d) => {
+				got += d.length;
+				if (got >= 1024 * 1024 && !res.isPaused()) {
+					res.pause();
+					// Let the buffers on the way fill, so the worker is still writing.
+					setTimeout(() => {
+						req.destroy();
+						resolve(Date.now());
+					}, 200);
+				}
+			});
+			res.on('error', () => {});
+		});
+		req.on('error', () => {});
+		setTimeout(() => reject(new Error('no 1 MiB within 10 s')), 10000);
+	});
+	t.diag(`received ${got} bytes, then closed the connection`);
+	let st = null;
+	await poll(async () => {
+		st = await transferStatus(id, 'download');
+		return st && st.status !== 'started';
+	}, 2000);
+	const ms = Date.now() - tGone;
+	t.ok(st && st.status === 'failed' && st.bytes < BIG && ms <= 2000,
+	    `the packet is recorded failed within 2 s of the client leaving (${ms} ms, ${JSON.stringify(st)})`);
+	await freedQuickly('after the aborted download');
+});
+
+await t.test('a client that goes away mid-upload frees its worker at once', async () => {
+	const c = await call(plain, { method: 'POST', path: '/api/v1/throughput-tests', token,
+	    json: { direction: 'upload', packets: 1, packet_size: BIG } });
+	if (!t.is(c.status, 201, 'a 16 MiB upload test is created'))
+		return;
+	const id = c.json.id;
+	const half = crypto.randomBytes(BIG / 2);
+	const tGone = await new Promise((resolve, reject) => {
+		const req = https.request({ host: URL0.hostname, port: URL0.port, agent: false, ca: CA,
+		    method: 'PUT', path: `/api/v1/throughput-tests/${id}/upload/0`,
+		    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream',
+		        'Content-Length': String(BIG) } });
+		req.on('error', () => {});
+		req.on('response', (res) => {
+			res.resume();
+		});
+		req.write(half, () => {
+			setTimeout(() => {
+				req.destroy();
+				resolve(Date.now());
+			}, 300);
+		});
+		setTimeout(() => reject(new Error('could not send 8 MiB within 10 s')), 10000);
+	});
+	let st = null;
+	await poll(async () => {
+		st = await transferStatus(id, 'upload');
+		return st && st.status !== 'started';
+	}, 2000);
+	const ms = Date.now() - tGone;
+	t.ok(st && st.status === 'failed' && st.bytes < BIG && ms <= 2000,
+	    `the half-sent packet is recorded failed within 2 s of the client leaving (${ms} ms, ${JSON.stringify(st)})`);
+	await freedQuickly('after the aborted upload');
+});
+
+// ---- SIGTERM with downloads in flight --------------------------------------------------------
+
+await t.test('SIGTERM to the pool: in-flight packets complete, then the workers exit', async () => {
+	const sup = supervisorPid();
+	const kids = liveKids(sup);
+	const N = 4, SIZE = 8 * 1024 * 1024;
+	const c = await call(plain, { method: 'POST', path: '/api/v1/throughput-tests', token,
+	    json: { direction: 'download', packets: N, packet_size: SIZE } });
+	if (!t.is(c.status, 201, `a test of ${N} x 8 MiB downloads is created`))
+		return;
+	const id = c.json.id;
+	// Each download reads its first bytes, then pauses: the worker stays mid-packet.
+	const started = [];
+	const results = Array.from({ length: N }, (_, seq) => new Promise((resolve) => {
+		let bytes = 0;
+		let res0 = null;
+		const req = https.request({ host: URL0.hostname, port: URL0.port, agent: false, ca: CA,
+		    path: `/api/v1/throughput-tests/${id}/download/${seq}`,
+		    headers: { Authorization: `Bearer ${token}` } });
+		let first = true;
+		const fin = (err) => resolve({ seq, status: res0?.statusCode ?? 0, bytes,
+		    cl: res0 ? Number(res0.headers['content-length']) : null,
+		    complete: !!res0?.complete && !err, err: err?.message });
+		const timer = setTimeout(() => {
+			req.destroy();
+			fin(new Error('no complete answer within 20 s'));
+		}, 20000);
+		req.on('response', (res) => {
+			res0 = res;
+			res.on('data', (d) => {
+				bytes += d.length;
+				if (first) {
+					first = false;
+					res.pause();
+					started.push(res);
+				}
+			});
+			res.on('end', () => {
+				clearTimeout(timer);
+				fin();
+			});
+			res.on('error', (e) => {
+				clearTimeout(timer);
+				fin(e);
+			});
+		});
+		req.on('error', (e) => {
+			clearTimeout(timer);
+			fin(e);
+		});
+		req.end();
+	}));
+	await poll(() => started.length === N, 5000, 20);
+	await sleep(300);
+	const inFlight = query(stack, `SELECT COUNT(*) FROM throughput_transfers WHERE test_id = ${id}
+	    AND status = 'started'`)[0][0];
+	t.diag(`${started.length} downloads started; ${inFlight} packets still being written when SIGTERM is sent`);
+	poolStopped = true;
+	const tTerm = Date.now();
+	process.kill(sup, 'SIGTERM');
+	await sleep(500);
+	for (const res of started)
+		res.resume();
+	const rs = await Promise.all(results);
+	t.diag(rs.map((r) => `seq ${r.seq}: ${r.status}, ${r.bytes}/${r.cl} bytes${r.err ? ', ' + r.err : ''}`).join('; '));
+	t.ok(rs.every((r) => r.status === 200 && r.complete && r.bytes === SIZE && r.cl === SIZE),
+	    `all ${N} in-flight 8 MiB downloads complete with 200 and exactly Content-Length bytes`);
+	const gone = await poll(() => !procState(sup) || /[ZX]/.test(procState(sup) ?? '') ?
+	    kids.every((k) => !procState(k) || /[ZX]/.test(procState(k))) : false, 10000, 50);
+	t.ok(gone, `then the supervisor and its workers exit (${Date.now() - tTerm} ms after SIGTERM)`);
+	const rows = query(stack, `SELECT status, COUNT(*) FROM throughput_transfers WHERE test_id = ${id}
+	    GROUP BY status`).map((r) => `${r[0]}: ${r[1]}`).join(', ');
+	t.is(rows, `ok: ${N}`, 'the packets are recorded ok');
+	await ctl(stack.PINGOO_POOL_CTL, 'start');
+	poolStopped = false;
+	const h = await poll(async () => (await call(plain, { path: '/api/v1/health' })).status === 200, 5000);
+	t.ok(h, 'the pool started again with $PINGOO_POOL_CTL start answers health 200');
+	t.diag(`new pool ${supervisorPid()}, workers ${liveKids(supervisorPid()).join(' ')}`);
+});
+
+plain.destroy();
+try {
+	users.cleanup();
+} catch {
+	// best effort
+}
+await t.done();

@@ -1,0 +1,241 @@
+/* test-config.c - configuration defaults, parsing, secret files, checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pingoo.h"
+#include "../tap.h"
+
+#define KEY32 "0123456789abcdef0123456789abcdef"
+
+static char dir[] = "/tmp/pingoo-test-config-XXXXXX";
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "w")) == NULL) {
+		diag("cannot write %s", path);
+		return;
+	}
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+remove_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* Parses text onto defaults; the fault is left in *f. */
+static enum pingoo_err
+parse(struct pingoo_config *c, const char *text, struct pingoo_fault *f)
+{
+	pingoo_config_defaults(c);
+	memset(f, 0, sizeof(*f));
+	return pingoo_config_parse(c, text, dir, f);
+}
+
+/* Refused as a configuration error whose message names line and key. */
+static int
+refused(const char *text, const char *line, const char *key)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	if (parse(&c, text, &f) != PINGOO_ERR_CONFIG)
+		return 0;
+	if (strstr(f.message, line) == NULL || strstr(f.message, key) == NULL) {
+		diag("message: %s", f.message);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_defaults(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	pingoo_config_defaults(&c);
+	ok(c.processes == 2 && c.threads == 16 && c.log_requests == 1,
+	    "worker defaults are 2 processes of 16 threads, logging");
+	ok(strcmp(c.db_host, "127.0.0.1") == 0 && c.db_port == 3306 &&
+	    c.db_socket[0] == '\0' && strcmp(c.db_name, "pingoo") == 0 &&
+	    strcmp(c.db_user, "pingoo") == 0 && c.db_connect_timeout == 3 &&
+	    c.db_rw_timeout == 5, "database defaults are TCP to local pingoo");
+	ok(strcmp(c.jwt_alg, "HS256") == 0 && c.jwt_key_len == 0 &&
+	    strcmp(c.jwt_issuer, "pingoo") == 0 &&
+	    strcmp(c.jwt_audience, "pingoo-api") == 0 && c.jwt_ttl == 3600 &&
+	    c.jwt_leeway == 30, "token defaults are HS256, 1 h, no key");
+	ok(c.max_body == 65536 && c.max_client_bytes == 1024 &&
+	    c.list_max_limit == 100 && c.ping_max_count == 10000 &&
+	    c.ping_max_interval_ms == 60000 && c.ping_max_receipts == 1000 &&
+	    c.tp_min_packet_size == 1 && c.tp_max_packet_size == 64 << 20 &&
+	    c.tp_max_packets == 10000 &&
+	    c.tp_max_total_bytes == UINT64_C(4) << 30 &&
+	    c.tp_max_reports == 1000 && c.cors_origins[0] == '\0',
+	    "limit defaults match the documentation");
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "jwt_key") == 0,
+	    "the defaults alone fail the check for want of a key");
+}
+
+static void
+test_parse(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	ok(parse(&c, "# a comment\n\n  threads = 4  \n"
+	    "db_socket=/run/mysqld/mysqld.sock\r\n"
+	    "tp_max_total_bytes = 1099511627776\n"
+	    "db_password = p#ss = w rd \n"
+	    "jwt_key = " KEY32 "\n"
+	    "cors_origins = https://a.example https://b.example\n"
+	    "   # indented comment\n"
+	    "log_requests = 0", &f) == PINGOO_OK, "a valid file parses");
+	ok(c.threads == 4 && c.log_requests == 0 && c.processes == 2,
+	    "numbers are set and other keys keep their defaults");
+	ok(strcmp(c.db_socket, "/run/mysqld/mysqld.sock") == 0,
+	    "a CRLF line ending is not part of the value");
+	ok(strcmp(c.db_password, "p#ss = w rd") == 0,
+	    "a value keeps '#', '=' and inner spaces and loses outer blanks");
+	ok(c.tp_max_total_bytes == UINT64_C(1) << 40,
+	    "a 64-bit limit is read");
+	ok(c.jwt_key_len == 32 && memcmp(c.jwt_key, KEY32, 32) == 0,
+	    "the key and its length are set");
+	ok(strcmp(c.cors_origins, "https://a.example https://b.example") == 0,
+	    "a space-separated list is read whole");
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK, "the parsed file checks");
+	ok(parse(&c, "listen =\n", &f) == PINGOO_OK && c.listen[0] == '\0',
+	    "an empty value is allowed for a string");
+}
+
+static void
+test_errors(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+	char text[2048];
+
+	ok(refused("threads = 4\nthreds = 5\n", "line 2", "threds"),
+	    "an unknown key is refused with its line");
+	ok(refused("# x\nthreads = four\n", "line 2", "threads"),
+	    "a non-numeric number is refused with its line and key");
+	ok(refused("threads = -1\n", "line 1", "threads") &&
+	    refused("threads = +1\n", "line 1", "threads") &&
+	    refused("threads = 08\n", "line 1", "threads"),
+	    "signs and leading zeros are refused");
+	ok(refused("\n\nthreads = 0\n", "line 3", "threads"),
+	    "a number below its range is refused");
+	ok(refused("threads = 1025\n", "line 1", "threads") &&
+	    refused("db_port = 99999999999999999999999\n", "line 1", "db_port"),
+	    "numbers above their range, even past 64 bits, are refused");
+	ok(refused("threads = 4\nprocesses = 1\nthreads = 8\n", "line 3",
+	    "threads"), "a duplicate key is refused at its second line");
+	ok(refused("db_password = x\ndb_password_file = pw\n", "line 2",
+	    "db_password_file"), "a secret and its file together are refused");
+	ok(refused("threads\n", "line 1", "key = value"),
+	    "a line without '=' is refused");
+	snprintf(text, sizeof(text), "db_name = %0100d\n", 0);
+	ok(refused(text, "line 1", "db_name"), "a string too long is refused");
+	ok(parse(&c, "db_password = hunter2hunter2\nthreads = x\n", &f) ==
+	    PINGOO_ERR_CONFIG && strstr(f.message, "hunter2") == NULL,
+	    "a fault never shows a secret value");
+	ok(parse(&c, "jwt_key = supersecret-value\nbogus = supersecret-value\n",
+	    &f) == PINGOO_ERR_CONFIG && strstr(f.message, "supersecret") == NULL,
+	    "an unknown key's fault does not show its value");
+}
+
+static void
+test_files(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+	char path[256];
+
+	write_file("key", KEY32 "\n");
+	write_file("pw", "s3cret\n\n");
+	write_file("pingoo.conf", "jwt_key_file = key\n"
+	    "db_password_file = pw\nthreads = 3\n");
+	snprintf(path, sizeof(path), "%s/pingoo.conf", dir);
+	ok(pingoo_config_load(&c, path, &f) == PINGOO_OK,
+	    "a file with relative secret files loads");
+	ok(c.jwt_key_len == 32 && memcmp(c.jwt_key, KEY32, 32) == 0,
+	    "the key file is read and its trailing newline dropped");
+	ok(strcmp(c.db_password, "s3cret\n") == 0,
+	    "only one trailing newline is dropped from a secret file");
+	ok(c.threads == 3 && c.processes == 2,
+	    "load applies the defaults under the file");
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK, "the loaded file checks");
+	ok(refused("jwt_key_file = missing\n", "line 1", "jwt_key_file"),
+	    "a missing secret file is refused with its line");
+	snprintf(path, sizeof(path), "%s/nope.conf", dir);
+	ok(pingoo_config_load(&c, path, &f) == PINGOO_ERR_CONFIG,
+	    "a missing configuration file is refused");
+	remove_file("key");
+	remove_file("pw");
+	remove_file("pingoo.conf");
+}
+
+static void
+test_check(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	pingoo_config_defaults(&c);
+	memcpy(c.jwt_key, KEY32, 31);
+	c.jwt_key_len = 31;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
+	    "a 31-byte key fails the check");
+	c.jwt_key_len = 32;
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK, "a 32-byte key passes");
+	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "RS256");
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "jwt_alg") == 0, "jwt_alg RS256 fails the check");
+	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "none");
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
+	    "jwt_alg none fails the check");
+	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "HS512");
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK, "jwt_alg HS512 passes");
+	c.threads = 0;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
+	    "zero threads fail the check");
+	c.threads = 16;
+	c.processes = 65;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
+	    "65 processes fail the check");
+	c.processes = 0;
+	c.tp_min_packet_size = 2048;
+	c.tp_max_packet_size = 1024;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "tp_min_packet_size") == 0,
+	    "a minimum packet size above the maximum fails the check");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		printf("1..0 # SKIP cannot make a temporary directory\n");
+		return 0;
+	}
+	test_defaults();
+	test_parse();
+	test_errors();
+	test_files();
+	test_check();
+	rmdir(dir);
+	return tap_done();
+}

@@ -1,0 +1,313 @@
+/*
+ * test-token.c - issuing and verifying JWTs, and every way a forged or
+ * stale token must be refused.  Hostile tokens are made with libjwt itself
+ * (other algorithms, other claims) or by hand (headers libjwt will not
+ * write, tampered parts).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jwt.h>
+
+#include "pingoo.h"
+#include "../tap.h"
+
+#define NOW	1700000000
+#define KEY	"0123456789abcdef0123456789abcdef-test-key"
+
+static struct pingoo_config cfg;
+
+/* Base64url without padding of s, into a malloc'd string. */
+static char *
+b64url(const char *s)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i, o = 0;
+	char *out = malloc(n * 4 / 3 + 4);
+	unsigned v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = tab[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = tab[v & 63];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * A token with the given algorithm and key and the claims in json (a JSON
+ * object), or NULL.  The caller frees it.
+ */
+static char *
+make(jwt_alg_t alg, const char *key, const char *json)
+{
+	jwt_t *j = NULL;
+	char *tok = NULL;
+
+	if (jwt_new(&j) != 0)
+		return NULL;
+	if (jwt_add_grants_json(j, json) == 0 &&
+	    jwt_set_alg(j, alg, (const unsigned char *)key,
+	    key ? (int)strlen(key) : 0) == 0)
+		tok = jwt_encode_str(j);
+	jwt_free(j);
+	return tok;
+}
+
+/* Claims of a good token with one change spliced in by printf. */
+static char *
+claims(const char *extra)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"iat\":%d,\"exp\":%d%s%s}", NOW, NOW + 600,
+	    extra[0] ? "," : "", extra);
+	return buf;
+}
+
+/* Verifies tok (freeing it) and says whether it was refused as AUTH. */
+static int
+refused(char *tok)
+{
+	uint64_t uid = 777;
+	enum pingoo_err rc;
+
+	if (tok == NULL) {
+		diag("could not build the token");
+		return 0;
+	}
+	rc = pingoo_token_verify(&cfg, tok, NOW, &uid);
+	free(tok);
+	return rc == PINGOO_ERR_AUTH && uid == 777;
+}
+
+static int
+accepted(char *tok)
+{
+	uint64_t uid = 0;
+	enum pingoo_err rc;
+
+	if (tok == NULL)
+		return 0;
+	rc = pingoo_token_verify(&cfg, tok, NOW, &uid);
+	free(tok);
+	return rc == PINGOO_OK && uid == 42;
+}
+
+/* hdr.payload.sig built from JSON texts and a raw signature part. */
+static char *
+by_hand(const char *hdr, const char *payload, const char *sig)
+{
+	char *h = b64url(hdr), *p = b64url(payload), *out;
+	size_t n = strlen(h) + strlen(p) + strlen(sig) + 3;
+
+	out = malloc(n);
+	snprintf(out, n, "%s.%s.%s", h, p, sig);
+	free(h);
+	free(p);
+	return out;
+}
+
+/* A copy of tok with part (0 header, 1 payload, 2 signature) replaced. */
+static char *
+splice(const char *tok, int part, const char *with)
+{
+	const char *d1 = strchr(tok, '.'), *d2 = strchr(d1 + 1, '.');
+	size_t n = strlen(tok) + strlen(with) + 1;
+	char *out = malloc(n);
+
+	if (part == 0)
+		snprintf(out, n, "%s%s", with, d1);
+	else if (part == 1)
+		snprintf(out, n, "%.*s.%s%s", (int)(d1 - tok), tok, with, d2);
+	else
+		snprintf(out, n, "%.*s.%s", (int)(d2 - tok), tok, with);
+	return out;
+}
+
+static void
+test_roundtrip(void)
+{
+	char *tok = NULL;
+	uint64_t uid = 0;
+
+	ok(pingoo_token_issue(&cfg, 42, NOW, &tok) == PINGOO_OK && tok != NULL,
+	    "a token is issued");
+	ok(pingoo_token_verify(&cfg, tok, NOW + 10, &uid) == PINGOO_OK &&
+	    uid == 42, "the issued token verifies and names its user");
+	ok(pingoo_token_verify(&cfg, tok, NOW + 3600 + 29, &uid) == PINGOO_OK,
+	    "the token is still accepted within the leeway after exp");
+	ok(pingoo_token_verify(&cfg, tok, NOW + 3600 + 30, &uid) ==
+	    PINGOO_ERR_AUTH, "the token is refused once exp + leeway is past");
+	free(tok);
+	ok(pingoo_token_issue(&cfg, 0, NOW, &tok) != PINGOO_OK && tok == NULL,
+	    "no token is issued for user 0");
+	ok(accepted(make(JWT_ALG_HS256, KEY, claims(""))),
+	    "a hand-made HS256 token with every claim is accepted");
+}
+
+static void
+test_algorithms(void)
+{
+	char *good = make(JWT_ALG_HS256, KEY, claims(""));
+	char *p;
+
+	ok(refused(make(JWT_ALG_NONE, NULL, claims(""))),
+	    "an unsigned token (alg none) is refused");
+	ok(refused(make(JWT_ALG_HS384, KEY, claims(""))),
+	    "an HS384 token signed with our key is refused");
+	ok(refused(make(JWT_ALG_HS512, KEY, claims(""))),
+	    "an HS512 token signed with our key is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY "x", claims(""))),
+	    "a token signed with another key is refused");
+	p = strchr(good, '.') + 1;
+	ok(refused(by_hand("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", claims(""),
+	    strchr(p, '.') + 1)), "a token with an RS256 header is refused");
+	ok(refused(by_hand("{\"alg\":\"none\"}", claims(""), "")),
+	    "a hand-made alg none token is refused");
+	ok(refused(by_hand("{\"alg\":\"HS256\"}", claims(""), "")),
+	    "an HS256 token with an empty signature is refused");
+	free(good);
+}
+
+static void
+test_tampering(void)
+{
+	char *good = make(JWT_ALG_HS256, KEY, claims(""));
+	char *part;
+
+	part = b64url("{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":\"x\"}");
+	ok(refused(splice(good, 0, part)), "a tampered header is refused");
+	free(part);
+	part = b64url("{\"sub\":\"1\",\"iss\":\"pingoo\",\"aud\":\"pingoo-api\","
+	    "\"exp\":1800000000}");
+	ok(refused(splice(good, 1, part)), "a tampered payload is refused");
+	free(part);
+	part = strdup(strrchr(good, '.') + 1);
+	part[0] = part[0] == 'A' ? 'B' : 'A';
+	ok(refused(splice(good, 2, part)), "a tampered signature is refused");
+	free(part);
+	ok(refused(splice(good, 2, "")), "a token without signature is refused");
+	free(good);
+}
+
+static void
+test_claims(void)
+{
+	char buf[512];
+
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1699999000}")),
+	    "an expired token is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\"}")), "a token without exp is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":\"1800000000\"}")),
+	    "a token whose exp is a string is refused");
+	snprintf(buf, sizeof(buf), "\"nbf\":%d", NOW + 120);
+	ok(refused(make(JWT_ALG_HS256, KEY, claims(buf))),
+	    "a token not yet valid (nbf in the future) is refused");
+	snprintf(buf, sizeof(buf), "\"nbf\":%d", NOW + 20);
+	ok(accepted(make(JWT_ALG_HS256, KEY, claims(buf))),
+	    "an nbf within the leeway is accepted");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"iat\":1700000100,\"exp\":1700000600}")),
+	    "a token issued in the future (iat) is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"evil\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a token from another issuer is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a token without iss is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"other-api\",\"exp\":1700000600}")),
+	    "a token for another audience is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":[\"pingoo-api\"],\"exp\":1700000600}")),
+	    "a token whose aud is an array is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a token without sub is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"bob\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a token with a non-numeric sub is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":42,\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a token whose sub is a JSON number is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"042\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")) &&
+	    refused(make(JWT_ALG_HS256, KEY, "{\"sub\":\"0\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}")),
+	    "a sub of 0 or with a leading zero is refused");
+}
+
+static void
+test_sizes(void)
+{
+	char *big;
+	uint64_t uid;
+
+	ok(pingoo_token_verify(&cfg, "", NOW, &uid) == PINGOO_ERR_AUTH,
+	    "an empty token is refused");
+	ok(pingoo_token_verify(&cfg, NULL, NOW, &uid) == PINGOO_ERR_AUTH,
+	    "a missing token is refused");
+	ok(pingoo_token_verify(&cfg, "not.a.jwt", NOW, &uid) == PINGOO_ERR_AUTH &&
+	    pingoo_token_verify(&cfg, "garbage", NOW, &uid) == PINGOO_ERR_AUTH,
+	    "garbage is refused");
+	big = malloc(100 * 1024 + 1);
+	memset(big, 'A', 100 * 1024);
+	big[100] = '.';
+	big[200] = '.';
+	big[100 * 1024] = '\0';
+	ok(pingoo_token_verify(&cfg, big, NOW, &uid) == PINGOO_ERR_AUTH,
+	    "a 100 KB token is refused");
+	free(big);
+}
+
+static void
+test_config(void)
+{
+	struct pingoo_config c = cfg;
+	char *tok = NULL;
+	uint64_t uid;
+
+	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "HS512");
+	ok(pingoo_token_issue(&c, 42, NOW, &tok) == PINGOO_OK &&
+	    pingoo_token_verify(&c, tok, NOW, &uid) == PINGOO_OK && uid == 42,
+	    "a server configured for HS512 issues and verifies HS512 tokens");
+	ok(pingoo_token_verify(&cfg, tok, NOW, &uid) == PINGOO_ERR_AUTH,
+	    "that HS512 token is refused by an HS256 server with the same key");
+	free(tok);
+	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "none");
+	tok = NULL;
+	ok(pingoo_token_issue(&c, 42, NOW, &tok) == PINGOO_ERR_CONFIG &&
+	    tok == NULL, "alg none in the configuration is refused");
+}
+
+int
+main(void)
+{
+	pingoo_config_defaults(&cfg);
+	memcpy(cfg.jwt_key, KEY, strlen(KEY));
+	cfg.jwt_key_len = strlen(KEY);
+	test_roundtrip();
+	test_algorithms();
+	test_tampering();
+	test_claims();
+	test_sizes();
+	test_config();
+	return tap_done();
+}

@@ -1,0 +1,204 @@
+/* test-tpstats.c - throughput summaries against hand-computed values. */
+#include <stdint.h>
+#include <string.h>
+
+#include "tp.h"
+#include "../tap.h"
+
+/* An ok transfer of `bytes` from start to end (µs). */
+static struct pingoo_tp_xfer
+xok(enum pingoo_tp_dir d, uint32_t seq, uint64_t bytes, int64_t start,
+    int64_t end)
+{
+	struct pingoo_tp_xfer x;
+
+	memset(&x, 0, sizeof(x));
+	x.dir = d;
+	x.seq = seq;
+	x.status = PINGOO_TP_OK;
+	x.bytes = bytes;
+	x.server_started_at = start;
+	x.server_finished_at = end;
+	x.client_sent_at = x.client_received_at = -1;
+	return x;
+}
+
+static int
+all_null(const struct pingoo_tp_summary *s)
+{
+	return s->elapsed_us == -1 && s->bits_per_second == -1 &&
+	    s->packet_bps_min == -1 && s->packet_bps_median == -1 &&
+	    s->packet_bps_p90 == -1 && s->packet_bps_max == -1;
+}
+
+static void
+test_rates(void)
+{
+	struct pingoo_tp_xfer x = xok(PINGOO_TP_DOWNLOAD, 0, 1000, 10, 1010);
+
+	ok(pingoo_tp_duration_us(&x) == 1000, "an ok transfer lasts end - start");
+	ok(pingoo_tp_bps(1000, 1000) == 8000000,
+	    "1000 bytes in 1 ms is 8 Mbit/s");
+	ok(pingoo_tp_bps(1, 3) == 2666667, "rates round to the nearest bit/s");
+	ok(pingoo_tp_bps(1000, 0) == -1 && pingoo_tp_bps(1000, -5) == -1,
+	    "no rate without a positive duration");
+	ok(pingoo_tp_bps(4ULL << 40, 1000000) == 35184372088832LL,
+	    "4 TiB in one second does not overflow");
+	x.status = PINGOO_TP_FAILED;
+	ok(pingoo_tp_duration_us(&x) == -1, "a failed transfer has no duration");
+	x.status = PINGOO_TP_OK;
+	x.server_finished_at = -1;
+	ok(pingoo_tp_duration_us(&x) == -1,
+	    "a transfer without an end has no duration");
+}
+
+static void
+test_names(void)
+{
+	enum pingoo_tp_dir d;
+
+	ok(pingoo_tp_dirs_parse("both") == PINGOO_TP_BOTH &&
+	    pingoo_tp_dirs_parse("download") == 1 &&
+	    pingoo_tp_dirs_parse("upload") == 2,
+	    "download, upload and both parse to their masks");
+	ok(pingoo_tp_dirs_parse("Download") == 0 &&
+	    pingoo_tp_dirs_parse("") == 0, "other directions are refused");
+	ok(pingoo_tp_dir_parse("both", &d) == PINGOO_ERR_INVAL,
+	    "a transfer cannot be in both directions");
+	ok(strcmp(pingoo_tp_dirs_name(PINGOO_TP_BOTH), "both") == 0 &&
+	    pingoo_tp_dirs_name(0) == NULL, "masks name back, 0 has no name");
+}
+
+static void
+test_empty(void)
+{
+	struct pingoo_tp_summary s;
+
+	ok(pingoo_tp_summarize(NULL, 0, PINGOO_TP_DOWNLOAD, 8, &s) ==
+	    PINGOO_OK && s.packets == 8 && s.received == 0 && s.failed == 0 &&
+	    s.bytes == 0 && all_null(&s),
+	    "no transfers: zero counts and null rates");
+}
+
+static void
+test_one(void)
+{
+	struct pingoo_tp_xfer x = xok(PINGOO_TP_UPLOAD, 0, 1000000, 1000, 2000);
+	struct pingoo_tp_summary s;
+
+	pingoo_tp_summarize(&x, 1, PINGOO_TP_UPLOAD, 1, &s);
+	ok(s.received == 1 && s.bytes == 1000000 && s.elapsed_us == 1000 &&
+	    s.bits_per_second == 8000000000LL,
+	    "one packet: 1 MB in 1 ms is 8 Gbit/s overall");
+	ok(s.packet_bps_min == 8000000000LL &&
+	    s.packet_bps_median == 8000000000LL &&
+	    s.packet_bps_p90 == 8000000000LL &&
+	    s.packet_bps_max == 8000000000LL,
+	    "one packet: min, median, p90 and max are its rate");
+	pingoo_tp_summarize(&x, 1, PINGOO_TP_DOWNLOAD, 1, &s);
+	ok(s.received == 0 && all_null(&s),
+	    "transfers of the other direction are not counted");
+}
+
+static void
+test_two_overlapping(void)
+{
+	struct pingoo_tp_xfer x[2];
+	struct pingoo_tp_summary s;
+
+	/* 8 Mbit/s over [0, 1000] and 16 Mbit/s over [200, 700]. */
+	x[0] = xok(PINGOO_TP_DOWNLOAD, 0, 1000, 0, 1000);
+	x[1] = xok(PINGOO_TP_DOWNLOAD, 1, 1000, 200, 700);
+	pingoo_tp_summarize(x, 2, PINGOO_TP_DOWNLOAD, 2, &s);
+	ok(s.elapsed_us == 1000 && s.bytes == 2000 &&
+	    s.bits_per_second == 16000000,
+	    "two parallel packets: elapsed spans both, 2000 B in 1 ms");
+	ok(s.packet_bps_min == 8000000 && s.packet_bps_max == 16000000 &&
+	    s.packet_bps_median == 12000000 && s.packet_bps_p90 == 16000000,
+	    "two packets: median is the mean of both, p90 the larger");
+}
+
+static void
+test_failed(void)
+{
+	struct pingoo_tp_xfer x[4];
+	struct pingoo_tp_summary s;
+
+	x[0] = xok(PINGOO_TP_DOWNLOAD, 0, 1000, 0, 1000);
+	x[1] = xok(PINGOO_TP_DOWNLOAD, 1, 300, 1000, 1100);
+	x[1].status = PINGOO_TP_FAILED;
+	x[2] = xok(PINGOO_TP_DOWNLOAD, 2, 0, 5000, -1);
+	x[2].status = PINGOO_TP_STARTED;
+	x[3] = xok(PINGOO_TP_UPLOAD, 0, 1000, 0, 10);
+	x[3].status = PINGOO_TP_FAILED;
+	pingoo_tp_summarize(x, 4, PINGOO_TP_DOWNLOAD, 4, &s);
+	ok(s.packets == 4 && s.received == 1 && s.failed == 1,
+	    "failed packets are counted apart, started ones not at all");
+	ok(s.bytes == 1000 && s.elapsed_us == 1000 &&
+	    s.bits_per_second == 8000000,
+	    "failed packets add no bytes and no time");
+	x[0].status = PINGOO_TP_FAILED;
+	pingoo_tp_summarize(x, 4, PINGOO_TP_DOWNLOAD, 4, &s);
+	ok(s.received == 0 && s.failed == 2 && s.bytes == 0 && all_null(&s),
+	    "only failed packets: null rates");
+}
+
+static void
+test_unsorted(void)
+{
+	static const int order[10] = { 7, 2, 10, 1, 9, 4, 6, 3, 8, 5 };
+	struct pingoo_tp_xfer x[10];
+	struct pingoo_tp_summary s;
+	int i;
+
+	/* Packet k moves k * 1000 bytes in 8 ms: k Mbit/s. */
+	for (i = 0; i < 10; i++)
+		x[i] = xok(PINGOO_TP_UPLOAD, (uint32_t)i,
+		    (uint64_t)order[i] * 1000, i * 8000, i * 8000 + 8000);
+	pingoo_tp_summarize(x, 10, PINGOO_TP_UPLOAD, 10, &s);
+	ok(s.packet_bps_min == 1000000 && s.packet_bps_max == 10000000,
+	    "unsorted input: min and max are found");
+	ok(s.packet_bps_median == 5500000,
+	    "ten packets: the median is the mean of the 5th and 6th");
+	ok(s.packet_bps_p90 == 9000000, "ten packets: p90 is the 9th value");
+	ok(s.elapsed_us == 80000 && s.bytes == 55000 &&
+	    s.bits_per_second == 5500000,
+	    "back-to-back packets: 55 kB in 80 ms");
+	pingoo_tp_summarize(x, 3, PINGOO_TP_UPLOAD, 10, &s);
+	ok(s.packet_bps_median == 7000000 && s.packet_bps_p90 == 10000000,
+	    "three packets (7, 2, 10): median 7, p90 10");
+	x[1] = xok(PINGOO_TP_UPLOAD, 1, 3, 0, 2);	/* 12 Mbit/s */
+	x[0] = xok(PINGOO_TP_UPLOAD, 0, 1, 0, 2);	/* 4 Mbit/s */
+	pingoo_tp_summarize(x, 2, PINGOO_TP_UPLOAD, 2, &s);
+	ok(s.packet_bps_median == 8000000,
+	    "an even median is exact when the mean is whole");
+}
+
+static void
+test_zero_duration(void)
+{
+	struct pingoo_tp_xfer x[2];
+	struct pingoo_tp_summary s;
+
+	x[0] = xok(PINGOO_TP_DOWNLOAD, 0, 1, 100, 100);
+	x[1] = xok(PINGOO_TP_DOWNLOAD, 1, 1000, 100, 1100);
+	pingoo_tp_summarize(x, 2, PINGOO_TP_DOWNLOAD, 2, &s);
+	ok(s.received == 2 && s.bytes == 1001 && s.elapsed_us == 1000,
+	    "a packet too short for the clock still counts in bytes and time");
+	ok(s.packet_bps_min == 8000000 && s.packet_bps_max == 8000000,
+	    "... but has no per-packet rate");
+}
+
+int
+main(void)
+{
+	test_rates();
+	test_names();
+	test_empty();
+	test_one();
+	test_two_overlapping();
+	test_failed();
+	test_unsorted();
+	test_zero_duration();
+	return tap_done();
+}
