@@ -49,6 +49,7 @@ enum route {
 enum match {
 	MATCH_FOUND,		/* route and method */
 	MATCH_NOMETHOD,		/* a route's path, another method: 405 */
+	MATCH_BADPATH,		/* a route's shape, a bad id or seq: 400 */
 	MATCH_NOTFOUND		/* 404 */
 };
 

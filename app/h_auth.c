@@ -79,7 +79,11 @@ h_token(struct req *r)
 		reply_fault(r, &f);
 		return;
 	}
-	e = pingoo_user_by_name(r->store, name, &u, hash);
+	/* A name no account can have is an unknown user, not a lookup. */
+	if (pingoo_valid_username(name, NULL) != PINGOO_OK)
+		e = PINGOO_ERR_NOTFOUND;
+	else
+		e = pingoo_user_by_name(r->store, name, &u, hash);
 	if (e != PINGOO_OK && e != PINGOO_ERR_NOTFOUND) {
 		reply_err(r, e);
 		return;

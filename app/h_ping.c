@@ -291,7 +291,7 @@ h_ping_echo(struct req *r)
 	req_finish(r);
 	e = pingoo_ping_record_echo(r->store, r->user_id, r->m.id, &x);
 	if (e == PINGOO_ERR_NOTFOUND)
-		pingoo_pingtab_close(tab, r->m.id);	/* test or user gone */
+		pingoo_pingtab_forget(tab, r->m.id);	/* test or user gone */
 	if (e != PINGOO_OK && e != PINGOO_ERR_CONFLICT)
 		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s: %s); "
 		    "its receipt can still bring it\n",

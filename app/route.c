@@ -82,7 +82,9 @@ route_name(enum route r)
 
 /*
  * Matches one pattern against path[0..len).  Fills id/seq.  Returns 1 on a
- * match.  Both sides are walked segment by segment.
+ * match, 2 when every literal segment matches but a number does not parse
+ * (a bad id: 400, not 404), 0 otherwise.  Both sides are walked segment by
+ * segment.
  */
 static int
 pattern_match(const char *pat, const char *path, size_t len,
@@ -90,6 +92,7 @@ pattern_match(const char *pat, const char *path, size_t len,
 {
 	size_t pi = 0, i = 0, plen = strlen(pat), ps, pe, s, e;
 	uint64_t v;
+	int badnum = 0;
 
 	while (pi < plen && i < len) {
 		if (pat[pi] != '/' || path[i] != '/')
@@ -106,18 +109,20 @@ pattern_match(const char *pat, const char *path, size_t len,
 			return 0;	/* empty segment */
 		if (pe - ps == 4 && memcmp(pat + ps, "{id}", 4) == 0) {
 			if (pingoo_parse_id(path + s, e - s, &v) != PINGOO_OK)
-				return 0;
+				badnum = 1;
 			m->id = v;
 		} else if (pe - ps == 5 && memcmp(pat + ps, "{seq}", 5) == 0) {
 			if (pingoo_parse_uint(path + s, e - s, SEQ_MAX, &v)
 			    != PINGOO_OK)
-				return 0;
+				badnum = 1;
 			m->seq = v;
 		} else if (pe - ps != e - s || memcmp(pat + ps, path + s,
 		    e - s) != 0)
 			return 0;
 	}
-	return pi == plen && i == len;
+	if (pi != plen || i != len)
+		return 0;
+	return badnum ? 2 : 1;
 }
 
 enum match
@@ -126,15 +131,19 @@ route_match(enum method meth, const char *path, size_t len,
 {
 	struct route_match tmp;
 	unsigned allow = 0;
-	int r, found = 0;
+	int r, k, found = 0, badnum = 0;
 
 	memset(m, 0, sizeof(*m));
 	for (r = 0; r < ROUTE__MAX; r++) {
 		if (routes[r].handler == NULL)
 			continue;
 		memset(&tmp, 0, sizeof(tmp));
-		if (!pattern_match(routes[r].pattern, path, len, &tmp))
+		if ((k = pattern_match(routes[r].pattern, path, len, &tmp)) == 0)
 			continue;
+		if (k == 2) {
+			badnum = 1;
+			continue;
+		}
 		allow |= 1u << routes[r].method;
 		if (routes[r].method == meth && !found) {
 			found = 1;
@@ -145,7 +154,9 @@ route_match(enum method meth, const char *path, size_t len,
 	m->allow = allow;
 	if (found)
 		return MATCH_FOUND;
-	return allow != 0 ? MATCH_NOMETHOD : MATCH_NOTFOUND;
+	if (allow != 0)
+		return MATCH_NOMETHOD;
+	return badnum ? MATCH_BADPATH : MATCH_NOTFOUND;
 }
 
 static void
@@ -212,13 +223,19 @@ route_dispatch(struct req *r)
 	char allow[128];
 
 	mt = route_match(r->method, r->path, r->pathlen, &r->m);
-	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND) {
+	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND &&
+	    mt != MATCH_BADPATH) {
 		r->route_name = "preflight";
 		preflight(r);
 		return;
 	}
 	if (mt == MATCH_NOTFOUND) {
 		reply_error(r, 404, "not_found", NULL, "no such route");
+		return;
+	}
+	if (mt == MATCH_BADPATH) {
+		reply_error(r, 400, "invalid_path", NULL, "an id or sequence "
+		    "number in the path is not a decimal number in range");
 		return;
 	}
 	if (mt == MATCH_NOMETHOD) {

@@ -57,12 +57,15 @@ function request()
    seq = seq + 1
    if mode == "echo" then
       stamp = stamp + 1
+      local body = string.format('{"seq":%d,"client_sent_at":%d}', s, stamp)
+      -- wrk.format stores Content-Length in the table it is given.
+      headers["Content-Length"] = tostring(#body)
       return wrk.format("POST",
-         prefix .. "/api/v1/ping-tests/" .. id .. "/echo", headers,
-         '{"seq":' .. s .. ',"client_sent_at":' .. stamp .. '}')
+         prefix .. "/api/v1/ping-tests/" .. id .. "/echo", headers, body)
    end
    return wrk.format("GET",
-      prefix .. "/api/v1/throughput-tests/" .. id .. "/download/" .. s,
+      prefix .. "/api/v1/throughput-tests/" .. id .. "/download/" ..
+         string.format("%d", s),
       headers)
 end
 

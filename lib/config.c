@@ -37,12 +37,12 @@
  *   list_max_limit = 100         1..10000
  *   ping_max_count = 10000       1..1000000
  *   ping_max_interval_ms = 60000 0..3600000
- *   ping_max_receipts = 1000     per request, 1..100000
+ *   ping_max_receipts = 250      per request, 1..100000
  *   tp_min_packet_size = 1       bytes, 1..1073741824
  *   tp_max_packet_size = 67108864 bytes, 1..1073741824
  *   tp_max_packets = 10000       per direction, 1..1000000
  *   tp_max_total_bytes = 4294967296  packets * size per direction, 1..2^40
- *   tp_max_reports = 1000        per request, 1..100000
+ *   tp_max_reports = 500         per request, 1..100000
  *   cors_origins = ""            space-separated origins
  *
  * *_file keys name a file holding the secret; a relative path is taken
@@ -159,12 +159,12 @@ pingoo_config_defaults(struct pingoo_config *c)
 	c->list_max_limit = 100;
 	c->ping_max_count = 10000;
 	c->ping_max_interval_ms = 60000;
-	c->ping_max_receipts = 1000;
+	c->ping_max_receipts = 250;
 	c->tp_min_packet_size = 1;
 	c->tp_max_packet_size = 64 * MIB;
 	c->tp_max_packets = 10000;
 	c->tp_max_total_bytes = 4 * GIB;
-	c->tp_max_reports = 1000;
+	c->tp_max_reports = 500;
 }
 
 /* "line N: KEY what": names the line and the key, never the value. */

@@ -74,6 +74,44 @@ utf8_len(const unsigned char *p, size_t left)
  * It tracks strings well enough for valid JSON; on invalid JSON whatever
  * it concludes is moot because json-c refuses the text afterwards.
  */
+/* The value of the \uXXXX escape at p (6 bytes), or -1. */
+static long
+hex4(const unsigned char *p, size_t len)
+{
+	long v = 0;
+	int k;
+
+	if (len < 6 || p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (k = 2; k < 6; k++) {
+		v <<= 4;
+		if (p[k] >= '0' && p[k] <= '9')
+			v |= p[k] - '0';
+		else if ((p[k] | 0x20) >= 'a' && (p[k] | 0x20) <= 'f')
+			v |= (p[k] | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * For a \u escape at p: 0 when it is not a surrogate, 12 (the bytes to
+ * skip) for a high surrogate followed by a low one, 1 for anything else.
+ */
+static size_t
+surrogate_escape(const unsigned char *p, size_t len)
+{
+	long hi = hex4(p, len), lo;
+
+	if (hi < 0xD800 || hi > 0xDFFF)
+		return 0;
+	if (hi >= 0xDC00)
+		return 1;
+	lo = hex4(p + 6, len - 6);
+	return lo >= 0xDC00 && lo <= 0xDFFF ? 12 : 1;
+}
+
 static void
 scan_text(const unsigned char *p, size_t len, struct scan *s)
 {
@@ -102,6 +140,17 @@ scan_text(const unsigned char *p, size_t len, struct scan *s)
 			if (len - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0) {
 				s->problem = "escaped NUL character";
 				return;
+			}
+			/* json-c turns a lone surrogate into U+FFFD: refuse
+			 * it rather than store what was not sent. */
+			if (i + 1 < len && p[i + 1] == 'u' &&
+			    (n = surrogate_escape(p + i,
+			    len - i)) != 0) {
+				if (n == 1) {
+					s->problem = "unpaired surrogate escape";
+					return;
+				}
+				continue;
 			}
 			if (i + 1 < len && p[i + 1] != '\0')
 				n = 2;	/* the escaped byte is ASCII in JSON */

@@ -82,6 +82,9 @@ int			 pingoo_pingtab_claimed(struct pingoo_pingtab *,
 			    uint64_t test_id, uint32_t seq);
 void			 pingoo_pingtab_close(struct pingoo_pingtab *,
 			    uint64_t test_id);
+/* Drops a test (gone from MySQL): its next echo reloads and finds out. */
+void			 pingoo_pingtab_forget(struct pingoo_pingtab *,
+			    uint64_t test_id);
 
 /* sign.c: the server's signature over its stamps, so a receipt can bring
  * them back.  Hex, NUL-terminated, PINGOO_SIG_LEN chars. */

@@ -251,3 +251,16 @@ pingoo_pingtab_close(struct pingoo_pingtab *t, uint64_t id)
 		s->closed = 1;
 	slot_unlock(s);
 }
+
+void
+pingoo_pingtab_forget(struct pingoo_pingtab *t, uint64_t id)
+{
+	struct pt_slot *s;
+
+	if ((s = find(t, id)) == NULL)
+		return;
+	slot_lock(s);
+	if (s->test_id == id)
+		__atomic_store_n(&s->test_id, 0, __ATOMIC_RELEASE);
+	slot_unlock(s);
+}

@@ -118,11 +118,21 @@ out:
 static int
 time_claim(jwt_t *j, const char *name, long *v)
 {
-	errno = 0;
-	*v = jwt_get_grant_int(j, name);
-	if (errno == ENOENT)
+	char *js;
+	size_t n;
+	int rc = -1;
+
+	/* jwt_get_grant_int() reads a string, a float or an object as 0 with
+	 * no error, so the claim's JSON text is checked: digits only. */
+	if ((js = jwt_get_grants_json(j, name)) == NULL)
 		return 0;
-	return errno == 0 ? 1 : -1;
+	n = strlen(js);
+	if (n > 0 && n <= 15 && strspn(js, "0123456789") == n) {
+		*v = strtol(js, NULL, 10);
+		rc = 1;
+	}
+	free(js);
+	return rc;
 }
 
 /* exp is required; nbf and iat are optional; all allow jwt_leeway. */

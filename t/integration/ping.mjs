@@ -40,7 +40,7 @@ const cfg = (() => {
 const num = (v, d) => (v !== undefined && /^\d+$/.test(String(v)) ? Number(v) : d);
 const MAX_COUNT = num(cfg.ping_max_count, 10000);
 const MAX_INTERVAL = num(cfg.ping_max_interval_ms, 60000);
-const MAX_RECEIPTS = num(cfg.ping_max_receipts, 1000);
+const MAX_RECEIPTS = num(cfg.ping_max_receipts, 250);
 const MAX_CLIENT = num(cfg.max_client_bytes, 1024);
 
 // ---- clock ---------------------------------------------------------------------------------
@@ -290,6 +290,7 @@ try {
 	alice = await newUser();
 	bob = await newUser();
 } catch (e) {
+	users.cleanup();
 	t.bailOut(`cannot make throwaway users: ${e.message}`);
 }
 

@@ -38,7 +38,7 @@ const LIMITS = {
 	tp_max_packets: limit('tp_max_packets', 10000),
 	tp_max_packet_size: limit('tp_max_packet_size', 64 * MIB),
 	tp_max_total_bytes: limit('tp_max_total_bytes', 4 * 1024 * MIB),
-	tp_max_reports: limit('tp_max_reports', 1000),
+	tp_max_reports: limit('tp_max_reports', 500),
 	list_max_limit: limit('list_max_limit', 100),
 };
 

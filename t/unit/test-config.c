@@ -79,11 +79,11 @@ test_defaults(void)
 	    c.jwt_leeway == 30, "token defaults are HS256, 1 h, no key");
 	ok(c.max_body == 65536 && c.max_client_bytes == 1024 &&
 	    c.list_max_limit == 100 && c.ping_max_count == 10000 &&
-	    c.ping_max_interval_ms == 60000 && c.ping_max_receipts == 1000 &&
+	    c.ping_max_interval_ms == 60000 && c.ping_max_receipts == 250 &&
 	    c.tp_min_packet_size == 1 && c.tp_max_packet_size == 64 << 20 &&
 	    c.tp_max_packets == 10000 &&
 	    c.tp_max_total_bytes == UINT64_C(4) << 30 &&
-	    c.tp_max_reports == 1000 && c.cors_origins[0] == '\0',
+	    c.tp_max_reports == 500 && c.cors_origins[0] == '\0',
 	    "limit defaults match the documentation");
 	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
 	    strcmp(f.field, "jwt_key") == 0,

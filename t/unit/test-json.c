@@ -66,6 +66,14 @@ test_parse(void)
 	ok(refused_json(PARSE("{\"a\":\"x\ty\"}", &f), &f),
 	    "a raw control character in a string is refused");
 	ok(refused_json(PARSE("{\"a\":1 /* c */}", &f), &f), "comments are refused");
+	ok(refused_json(PARSE("{\"a\":\"\\udc00x\"}", &f), &f),
+	    "a lone low surrogate escape is refused");
+	ok(refused_json(PARSE("{\"a\":\"\\ud800\"}", &f), &f),
+	    "a high surrogate escape at the end of a string is refused");
+	ok(refused_json(PARSE("{\"a\":\"\\ud800\\u0041\"}", &f), &f),
+	    "a high surrogate followed by a non-surrogate is refused");
+	ok(PARSE("{\"a\":\"\\ud83d\\ude00 \\u00e9\"}", &f) == PINGOO_OK,
+	    "a surrogate pair and a plain escape are accepted");
 }
 
 static void

@@ -155,6 +155,15 @@ test_roundtrip(void)
 	free(tok);
 	ok(pingoo_token_issue(&cfg, 0, NOW, &tok) != PINGOO_OK && tok == NULL,
 	    "no token is issued for user 0");
+	/* libjwt reads a non-integer claim as 0: the type must be checked. */
+	ok(refused(make(JWT_ALG_HS256, KEY, claims("\"nbf\":\"9999999999\""))),
+	    "an nbf that is a string is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, claims("\"nbf\":1.5"))),
+	    "an nbf that is a float is refused");
+	ok(refused(make(JWT_ALG_HS256, KEY, claims("\"nbf\":{}"))),
+	    "an nbf that is an object is refused");
+	ok(accepted(make(JWT_ALG_HS256, KEY, claims("\"nbf\":1000"))),
+	    "an integer nbf in the past is accepted");
 	ok(accepted(make(JWT_ALG_HS256, KEY, claims(""))),
 	    "a hand-made HS256 token with every claim is accepted");
 }

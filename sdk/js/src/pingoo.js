@@ -1,0 +1,535 @@
+// pingoo.js - the Pingoo JavaScript SDK (ES module, no dependencies).
+//
+// Runs in browsers, in Web Workers and in Node 20+: it needs only fetch, AbortController,
+// performance, crypto.getRandomValues and DOMException, and never touches the DOM.
+//
+//   const pg = await Pingoo.login('https://pingoo.example', 'alice', 'secret');
+//   const test = await pg.ping({ count: 20, intervalMs: 100, onSample: (s) => ... });
+//   console.log(test.summary.rtt_median_us);
+//
+// The contract it speaks is docs/api.md; the SDK's own reference is docs/sdk.md.
+
+export const VERSION = '1.0.0';
+
+const API = '/api/v1';
+
+// Microseconds since the Unix epoch, from the monotonic clock (sub-millisecond).
+export function nowUs() {
+	return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+// An error the server (or the way to it) reported.  `code` is the server's machine code
+// (docs/api.md) when it sent one; `network_error`, `invalid_response` or `http_<status>`
+// otherwise.
+export class PingooError extends Error {
+	constructor(status, code, message, field, details) {
+		super(message || code);
+		this.name = 'PingooError';
+		this.status = status;
+		this.code = code;
+		if (field !== undefined && field !== null)
+			this.field = field;
+		if (details !== undefined)
+			this.details = details;
+	}
+}
+
+function abortError(test) {
+	const e = new DOMException('the test was aborted', 'AbortError');
+	if (test) {
+		try {
+			e.test = test;
+			e.testId = test.id;
+		} catch {
+			// a frozen DOMException: the id is only a convenience
+		}
+	}
+	return e;
+}
+
+function isAbort(e) {
+	return e && (e.name === 'AbortError' || e.name === 'TimeoutError');
+}
+
+// Sleeps ms, or less when the signal fires (then rejects with an AbortError).
+function sleep(ms, signal) {
+	return new Promise((resolve, reject) => {
+		if (signal && signal.aborted) {
+			reject(abortError());
+			return;
+		}
+		if (ms <= 0) {
+			resolve();
+			return;
+		}
+		const onAbort = () => {
+			clearTimeout(timer);
+			reject(abortError());
+		};
+		const timer = setTimeout(() => {
+			if (signal)
+				signal.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		if (signal)
+			signal.addEventListener('abort', onAbort, { once: true });
+	});
+}
+
+// An AbortController that also aborts when `outer` does; dispose() unlinks it.
+function linkedController(outer) {
+	const ctl = new AbortController();
+	let onAbort = null;
+	if (outer) {
+		if (outer.aborted) {
+			ctl.abort();
+		} else {
+			onAbort = () => ctl.abort();
+			outer.addEventListener('abort', onAbort, { once: true });
+		}
+	}
+	ctl.dispose = () => {
+		if (outer && onAbort)
+			outer.removeEventListener('abort', onAbort);
+	};
+	return ctl;
+}
+
+// `app;dur=0.123, db;dur=1` -> 123 (µs of the `app` entry, else of the first with a dur).
+export function parseServerTiming(header) {
+	if (!header)
+		return null;
+	let first = null;
+	for (const entry of header.split(',')) {
+		const parts = entry.trim().split(';').map((p) => p.trim());
+		let dur = null;
+		for (const p of parts.slice(1)) {
+			const m = /^dur\s*=\s*"?([0-9.]+)"?$/i.exec(p);
+			if (m)
+				dur = Math.round(parseFloat(m[1]) * 1000);
+		}
+		if (dur === null || !Number.isFinite(dur))
+			continue;
+		if (parts[0] === 'app')
+			return dur;
+		if (first === null)
+			first = dur;
+	}
+	return first;
+}
+
+// One buffer of `size` random bytes, filled 64 KiB at a time (getRandomValues' limit).
+export function randomBytes(size) {
+	const buf = new Uint8Array(size);
+	const CHUNK = 65536;
+	for (let off = 0; off < size; off += CHUNK)
+		crypto.getRandomValues(buf.subarray(off, Math.min(off + CHUNK, size)));
+	return buf;
+}
+
+function bps(bytes, us) {
+	return us > 0 ? Math.round((bytes * 8 * 1e6) / us) : null;
+}
+
+function checkInt(name, v, min, max) {
+	if (!Number.isInteger(v) || v < min || (max !== undefined && v > max))
+		throw new RangeError(`${name} must be an integer in ${min}..${max ?? 'inf'}`);
+}
+
+export class Pingoo {
+	// opts: {baseUrl, token, fetch?}.  baseUrl '' means the page's own origin.
+	constructor(opts = {}) {
+		if (!opts || typeof opts !== 'object')
+			throw new TypeError('new Pingoo({baseUrl, token}) takes an object');
+		this.baseUrl = String(opts.baseUrl ?? '').replace(/\/+$/, '');
+		this.token = opts.token ?? null;
+		this.expiresAt = opts.expiresAt ?? null;
+		const f = opts.fetch ?? globalThis.fetch;
+		if (typeof f !== 'function')
+			throw new TypeError('no fetch: pass {fetch} to new Pingoo()');
+		// Browsers want fetch called on the global object.
+		this._fetch = opts.fetch ? opts.fetch : f.bind(globalThis);
+		this.receiptBatch = opts.receiptBatch ?? 10;
+		this.reportBatch = opts.reportBatch ?? 10;
+	}
+
+	// Gets a token with a username and password; resolves to a ready instance.
+	static async login(baseUrl, username, password, opts = {}) {
+		const pg = new Pingoo({ ...opts, baseUrl, token: null });
+		const tok = await pg._json('POST', '/auth/token', { username, password },
+		    { signal: opts.signal, auth: false });
+		pg.token = tok.access_token;
+		if (Number.isFinite(tok.expires_in))
+			pg.expiresAt = Date.now() + tok.expires_in * 1000;
+		return pg;
+	}
+
+	_url(path) {
+		return this.baseUrl + API + path;
+	}
+
+	_headers(auth, json) {
+		const h = {};
+		if (auth !== false && this.token)
+			h.Authorization = `Bearer ${this.token}`;
+		if (json)
+			h['Content-Type'] = 'application/json; charset=utf-8';
+		return h;
+	}
+
+	// A fetch whose failures are PingooErrors (network) or AbortErrors.
+	async _send(method, path, init = {}) {
+		try {
+			return await this._fetch(this._url(path), { method, ...init });
+		} catch (e) {
+			if (isAbort(e) || (init.signal && init.signal.aborted))
+				throw abortError();
+			throw new PingooError(0, 'network_error',
+			    `cannot reach the server: ${e && e.message ? e.message : e}`, undefined,
+			    { cause: e });
+		}
+	}
+
+	// Turns a non-2xx response into a PingooError carrying the server's error object.
+	static async _error(res) {
+		let text = '';
+		try {
+			text = await res.text();
+		} catch {
+			// the body is lost; the status still says something
+		}
+		let body = null;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			body = null;
+		}
+		const err = body && typeof body === 'object' && body.error;
+		if (err && typeof err === 'object' && typeof err.code === 'string')
+			return new PingooError(res.status, err.code, err.message || err.code, err.field);
+		const code = res.status === 502 || res.status === 503 ? 'service_unavailable'
+		    : `http_${res.status}`;
+		return new PingooError(res.status, code,
+		    `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
+	}
+
+	async _readJson(res, signal) {
+		let text;
+		try {
+			text = await res.text();
+		} catch (e) {
+			if (isAbort(e) || (signal && signal.aborted))
+				throw abortError();
+			throw new PingooError(res.status, 'network_error', `reading the answer: ${e.message}`);
+		}
+		try {
+			return JSON.parse(text);
+		} catch {
+			throw new PingooError(res.status, 'invalid_response', 'the server did not answer JSON');
+		}
+	}
+
+	// One JSON exchange: body (object or undefined) in, parsed JSON out.
+	async _json(method, path, body, { signal, auth } = {}) {
+		const json = body !== undefined;
+		const res = await this._send(method, path, {
+			headers: this._headers(auth, json),
+			body: json ? JSON.stringify(body) : undefined,
+			signal,
+		});
+		if (!res.ok)
+			throw await Pingoo._error(res);
+		return this._readJson(res, signal);
+	}
+
+	// The token's user: {id, username, created_at}.
+	me({ signal } = {}) {
+		return this._json('GET', '/me', undefined, { signal });
+	}
+
+	health({ signal } = {}) {
+		return this._json('GET', '/health', undefined, { signal, auth: false });
+	}
+
+	// One test with its samples (ping) or transfers (throughput).
+	test(kind, id, { signal } = {}) {
+		return this._json('GET', `${this._base(kind)}/${encodeURIComponent(id)}`, undefined,
+		    { signal });
+	}
+
+	// The user's tests of one kind, newest first: {tests, next_cursor}.
+	history({ kind = 'ping', limit, cursor, signal } = {}) {
+		const q = new URLSearchParams();
+		if (limit !== undefined && limit !== null)
+			q.set('limit', String(limit));
+		if (cursor !== undefined && cursor !== null && cursor !== '')
+			q.set('cursor', String(cursor));
+		const qs = q.toString();
+		return this._json('GET', this._base(kind) + (qs ? `?${qs}` : ''), undefined, { signal });
+	}
+
+	_base(kind) {
+		if (kind === 'ping')
+			return '/ping-tests';
+		if (kind === 'throughput')
+			return '/throughput-tests';
+		throw new TypeError(`kind must be 'ping' or 'throughput', not ${kind}`);
+	}
+
+	// Runs a whole ping test: create, `count` sequential echoes `intervalMs` apart (send to
+	// send), receipts in batches, close when not complete; resolves to the server's test.
+	async ping({ count = 10, intervalMs = 100, client, signal, onSample, onStart,
+	    receiptBatch = this.receiptBatch } = {}) {
+		checkInt('count', count, 1);
+		checkInt('intervalMs', intervalMs, 0);
+		if (signal && signal.aborted)
+			throw abortError();
+		const create = { count, interval_ms: intervalMs };
+		if (client)
+			create.client = client;
+		const test = await this._json('POST', '/ping-tests', create, { signal });
+		const base = `/ping-tests/${test.id}`;
+		if (onStart)
+			onStart(test);
+
+		const ctl = linkedController(signal);
+		const pending = [];
+		let state = test.state;
+		const flush = async () => {
+			while (pending.length) {
+				const batch = pending.splice(0, Math.max(1, receiptBatch));
+				// Receipts are never cut short by an abort: what was measured is kept.
+				const r = await this._json('POST', `${base}/receipts`, { receipts: batch });
+				if (r && r.state)
+					state = r.state;
+			}
+		};
+		try {
+			let next = 0;
+			for (let seq = 0; seq < count; seq++) {
+				await sleep(next - performance.now(), ctl.signal);
+				const t0 = nowUs();
+				next = performance.now() + intervalMs;
+				let res;
+				try {
+					res = await this._send('POST', `${base}/echo`, {
+						headers: this._headers(true, true),
+						body: JSON.stringify({ seq, client_sent_at: t0 }),
+						signal: ctl.signal,
+					});
+				} catch (e) {
+					if (e instanceof PingooError && e.code === 'network_error') {
+						// A lost exchange is a lost sample, not the end of the test.
+						if (onSample)
+							onSample({ seq, lost: true, clientSentAt: t0, error: e });
+						continue;
+					}
+					throw e;
+				}
+				const t3 = nowUs();
+				if (!res.ok)
+					throw await Pingoo._error(res);
+				const echo = await this._readJson(res, ctl.signal);
+				const serverTimingUs = parseServerTiming(res.headers.get('server-timing'));
+				const receipt = { seq, client_received_at: t3, client_sent_at: t0 };
+				for (const k of ['server_received_at', 'server_sent_at', 'sig']) {
+					if (echo[k] !== undefined)
+						receipt[k] = echo[k];
+				}
+				pending.push(receipt);
+				if (onSample) {
+					const rttUs = t3 - t0;
+					const serverUs = Number.isInteger(echo.server_sent_at) &&
+					    Number.isInteger(echo.server_received_at)
+					    ? echo.server_sent_at - echo.server_received_at : null;
+					onSample({
+						seq, lost: false, clientSentAt: t0, clientReceivedAt: t3,
+						serverReceivedAt: echo.server_received_at ?? null,
+						serverSentAt: echo.server_sent_at ?? null,
+						rttUs, serverUs, serverTimingUs,
+						networkRttUs: serverUs === null ? null : rttUs - serverUs,
+						offsetUs: serverUs === null ? null : Math.round(
+						    ((echo.server_received_at - t0) + (echo.server_sent_at - t3)) / 2),
+						done: seq + 1, total: count,
+					});
+				}
+				if (pending.length >= receiptBatch)
+					await flush();
+			}
+			await flush();
+			if (state !== 'complete')
+				await this._json('POST', `${base}/close`);
+			return await this.test('ping', test.id, { signal });
+		} catch (e) {
+			if (isAbort(e) || ctl.signal.aborted) {
+				// Keep what was measured, then end the test; the caller asked to stop.
+				try {
+					await flush();
+				} catch {
+					// best effort
+				}
+				let closed = test;
+				try {
+					closed = await this._json('POST', `${base}/close`);
+				} catch {
+					// already closed or unreachable: the abort stands anyway
+				}
+				throw abortError(closed);
+			}
+			// Another failure: leave no test dangling when that can be helped.
+			try {
+				await this._json('POST', `${base}/close`);
+			} catch {
+				// best effort
+			}
+			throw e;
+		} finally {
+			ctl.dispose();
+		}
+	}
+
+	// Runs a whole throughput test: create, move `packets` packets per direction over
+	// `streams` parallel exchanges, report the client's stamps in batches; resolves to the
+	// server's test.  `both` runs download then upload.
+	async throughput({ direction = 'download', packets = 10, packetSize = 1048576, streams = 1,
+	    client, signal, onProgress, onStart, reportBatch = this.reportBatch } = {}) {
+		if (!['download', 'upload', 'both'].includes(direction))
+			throw new TypeError("direction must be 'download', 'upload' or 'both'");
+		checkInt('packets', packets, 1);
+		checkInt('packetSize', packetSize, 1);
+		checkInt('streams', streams, 1);
+		if (signal && signal.aborted)
+			throw abortError();
+		const create = { direction, packets, packet_size: packetSize };
+		if (client)
+			create.client = client;
+		const test = await this._json('POST', '/throughput-tests', create, { signal });
+		const base = `/throughput-tests/${test.id}`;
+		if (onStart)
+			onStart(test);
+
+		const ctl = linkedController(signal);
+		const reports = [];
+		let reporting = Promise.resolve();
+		let reportError = null;
+		// Reports go out one batch at a time, in the background of the transfers.
+		const sendReports = (all) => {
+			while (reports.length >= (all ? 1 : reportBatch)) {
+				const batch = reports.splice(0, Math.max(1, reportBatch));
+				reporting = reporting.then(() => this._json('POST', `${base}/reports`,
+				    { packets: batch }).then(() => undefined, (e) => {
+					reportError = reportError ?? e;
+				}));
+			}
+			return reporting;
+		};
+		const dirs = direction === 'both' ? ['download', 'upload'] : [direction];
+		const total = packets * dirs.length;
+		let done = 0;
+		const payload = dirs.includes('upload') ? randomBytes(packetSize) : null;
+
+		const one = async (dir, seq) => {
+			const path = `${base}/${dir}/${seq}`;
+			const t0 = nowUs();
+			let bytes = 0;
+			let server = null;
+			if (dir === 'download') {
+				const res = await this._send('GET', path, {
+					headers: this._headers(true, false), signal: ctl.signal,
+				});
+				if (!res.ok)
+					throw await Pingoo._error(res);
+				try {
+					if (res.body && res.body.getReader) {
+						const reader = res.body.getReader();
+						for (;;) {
+							const { done: end, value } = await reader.read();
+							if (end)
+								break;
+							bytes += value.byteLength;
+						}
+					} else {
+						bytes = (await res.arrayBuffer()).byteLength;
+					}
+				} catch (e) {
+					if (isAbort(e) || ctl.signal.aborted)
+						throw abortError();
+					throw new PingooError(0, 'network_error',
+					    `download ${seq}: ${e && e.message ? e.message : e}`);
+				}
+				const started = res.headers.get('x-pingoo-server-started-at');
+				if (started && /^[0-9]+$/.test(started))
+					server = { server_started_at: Number(started) };
+			} else {
+				const res = await this._send('PUT', path, {
+					headers: { ...this._headers(true, false),
+					    'Content-Type': 'application/octet-stream' },
+					body: payload, signal: ctl.signal,
+				});
+				if (!res.ok)
+					throw await Pingoo._error(res);
+				server = await this._readJson(res, ctl.signal);
+				bytes = Number.isInteger(server.bytes) ? server.bytes : packetSize;
+			}
+			const t3 = nowUs();
+			reports.push({ direction: dir, seq, client_sent_at: t0, client_received_at: t3 });
+			sendReports(false);
+			done++;
+			if (onProgress) {
+				const durationUs = t3 - t0;
+				onProgress({
+					direction: dir, seq, bytes, durationUs,
+					bitsPerSecond: bps(bytes, durationUs),
+					clientSentAt: t0, clientReceivedAt: t3,
+					server, done, total,
+				});
+			}
+		};
+
+		try {
+			for (const dir of dirs) {
+				let nextSeq = 0;
+				const worker = async () => {
+					while (nextSeq < packets && !ctl.signal.aborted) {
+						const seq = nextSeq++;
+						await one(dir, seq);
+					}
+				};
+				const workers = [];
+				for (let i = 0; i < Math.min(streams, packets); i++)
+					workers.push(worker());
+				// The first failure stops the other streams at once.
+				await Promise.all(workers.map((w) => w.catch((e) => {
+					ctl.abort();
+					throw e;
+				})));
+				if (ctl.signal.aborted)
+					throw abortError();
+			}
+			await sendReports(true);
+			if (reportError)
+				throw reportError;
+			return await this.test('throughput', test.id, { signal });
+		} catch (e) {
+			const aborted = isAbort(e) || (signal && signal.aborted);
+			let ended = test;
+			try {
+				await sendReports(true);
+			} catch {
+				// best effort
+			}
+			try {
+				ended = await this._json('POST', `${base}/abort`);
+			} catch {
+				// already complete or unreachable
+			}
+			if (aborted)
+				throw abortError(ended);
+			throw e;
+		} finally {
+			ctl.dispose();
+		}
+	}
+}
+
+export default Pingoo;

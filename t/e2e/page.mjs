@@ -1,0 +1,305 @@
+// page.mjs - end-to-end test of the web page in Debian's Chromium (headless, driven by
+// playwright-core from t/e2e/node_modules) against the local stack: sign in as the demo user,
+// run a ping test and a download test, check that the numbers the page shows equal the
+// stored results (read back through the API), and save screenshots under t/e2e/output/
+// (or $PINGOO_BUILDDIR/t/e2e/output/).  TAP on stdout.
+//
+// Run: node t/e2e/page.mjs          (after `npm ci` in t/e2e and deploy/local/up)
+// Skips when var/stack.env is absent, fails instead when PINGOO_REQUIRE_STACK=1.
+// PINGOO_E2E_MOCK=1 runs against t/sdk/mock-server.mjs serving web/dist instead (no stack).
+// PINGOO_UPDATE_SCREENSHOT=1 also copies the screenshot to docs/screenshot.png.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ok, is, test, done, diag, skipAll, bailOut } from '../integration/lib/tap.mjs';
+import { loadStack, repoDir } from '../integration/lib/stack.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.PINGOO_CHROMIUM || '/usr/bin/chromium';
+const outDir = process.env.PINGOO_BUILDDIR
+	? path.join(process.env.PINGOO_BUILDDIR, 't', 'e2e', 'output')
+	: path.join(here, 'output');
+
+// ---- where to test -------------------------------------------------------------------------
+
+let base;
+let user;
+let password;
+let mock = null;
+if (process.env.PINGOO_E2E_MOCK === '1') {
+	const { createMock } = await import('../sdk/mock-server.mjs');
+	mock = createMock({ users: { demo: 'demo-password' }, webDir: path.join(repoDir, 'web', 'dist') });
+	base = await mock.listen();
+	user = 'demo';
+	password = 'demo-password';
+} else {
+	const stack = loadStack();
+	if (!stack)
+		skipAll('no var/stack.env: the local stack is not up (deploy/local/up)');
+	const missing = ['PINGOO_URL', 'PINGOO_DEMO_USER', 'PINGOO_DEMO_PASSWORD']
+	    .filter((k) => !stack[k]);
+	if (missing.length)
+		bailOut(`stack.env lacks ${missing.join(', ')}`);
+	base = stack.PINGOO_URL;
+	user = stack.PINGOO_DEMO_USER;
+	password = stack.PINGOO_DEMO_PASSWORD;
+	const why = await answers(`${base}/api/v1/health`, stack.PINGOO_CA_FILE);
+	if (why)
+		skipAll(`the stack of ${stack.envFile} does not answer at ${base}: ${why}`);
+}
+
+// null when url answers at all (any status), else why not.
+function answers(url, caFile) {
+	return new Promise((resolve) => {
+		const mod = url.startsWith('https:') ? https : http;
+		const opts = { timeout: 5000 };
+		if (caFile && url.startsWith('https:'))
+			opts.ca = fs.readFileSync(caFile);
+		const req = mod.get(url, opts, (res) => {
+			res.resume();
+			resolve(null);
+		});
+		req.on('timeout', () => req.destroy(new Error('timed out')));
+		req.on('error', (e) => resolve(e.message));
+	});
+}
+
+let chromium;
+try {
+	const require = createRequire(path.join(here, 'package.json'));
+	({ chromium } = require('playwright-core'));
+} catch {
+	skipAll('playwright-core is not installed: run `npm ci` in t/e2e');
+}
+if (!fs.existsSync(CHROMIUM))
+	skipAll(`no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+fs.mkdirSync(outDir, { recursive: true });
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'pingoo-e2e-'));
+diag(`page at ${base}, Chromium ${CHROMIUM}, output in ${outDir}`);
+
+// ---- helpers -------------------------------------------------------------------------------
+
+// The rows of a result table: {key: {dir|'': {text, value}}}.
+async function readTable(page, sel) {
+	return page.$$eval(`${sel} tr[data-key]`, (rows) => {
+		const out = {};
+		for (const r of rows) {
+			const cells = {};
+			for (const td of r.querySelectorAll('td'))
+				cells[td.dataset.dir || ''] = { text: td.textContent.trim(), value: td.dataset.value };
+			out[r.dataset.key] = cells;
+		}
+		return out;
+	});
+}
+
+// What the page shows, turned back into the API's number (µs, bps, count), or null for '—'.
+function parseShown(key, text) {
+	if (text === '—')
+		return null;
+	let m;
+	if ((m = /^(-?[0-9]+\.[0-9]{3}) ms$/.exec(text)))
+		return { n: Math.round(parseFloat(m[1]) * 1000), exact: true };
+	if ((m = /^(-?[0-9]+\.[0-9]{3}) Mbit\/s$/.exec(text)))
+		return { n: parseFloat(m[1]) * 1e6, exact: false, tol: 500 };
+	if ((m = /^(-?[0-9.]+)%$/.exec(text)))
+		return { n: parseFloat(m[1]), exact: true };
+	if ((m = /^(-?[0-9]+) B$/.exec(text)))
+		return { n: Number(m[1]), exact: true };
+	if (/^-?[0-9]+(\.[0-9]+)?$/.test(text))
+		return { n: Number(text), exact: true };
+	return { s: text };
+}
+
+function sameAsShown(key, text, stored) {
+	const p = parseShown(key, text);
+	if (p === null)
+		return stored === null || stored === undefined;
+	if (p.s !== undefined)
+		return p.s === String(stored);
+	if (typeof stored !== 'number')
+		return false;
+	return p.exact ? p.n === stored : Math.abs(p.n - stored) <= p.tol;
+}
+
+function compareSummary(shown, summary, dir, what) {
+	const bad = [];
+	let n = 0;
+	for (const [key, value] of Object.entries(summary)) {
+		const cell = shown[key] && shown[key][dir];
+		if (!cell) {
+			bad.push(`${key}: not shown`);
+			continue;
+		}
+		n++;
+		if (!sameAsShown(key, cell.text, value))
+			bad.push(`${key}: page shows ${JSON.stringify(cell.text)}, stored ${value}`);
+		const raw = value === null ? '' : String(value);
+		if (cell.value !== raw)
+			bad.push(`${key}: data-value ${cell.value} != stored ${raw}`);
+	}
+	return ok(bad.length === 0 && n > 0, `${what}: the ${n} summary values on the page equal the stored ones`,
+	    bad.join('\n'));
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+const problems = [];
+let ctx;
+let page;
+let api;
+let token;
+
+await test('Chromium starts headless with a fresh profile', async () => {
+	ctx = await chromium.launchPersistentContext(profile, {
+		executablePath: CHROMIUM,
+		headless: true,
+		ignoreHTTPSErrors: true,
+		viewport: { width: 1280, height: 900 },
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+		    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+		    '--disable-quic'],
+		timeout: 60000,
+	});
+	page = ctx.pages()[0] ?? await ctx.newPage();
+	page.setDefaultTimeout(60000);
+	page.on('console', (msg) => {
+		if (msg.type() === 'error')
+			problems.push(`console: ${msg.text()}`);
+	});
+	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+	api = ctx.request;
+});
+
+await test('the page loads from the server, with no inline code for the CSP to refuse', async () => {
+	const res = await page.goto(base + '/', { waitUntil: 'load' });
+	is(res && res.status(), 200, 'GET / answers 200');
+	await page.waitForSelector('#signin:not([hidden])');
+	ok(await page.isVisible('#signin-form'), 'the sign-in form is shown');
+	const csp = res.headers()['content-security-policy'];
+	if (csp)
+		diag(`CSP: ${csp}`);
+});
+
+await test('sign in as the demo user', async () => {
+	await page.fill('#username', user);
+	await page.fill('#password', password);
+	await page.click('#signin-button');
+	await page.waitForSelector('#app:not([hidden])');
+	is(await page.textContent('#who-name'), user, 'the page names the signed-in user');
+	const r = await api.post(`${base}/api/v1/auth/token`, { data: { username: user, password } });
+	is(r.status(), 200, 'the test gets its own token for reading back');
+	token = (await r.json()).access_token;
+});
+
+async function stored(kind, id) {
+	const r = await api.get(`${base}/api/v1/${kind}-tests/${id}`,
+	    { headers: { Authorization: `Bearer ${token}` } });
+	if (r.status() !== 200)
+		throw new Error(`GET ${kind} test ${id}: ${r.status()} ${await r.text()}`);
+	return r.json();
+}
+
+let pingId = null;
+let tpId = null;
+
+await test('run a ping test: live chart, and the table shows the stored summary', async () => {
+	await page.fill('#ping-count', '20');
+	await page.fill('#ping-interval', '25');
+	await page.click('#ping-run');
+	await page.waitForSelector('body[data-ping-done], body[data-ping-failed]',
+	    { state: 'attached', timeout: 120000 });
+	const failed = await page.getAttribute('body', 'data-ping-failed');
+	if (failed !== null)
+		throw new Error(`the page says: ${await page.textContent('#status')}`);
+	pingId = Number(await page.getAttribute('body', 'data-ping-done'));
+	ok(pingId > 0, `ping test #${pingId} finished`);
+	is(await page.getAttribute('body', 'data-runner'), 'worker', 'it ran in a module worker');
+	const shown = await readTable(page, '#ping-result');
+	const t = await stored('ping', pingId);
+	is(Number(shown.id[''].value), t.id, 'the table is about that test');
+	is(shown.state[''].text, t.state, 'state shown is the stored state');
+	is(t.state, 'complete', 'the stored test is complete');
+	is(t.summary.received, 20, 'the server received all 20 samples');
+	compareSummary(shown, t.summary, '', 'ping');
+	const points = await page.$$eval('#rtt-chart canvas', (cs) => cs.map((c) => c.width * c.height));
+	ok(points.length > 0 && points[0] > 0, 'the RTT chart is drawn');
+});
+
+await test('run a download test: live chart, and the table shows the stored summary', async () => {
+	await page.selectOption('#tp-direction', 'download');
+	await page.fill('#tp-packets', '12');
+	await page.fill('#tp-size', '256');
+	await page.fill('#tp-streams', '2');
+	await page.click('#tp-run');
+	await page.waitForSelector('body[data-tp-done], body[data-tp-failed]',
+	    { state: 'attached', timeout: 180000 });
+	const failed = await page.getAttribute('body', 'data-tp-failed');
+	if (failed !== null)
+		throw new Error(`the page says: ${await page.textContent('#status')}`);
+	tpId = Number(await page.getAttribute('body', 'data-tp-done'));
+	ok(tpId > 0, `throughput test #${tpId} finished`);
+	const shown = await readTable(page, '#tp-result');
+	const t = await stored('throughput', tpId);
+	is(Number(shown.id[''].value), t.id, 'the table is about that test');
+	is(t.state, 'complete', 'the stored test is complete');
+	is([t.direction, t.packets, t.packet_size], ['download', 12, 262144], 'created as asked');
+	is(t.summary.download.received, 12, 'the server counts 12 packets received');
+	is(t.summary.upload, null, 'no upload summary for a download test');
+	compareSummary(shown, t.summary.download, 'download', 'download');
+	ok(t.transfers.every((x) => x.client_sent_at !== null && x.client_received_at !== null),
+	    'the page reported the client stamps of every packet');
+	const points = await page.$$eval('#tp-chart canvas', (cs) => cs.map((c) => c.width * c.height));
+	ok(points.length > 0 && points[0] > 0, 'the throughput chart is drawn');
+});
+
+await test('the past tests list shows both runs', async () => {
+	if (!pingId || !tpId)
+		throw new Error('a run failed above');
+	await page.waitForSelector(`#history-list button[data-id="${pingId}"]`);
+	ok(true, `ping test #${pingId} is listed`);
+	await page.click('#hist-tp');
+	await page.waitForSelector(`#history-list button[data-id="${tpId}"]`);
+	ok(true, `throughput test #${tpId} is listed`);
+});
+
+await test('screenshots: desktop, and a phone-sized screen without sideways scrolling', async () => {
+	await page.evaluate(() => window.scrollTo(0, 0));
+	const shot = path.join(outDir, 'page.png');
+	await page.screenshot({ path: shot, fullPage: true });
+	ok(fs.statSync(shot).size > 10000, `saved ${shot}`);
+	const docShot = path.join(repoDir, 'docs', 'screenshot.png');
+	if (process.env.PINGOO_UPDATE_SCREENSHOT === '1' || !fs.existsSync(docShot)) {
+		try {
+			fs.copyFileSync(shot, docShot);
+			diag(`copied to ${docShot}`);
+		} catch (e) {
+			diag(`not copied to docs/: ${e.message}`);
+		}
+	}
+	await page.setViewportSize({ width: 390, height: 844 });
+	await page.waitForTimeout(300);
+	const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+	ok(widths[0] <= widths[1], 'no horizontal overflow at 390 px', `scrollWidth ${widths[0]} > ${widths[1]}`);
+	await page.screenshot({ path: path.join(outDir, 'phone.png'), fullPage: true });
+});
+
+await test('no console errors, page errors or CSP violations', () => {
+	is(problems, [], 'the console stayed clean');
+});
+
+await test('close Chromium', async () => {
+	if (ctx)
+		await ctx.close();
+	if (mock)
+		await mock.close();
+	fs.rmSync(profile, { recursive: true, force: true });
+});
+
+await done();

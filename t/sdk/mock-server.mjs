@@ -1,0 +1,405 @@
+// mock-server.mjs - an in-memory stand-in for the Pingoo API (docs/api.md), plain HTTP on
+// loopback, for the SDK's offline tests (t/sdk/unit.mjs) and for working on the page without
+// the real stack (`node t/sdk/mock-server.mjs [port]` also serves web/dist at /).
+//
+// It follows the contract's shapes and error codes closely enough to exercise the SDK's
+// exchanges (batching, abort, error mapping); the real server is tested by t/sdk/sdk.mjs.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+class ApiError extends Error {
+	constructor(status, code, message, field) {
+		super(message);
+		this.status = status;
+		this.code = code;
+		this.field = field;
+	}
+}
+
+function pct(sorted, p) {
+	if (!sorted.length)
+		return null;
+	const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+	return sorted[i];
+}
+
+function pingSummary(t) {
+	const got = t.samples.filter((s) => s.client_received_at !== null);
+	const rtts = got.map((s) => s.rtt_us).sort((a, b) => a - b);
+	const sent = t.samples.length;
+	const mean = rtts.length ? Math.round(rtts.reduce((a, b) => a + b, 0) / rtts.length) : null;
+	const med = (a) => (a.length ? a.slice().sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)]
+	    : null);
+	return {
+		sent, received: got.length, lost: sent - got.length,
+		loss_pct: sent ? Math.round(((sent - got.length) * 1000) / sent) / 10 : null,
+		rtt_min_us: rtts[0] ?? null, rtt_mean_us: mean, rtt_median_us: med(rtts),
+		rtt_p90_us: pct(rtts, 90), rtt_p99_us: pct(rtts, 99), rtt_max_us: rtts.at(-1) ?? null,
+		rtt_stddev_us: rtts.length ? Math.round(Math.sqrt(rtts.reduce((a, r) =>
+		    a + (r - mean) ** 2, 0) / rtts.length)) : null,
+		jitter_us: rtts.length > 1 ? 0 : null,
+		server_median_us: med(got.map((s) => s.server_us)),
+		network_rtt_median_us: med(got.map((s) => s.network_rtt_us)),
+		offset_us: med(got.map((s) => s.offset_us)), offset_uncertainty_us: null,
+	};
+}
+
+function tpSummary(t, dir) {
+	if (t.direction !== dir && t.direction !== 'both')
+		return null;
+	const xs = t.transfers.filter((x) => x.direction === dir);
+	const ok = xs.filter((x) => x.status === 'ok');
+	const rates = ok.map((x) => x.bits_per_second).sort((a, b) => a - b);
+	const bytes = ok.reduce((a, x) => a + x.bytes, 0);
+	const first = Math.min(...ok.map((x) => x.server_started_at));
+	const last = Math.max(...ok.map((x) => x.server_finished_at));
+	const elapsed = ok.length ? last - first : null;
+	return {
+		packets: t.packets, received: ok.length, failed: xs.length - ok.length, bytes,
+		elapsed_us: elapsed, bits_per_second: elapsed ? Math.round((bytes * 8e6) / elapsed) : null,
+		packet_bps_min: rates[0] ?? null, packet_bps_median: pct(rates, 50),
+		packet_bps_p90: pct(rates, 90), packet_bps_max: rates.at(-1) ?? null,
+	};
+}
+
+export function createMock({ users = { demo: 'demo-password' }, webDir = null } = {}) {
+	const tokens = new Map();
+	const tests = new Map();
+	let nextId = 1;
+	const log = [];
+
+	const view = (t, full) => {
+		if (t.kind === 'ping') {
+			const { samples, owner, ...rest } = t;
+			const v = { ...rest, summary: pingSummary(t) };
+			if (full)
+				v.samples = samples;
+			return v;
+		}
+		const { transfers, owner, ...rest } = t;
+		const v = { ...rest, summary: { download: tpSummary(t, 'download'),
+		    upload: tpSummary(t, 'upload') } };
+		if (full)
+			v.transfers = transfers;
+		return v;
+	};
+
+	const need = (body, key, type = 'integer') => {
+		if (!(key in body))
+			throw new ApiError(400, 'missing_field', `${key} is required`, key);
+		const v = body[key];
+		if (type === 'integer' ? !Number.isInteger(v) : typeof v !== type)
+			throw new ApiError(400, 'invalid_field', `${key} must be ${type}`, key);
+		return v;
+	};
+
+	const owned = (user, id, kind) => {
+		const t = tests.get(Number(id));
+		if (!t || t.owner !== user || t.kind !== kind)
+			throw new ApiError(404, 'not_found', 'no such test');
+		return t;
+	};
+
+	const incomplete = (t) => {
+		if (t.state !== 'incomplete')
+			throw new ApiError(409, 'invalid_state', `the test is ${t.state}`);
+	};
+
+	const finishTp = (t) => {
+		const dirs = t.direction === 'both' ? 2 : 1;
+		if (t.transfers.filter((x) => x.status === 'ok').length === dirs * t.packets) {
+			t.state = 'complete';
+			t.finished_at = nowUs();
+		}
+	};
+
+	const list = (user, kind, url) => {
+		const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 20;
+		if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+			throw new ApiError(400, 'invalid_query', 'limit must be 1..100', 'limit');
+		const cursor = url.searchParams.get('cursor');
+		const mine = [...tests.values()].filter((t) => t.owner === user && t.kind === kind)
+		    .sort((a, b) => b.id - a.id).filter((t) => !cursor || t.id < Number(cursor));
+		const page = mine.slice(0, limit);
+		return { tests: page.map((t) => view(t, false)),
+		    next_cursor: mine.length > limit ? String(page.at(-1).id) : null };
+	};
+
+	async function handle(req, res, url, raw) {
+		const p = url.pathname.replace(/^\/api\/v1/, '');
+		const m = req.method;
+		const json = () => {
+			if (!/^application\/json/i.test(req.headers['content-type'] ?? ''))
+				throw new ApiError(415, 'unsupported_media_type', 'send JSON');
+			try {
+				const v = JSON.parse(raw.toString('utf8'));
+				if (!v || typeof v !== 'object' || Array.isArray(v))
+					throw new Error();
+				return v;
+			} catch {
+				throw new ApiError(400, 'invalid_json', 'not a JSON object');
+			}
+		};
+		if (p === '/health' && m === 'GET')
+			return [200, { status: 'ok', database: 'up', version: 'mock' }];
+		if (p === '/auth/token' && m === 'POST') {
+			const b = json();
+			if (users[b.username] === undefined || users[b.username] !== b.password)
+				throw new ApiError(401, 'invalid_credentials', 'wrong username or password');
+			const tok = crypto.randomBytes(16).toString('hex');
+			tokens.set(tok, b.username);
+			return [200, { access_token: tok, token_type: 'Bearer', expires_in: 3600 }];
+		}
+		const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+		const user = auth && tokens.get(auth[1]);
+		if (!user) {
+			res.setHeader('WWW-Authenticate', 'Bearer');
+			throw new ApiError(401, 'unauthorized', 'a valid bearer token is required');
+		}
+		if (p === '/me' && m === 'GET')
+			return [200, { id: 1, username: user, created_at: 0 }];
+		if (p === '/ping-tests' && m === 'POST') {
+			const b = json();
+			const count = need(b, 'count');
+			if (count < 1 || count > 10000)
+				throw new ApiError(422, 'limit_exceeded', 'ping_max_count is 10000', 'count');
+			const t = { id: nextId++, kind: 'ping', state: 'incomplete', count,
+			    interval_ms: b.interval_ms ?? 0, client: b.client ?? null, created_at: nowUs(),
+			    closed_at: null, owner: user, samples: [] };
+			tests.set(t.id, t);
+			return [201, view(t, false)];
+		}
+		if (p === '/ping-tests' && m === 'GET')
+			return [200, list(user, 'ping', url)];
+		let r = /^\/ping-tests\/(\d+)(?:\/(echo|receipts|close))?$/.exec(p);
+		if (r) {
+			const t = owned(user, r[1], 'ping');
+			if (!r[2] && m === 'GET')
+				return [200, view(t, true)];
+			if (r[2] === 'echo' && m === 'POST') {
+				const t1 = nowUs();
+				const b = json();
+				incomplete(t);
+				const seq = need(b, 'seq');
+				const t0 = need(b, 'client_sent_at');
+				if (seq < 0 || seq >= t.count)
+					throw new ApiError(422, 'out_of_range', 'seq >= count', 'seq');
+				if (t.samples.some((s) => s.seq === seq))
+					throw new ApiError(409, 'duplicate_seq', 'seq already echoed', 'seq');
+				const s = { seq, client_sent_at: t0, server_received_at: t1, server_sent_at: null,
+				    client_received_at: null, rtt_us: null, server_us: null,
+				    network_rtt_us: null, offset_us: null };
+				t.samples.push(s);
+				s.server_sent_at = nowUs();
+				res.setHeader('Server-Timing', `app;dur=${((s.server_sent_at - t1) / 1000).toFixed(3)}`);
+				return [200, { seq, server_received_at: t1, server_sent_at: s.server_sent_at,
+				    sig: 'mock' }];
+			}
+			if (r[2] === 'receipts' && m === 'POST') {
+				const b = json();
+				incomplete(t);
+				if (!Array.isArray(b.receipts) || !b.receipts.length)
+					throw new ApiError(400, 'invalid_field', 'receipts must be a non-empty array',
+					    'receipts');
+				log.push({ kind: 'receipts', id: t.id, n: b.receipts.length, body: b });
+				const plan = b.receipts.map((rc, i) => {
+					const s = t.samples.find((x) => x.seq === rc.seq);
+					if (!s)
+						throw new ApiError(422, 'not_echoed', 'never echoed', `receipts[${i}].seq`);
+					if (s.client_received_at !== null)
+						throw new ApiError(409, 'duplicate_seq', 'already received',
+						    `receipts[${i}].seq`);
+					if (rc.client_received_at < s.client_sent_at)
+						throw new ApiError(422, 'out_of_range', 't3 < t0',
+						    `receipts[${i}].client_received_at`);
+					return [s, rc];
+				});
+				for (const [s, rc] of plan) {
+					s.client_received_at = rc.client_received_at;
+					s.rtt_us = s.client_received_at - s.client_sent_at;
+					s.server_us = s.server_sent_at - s.server_received_at;
+					s.network_rtt_us = s.rtt_us - s.server_us;
+					s.offset_us = Math.round(((s.server_received_at - s.client_sent_at) +
+					    (s.server_sent_at - s.client_received_at)) / 2);
+				}
+				const received = t.samples.filter((x) => x.client_received_at !== null).length;
+				if (received === t.count) {
+					t.state = 'complete';
+					t.closed_at = nowUs();
+				}
+				return [200, { accepted: plan.map(([s]) => s.seq), received, state: t.state }];
+			}
+			if (r[2] === 'close' && m === 'POST') {
+				incomplete(t);
+				log.push({ kind: 'close', id: t.id });
+				t.state = 'complete';
+				t.closed_at = nowUs();
+				return [200, view(t, true)];
+			}
+			throw new ApiError(405, 'method_not_allowed', 'wrong method');
+		}
+		if (p === '/throughput-tests' && m === 'POST') {
+			const b = json();
+			const direction = need(b, 'direction', 'string');
+			if (!['download', 'upload', 'both'].includes(direction))
+				throw new ApiError(400, 'invalid_field', 'bad direction', 'direction');
+			const packets = need(b, 'packets');
+			const size = need(b, 'packet_size');
+			if (size > 64 * 1048576)
+				throw new ApiError(422, 'limit_exceeded', 'tp_max_packet_size is 67108864',
+				    'packet_size');
+			const t = { id: nextId++, kind: 'throughput', state: 'incomplete', direction,
+			    packets, packet_size: size, client: b.client ?? null, created_at: nowUs(),
+			    finished_at: null, owner: user, transfers: [] };
+			tests.set(t.id, t);
+			return [201, view(t, false)];
+		}
+		if (p === '/throughput-tests' && m === 'GET')
+			return [200, list(user, 'throughput', url)];
+		r = /^\/throughput-tests\/(\d+)(?:\/(download|upload|reports|abort)(?:\/(\d+))?)?$/.exec(p);
+		if (r) {
+			const t = owned(user, r[1], 'throughput');
+			if (!r[2] && m === 'GET')
+				return [200, view(t, true)];
+			if ((r[2] === 'download' && m === 'GET') || (r[2] === 'upload' && m === 'PUT')) {
+				const started = nowUs();
+				incomplete(t);
+				const seq = Number(r[3]);
+				if (t.direction !== r[2] && t.direction !== 'both')
+					throw new ApiError(409, 'invalid_state', `not a ${r[2]} test`);
+				if (seq >= t.packets)
+					throw new ApiError(422, 'out_of_range', 'seq >= packets');
+				if (t.transfers.some((x) => x.direction === r[2] && x.seq === seq))
+					throw new ApiError(409, 'duplicate_packet', 'already transferred');
+				const x = { direction: r[2], seq, bytes: t.packet_size, status: 'ok',
+				    server_started_at: started, server_finished_at: null, client_sent_at: null,
+				    client_received_at: null, duration_us: null, bits_per_second: null };
+				const fin = () => {
+					x.server_finished_at = Math.max(nowUs(), started + 1);
+					x.duration_us = x.server_finished_at - started;
+					x.bits_per_second = Math.round((x.bytes * 8e6) / x.duration_us);
+					t.transfers.push(x);
+					finishTp(t);
+				};
+				if (r[2] === 'upload') {
+					if (raw.length !== t.packet_size)
+						throw new ApiError(422, 'wrong_size', `body must be ${t.packet_size} bytes`);
+					fin();
+					const { status, client_sent_at, client_received_at, ...rest } = x;
+					return [200, rest];
+				}
+				res.writeHead(200, { 'Content-Type': 'application/octet-stream',
+				    'Content-Length': String(t.packet_size), 'Cache-Control': 'no-store, no-transform',
+				    'X-Pingoo-Server-Started-At': String(started) });
+				const chunk = crypto.randomBytes(Math.min(65536, t.packet_size));
+				let left = t.packet_size;
+				await new Promise((resolve) => {
+					const pump = () => {
+						while (left > 0) {
+							const n = Math.min(left, chunk.length);
+							left -= n;
+							if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+								res.once('drain', pump);
+								return;
+							}
+						}
+						res.end(resolve);
+					};
+					res.on('close', resolve);
+					pump();
+				});
+				if (left === 0 && res.writableFinished)
+					fin();
+				return null;
+			}
+			if (r[2] === 'reports' && m === 'POST' && !r[3]) {
+				const b = json();
+				log.push({ kind: 'reports', id: t.id, n: b.packets?.length ?? 0 });
+				for (const [i, rp] of (b.packets ?? []).entries()) {
+					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
+					if (!x)
+						throw new ApiError(422, 'out_of_range', 'no such packet', `packets[${i}].seq`);
+				}
+				for (const rp of b.packets) {
+					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
+					x.client_sent_at = rp.client_sent_at;
+					x.client_received_at = rp.client_received_at;
+				}
+				return [200, { accepted: b.packets.length }];
+			}
+			if (r[2] === 'abort' && m === 'POST' && !r[3]) {
+				incomplete(t);
+				log.push({ kind: 'abort', id: t.id });
+				t.state = 'aborted';
+				t.finished_at = nowUs();
+				return [200, view(t, true)];
+			}
+			throw new ApiError(405, 'method_not_allowed', 'wrong method');
+		}
+		throw new ApiError(404, 'not_found', 'no such route');
+	}
+
+	const server = http.createServer((req, res) => {
+		const url = new URL(req.url, 'http://x');
+		if (!url.pathname.startsWith('/api/') && webDir) {
+			const rel = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+			const file = path.join(webDir, path.normalize(rel));
+			const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
+			    '.svg': 'image/svg+xml' };
+			if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {
+				res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream',
+				    'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'" });
+				fs.createReadStream(file).pipe(res);
+				return;
+			}
+		}
+		const chunks = [];
+		req.on('data', (c) => chunks.push(c));
+		req.on('end', async () => {
+			try {
+				const out = await handle(req, res, url, Buffer.concat(chunks));
+				if (out) {
+					res.writeHead(out[0], { 'Content-Type': 'application/json; charset=utf-8' });
+					res.end(JSON.stringify(out[1]));
+				}
+			} catch (e) {
+				if (!(e instanceof ApiError))
+					e = new ApiError(500, 'internal_error', 'mock bug: ' + e.message);
+				const error = { code: e.code, message: e.message };
+				if (e.field)
+					error.field = e.field;
+				if (!res.headersSent) {
+					res.writeHead(e.status, { 'Content-Type': 'application/json; charset=utf-8' });
+					res.end(JSON.stringify({ error }));
+				} else {
+					res.destroy();
+				}
+			}
+		});
+	});
+
+	return {
+		server, tests, log,
+		listen(port = 0) {
+			return new Promise((resolve) => server.listen(port, '127.0.0.1', () =>
+			    resolve(`http://127.0.0.1:${server.address().port}`)));
+		},
+		close() {
+			server.closeAllConnections?.();
+			return new Promise((resolve) => server.close(resolve));
+		},
+	};
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web',
+	    'dist');
+	const mock = createMock({ webDir });
+	mock.listen(Number(process.argv[2] ?? 0)).then((url) => console.log(`mock Pingoo on ${url}`));
+}

@@ -1,0 +1,427 @@
+// sdk.mjs - the JavaScript SDK (sdk/js) against the real local stack, over HTTPS through
+// nginx: login and me, the server's error codes, a whole ping test and whole throughput tests
+// (download, upload, both) whose summaries equal what GET returns and what MariaDB stores,
+// abort in the middle of each kind, history.  TAP on stdout.
+//
+// Run: node t/sdk/sdk.mjs   (from any directory, after deploy/local/up)
+// Skips when var/stack.env is absent, fails instead when PINGOO_REQUIRE_STACK=1.
+// Node's fetch must trust the stack's self-signed certificate: when NODE_EXTRA_CA_CERTS is not
+// already $PINGOO_CA_FILE, the script runs itself again with it set (Node reads it at start).
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadStack, stackEnvPath } from '../integration/lib/stack.mjs';
+
+const stack = loadStack();
+if (stack && stack.PINGOO_CA_FILE && /^https:/i.test(stack.PINGOO_URL) &&
+    process.env.NODE_EXTRA_CA_CERTS !== stack.PINGOO_CA_FILE &&
+    process.env.PINGOO_SDK_REEXEC !== '1') {
+	const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+		stdio: 'inherit',
+		env: { ...process.env, NODE_EXTRA_CA_CERTS: stack.PINGOO_CA_FILE, PINGOO_SDK_REEXEC: '1' },
+	});
+	process.exit(r.status ?? 1);
+}
+
+const t = await import('../integration/lib/tap.mjs');
+const { Pingoo, PingooError } = await import('../../sdk/js/src/pingoo.js');
+
+if (!stack)
+	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
+const need = ['PINGOO_URL', 'PINGOO_DEMO_USER', 'PINGOO_DEMO_PASSWORD', 'PINGOO_DB_SOCKET',
+	'PINGOO_DB_NAME', 'PINGOO_DB_USER', 'PINGOO_DB_PASSWORD'];
+const missing = need.filter((k) => !stack[k]);
+if (missing.length)
+	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
+const base = stack.PINGOO_URL;
+
+try {
+	await new Pingoo({ baseUrl: base }).health();
+} catch (e) {
+	t.skipAll(`the stack of ${stack.envFile} does not answer at ${base}: ${e.message}`);
+}
+
+// ---- MariaDB, through the mariadb client -------------------------------------------------
+
+// Rows of a query as objects (column name -> string, or null for SQL NULL).
+function sql(query, ...args) {
+	const text = query.replace(/\?/g, () => {
+		const v = args.shift();
+		if (!Number.isInteger(v))
+			throw new Error(`sql(): only integer parameters, got ${v}`);
+		return String(v);
+	});
+	const r = spawnSync('mariadb', ['--batch', '--raw', '--column-names',
+		`--socket=${stack.PINGOO_DB_SOCKET}`, `--user=${stack.PINGOO_DB_USER}`,
+		stack.PINGOO_DB_NAME, '-e', text], {
+		encoding: 'utf8',
+		env: { ...process.env, MYSQL_PWD: stack.PINGOO_DB_PASSWORD },
+	});
+	if (r.status !== 0)
+		throw new Error(`mariadb: ${(r.stderr || r.error?.message || '').trim()} (query: ${text})`);
+	const lines = r.stdout.split('\n').filter((l) => l !== '');
+	if (!lines.length)
+		return [];
+	const cols = lines[0].split('\t');
+	return lines.slice(1).map((l) => {
+		const vals = l.split('\t');
+		return Object.fromEntries(cols.map((c, i) => [c, vals[i] === 'NULL' ? null : vals[i]]));
+	});
+}
+
+// Compares the API object's fields with a DB row's columns of the same name (numbers as
+// text); returns the differences.  Fields the table does not have are not compared.
+function diffRow(obj, row, what) {
+	const bad = [];
+	let n = 0;
+	for (const [k, v] of Object.entries(obj)) {
+		if (!(k in row) || (v !== null && typeof v === 'object'))
+			continue;
+		n++;
+		const db = row[k];
+		const same = v === null ? db === null
+		    : typeof v === 'number' ? db !== null && Number(db) === v
+		    : typeof v === 'boolean' ? Number(db) === Number(v)
+		    : String(v) === db;
+		if (!same)
+			bad.push(`${what}.${k}: API ${JSON.stringify(v)}, DB ${JSON.stringify(db)}`);
+	}
+	return { bad, n };
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+async function rejects(p) {
+	try {
+		await p;
+	} catch (e) {
+		return e;
+	}
+	return null;
+}
+
+function errorIs(e, status, code, sentence) {
+	return t.ok(e instanceof PingooError && e.status === status && e.code === code, sentence,
+	    e ? `got ${e.name} status ${e.status} code ${e.code}: ${e.message}` : 'it did not fail');
+}
+
+const client = { platform: 'node', app_version: 'pingoo-sdk-test', network_type: 'loopback' };
+let pg;
+
+// ---- session and errors ---------------------------------------------------------------------
+
+await t.test('login as the demo user and me()', async () => {
+	pg = await Pingoo.login(base, stack.PINGOO_DEMO_USER, stack.PINGOO_DEMO_PASSWORD);
+	t.ok(typeof pg.token === 'string' && pg.token.split('.').length === 3, 'a JWT came back');
+	t.ok(pg.expiresAt > Date.now(), 'its expiry is known');
+	const me = await pg.me();
+	t.is(me.username, stack.PINGOO_DEMO_USER, 'me() names the demo user');
+});
+
+await t.test('errors are PingooErrors with the server\'s status and code', async () => {
+	errorIs(await rejects(Pingoo.login(base, stack.PINGOO_DEMO_USER, 'not the password')),
+	    401, 'invalid_credentials', 'a wrong password gives invalid_credentials');
+	errorIs(await rejects(new Pingoo({ baseUrl: base, token: 'not-a-token' }).me()),
+	    401, 'unauthorized', 'a bad token gives unauthorized');
+	const forged = pg.token.replace(/\.[^.]*$/, '.AAAA');
+	errorIs(await rejects(new Pingoo({ baseUrl: base, token: forged }).history({ kind: 'ping' })),
+	    401, 'unauthorized', 'a token with a bad signature gives unauthorized');
+	errorIs(await rejects(new Pingoo({ baseUrl: base }).me()), 401, 'unauthorized',
+	    'no token gives unauthorized');
+	errorIs(await rejects(pg.test('ping', 2 ** 52)), 404, 'not_found', 'an unknown test is not_found');
+	const big = await rejects(pg.throughput({ direction: 'download', packets: 1,
+	    packetSize: 2 ** 40 }));
+	errorIs(big, 422, 'limit_exceeded', 'a packet size over the limit is limit_exceeded');
+	t.ok(big && typeof big.message === 'string' && big.message.length > 0,
+	    'the server\'s message is kept', big && big.message);
+});
+
+// ---- ping ----------------------------------------------------------------------------------
+
+// The tables of schema/ (ping_tests, ping_samples, throughput_tests, throughput_transfers).
+const TABLES = {
+	ping: 'ping_tests', samples: 'ping_samples',
+	tp: 'throughput_tests', transfers: 'throughput_transfers',
+};
+
+// ---- summaries recomputed from the stored records (docs/api.md's definitions) -----------
+
+const n = (v) => (v === null || v === undefined ? null : Number(v));
+// Integer division of a sum by 2, rounded half away from zero.
+const half = (sum) => (sum >= 0 ? Math.floor((sum + 1) / 2) : -Math.floor((-sum + 1) / 2));
+const median = (sorted) => {
+	const k = sorted.length;
+	if (!k)
+		return null;
+	return k % 2 ? sorted[(k - 1) / 2] : half(sorted[k / 2 - 1] + sorted[k / 2]);
+};
+// Nearest rank: the smallest value with at least p% of the values at or below it.
+const rank = (sorted, p) => sorted[Math.min(sorted.length, Math.max(1,
+    Math.ceil((p / 100) * sorted.length))) - 1];
+const asc = (a) => a.slice().sort((x, y) => x - y);
+
+function pingSummaryFromRows(rows, count, finished) {
+	const got = rows.filter((r) => r.client_received_at !== null)
+	    .map((r) => ({ seq: n(r.seq), t0: n(r.client_sent_at), t1: n(r.server_received_at),
+		t2: n(r.server_sent_at), t3: n(r.client_received_at) }))
+	    .sort((a, b) => a.seq - b.seq);
+	const sent = finished ? count : rows.length;
+	const out = { sent, echoed: rows.length, received: got.length, lost: sent - got.length,
+	    loss_pct: sent > 0 ? Math.round((100 * (sent - got.length) / sent) * 1000) / 1000 : null };
+	const rtt = got.map((r) => r.t3 - r.t0);
+	if (!rtt.length)
+		return out;
+	const mean = rtt.reduce((a, b) => a + b, 0) / rtt.length;
+	const variance = rtt.reduce((a, r) => a + (r - mean) * (r - mean), 0) / rtt.length;
+	let diff = 0;
+	for (let i = 1; i < rtt.length; i++)
+		diff += Math.abs(rtt[i] - rtt[i - 1]);
+	const s = asc(rtt);
+	const net = asc(got.map((r) => (r.t3 - r.t0) - (r.t2 - r.t1)));
+	Object.assign(out, {
+		rtt_min_us: s[0], rtt_mean_us: Math.round(mean), rtt_median_us: median(s),
+		rtt_p90_us: rank(s, 90), rtt_p99_us: rank(s, 99), rtt_max_us: s.at(-1),
+		rtt_stddev_us: Math.round(Math.sqrt(variance)),
+		jitter_us: rtt.length > 1 ? Math.round(diff / (rtt.length - 1)) : null,
+		server_median_us: median(asc(got.map((r) => r.t2 - r.t1))),
+		network_rtt_median_us: median(net),
+		offset_us: median(asc(got.map((r) => half((r.t1 - r.t0) + (r.t2 - r.t3))))),
+		offset_uncertainty_us: Math.trunc(net[0] / 2),
+	});
+	return out;
+}
+
+function tpSummaryFromRows(rows, dir, packets) {
+	const mine = rows.filter((r) => r.direction === dir);
+	const ok = mine.filter((r) => r.status === 'ok' && r.server_finished_at !== null &&
+	    n(r.server_finished_at) >= n(r.server_started_at));
+	const bps = (bytes, us) => (us > 0 ? Math.floor(bytes * 8e6 / us + 0.5) : null);
+	const bytes = ok.reduce((a, r) => a + n(r.bytes), 0);
+	const out = { packets, received: ok.length, failed: mine.filter((r) => r.status === 'failed').length,
+	    bytes, elapsed_us: null, bits_per_second: null, packet_bps_min: null,
+	    packet_bps_median: null, packet_bps_p90: null, packet_bps_max: null };
+	if (!ok.length)
+		return out;
+	const first = Math.min(...ok.map((r) => n(r.server_started_at)));
+	const last = Math.max(...ok.map((r) => n(r.server_finished_at)));
+	out.elapsed_us = last - first;
+	out.bits_per_second = bps(bytes, out.elapsed_us);
+	const rates = asc(ok.map((r) => bps(n(r.bytes), n(r.server_finished_at) - n(r.server_started_at)))
+	    .filter((x) => x !== null));
+	if (rates.length) {
+		const k = rates.length;
+		out.packet_bps_min = rates[0];
+		out.packet_bps_max = rates[k - 1];
+		// An even count: the mean of the middle two, rounded down (the server halves first).
+		out.packet_bps_median = k % 2 ? rates[(k - 1) / 2]
+		    : Math.floor((rates[k / 2 - 1] + rates[k / 2]) / 2);
+		out.packet_bps_p90 = rank(rates, 90);
+	}
+	return out;
+}
+
+// Compares two summaries key by key (only keys present in `want`); the differences.
+function diffSummary(got, want, what) {
+	const bad = [];
+	for (const [k, v] of Object.entries(want)) {
+		if (!(k in got))
+			continue;
+		if (got[k] !== v)
+			bad.push(`${what}.${k}: API ${JSON.stringify(got[k])}, from the DB ${JSON.stringify(v)}`);
+	}
+	return bad;
+}
+
+function dbPing(test) {
+	const [row] = sql(`SELECT * FROM ${TABLES.ping} WHERE id = ?`, test.id);
+	if (!t.ok(row, `the database holds ping test #${test.id}`))
+		return;
+	const top = diffRow({ id: test.id, state: test.state, count: test.count,
+	    interval_ms: test.interval_ms, created_at: test.created_at, closed_at: test.closed_at },
+	row, 'test');
+	t.ok(top.bad.length === 0, `the stored test row equals the API's (${top.n} columns)`,
+	    top.bad.join('\n'));
+	if (row.client !== undefined)
+		t.is(row.client === null ? null : JSON.parse(row.client), test.client, 'the stored client equals the API\'s');
+	if (row.summary !== undefined && row.summary !== null)
+		t.is(JSON.parse(row.summary), test.summary, 'the summary stored with the test equals the API\'s');
+	const rows = sql(`SELECT * FROM ${TABLES.samples} WHERE test_id = ? ORDER BY seq`, test.id);
+	t.is(rows.length, test.samples.length, `the database holds the ${test.samples.length} samples`);
+	const bad = [];
+	for (const [i, smp] of test.samples.entries()) {
+		if (rows[i])
+			bad.push(...diffRow(smp, rows[i], `samples[${i}]`).bad);
+	}
+	t.ok(bad.length === 0, 'every stored sample equals the API\'s', bad.slice(0, 10).join('\n'));
+	const fromDb = pingSummaryFromRows(rows, test.count, test.state !== 'incomplete');
+	const d = diffSummary(test.summary, fromDb, 'summary');
+	t.ok(d.length === 0, `the summary equals the one recomputed from the stored samples (${Object.keys(fromDb).length} values)`,
+	    d.join('\n'));
+}
+
+let pingTest;
+await t.test('a whole ping test: summary equals GET and the database', async () => {
+	const samples = [];
+	pingTest = await pg.ping({ count: 30, intervalMs: 10, client,
+	    onSample: (s) => samples.push(s) });
+	t.is(pingTest.state, 'complete', 'the test is complete');
+	t.is(samples.length, 30, 'onSample once per echo');
+	t.ok(samples.every((s) => !s.lost && s.rttUs >= 0), 'every echo answered, RTT >= 0');
+	t.is(pingTest.summary.sent, 30, 'the server counts 30 sent');
+	t.is(pingTest.summary.received, 30, 'and 30 received');
+	t.is(pingTest.summary.lost, 0, 'none lost');
+	const s = pingTest.summary;
+	t.ok(s.rtt_min_us <= s.rtt_median_us && s.rtt_median_us <= s.rtt_max_us,
+	    'min <= median <= max', JSON.stringify(s));
+	const again = await pg.test('ping', pingTest.id);
+	t.is(again.summary, pingTest.summary, 'the summary returned equals what GET returns');
+	t.is(again.client, client, 'the client description is stored');
+	const bySeq = new Map((again.samples || []).map((x) => [x.seq, x]));
+	t.ok(samples.every((x) => bySeq.get(x.seq)?.client_sent_at === x.clientSentAt &&
+	    bySeq.get(x.seq)?.client_received_at === x.clientReceivedAt),
+	    'stored t0 and t3 are the SDK\'s stamps');
+	t.ok(samples.every((x) => bySeq.get(x.seq)?.rtt_us === x.rttUs),
+	    'stored RTT equals the RTT onSample reported');
+	const withTiming = samples.filter((x) => x.serverTimingUs !== null).length;
+	t.is(withTiming, 30, 'Server-Timing read on every echo');
+	dbPing(again);
+});
+
+// ---- throughput ----------------------------------------------------------------------------
+
+function dbThroughput(test) {
+	const [row] = sql(`SELECT * FROM ${TABLES.tp} WHERE id = ?`, test.id);
+	if (!t.ok(row, `the database holds throughput test #${test.id}`))
+		return;
+	const top = diffRow({ id: test.id, state: test.state, direction: test.direction,
+	    packets: test.packets, packet_size: test.packet_size, created_at: test.created_at,
+	    finished_at: test.finished_at }, row, 'test');
+	t.ok(top.bad.length === 0, `the stored test row equals the API's (${top.n} columns)`,
+	    top.bad.join('\n'));
+	const rows = sql(`SELECT * FROM ${TABLES.transfers} WHERE test_id = ?`, test.id);
+	const key = (x) => `${x.direction}/${x.seq}`;
+	const byKey = new Map(rows.map((r) => [key(r), r]));
+	t.is(rows.length, test.transfers.length, `the database holds the ${test.transfers.length} transfers`);
+	const bad = [];
+	for (const x of test.transfers) {
+		const r = byKey.get(key(x));
+		if (!r)
+			bad.push(`${key(x)} not stored`);
+		else
+			bad.push(...diffRow(x, r, key(x)).bad);
+	}
+	t.ok(bad.length === 0, 'every stored transfer equals the API\'s', bad.slice(0, 10).join('\n'));
+	for (const dir of ['download', 'upload']) {
+		const s = test.summary[dir];
+		if (!s)
+			continue;
+		const fromDb = tpSummaryFromRows(rows, dir, test.packets);
+		const d = diffSummary(s, fromDb, dir);
+		t.ok(d.length === 0, `${dir}: the summary equals the one recomputed from the stored transfers`,
+		    d.join('\n'));
+	}
+}
+
+async function wholeThroughput(direction, packets, packetSize, streams) {
+	const prog = [];
+	const test = await pg.throughput({ direction, packets, packetSize, streams, client,
+	    onProgress: (p) => prog.push(p) });
+	const dirs = direction === 'both' ? ['download', 'upload'] : [direction];
+	t.is(test.state, 'complete', `${direction}: the test is complete`);
+	t.is(prog.length, packets * dirs.length, `${direction}: onProgress once per packet`);
+	t.ok(prog.every((p) => p.bytes === packetSize), `${direction}: every packet moved ${packetSize} bytes`);
+	for (const d of dirs) {
+		t.is([test.summary[d]?.received, test.summary[d]?.bytes], [packets, packets * packetSize],
+		    `${direction}: the ${d} summary counts every packet and byte`);
+	}
+	for (const d of ['download', 'upload'].filter((x) => !dirs.includes(x)))
+		t.is(test.summary[d], null, `${direction}: no ${d} summary`);
+	const again = await pg.test('throughput', test.id);
+	t.is(again.summary, test.summary, `${direction}: the summary returned equals what GET returns`);
+	const byKey = new Map(again.transfers.map((x) => [`${x.direction}/${x.seq}`, x]));
+	t.ok(prog.every((p) => {
+		const x = byKey.get(`${p.direction}/${p.seq}`);
+		return x && x.client_sent_at === p.clientSentAt && x.client_received_at === p.clientReceivedAt;
+	}), `${direction}: the client stamps the SDK reported are stored`);
+	dbThroughput(again);
+	return again;
+}
+
+await t.test('a whole download test over 2 streams', () => wholeThroughput('download', 8, 262144, 2));
+await t.test('a whole upload test over 2 streams', () => wholeThroughput('upload', 6, 200000, 2));
+await t.test('a whole test in both directions', () => wholeThroughput('both', 3, 65536, 1));
+
+// ---- abort ---------------------------------------------------------------------------------
+
+await t.test('abort in the middle of a ping test closes it', async () => {
+	const ac = new AbortController();
+	let n = 0;
+	const e = await rejects(pg.ping({ count: 200, intervalMs: 20, client, signal: ac.signal,
+	    onSample: () => {
+		if (++n === 5)
+			ac.abort();
+	} }));
+	t.is(e?.name, 'AbortError', 'the run rejects with an AbortError');
+	if (!t.ok(Number.isInteger(e?.testId), 'the error names the test'))
+		return;
+	const got = await pg.test('ping', e.testId);
+	t.is(got.state, 'complete', 'the test was closed (complete, closed early)');
+	// `echoed` where the server gives it (`sent` then counts every planned sample), else `sent`.
+	const echoed = got.summary.echoed ?? got.summary.sent;
+	t.ok(echoed >= 5 && echoed < 200, `it stopped early (${echoed} echoed)`);
+	t.is(got.summary.lost, (got.summary.sent ?? 0) - 5, 'lost = sent - received');
+	t.is(got.summary.received, 5, 'the 5 samples measured before the abort were receipted');
+	const later = await rejects(new Pingoo({ baseUrl: base, token: pg.token })
+	    ._json('POST', `/ping-tests/${e.testId}/echo`, { seq: 199, client_sent_at: Date.now() * 1000 }));
+	errorIs(later, 409, 'invalid_state', 'a later echo is refused with invalid_state');
+	const [row] = sql(`SELECT state FROM ${TABLES.ping} WHERE id = ?`, e.testId);
+	t.is(row?.state, 'complete', 'the database says so too');
+	dbPing(got);
+});
+
+await t.test('abort in the middle of a throughput test aborts it', async () => {
+	const ac = new AbortController();
+	const e = await rejects(pg.throughput({ direction: 'download', packets: 200,
+	    packetSize: 262144, streams: 2, client, signal: ac.signal,
+	    onProgress: (p) => {
+		if (p.done === 4)
+			ac.abort();
+	} }));
+	t.is(e?.name, 'AbortError', 'the run rejects with an AbortError');
+	if (!t.ok(Number.isInteger(e?.testId), 'the error names the test'))
+		return;
+	const got = await pg.test('throughput', e.testId);
+	t.is(got.state, 'aborted', 'the test is aborted');
+	t.ok(got.summary.download.received >= 4 && got.summary.download.received < 200,
+	    `it stopped early (${got.summary.download.received} packets)`);
+	const [row] = sql(`SELECT state FROM ${TABLES.tp} WHERE id = ?`, e.testId);
+	t.is(row?.state, 'aborted', 'the database says so too');
+	dbThroughput(got);
+});
+
+// ---- history -------------------------------------------------------------------------------
+
+await t.test('history lists the tests newest first, page by page', async () => {
+	const h = await pg.history({ kind: 'ping', limit: 2 });
+	t.is(h.tests.length, 2, 'limit 2 gives 2 tests');
+	t.ok(h.tests[0].id > h.tests[1].id, 'newest first');
+	t.ok(h.tests.every((x) => x.summary && x.samples === undefined), 'summaries, no samples');
+	t.ok(typeof h.next_cursor === 'string' && h.next_cursor.length > 0, 'a cursor for the next page');
+	const h2 = await pg.history({ kind: 'ping', limit: 2, cursor: h.next_cursor });
+	t.ok(h2.tests.length > 0 && h2.tests[0].id < h.tests[1].id, 'the next page is older');
+	const ids = [];
+	let cursor = null;
+	for (let i = 0; i < 50; i++) {
+		const page = await pg.history({ kind: 'ping', limit: 100, cursor });
+		ids.push(...page.tests.map((x) => x.id));
+		cursor = page.next_cursor;
+		if (!cursor)
+			break;
+	}
+	t.ok(ids.includes(pingTest.id), 'the ping test of this run is in the history');
+	const tp = await pg.history({ kind: 'throughput', limit: 5 });
+	t.ok(tp.tests.length > 0 && tp.tests.every((x) => x.kind === 'throughput'),
+	    'throughput history lists throughput tests');
+});
+
+await t.done();

@@ -1,0 +1,168 @@
+// unit.mjs - the SDK's exchanges against an in-memory mock of the API (mock-server.mjs):
+// batching of receipts and reports, abort, error mapping.  Needs no stack; TAP on stdout.
+// Run: node t/sdk/unit.mjs
+
+import { ok, is, test, done, diag } from '../integration/lib/tap.mjs';
+import { createMock } from './mock-server.mjs';
+import { Pingoo, PingooError, parseServerTiming, randomBytes } from '../../sdk/js/src/pingoo.js';
+
+const mock = createMock({ users: { demo: 'pw', other: 'pw2' } });
+const base = await mock.listen();
+diag(`mock on ${base}`);
+
+async function rejects(p) {
+	try {
+		await p;
+	} catch (e) {
+		return e;
+	}
+	return null;
+}
+
+let pg;
+
+test('helpers: Server-Timing parsing and random buffers', () => {
+	is(parseServerTiming('app;dur=0.123'), 123, 'app;dur in ms becomes µs');
+	is(parseServerTiming('db;dur=2, app;desc="x";dur=1.5'), 1500, 'the app entry wins');
+	is(parseServerTiming(null), null, 'no header, no value');
+	const b = randomBytes(200000);
+	is(b.length, 200000, 'random buffer has the size asked for');
+	ok(b.subarray(131072, 131172).some((x) => x !== 0), 'bytes past the first 64 KiB are filled');
+});
+
+test('login and me', async () => {
+	pg = await Pingoo.login(base + '/', 'demo', 'pw');
+	ok(typeof pg.token === 'string' && pg.token.length > 0, 'login gives a token');
+	is(pg.baseUrl, base, 'trailing slash of baseUrl dropped');
+	const me = await pg.me();
+	is(me.username, 'demo', 'me() names the user');
+});
+
+test('errors carry the server code, status and field', async () => {
+	const e1 = await rejects(Pingoo.login(base, 'demo', 'nope'));
+	ok(e1 instanceof PingooError, 'wrong password rejects with a PingooError');
+	is([e1?.status, e1?.code], [401, 'invalid_credentials'], 'status and code from the server');
+	const bad = new Pingoo({ baseUrl: base, token: 'garbage' });
+	const e2 = await rejects(bad.me());
+	is([e2?.status, e2?.code], [401, 'unauthorized'], 'a bad token gives unauthorized');
+	const e3 = await rejects(pg.throughput({ direction: 'download', packets: 1,
+	    packetSize: 65 * 1048576 }));
+	is([e3?.status, e3?.code, e3?.field], [422, 'limit_exceeded', 'packet_size'],
+	    'field is kept');
+	const e4 = await rejects(pg.test('ping', 999999));
+	is(e4?.code, 'not_found', 'missing test is not_found');
+	const dead = new Pingoo({ baseUrl: 'http://127.0.0.1:9', token: 'x' });
+	const e5 = await rejects(dead.me());
+	is([e5?.status, e5?.code], [0, 'network_error'], 'an unreachable server is network_error');
+	const e6 = await rejects(pg.ping({ count: 0 }));
+	ok(e6 instanceof RangeError, 'count 0 is refused before any request');
+});
+
+test('ping: sequential echoes, receipts batched by 10, summary from the server', async () => {
+	const samples = [];
+	mock.log.length = 0;
+	const t = await pg.ping({ count: 25, intervalMs: 2, client: { platform: 'node' },
+	    onSample: (s) => samples.push(s) });
+	is(t.state, 'complete', 'test complete');
+	is(t.summary.received, 25, 'server saw 25 receipts');
+	is(samples.map((s) => s.seq), [...Array(25).keys()], 'onSample per echo, in order');
+	ok(samples.every((s) => s.rttUs >= 0 && s.serverTimingUs !== null),
+	    'local RTT and Server-Timing read');
+	is(mock.log.filter((l) => l.kind === 'receipts').map((l) => l.n), [10, 10, 5],
+	    'receipts in batches of 10 and the rest');
+	ok(!mock.log.some((l) => l.kind === 'close'), 'no close needed when all receipts landed');
+	const rc = mock.log[0].body.receipts[0];
+	is(Object.keys(rc).sort(), ['client_received_at', 'client_sent_at', 'seq', 'server_received_at',
+	    'server_sent_at', 'sig'], 'a receipt echoes the server stamps and sig back');
+	is(t.samples[3].client_sent_at, samples[3].clientSentAt, 'stored t0 is the SDK\'s t0');
+	is(t.client, { platform: 'node' }, 'client description sent');
+	const later = Date.now() * 1000;
+	ok(Math.abs(samples[0].clientSentAt - later) < 60e6, 'timestamps are µs since the epoch');
+});
+
+test('ping: abort closes the test and rejects with AbortError', async () => {
+	const ac = new AbortController();
+	let n = 0;
+	mock.log.length = 0;
+	const e = await rejects(pg.ping({ count: 50, intervalMs: 5, signal: ac.signal,
+	    onSample: () => {
+		if (++n === 4)
+			ac.abort();
+	} }));
+	is(e?.name, 'AbortError', 'rejects with an AbortError');
+	ok(Number.isInteger(e?.testId), 'the error names the test');
+	const t = await pg.test('ping', e.testId);
+	is(t.state, 'complete', 'closed on the server');
+	is(t.summary.received, 4, 'the samples measured before the abort were receipted');
+	ok(mock.log.some((l) => l.kind === 'close'), 'close was called');
+	const pre = new AbortController();
+	pre.abort();
+	const e2 = await rejects(pg.ping({ count: 3, signal: pre.signal }));
+	is(e2?.name, 'AbortError', 'an already aborted signal rejects at once');
+});
+
+test('throughput download over 3 streams', async () => {
+	const prog = [];
+	mock.log.length = 0;
+	const t = await pg.throughput({ direction: 'download', packets: 12, packetSize: 100000,
+	    streams: 3, onProgress: (p) => prog.push(p) });
+	is(t.state, 'complete', 'complete');
+	is(t.summary.download.received, 12, '12 packets received');
+	is(prog.length, 12, 'onProgress per packet');
+	ok(prog.every((p) => p.bytes === 100000 && p.total === 12 && p.bitsPerSecond > 0),
+	    'bytes counted from the body stream');
+	is(prog.at(-1).done, 12, 'done counts up to total');
+	is([...new Set(prog.map((p) => p.seq))].sort((a, b) => a - b), [...Array(12).keys()],
+	    'every seq once');
+	is(mock.log.filter((l) => l.kind === 'reports').map((l) => l.n), [10, 2], 'reports batched');
+	ok(t.transfers.every((x) => x.client_received_at >= x.client_sent_at),
+	    'client stamps reported for every packet');
+});
+
+test('throughput upload and both', async () => {
+	const t = await pg.throughput({ direction: 'upload', packets: 5, packetSize: 150000,
+	    streams: 2 });
+	is([t.state, t.summary.upload.received, t.summary.upload.bytes], ['complete', 5, 750000],
+	    'upload complete');
+	const dirs = [];
+	const b = await pg.throughput({ direction: 'both', packets: 3, packetSize: 1000,
+	    onProgress: (p) => dirs.push(p.direction) });
+	is(b.state, 'complete', 'both complete');
+	is(dirs, ['download', 'download', 'download', 'upload', 'upload', 'upload'],
+	    'download first, then upload');
+});
+
+test('throughput abort calls the abort route', async () => {
+	const ac = new AbortController();
+	const e = await rejects(pg.throughput({ direction: 'download', packets: 40, packetSize: 50000,
+	    streams: 2, signal: ac.signal, onProgress: (p) => {
+		if (p.done === 3)
+			ac.abort();
+	} }));
+	is(e?.name, 'AbortError', 'rejects with an AbortError');
+	is(e?.test?.state, 'aborted', 'the error carries the aborted test');
+	const t = await pg.test('throughput', e.testId);
+	is(t.state, 'aborted', 'aborted on the server');
+});
+
+test('history pages newest first', async () => {
+	const h1 = await pg.history({ kind: 'ping', limit: 1 });
+	is(h1.tests.length, 1, 'limit honoured');
+	ok(h1.next_cursor, 'a cursor to go on');
+	const h2 = await pg.history({ kind: 'ping', limit: 1, cursor: h1.next_cursor });
+	ok(h2.tests[0].id < h1.tests[0].id, 'the next page is older');
+	const tp = await pg.history({ kind: 'throughput' });
+	ok(tp.tests.every((t) => t.kind === 'throughput'), 'throughput history');
+	const other = await Pingoo.login(base, 'other', 'pw2');
+	is((await other.history({ kind: 'ping' })).tests.length, 0, 'another user sees none');
+});
+
+test('the SDK uses no DOM', async () => {
+	const fs = await import('node:fs');
+	const src = fs.readFileSync(new URL('../../sdk/js/src/pingoo.js', import.meta.url), 'utf8');
+	ok(!/\b(document|window|localStorage|sessionStorage|navigator)\b/.test(src),
+	    'no document/window/storage/navigator');
+});
+
+await test('stop the mock', () => mock.close());
+await done();

@@ -1,0 +1,571 @@
+// app.js - the Pingoo page: sign in, run tests in a module worker with live charts, show the
+// server's summaries and the user's past tests.  Same origin as the API; CSP-clean (no inline
+// script or style: styles set from here go through element.style).
+
+import { Pingoo, PingooError, VERSION } from './pingoo.js';
+
+const $ = (id) => document.getElementById(id);
+const STORE = 'pingoo.session';
+const uPlot = globalThis.uPlot;
+
+const app = {
+	pg: null,
+	user: null,
+	run: null,		// {kind, abort()} while a test runs
+	histKind: 'ping',
+	histCursor: null,
+	charts: {},
+};
+
+// ---- formatting ----------------------------------------------------------------------------
+
+const PING_ROWS = [
+	['sent', 'Sent'], ['echoed', 'Echoed'], ['received', 'Received'], ['lost', 'Lost'], ['loss_pct', 'Loss'],
+	['rtt_min_us', 'RTT min'], ['rtt_median_us', 'RTT median'], ['rtt_mean_us', 'RTT mean'],
+	['rtt_p90_us', 'RTT p90'], ['rtt_p99_us', 'RTT p99'], ['rtt_max_us', 'RTT max'],
+	['rtt_stddev_us', 'RTT std. dev.'], ['jitter_us', 'Jitter'],
+	['server_median_us', 'Server time (median)'], ['network_rtt_median_us', 'Network RTT (median)'],
+	['offset_us', 'Clock offset'], ['offset_uncertainty_us', 'Offset uncertainty'],
+];
+const TP_ROWS = [
+	['packets', 'Packets'], ['received', 'Received'], ['failed', 'Failed'], ['bytes', 'Bytes'],
+	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
+	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
+	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
+];
+
+// Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals.
+export function fmt(key, v) {
+	if (v === null || v === undefined)
+		return '—';
+	if (typeof v !== 'number')
+		return String(v);
+	if (key.endsWith('_us'))
+		return `${(v / 1000).toFixed(3)} ms`;
+	if (key.endsWith('_bps') || key.startsWith('packet_bps') || key === 'bits_per_second')
+		return `${(v / 1e6).toFixed(3)} Mbit/s`;
+	if (key.endsWith('_pct'))
+		return `${v}%`;
+	if (key === 'bytes' || key === 'packet_size')
+		return `${v} B`;
+	return String(v);
+}
+
+function when(us) {
+	if (!us)
+		return '—';
+	const d = new Date(Math.floor(us / 1000));
+	return d.toLocaleString();
+}
+
+function el(tag, attrs = {}, ...kids) {
+	const e = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs)) {
+		if (v === undefined || v === null)
+			continue;
+		if (k === 'class')
+			e.className = v;
+		else if (k === 'text')
+			e.textContent = v;
+		else if (k.startsWith('data-'))
+			e.setAttribute(k, String(v));
+		else
+			e[k] = v;
+	}
+	for (const k of kids)
+		e.append(k);
+	return e;
+}
+
+function row(key, label, cells) {
+	return el('tr', { 'data-key': key }, el('th', { scope: 'row', text: label }), ...cells);
+}
+
+function cell(key, v, dir) {
+	return el('td', { 'data-value': v === null || v === undefined ? '' : v, 'data-dir': dir,
+	    text: fmt(key, v) });
+}
+
+function renderPing(test) {
+	const box = $('ping-result');
+	const s = test.summary || {};
+	const body = el('tbody', {},
+	    row('id', 'Test', [cell('id', test.id)]),
+	    row('state', 'State', [cell('state', test.state)]),
+	    row('count', 'Count', [cell('count', test.count)]),
+	    row('interval_ms', 'Interval', [el('td', { 'data-value': test.interval_ms,
+		text: `${test.interval_ms} ms` })]),
+	    row('created_at', 'Started', [el('td', { 'data-value': test.created_at,
+		text: when(test.created_at) })]));
+	const known = new Set(PING_ROWS.map(([k]) => k));
+	for (const [k, label] of PING_ROWS)
+		body.append(row(k, label, [cell(k, s[k])]));
+	for (const k of Object.keys(s).filter((x) => !known.has(x)))
+		body.append(row(k, k, [cell(k, s[k])]));
+	box.replaceChildren(el('table', { class: 'summary', 'data-test-id': test.id }, body));
+	box.dataset.testId = String(test.id);
+}
+
+function renderThroughput(test) {
+	const box = $('tp-result');
+	const sum = test.summary || {};
+	const dirs = ['download', 'upload'].filter((d) => sum[d]);
+	const head = el('thead', {}, el('tr', {}, el('th', { text: '' }),
+	    ...dirs.map((d) => el('th', { scope: 'col', text: d === 'download' ? 'Download' : 'Upload' }))));
+	const span = (key, v, text) => [el('td', { colSpan: Math.max(1, dirs.length),
+	    'data-value': v, text: text ?? fmt(key, v) })];
+	const body = el('tbody', {},
+	    row('id', 'Test', span('id', test.id)),
+	    row('state', 'State', span('state', test.state)),
+	    row('direction', 'Direction', span('direction', test.direction)),
+	    row('packet_size', 'Packet size', span('packet_size', test.packet_size)),
+	    row('created_at', 'Started', span('created_at', test.created_at, when(test.created_at))));
+	for (const [k, label] of TP_ROWS)
+		body.append(row(k, label, dirs.map((d) => cell(k, sum[d][k], d))));
+	box.replaceChildren(el('table', { class: 'summary', 'data-test-id': test.id }, head, body));
+	box.dataset.testId = String(test.id);
+}
+
+// ---- charts --------------------------------------------------------------------------------
+
+function chartSize(node) {
+	const w = Math.max(240, Math.floor(node.clientWidth || 300));
+	return { width: w, height: Math.round(Math.min(320, Math.max(180, w * 0.5))) };
+}
+
+function axisColor() {
+	return { stroke: '#5b6573', grid: { stroke: '#e3e7ee', width: 1 },
+	    ticks: { stroke: '#e3e7ee', width: 1 } };
+}
+
+function makeChart(name, opts, data) {
+	const node = $(name === 'rtt' ? 'rtt-chart' : 'tp-chart');
+	if (app.charts[name])
+		app.charts[name].chart.destroy();
+	node.replaceChildren();
+	node.classList.add('has-chart');
+	if (!uPlot) {
+		node.textContent = 'Charts unavailable.';
+		return null;
+	}
+	const chart = new uPlot({ ...chartSize(node), ...opts }, data, node);
+	app.charts[name] = { chart, node, data, pending: false };
+	return app.charts[name];
+}
+
+function redraw(name) {
+	const c = app.charts[name];
+	if (!c || c.pending)
+		return;
+	c.pending = true;
+	requestAnimationFrame(() => {
+		c.pending = false;
+		c.chart.setData(c.data);
+	});
+}
+
+function rttChart() {
+	return makeChart('rtt', {
+		scales: { x: { time: false } },
+		axes: [{ label: 'sample', ...axisColor() }, { label: 'ms', ...axisColor() }],
+		series: [
+			{ label: 'seq' },
+			{ label: 'RTT', stroke: '#2563eb', width: 2, points: { show: true, size: 4 },
+			    value: (u, v) => (v === null ? '—' : `${v.toFixed(3)} ms`) },
+			{ label: 'network RTT', stroke: '#16a34a', width: 1, dash: [4, 4],
+			    value: (u, v) => (v === null ? '—' : `${v.toFixed(3)} ms`) },
+		],
+	}, [[], [], []]);
+}
+
+function tpChart() {
+	return makeChart('tp', {
+		scales: { x: { time: false } },
+		axes: [{ label: 's', ...axisColor() }, { label: 'Mbit/s', ...axisColor() }],
+		series: [
+			{ label: 't', value: (u, v) => (v === null ? '—' : `${v.toFixed(3)} s`) },
+			{ label: 'download', stroke: '#2563eb', width: 2, points: { show: true, size: 5 },
+			    spanGaps: true, value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} Mbit/s`) },
+			{ label: 'upload', stroke: '#db2777', width: 2, points: { show: true, size: 5 },
+			    spanGaps: true, value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} Mbit/s`) },
+		],
+	}, [[], [], []]);
+}
+
+function chartFromPing(test) {
+	const c = rttChart();
+	if (!c || !test.samples)
+		return;
+	for (const s of test.samples) {
+		c.data[0].push(s.seq);
+		c.data[1].push(s.rtt_us === null ? null : s.rtt_us / 1000);
+		c.data[2].push(s.network_rtt_us === null ? null : s.network_rtt_us / 1000);
+	}
+	redraw('rtt');
+}
+
+function chartFromThroughput(test) {
+	const c = tpChart();
+	if (!c || !test.transfers)
+		return;
+	const xs = test.transfers.filter((x) => x.server_finished_at && x.bits_per_second)
+	    .sort((a, b) => a.server_finished_at - b.server_finished_at);
+	const t0 = xs.length ? Math.min(...xs.map((x) => x.server_started_at ?? x.server_finished_at)) : 0;
+	for (const x of xs) {
+		c.data[0].push((x.server_finished_at - t0) / 1e6);
+		c.data[1].push(x.direction === 'download' ? x.bits_per_second / 1e6 : null);
+		c.data[2].push(x.direction === 'upload' ? x.bits_per_second / 1e6 : null);
+	}
+	redraw('tp');
+}
+
+new ResizeObserver(() => {
+	for (const c of Object.values(app.charts))
+		c.chart.setSize(chartSize(c.node));
+}).observe(document.body);
+
+// ---- running a test in a worker (or here, when module workers are unavailable) -------------
+
+function clientInfo() {
+	const info = { platform: 'web', app_version: `pingoo-web/${VERSION}` };
+	const conn = navigator.connection;
+	if (conn && typeof conn.type === 'string' && conn.type !== 'unknown')
+		info.network_type = conn.type.slice(0, 32);
+	const uad = navigator.userAgentData;
+	if (uad && typeof uad.platform === 'string' && uad.platform)
+		info.os = uad.platform.slice(0, 64);
+	return info;
+}
+
+function startRun(kind, params, on) {
+	let worker = null;
+	try {
+		worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+	} catch {
+		worker = null;
+	}
+	if (worker) {
+		const done = new Promise((resolve, reject) => {
+			worker.onmessage = (ev) => {
+				const m = ev.data;
+				if (m.type === 'start')
+					on.start(m.test);
+				else if (m.type === 'sample')
+					on.sample(m.sample);
+				else if (m.type === 'progress')
+					on.progress(m.progress);
+				else if (m.type === 'done')
+					resolve(m.test);
+				else if (m.type === 'error')
+					reject(m.error);
+			};
+			worker.onerror = (ev) => reject({ name: 'Error', message: ev.message || 'worker failed' });
+		}).finally(() => worker.terminate());
+		worker.postMessage({ type: 'run', kind, baseUrl: app.pg.baseUrl, token: app.pg.token, params });
+		return { done, abort: () => worker.postMessage({ type: 'abort' }), where: 'worker' };
+	}
+	const ctl = new AbortController();
+	const opts = { ...params, signal: ctl.signal, onStart: on.start };
+	const done = kind === 'ping' ? app.pg.ping({ ...opts, onSample: on.sample })
+	    : app.pg.throughput({ ...opts, onProgress: on.progress });
+	return { done, abort: () => ctl.abort(), where: 'page' };
+}
+
+function setStatus(text, kind = '') {
+	const s = $('status');
+	s.textContent = text;
+	s.className = `status ${kind}`.trim();
+}
+
+function setProgress(frac) {
+	$('progress-bar').style.width = `${Math.max(0, Math.min(1, frac)) * 100}%`;
+}
+
+function setRunning(kind) {
+	const busy = kind !== null;
+	$('ping-run').disabled = busy;
+	$('tp-run').disabled = busy;
+	$('ping-stop').disabled = kind !== 'ping';
+	$('tp-stop').disabled = kind !== 'throughput';
+	document.body.classList.toggle('running', busy);
+}
+
+function intOf(id) {
+	const v = Number($(id).value);
+	return Number.isInteger(v) ? v : NaN;
+}
+
+function explain(e) {
+	if (!e)
+		return 'unknown error';
+	if (e.name === 'AbortError')
+		return 'stopped';
+	const where = e.field ? ` (${e.field})` : '';
+	return `${e.message || e.code}${where}${e.code ? ` [${e.code}]` : ''}`;
+}
+
+async function runTest(kind) {
+	if (app.run)
+		return;
+	let params;
+	if (kind === 'ping') {
+		params = { count: intOf('ping-count'), intervalMs: intOf('ping-interval') };
+		if (!(params.count >= 1) || !(params.intervalMs >= 0)) {
+			setStatus('Count must be a whole number ≥ 1 and the interval ≥ 0.', 'error');
+			return;
+		}
+	} else {
+		params = { direction: $('tp-direction').value, packets: intOf('tp-packets'),
+		    packetSize: intOf('tp-size') * 1024, streams: intOf('tp-streams') };
+		if (!(params.packets >= 1) || !(params.packetSize >= 1024) || !(params.streams >= 1)) {
+			setStatus('Packets, size and streams must be whole numbers ≥ 1.', 'error');
+			return;
+		}
+	}
+	params.client = clientInfo();
+	setRunning(kind);
+	setProgress(0);
+	const chart = kind === 'ping' ? rttChart() : tpChart();
+	let testId = null;
+	let t0 = null;
+	const on = {
+		start: (test) => {
+			testId = test.id;
+			setStatus(`${kind === 'ping' ? 'Ping' : 'Throughput'} test #${test.id} running…`);
+		},
+		sample: (s) => {
+			if (chart) {
+				chart.data[0].push(s.seq);
+				chart.data[1].push(s.lost ? null : s.rttUs / 1000);
+				chart.data[2].push(s.lost || s.networkRttUs === null ? null : s.networkRttUs / 1000);
+				redraw('rtt');
+			}
+			setProgress((s.seq + 1) / params.count);
+			setStatus(`Ping test #${testId}: ${s.seq + 1}/${params.count}` +
+			    (s.lost ? ' — lost' : ` — ${(s.rttUs / 1000).toFixed(3)} ms`));
+		},
+		progress: (p) => {
+			if (t0 === null)
+				t0 = p.clientSentAt;
+			if (chart && p.bitsPerSecond) {
+				chart.data[0].push((p.clientReceivedAt - t0) / 1e6);
+				chart.data[1].push(p.direction === 'download' ? p.bitsPerSecond / 1e6 : null);
+				chart.data[2].push(p.direction === 'upload' ? p.bitsPerSecond / 1e6 : null);
+				redraw('tp');
+			}
+			setProgress(p.done / p.total);
+			setStatus(`Throughput test #${testId}: ${p.done}/${p.total} packets — ` +
+			    `${p.direction} ${(p.bitsPerSecond / 1e6).toFixed(2)} Mbit/s`);
+		},
+	};
+	const flag = kind === 'ping' ? 'ping' : 'tp';
+	delete document.body.dataset[`${flag}Done`];
+	delete document.body.dataset[`${flag}Failed`];
+	const run = startRun(kind, params, on);
+	document.body.dataset.runner = run.where;
+	app.run = { kind, abort: run.abort };
+	try {
+		const test = await run.done;
+		if (kind === 'ping')
+			renderPing(test);
+		else
+			renderThroughput(test);
+		setProgress(1);
+		setStatus(`${kind === 'ping' ? 'Ping' : 'Throughput'} test #${test.id} ${test.state}.`, 'ok');
+		document.body.dataset[`${flag}Done`] = String(test.id);
+	} catch (e) {
+		document.body.dataset[`${flag}Failed`] = (e && (e.code || e.name)) || 'error';
+		if (e && e.name === 'AbortError') {
+			setStatus(`Test${testId ? ` #${testId}` : ''} stopped.`);
+			if (e.test) {
+				if (kind === 'ping')
+					renderPing(e.test);
+				else
+					renderThroughput(e.test);
+			}
+		} else {
+			setStatus(`The test failed: ${explain(e)}`, 'error');
+			if (e && e.code === 'unauthorized')
+				signOut('Your session has expired; sign in again.');
+		}
+	} finally {
+		app.run = null;
+		setRunning(null);
+		if (app.pg)
+			loadHistory(true);
+	}
+}
+
+// ---- history -------------------------------------------------------------------------------
+
+function historyLine(t) {
+	const s = t.summary || {};
+	if (t.kind === 'ping' || app.histKind === 'ping') {
+		return `#${t.id} · ${t.count} × ${t.interval_ms} ms · ${t.state}` +
+		    (s.rtt_median_us !== null && s.rtt_median_us !== undefined
+			? ` · median ${fmt('rtt_median_us', s.rtt_median_us)}` : '') +
+		    (s.loss_pct !== null && s.loss_pct !== undefined ? ` · loss ${s.loss_pct}%` : '');
+	}
+	const parts = ['download', 'upload'].filter((d) => s[d] && s[d].bits_per_second !== null)
+	    .map((d) => `${d} ${fmt('bits_per_second', s[d].bits_per_second)}`);
+	return `#${t.id} · ${t.direction} · ${t.packets} × ${t.packet_size} B · ${t.state}` +
+	    (parts.length ? ` · ${parts.join(' · ')}` : '');
+}
+
+async function loadHistory(reset) {
+	if (!app.pg)
+		return;
+	const list = $('history-list');
+	const kind = app.histKind;
+	if (reset)
+		app.histCursor = null;
+	try {
+		const h = await app.pg.history({ kind, limit: 10, cursor: app.histCursor });
+		if (kind !== app.histKind)
+			return;
+		if (reset)
+			list.replaceChildren();
+		for (const t of h.tests) {
+			const b = el('button', { type: 'button', class: 'history-item', text: historyLine(t),
+			    'data-id': t.id, 'data-kind': kind });
+			const d = el('span', { class: 'when', text: when(t.created_at) });
+			b.append(d);
+			list.append(el('li', {}, b));
+		}
+		if (reset && !h.tests.length)
+			list.append(el('li', { class: 'muted', text: 'No tests yet.' }));
+		app.histCursor = h.next_cursor;
+		$('history-more').hidden = !h.next_cursor;
+	} catch (e) {
+		list.replaceChildren(el('li', { class: 'error', text: `Cannot load history: ${explain(e)}` }));
+		if (e && e.code === 'unauthorized')
+			signOut('Your session has expired; sign in again.');
+	}
+}
+
+async function showTest(kind, id) {
+	try {
+		const t = await app.pg.test(kind, id);
+		if (kind === 'ping') {
+			renderPing(t);
+			chartFromPing(t);
+		} else {
+			renderThroughput(t);
+			chartFromThroughput(t);
+		}
+		setStatus(`Showing ${kind} test #${id} as stored.`);
+	} catch (e) {
+		setStatus(`Cannot load test #${id}: ${explain(e)}`, 'error');
+	}
+}
+
+function selectTab(kind) {
+	app.histKind = kind;
+	$('hist-ping').setAttribute('aria-selected', String(kind === 'ping'));
+	$('hist-tp').setAttribute('aria-selected', String(kind === 'throughput'));
+	loadHistory(true);
+}
+
+// ---- session -------------------------------------------------------------------------------
+
+function showApp(user) {
+	app.user = user;
+	$('signin').hidden = true;
+	$('app').hidden = false;
+	$('who').hidden = false;
+	$('who-name').textContent = user.username;
+	document.body.dataset.user = user.username;
+	selectTab(app.histKind);
+}
+
+function signOut(message) {
+	if (app.run)
+		app.run.abort();
+	app.pg = null;
+	app.user = null;
+	sessionStorage.removeItem(STORE);
+	delete document.body.dataset.user;
+	$('app').hidden = true;
+	$('who').hidden = true;
+	$('signin').hidden = false;
+	const err = $('signin-error');
+	err.hidden = !message;
+	err.textContent = message || '';
+	$('password').value = '';
+	$('username').focus();
+}
+
+async function signIn(ev) {
+	ev.preventDefault();
+	const button = $('signin-button');
+	const err = $('signin-error');
+	err.hidden = true;
+	button.disabled = true;
+	try {
+		const pg = await Pingoo.login(location.origin, $('username').value.trim(), $('password').value);
+		const me = await pg.me();
+		app.pg = pg;
+		sessionStorage.setItem(STORE, JSON.stringify({ token: pg.token, expiresAt: pg.expiresAt }));
+		$('password').value = '';
+		showApp(me);
+	} catch (e) {
+		err.textContent = e && e.code === 'invalid_credentials' ? 'Wrong username or password.'
+		    : e && e.code === 'rate_limited' ? 'Too many attempts; wait a moment.'
+		    : `Cannot sign in: ${explain(e)}`;
+		err.hidden = false;
+	} finally {
+		button.disabled = false;
+	}
+}
+
+async function resume() {
+	let saved = null;
+	try {
+		saved = JSON.parse(sessionStorage.getItem(STORE) || 'null');
+	} catch {
+		saved = null;
+	}
+	if (saved && saved.token && (!saved.expiresAt || saved.expiresAt > Date.now() + 5000)) {
+		const pg = new Pingoo({ baseUrl: location.origin, token: saved.token,
+		    expiresAt: saved.expiresAt });
+		try {
+			const me = await pg.me();
+			app.pg = pg;
+			showApp(me);
+			return;
+		} catch (e) {
+			if (!(e instanceof PingooError) || e.status !== 401) {
+				signOut(`Cannot reach the server: ${explain(e)}`);
+				return;
+			}
+		}
+	}
+	signOut(null);
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+
+$('signin-form').addEventListener('submit', signIn);
+$('signout').addEventListener('click', () => signOut(null));
+$('ping-form').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	runTest('ping');
+});
+$('tp-form').addEventListener('submit', (ev) => {
+	ev.preventDefault();
+	runTest('throughput');
+});
+$('ping-stop').addEventListener('click', () => app.run && app.run.abort());
+$('tp-stop').addEventListener('click', () => app.run && app.run.abort());
+$('hist-ping').addEventListener('click', () => selectTab('ping'));
+$('hist-tp').addEventListener('click', () => selectTab('throughput'));
+$('hist-refresh').addEventListener('click', () => loadHistory(true));
+$('history-more').addEventListener('click', () => loadHistory(false));
+$('history-list').addEventListener('click', (ev) => {
+	const b = ev.target.closest('button.history-item');
+	if (b)
+		showTest(b.dataset.kind, b.dataset.id);
+});
+window.addEventListener('pagehide', () => app.run && app.run.abort());
+
+resume();
