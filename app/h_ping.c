@@ -272,7 +272,9 @@ h_ping_echo(struct req *r)
 	x.seq = (uint32_t)seq;
 	x.t0 = t0;
 	x.t1 = r->arrived_at;
-	x.t2 = pingoo_now_us();
+	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
+	 * of the wall clock between the two cannot bend it. */
+	x.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
 	pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len, r->m.id,
 	    r->user_id, &x, sig);
 	o = json_object_new_object();
