@@ -11,24 +11,13 @@ import http2 from 'node:http2';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, readConfig, poolPids, childPids } from './lib/stack.mjs';
 import { api, request, expectError, describe } from './lib/http.mjs';
 import { userFactory } from './lib/users.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_SOCKET',
+const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_SOCKET',
     'PINGOO_DB_USER', 'PINGOO_DB_PASSWORD', 'PINGOO_POOL_PIDFILE']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const A = api(stack);
-try {
-	await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 const users = userFactory(stack);
 
 // ---- the pool runs unprivileged ------------------------------------------------------------

@@ -8,27 +8,15 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, poolPids, pidAlive, childPids } from './lib/stack.mjs';
 import { api, expectError, describe, decodeJwt } from './lib/http.mjs';
 import { sign, unsigned, serverKey } from './lib/jwt.mjs';
 import { userFactory } from './lib/users.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DEMO_USER',
+const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DEMO_USER',
     'PINGOO_DEMO_PASSWORD']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const A = api(stack);
 const users = userFactory(stack);
-
-try {
-	await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 
 const nowS = () => Math.floor(Date.now() / 1000);
 

@@ -8,25 +8,14 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys } from './lib/stack.mjs';
 import { api, expectError, describe } from './lib/http.mjs';
 import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN', 'PINGOO_DB_SOCKET']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const api0 = api(stack);
+const { stack, A: api0 } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN', 'PINGOO_DB_SOCKET']);
 const users = userFactory(stack);
-try {
-	await api0.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 
 const nowUs = () => Date.now() * 1000;
 const NOBODY = '9007199254740991';	// a well-formed id no test has

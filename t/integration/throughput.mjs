@@ -10,26 +10,15 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, readConfig } from './lib/stack.mjs';
 import { api, expectError, describe } from './lib/http.mjs';
 import { query, literal } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
+const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
     'PINGOO_DB_SOCKET', 'PINGOO_DB_NAME', 'PINGOO_DB_USER']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const A = api(stack);
 const users = userFactory(stack);
-try {
-	await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 
 const MIB = 1024 * 1024;
 const cfg = readConfig(stack) ?? {};

@@ -11,27 +11,16 @@
 
 import crypto from 'node:crypto';
 import * as t from './lib/tap.mjs';
+import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, poolPids, childPids } from './lib/stack.mjs';
 import { api, expectError, describe, decodeJwt, rawRequest } from './lib/http.mjs';
 import { sign, unsigned, serverKey, encodePart } from './lib/jwt.mjs';
 import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN', 'PINGOO_CONFIG',
+const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN', 'PINGOO_CONFIG',
     'PINGOO_DB_SOCKET']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const A = api(stack);
 const users = userFactory(stack);
-try {
-	await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 
 const nowS = () => Math.floor(Date.now() / 1000);
 const nowUs = () => Date.now() * 1000;
