@@ -62,6 +62,12 @@ xfer_json(const struct pingoo_tp_xfer *x)
 	json_object_object_add(o, "duration_us", json_i64_or_null(dur, dur < 0));
 	json_object_object_add(o, "bits_per_second",
 	    json_i64_or_null(bps, bps < 0));
+	dur = pingoo_tp_client_duration_us(x);
+	bps = pingoo_tp_bps(x->bytes, dur);
+	json_object_object_add(o, "client_duration_us",
+	    json_i64_or_null(dur, dur < 0));
+	json_object_object_add(o, "client_bits_per_second",
+	    json_i64_or_null(bps, bps < 0));
 	return o;
 }
 
@@ -87,6 +93,8 @@ dir_summary_json(const struct pingoo_tp_summary *s)
 	add_opt(o, "packet_bps_median", s->packet_bps_median);
 	add_opt(o, "packet_bps_p90", s->packet_bps_p90);
 	add_opt(o, "packet_bps_max", s->packet_bps_max);
+	add_opt(o, "client_elapsed_us", s->client_elapsed_us);
+	add_opt(o, "client_bits_per_second", s->client_bits_per_second);
 	return o;
 }
 

@@ -82,9 +82,17 @@ struct pingoo_tp_summary {
 	int64_t		 packet_bps_median;
 	int64_t		 packet_bps_p90;
 	int64_t		 packet_bps_max;
+	/* The client's view, over ok transfers it reported: first
+	 * client_sent_at to last client_received_at.  For a download this is
+	 * measured where the bytes arrive; -1 when nothing was reported. */
+	uint64_t	 client_bytes;
+	int64_t		 client_elapsed_us;
+	int64_t		 client_bits_per_second;
 };
 
 /* tpstats.c: names and pure functions, no I/O. */
+/* client_received_at - client_sent_at of an ok, reported transfer, or -1. */
+int64_t		pingoo_tp_client_duration_us(const struct pingoo_tp_xfer *);
 const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);
 /* "download", "upload" or "both" for a mask; NULL for anything else. */
 const char	*pingoo_tp_dirs_name(unsigned dirs);

@@ -89,6 +89,15 @@ pingoo_tp_duration_us(const struct pingoo_tp_xfer *x)
 }
 
 int64_t
+pingoo_tp_client_duration_us(const struct pingoo_tp_xfer *x)
+{
+	if (x->status != PINGOO_TP_OK || x->client_sent_at < 0 ||
+	    x->client_received_at < x->client_sent_at)
+		return -1;
+	return x->client_received_at - x->client_sent_at;
+}
+
+int64_t
 pingoo_tp_bps(uint64_t bytes, int64_t duration_us)
 {
 	/* In floating point: bytes * 8e6 overflows 64 bits past ~1 TiB. */
@@ -143,6 +152,32 @@ add_ok(const struct pingoo_tp_xfer *x, struct pingoo_tp_summary *s,
 		rates[(*nrates)++] = bps;
 }
 
+/* The client's aggregate over the ok transfers it reported. */
+static void
+client_view(const struct pingoo_tp_xfer *xf, size_t n, enum pingoo_tp_dir dir,
+    struct pingoo_tp_summary *s)
+{
+	int64_t first = -1, last = -1;
+	size_t i;
+
+	s->client_bytes = 0;
+	s->client_elapsed_us = s->client_bits_per_second = -1;
+	for (i = 0; i < n; i++) {
+		if (xf[i].dir != dir || pingoo_tp_client_duration_us(&xf[i]) < 0)
+			continue;
+		s->client_bytes += xf[i].bytes;
+		if (first < 0 || xf[i].client_sent_at < first)
+			first = xf[i].client_sent_at;
+		if (xf[i].client_received_at > last)
+			last = xf[i].client_received_at;
+	}
+	if (first < 0)
+		return;
+	s->client_elapsed_us = last - first;
+	s->client_bits_per_second = pingoo_tp_bps(s->client_bytes,
+	    s->client_elapsed_us);
+}
+
 enum pingoo_err
 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
     enum pingoo_tp_dir dir, uint32_t packets, struct pingoo_tp_summary *out)
@@ -170,6 +205,7 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 		s.elapsed_us = last - first;
 		s.bits_per_second = pingoo_tp_bps(s.bytes, s.elapsed_us);
 	}
+	client_view(xf, n, dir, &s);
 	rate_spread(rates, nrates, &s);
 	free(rates);
 	*out = s;

@@ -189,9 +189,41 @@ test_zero_duration(void)
 	    "... but has no per-packet rate");
 }
 
+/* Two downloads reported by the client: 1 MB in 8 ms and 1 MB in 2 ms,
+ * overlapping from 1000 to 9000: 2 MB in 8 ms = 2 Gbit/s. */
+static void
+test_client_view(void)
+{
+	struct pingoo_tp_xfer x[3] = {
+		xok(PINGOO_TP_DOWNLOAD, 0, 1000000, 100, 600),
+		xok(PINGOO_TP_DOWNLOAD, 1, 1000000, 200, 700),
+		xok(PINGOO_TP_DOWNLOAD, 2, 1000000, 300, 800),
+	};
+	struct pingoo_tp_summary s;
+
+	x[0].client_sent_at = 1000;
+	x[0].client_received_at = 9000;
+	x[1].client_sent_at = 5000;
+	x[1].client_received_at = 7000;
+	ok(pingoo_tp_client_duration_us(&x[0]) == 8000 &&
+	    pingoo_tp_client_duration_us(&x[2]) == -1,
+	    "the client's duration is known only for reported packets");
+	pingoo_tp_summarize(x, 3, PINGOO_TP_DOWNLOAD, 3, &s);
+	ok(s.client_bytes == 2000000 && s.client_elapsed_us == 8000,
+	    "the client's view spans its first send to its last receipt");
+	ok(s.client_bits_per_second == 2000000000,
+	    "2 MB in 8 ms is 2 Gbit/s from the client's stamps");
+	ok(s.elapsed_us == 700 && s.bits_per_second == 34285714286,
+	    "the server's view is unchanged by the client's stamps");
+	pingoo_tp_summarize(x, 3, PINGOO_TP_UPLOAD, 3, &s);
+	ok(s.client_elapsed_us == -1 && s.client_bits_per_second == -1,
+	    "with nothing reported the client's view is null");
+}
+
 int
 main(void)
 {
+	test_client_view();
 	test_rates();
 	test_names();
 	test_empty();

@@ -32,6 +32,8 @@ const TP_ROWS = [
 	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
 	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
 	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
+	// Measured where a download's bytes arrive: the client's own stamps.
+	['client_elapsed_us', 'Elapsed (client)'], ['client_bits_per_second', 'Throughput (client)'],
 ];
 
 // Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals.
@@ -42,7 +44,7 @@ export function fmt(key, v) {
 		return String(v);
 	if (key.endsWith('_us'))
 		return `${(v / 1000).toFixed(3)} ms`;
-	if (key.endsWith('_bps') || key.startsWith('packet_bps') || key === 'bits_per_second')
+	if (key.endsWith('_bps') || key.startsWith('packet_bps') || key.endsWith('bits_per_second'))
 		return `${(v / 1e6).toFixed(3)} Mbit/s`;
 	if (key.endsWith('_pct'))
 		return `${v}%`;
