@@ -156,6 +156,10 @@ void	h_me(struct req *);
 /* h_ping.c */
 /* Maps the shared table of live tests: before the pool forks. */
 int	ping_init(const struct pingoo_config *);
+/* Per worker process: the thread that writes echoed samples, in batches. */
+int	ping_writer_start(const struct pingoo_config *);
+/* Drains the queue (retrying a database that is down for a while). */
+void	ping_writer_stop(void);
 void	h_ping_create(struct req *);
 void	h_ping_list(struct req *);
 void	h_ping_echo(struct req *);

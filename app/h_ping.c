@@ -4,12 +4,15 @@
  * only after the answer is out, so no database time sits between its two
  * stamps (server_received_at, server_sent_at).
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <json.h>
+#include <mysql.h>
 
 #include "app.h"
 #include "ping.h"
@@ -18,14 +21,146 @@
 #define PINGTAB_SLOTS 4096
 /* Timestamps must be plausible microseconds since the epoch. */
 #define STAMP_MAX ((int64_t)1 << 53)
+/* Echoed samples waiting for the writer, per process. */
+#define QUEUE_CAP 65536
+/* What the writer takes at once; store_ping.c splits it into statements. */
+#define WRITE_BATCH 256
+/* How long a stopping writer keeps retrying a database that is down. */
+#define DRAIN_MS 10000
 
 static struct pingoo_pingtab *tab;
+static struct pingoo_sampleq *queue;
+static pthread_t writer;
+static int writer_running;
+/* Set by the writer while MySQL refuses its writes: the echo then answers
+ * 503 rather than acknowledge a sample it cannot keep. */
+static volatile int db_down;
 
 int
 ping_init(const struct pingoo_config *cfg)
 {
 	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
 	return tab != NULL ? 0 : -1;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Some rows were skipped: forget the tests that are gone (their user was
+ * deleted), so their next echo reloads and answers 404. */
+static void
+forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
+    size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && v[j].test_id != v[i].test_id; j++)
+			;
+		if (j == i && pingoo_ping_exists(st, v[i].test_id) ==
+		    PINGOO_ERR_NOTFOUND)
+			pingoo_pingtab_forget(tab, v[i].test_id);
+	}
+}
+
+/* Writes one batch until it is in MySQL; gives up only when stopping and
+ * the database has been down for DRAIN_MS. */
+static void
+write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
+    size_t n)
+{
+	uint64_t written;
+	long waited = 0;
+	enum pingoo_err e;
+
+	for (;;) {
+		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
+		    PINGOO_OK) {
+			if (db_down)
+				fprintf(stderr, "pingoo: database back; "
+				    "echo samples are written again\n");
+			db_down = 0;
+			if (written < n)
+				forget_gone(st, v, n);
+			return;
+		}
+		if (!pingoo_store_unreachable(st)) {
+			/* A refused statement is a bug: retrying would block
+			 * every echo behind it. */
+			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
+			    n, pingoo_store_errmsg(st));
+			return;
+		}
+		if (!db_down)
+			fprintf(stderr, "pingoo: %zu echo samples wait for the "
+			    "database (%s)\n", n, pingoo_store_errmsg(st));
+		db_down = 1;
+		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
+			fprintf(stderr, "pingoo: stopping with %zu echo samples "
+			    "unwritten; their receipts can still bring them\n", n);
+			return;
+		}
+		sleep_ms(200);
+		waited += 200;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	const struct pingoo_config *cfg = arg;
+	struct pingoo_queued_sample *v;
+	struct pingoo_store *st;
+	size_t n;
+
+	mysql_thread_init();
+	st = pingoo_store_new(cfg, 0);
+	v = calloc(WRITE_BATCH, sizeof(*v));
+	if (st == NULL || v == NULL) {
+		fprintf(stderr, "pingoo: the sample writer has no memory\n");
+		abort();
+	}
+	for (;;) {
+		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
+		if (n > 0)
+			write_batch(st, v, n);
+		else if (pingoo_sampleq_stopped(queue))
+			break;
+		else if (db_down && pingoo_store_check(st) == PINGOO_OK)
+			db_down = 0;	/* idle, and the database is back */
+	}
+	free(v);
+	pingoo_store_free(st);
+	mysql_thread_end();
+	return NULL;
+}
+
+int
+ping_writer_start(const struct pingoo_config *cfg)
+{
+	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
+	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
+	    != 0)
+		return -1;
+	writer_running = 1;
+	return 0;
+}
+
+void
+ping_writer_stop(void)
+{
+	if (!writer_running)
+		return;
+	pingoo_sampleq_stop(queue);
+	pthread_join(writer, NULL);
+	writer_running = 0;
+	pingoo_sampleq_free(queue);
+	queue = NULL;
 }
 
 static struct json_object *
@@ -244,18 +379,20 @@ echo_claim(struct req *r, uint64_t id, uint32_t seq)
 
 /*
  * POST /api/v1/ping-tests/{id}/echo: 200 with the server's stamps; 400,
- * 401, 404, 409 duplicate_seq or invalid_state, 422 out_of_range.  The
- * sample is written after the answer is out.
+ * 401, 404, 409 duplicate_seq or invalid_state, 422 out_of_range, 503
+ * while the database refuses writes.  The sample is written by this
+ * process's writer thread after the answer is out.
  */
 void
 h_ping_echo(struct req *r)
 {
 	static const char *const keys[] = { "seq", "client_sent_at", NULL };
-	struct pingoo_sample x;
+	struct pingoo_queued_sample q;
 	struct pingoo_fault f;
 	struct json_object *o;
 	char sig[PINGOO_SIG_LEN + 1];
 	int64_t seq, t0;
+	uint64_t written;
 	enum pingoo_err e;
 
 	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
@@ -266,39 +403,43 @@ h_ping_echo(struct req *r)
 		reply_fault(r, &f);
 		return;
 	}
+	/* Refused before the claim, so the seq stays free for a retry. */
+	if (db_down || pingoo_sampleq_len(queue) >= QUEUE_CAP - 1024) {
+		reply_err(r, PINGOO_ERR_DB);
+		return;
+	}
 	if (echo_claim(r, r->m.id, (uint32_t)seq) < 0)
 		return;
-	memset(&x, 0, sizeof(x));
-	x.seq = (uint32_t)seq;
-	x.t0 = t0;
-	x.t1 = r->arrived_at;
+	memset(&q, 0, sizeof(q));
+	q.test_id = r->m.id;
+	q.s.seq = (uint32_t)seq;
+	q.s.t0 = t0;
+	q.s.t1 = r->arrived_at;
 	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
 	 * of the wall clock between the two cannot bend it. */
-	x.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
+	q.s.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
 	pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len, r->m.id,
-	    r->user_id, &x, sig);
+	    r->user_id, &q.s, sig);
 	o = json_object_new_object();
 	json_object_object_add(o, "seq", json_i64(seq));
-	json_object_object_add(o, "server_received_at", json_i64(x.t1));
-	json_object_object_add(o, "server_sent_at", json_i64(x.t2));
+	json_object_object_add(o, "server_received_at", json_i64(q.s.t1));
+	json_object_object_add(o, "server_sent_at", json_i64(q.s.t2));
 	json_object_object_add(o, "sig", json_object_new_string(sig));
 	reply_header(r, "Server-Timing: app;dur=%.3f",
-	    (double)(x.t2 - x.t1) / 1000.0);
+	    (double)(q.s.t2 - q.s.t1) / 1000.0);
 	if (!cors_allowed(r->cfg, r->origin))
 		reply_header(r, "Timing-Allow-Origin: *");
 	reply_json(r, 200, o);
 	json_object_put(o);
 
-	/* The client has its answer; now the database, off the clock. */
+	/* The client has its answer; the writer takes it from here. */
 	req_finish(r);
-	e = pingoo_ping_record_echo(r->store, r->user_id, r->m.id, &x);
-	if (e == PINGOO_ERR_NOTFOUND)
-		pingoo_pingtab_forget(tab, r->m.id);	/* test or user gone */
-	if (e != PINGOO_OK && e != PINGOO_ERR_CONFLICT)
-		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s: %s); "
-		    "its receipt can still bring it\n",
-		    (unsigned long long)r->m.id, x.seq, pingoo_strerror(e),
-		    pingoo_store_errmsg(r->store));
+	if (pingoo_sampleq_push(queue, &q) != 0 &&
+	    (e = pingoo_ping_record_batch(r->store, &q, 1, &written)) !=
+	    PINGOO_OK)
+		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s); its "
+		    "receipt can still bring it\n", (unsigned long long)r->m.id,
+		    q.s.seq, pingoo_strerror(e));
 }
 
 /* Reads receipts[i]; stamps brought back must carry the server's sig. */
@@ -408,7 +549,7 @@ h_ping_receipts(struct req *r)
 	struct pingoo_receipt *rs = NULL;
 	struct pingoo_fault f;
 	struct json_object *o, *acc;
-	struct timespec pause = { 0, 2 * 1000000L };
+	struct timespec pause = { 0, 5 * 1000000L };
 	enum ping_state state = PING_INCOMPLETE;
 	int64_t received = 0;
 	uint64_t id = r->m.id;
@@ -421,7 +562,7 @@ h_ping_receipts(struct req *r)
 		return;
 	}
 	/* An echo answered a moment ago may still be writing its row. */
-	for (tries = 0; tries < 50; tries++) {
+	for (tries = 0; tries < 100; tries++) {
 		memset(&f, 0, sizeof(f));
 		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
 		    echoed_here, &id, &received, &state, &f);

@@ -109,8 +109,11 @@ serve(const struct pingoo_config *cfg, int fd)
 		fprintf(stderr, "pingoo: library initialisation failed\n");
 		return 1;
 	}
-	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL)
+	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
+	    ping_writer_start(cfg) != 0) {
+		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		slots[i].w.cfg = cfg;
 		slots[i].w.listen_fd = fd;
@@ -141,6 +144,8 @@ serve(const struct pingoo_config *cfg, int fd)
 	for (i = 0; i < n; i++)
 		if (slots[i].tid != 0)
 			pthread_join(slots[i].tid, NULL);
+	/* Every answered echo is in the queue now: write them out. */
+	ping_writer_stop();
 	free(slots);
 	mysql_library_end();
 	return 0;

@@ -97,6 +97,26 @@ enum pingoo_err	pingoo_sample_verify(const unsigned char *key, size_t keylen,
 		    uint64_t test_id, uint64_t user_id,
 		    const struct pingoo_sample *, const char *sig);
 
+/* sampleq.c: echoed samples on their way to MySQL. */
+struct pingoo_queued_sample {
+	uint64_t		test_id;
+	struct pingoo_sample	s;
+};
+struct pingoo_sampleq;
+struct pingoo_sampleq	*pingoo_sampleq_new(size_t cap);
+void			 pingoo_sampleq_free(struct pingoo_sampleq *);
+/* 0, or -1 when the queue is full or stopped (nothing queued). */
+int			 pingoo_sampleq_push(struct pingoo_sampleq *,
+			    const struct pingoo_queued_sample *);
+/* Takes up to max samples, waiting up to wait_ms for the first; 0 on a
+ * timeout, or once stopped and empty. */
+size_t			 pingoo_sampleq_pop(struct pingoo_sampleq *,
+			    struct pingoo_queued_sample *, size_t max, int wait_ms);
+size_t			 pingoo_sampleq_len(struct pingoo_sampleq *);
+/* No more pushes; pop drains what is left. */
+void			 pingoo_sampleq_stop(struct pingoo_sampleq *);
+int			 pingoo_sampleq_stopped(struct pingoo_sampleq *);
+
 /* store_ping.c */
 enum ping_state { PING_INCOMPLETE, PING_COMPLETE, PING_ABORTED };
 struct pingoo_ping_test {
@@ -120,11 +140,14 @@ enum pingoo_err	 pingoo_ping_get(struct pingoo_store *, uint64_t user_id,
 /* Every sample of the test in seq order; *out malloc'd (caller frees). */
 enum pingoo_err	 pingoo_ping_samples(struct pingoo_store *, uint64_t test_id,
 		    struct pingoo_sample **out, size_t *n);
-/* The echo's write after the answer is out.  CONFLICT when the receipt
- * already recorded it; NOTFOUND when the test is gone. */
-enum pingoo_err	 pingoo_ping_record_echo(struct pingoo_store *,
-		    uint64_t user_id, uint64_t test_id,
-		    const struct pingoo_sample *);
+/* Writes echoed samples (without t3) in multi-row statements, in one
+ * transaction; a row already there (its receipt came first) or of a test
+ * that is gone is skipped.  *written gets the rows inserted. */
+enum pingoo_err	 pingoo_ping_record_batch(struct pingoo_store *,
+		    const struct pingoo_queued_sample *, size_t n,
+		    uint64_t *written);
+/* PINGOO_OK when the test exists (any owner), NOTFOUND when gone. */
+enum pingoo_err	 pingoo_ping_exists(struct pingoo_store *, uint64_t test_id);
 /* Newest first, ids below `before` (0 = from the top), at most limit. */
 enum pingoo_err	 pingoo_ping_list(struct pingoo_store *, uint64_t user_id,
 		    uint64_t before, int limit,

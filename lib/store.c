@@ -69,6 +69,13 @@ pingoo_store_errmsg(const struct pingoo_store *s)
 	return s->errmsg;
 }
 
+/* A failed call left no connection: the server is gone, not the query. */
+int
+pingoo_store_unreachable(const struct pingoo_store *s)
+{
+	return s->m == NULL;
+}
+
 static void
 store_note(struct pingoo_store *s, const char *what, unsigned code,
     const char *msg)

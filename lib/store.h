@@ -31,6 +31,9 @@ void			 pingoo_store_free(struct pingoo_store *);
 enum pingoo_err		 pingoo_store_check(struct pingoo_store *);
 /* The last database error, for logs only (never sent to clients). */
 const char		*pingoo_store_errmsg(const struct pingoo_store *);
+/* After a PINGOO_ERR_DB: 1 when the connection is gone (retry later), 0
+ * when the server refused the statement itself (retrying cannot help). */
+int			 pingoo_store_unreachable(const struct pingoo_store *);
 /*
  * Runs statement (domain, idx) whose text is `sql`, binding `in` (may be
  * NULL).  When `out` is not NULL, each result row is fetched into it and

@@ -220,26 +220,54 @@ async function history(token, lastPing) {
 
 // ---- RSS -------------------------------------------------------------------------------------
 
+// VmRSS and its private part RssAnon (the rest is the binary and libraries, and the
+// shared table of live tests, whose pages count once touched), in kB.
 function rssKb(pid) {
 	try {
-		return Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'))[1]);
+		const st = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+		return { rss: Number(/^VmRSS:\s+(\d+)/m.exec(st)[1]), anon: Number(/^RssAnon:\s+(\d+)/m.exec(st)?.[1] ?? -1) };
 	} catch {
-		return null;
+		return { rss: null, anon: null };
 	}
 }
 const supervisor = (poolPids(stack) ?? [])[0];
 const workers0 = supervisor ? childPids(supervisor) : [];
 const rss = [];		// {s, kb: {pid: kb}}
 function sampleRss(startedAt) {
-	const kb = {};
-	for (const pid of [supervisor, ...childPids(supervisor)])
-		kb[pid] = rssKb(pid);
-	rss.push({ s: Math.round((Date.now() - startedAt) / 1000), kb });
+	const kb = {}, anon = {};
+	for (const pid of [supervisor, ...childPids(supervisor)]) {
+		const m = rssKb(pid);
+		kb[pid] = m.rss;
+		anon[pid] = m.anon;
+	}
+	rss.push({ s: Math.round((Date.now() - startedAt) / 1000), kb, anon });
+	// The pool restarted under the soak (by something else): stop now, it has failed.
+	if (kb[supervisor] === null && poolGoneAt === null) {
+		poolGoneAt = Date.now();
+		endAt = Math.min(endAt, poolGoneAt);
+		log(`the pool's supervisor ${supervisor} is gone: stopping`);
+	}
 }
 
 // ---- the run ---------------------------------------------------------------------------------
 
 const users = userFactory(stack);
+// The soak's users go (and their tests with them) however the run ends.
+let cleaned = false;
+function cleanup() {
+	if (cleaned || process.env.SOAK_KEEP === '1')
+		return;
+	cleaned = true;
+	for (const e of users.cleanup())
+		console.error(`soak: cleanup: ${e}`);
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+	process.on(sig, () => process.exit(1));
+process.on('uncaughtException', (e) => {
+	console.error(e);
+	process.exit(1);
+});
 const A = api(stack);
 const tokens = [];
 for (let i = 0; i < USERS; i++) {
@@ -250,12 +278,15 @@ log(`${SECONDS} s, ${CONNECTIONS} connections, ${USERS} users, against ${stack.P
 log(`pool ${supervisor}, workers ${workers0.join(' ')}`);
 
 const startedAt = Date.now();
-const endAt = startedAt + SECONDS * 1000;
+let endAt = startedAt + SECONDS * 1000;
+let poolGoneAt = null;
 sampleRss(startedAt);
 const sampler = setInterval(() => sampleRss(startedAt), SAMPLE_MS);
 const progress = setInterval(() => {
 	const n = [...stats.values()].reduce((a, s) => a + s.n, 0);
 	const last = rss[rss.length - 1];
+	if (Date.now() >= endAt)
+		return;
 	log(`${Math.round((Date.now() - startedAt) / 1000)} s: ${n} requests, ${failures.length} failed; ` +
 	    `RSS ${Object.entries(last.kb).map(([p, k]) => `${p}=${k} kB`).join(' ')}`);
 }, 30000);
@@ -303,7 +334,7 @@ for (const [name, s] of [...stats.entries()].sort()) {
 			other += v;
 	}
 	console.log(`${name.padEnd(22)} ${String(s.n).padStart(9)} ${pct(s.ms, 50).toFixed(1).padStart(9)} ` +
-	    `${pct(s.ms, 99).toFixed(1).padStart(9)} ${Math.max(...s.ms).toFixed(1).padStart(9)}  ` +
+	    `${pct(s.ms, 99).toFixed(1).padStart(9)} ${s.ms.reduce((a, b) => (b > a ? b : a), 0).toFixed(1).padStart(9)}  ` +
 	    [...s.statuses.entries()].map(([k, v]) => `${k}: ${v}`).join(', '));
 }
 console.log(`\n${total} requests in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s); ` +
@@ -391,10 +422,13 @@ if (lost.length)
 
 // RSS: the series, and the growth from the end of the warm-up to the end.
 const pids = [...new Set(rss.flatMap((r) => Object.keys(r.kb)))];
-console.log('\nRSS (kB) every ' + SAMPLE_MS / 1000 + ' s:');
-console.log('     s  ' + pids.map((p) => `pid ${p}`.padStart(12)).join(''));
+console.log('\nRSS (kB) every ' + SAMPLE_MS / 1000 + ' s, as VmRSS (RssAnon):');
+console.log('     s  ' + pids.map((p) => `pid ${p}`.padStart(20)).join(''));
 for (const r of rss)
-	console.log(String(r.s).padStart(6) + '  ' + pids.map((p) => String(r.kb[p] ?? '-').padStart(12)).join(''));
+	console.log(String(r.s).padStart(6) + '  ' +
+	    pids.map((p) => `${r.kb[p] ?? '-'} (${r.anon[p] ?? '-'})`.padStart(20)).join(''));
+if (poolGoneAt !== null)
+	problems.push(`the pool's supervisor ${supervisor} went away ${Math.round((poolGoneAt - startedAt) / 1000)} s into the run`);
 const workersEnd = supervisor ? childPids(supervisor) : [];
 if (workersEnd.join(' ') !== workers0.join(' '))
 	problems.push(`the workers changed during the run: ${workers0.join(' ')} -> ${workersEnd.join(' ')}`);
@@ -407,15 +441,15 @@ for (const p of pids) {
 		continue;
 	const allow = Math.max(RSS_ALLOW_KB, (a * RSS_ALLOW_PCT) / 100);
 	const grew = b - a;
-	const peak = Math.max(...rss.filter((r) => r.s >= base.s).map((r) => r.kb[p] ?? 0));
+	const peak = rss.filter((r) => r.s >= base.s).reduce((m, r) => Math.max(m, r.kb[p] ?? 0), 0);
+	const anonGrew = (last.anon[p] ?? 0) - (base.anon[p] ?? 0);
 	console.log(`pid ${p}: ${a} kB at ${base.s} s -> ${b} kB at ${last.s} s (${grew >= 0 ? '+' : ''}${grew} kB, ` +
-	    `peak ${peak} kB; allowed +${Math.round(allow)} kB)`);
+	    `of which RssAnon ${anonGrew >= 0 ? '+' : ''}${anonGrew} kB; peak ${peak} kB; allowed +${Math.round(allow)} kB)`);
 	if (grew > allow)
 		problems.push(`pid ${p} grew ${grew} kB after the warm-up (allowed ${Math.round(allow)} kB)`);
 }
 
-if (process.env.SOAK_KEEP !== '1')
-	users.cleanup();
+cleanup();
 console.log('');
 if (problems.length) {
 	log(`FAIL: ${problems.join('; ')}`);

@@ -111,7 +111,14 @@ function restore() {
 	}
 }
 const poolWasRunning = !!supervisorPid();
-process.on('exit', restore);
+process.on('exit', () => {
+	restore();
+	try {
+		users.cleanup();	// the throwaway user, and its tests with it
+	} catch {
+		// not made yet, or already gone
+	}
+});
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 	process.on(sig, () => {
 		restore();
@@ -798,9 +805,4 @@ await t.test('SIGTERM to the pool: in-flight packets complete, then the workers 
 });
 
 plain.destroy();
-try {
-	users.cleanup();
-} catch {
-	// best effort
-}
 await t.done();
