@@ -122,6 +122,10 @@ req_read_json(struct req *r)
 		    "request body exceeds max_body (%zu bytes)", cap);
 		return -1;
 	}
+	/* A declared length needs no more room than itself (and one byte to
+	 * see a body longer than declared): most bodies are tiny. */
+	if (r->content_length >= 0)
+		cap = (size_t)r->content_length;
 	if ((buf = malloc(cap + 1)) == NULL) {
 		reply_err(r, PINGOO_ERR_NOMEM);
 		return -1;
@@ -138,7 +142,7 @@ req_read_json(struct req *r)
 		    "the request body could not be read");
 		goto out;
 	}
-	if (len > cap) {
+	if (len > cap && r->content_length < 0) {
 		reply_error(r, 413, "body_too_large", NULL,
 		    "request body exceeds max_body (%zu bytes)", cap);
 		goto out;
