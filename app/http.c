@@ -148,8 +148,9 @@ req_read_json(struct req *r)
 		goto out;
 	}
 	if (r->content_length >= 0 && (int64_t)len != r->content_length) {
-		reply_error(r, 400, "invalid_json", NULL,
-		    "the request body is truncated");
+		reply_error(r, 400, "invalid_json", NULL, "the request body is "
+		    "%s than its Content-Length", (int64_t)len < r->content_length ?
+		    "shorter" : "longer");
 		goto out;
 	}
 	if (len == 0) {
