@@ -89,12 +89,17 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 				forget_gone(st, v, n);
 			return;
 		}
-		if (!pingoo_store_unreachable(st)) {
+		if (!pingoo_store_retryable(st)) {
 			/* A refused statement is a bug: retrying would block
 			 * every echo behind it. */
 			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
 			    n, pingoo_store_errmsg(st));
 			return;
+		}
+		if (!pingoo_store_unreachable(st)) {
+			/* A deadlock's victim: nothing was kept; again. */
+			sleep_ms(2);
+			continue;
 		}
 		if (!db_down)
 			fprintf(stderr, "pingoo: %zu echo samples wait for the "
@@ -108,6 +113,16 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 		sleep_ms(200);
 		waited += 200;
 	}
+}
+
+static int
+cmp_queued(const void *a, const void *b)
+{
+	const struct pingoo_queued_sample *x = a, *y = b;
+
+	if (x->test_id != y->test_id)
+		return x->test_id < y->test_id ? -1 : 1;
+	return (x->s.seq > y->s.seq) - (x->s.seq < y->s.seq);
 }
 
 static void *
@@ -127,6 +142,8 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
+		if (n > 1)
+			qsort(v, n, sizeof(*v), cmp_queued);
 		if (n > 0)
 			write_batch(st, v, n);
 		else if (pingoo_sampleq_stopped(queue))
@@ -566,6 +583,9 @@ h_ping_receipts(struct req *r)
 		memset(&f, 0, sizeof(f));
 		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
 		    echoed_here, &id, &received, &state, &f);
+		if (e == PINGOO_ERR_DB && pingoo_store_retryable(r->store) &&
+		    tries < PINGOO_STORE_RETRIES)
+			continue;	/* rolled back whole: again */
 		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
 		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
 			break;
@@ -602,13 +622,19 @@ h_ping_close(struct req *r)
 {
 	struct pingoo_ping_test t;
 	struct pingoo_fault f;
+	int tries;
 	enum pingoo_err e;
 
-	memset(&f, 0, sizeof(f));
-	if (pingoo_ping_close(r->store, r->user_id, r->m.id, &f) !=
-	    PINGOO_OK) {
-		reply_fault(r, &f);
-		return;
+	for (tries = 0; ; tries++) {
+		memset(&f, 0, sizeof(f));
+		if ((e = pingoo_ping_close(r->store, r->user_id, r->m.id, &f)) ==
+		    PINGOO_OK)
+			break;
+		if (e != PINGOO_ERR_DB || !pingoo_store_retryable(r->store) ||
+		    tries + 1 >= PINGOO_STORE_RETRIES) {
+			reply_fault(r, &f);
+			return;
+		}
 	}
 	pingoo_pingtab_close(tab, r->m.id);
 	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=

@@ -140,9 +140,11 @@ enum pingoo_err	 pingoo_ping_get(struct pingoo_store *, uint64_t user_id,
 /* Every sample of the test in seq order; *out malloc'd (caller frees). */
 enum pingoo_err	 pingoo_ping_samples(struct pingoo_store *, uint64_t test_id,
 		    struct pingoo_sample **out, size_t *n);
-/* Writes echoed samples (without t3) in multi-row statements, in one
- * transaction; a row already there (its receipt came first) or of a test
- * that is gone is skipped.  *written gets the rows inserted. */
+/* Writes echoed samples (without t3) in multi-row statements, each its
+ * own transaction; a row already there (its receipt came first) or of a
+ * test that is gone is skipped, so the same samples may be written again
+ * after a failure.  Pass them sorted by test id and seq: statements then
+ * take their locks in one order.  *written gets the rows inserted. */
 enum pingoo_err	 pingoo_ping_record_batch(struct pingoo_store *,
 		    const struct pingoo_queued_sample *, size_t n,
 		    uint64_t *written);

@@ -21,6 +21,7 @@ struct pingoo_store {
 	int				 in_txn;
 	MYSQL				*m;
 	MYSQL_STMT			*stmts[PINGOO_SQL__DOMAINS][PINGOO_SQL_PER_DOMAIN];
+	unsigned			 errcode;	/* of the last failure */
 	char				 errmsg[256];
 };
 
@@ -76,10 +77,18 @@ pingoo_store_unreachable(const struct pingoo_store *s)
 	return s->m == NULL;
 }
 
+int
+pingoo_store_retryable(const struct pingoo_store *s)
+{
+	return s->m == NULL || s->errcode == ER_LOCK_DEADLOCK ||
+	    s->errcode == ER_LOCK_WAIT_TIMEOUT;
+}
+
 static void
 store_note(struct pingoo_store *s, const char *what, unsigned code,
     const char *msg)
 {
+	s->errcode = code;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %u %s", what, code, msg);
 }
 

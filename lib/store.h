@@ -34,6 +34,12 @@ const char		*pingoo_store_errmsg(const struct pingoo_store *);
 /* After a PINGOO_ERR_DB: 1 when the connection is gone (retry later), 0
  * when the server refused the statement itself (retrying cannot help). */
 int			 pingoo_store_unreachable(const struct pingoo_store *);
+/* After a PINGOO_ERR_DB: 1 when the same work is worth doing again — the
+ * connection was lost, or InnoDB chose this transaction as a deadlock's
+ * victim or timed out a lock wait (it rolled back; nothing was done). */
+int			 pingoo_store_retryable(const struct pingoo_store *);
+/* How many times the callers retry such a transaction. */
+#define PINGOO_STORE_RETRIES 4
 /*
  * Runs statement (domain, idx) whose text is `sql`, binding `in` (may be
  * NULL).  When `out` is not NULL, each result row is fetched into it and

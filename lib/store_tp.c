@@ -397,9 +397,13 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
 {
 	enum pingoo_err e;
 
-	/* The bytes have moved: worth a second try on a dropped connection. */
-	if ((e = record_once(s, user, id, x, completed)) == PINGOO_ERR_DB)
-		e = record_once(s, user, id, x, completed);
+	int tries = 0;
+
+	/* The bytes have moved: worth more tries after a dropped connection
+	 * or a deadlock (the transaction was rolled back whole). */
+	while ((e = record_once(s, user, id, x, completed)) == PINGOO_ERR_DB &&
+	    pingoo_store_retryable(s) && ++tries < PINGOO_STORE_RETRIES)
+		;
 	return e;
 }
 
@@ -524,8 +528,8 @@ report_one(struct pingoo_store *s, uint64_t id,
 	    "%s packet %u was never transferred", dn, rp->seq);
 }
 
-enum pingoo_err
-pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
+static enum pingoo_err
+report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
     const struct pingoo_tp_report *rp, size_t n, size_t *bad,
     struct pingoo_fault *f)
 {
@@ -558,6 +562,21 @@ pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
 	return e;
 out:
 	pingoo_store_rollback(s);
+	return e;
+}
+
+enum pingoo_err
+pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
+    const struct pingoo_tp_report *rp, size_t n, size_t *bad,
+    struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+	int tries = 0;
+
+	/* A deadlock's victim was rolled back whole: the batch is retried. */
+	while ((e = report_once(s, user, id, rp, n, bad, f)) == PINGOO_ERR_DB &&
+	    pingoo_store_retryable(s) && ++tries < PINGOO_STORE_RETRIES)
+		;
 	return e;
 }
 
