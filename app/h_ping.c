@@ -620,7 +620,6 @@ out:
 void
 h_ping_close(struct req *r)
 {
-	struct pingoo_ping_test t;
 	struct pingoo_fault f;
 	int tries;
 	enum pingoo_err e;
@@ -637,13 +636,7 @@ h_ping_close(struct req *r)
 		}
 	}
 	pingoo_pingtab_close(tab, r->m.id);
-	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
-	    PINGOO_OK) {
-		reply_err(r, e);
-		return;
-	}
-	reply_test(r, 200, &t);
-	pingoo_ping_test_clear(&t);
+	h_ping_get(r);
 }
 
 /* GET /api/v1/ping-tests/{id}: 200 the test with samples; 404, 503. */

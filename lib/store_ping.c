@@ -567,6 +567,29 @@ apply_receipt(struct pingoo_store *s, uint64_t test_id,
 	return e;
 }
 
+/*
+ * Starts a transaction holding the owner's test row: receipts and close of
+ * one test then run one after the other.  On failure nothing is held, t is
+ * cleared and f says why.
+ */
+static enum pingoo_err
+begin_locked(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
+    struct pingoo_ping_test *t, struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+
+	memset(t, 0, sizeof(*t));
+	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+		return pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
+	if ((e = get_test(s, PS_GET_LOCK, user_id, test_id, t)) != PINGOO_OK) {
+		pingoo_store_rollback(s);
+		pingoo_ping_test_clear(t);
+		return pingoo_fault_set(f, e, NULL, NULL, e ==
+		    PINGOO_ERR_NOTFOUND ? "no such test" : "database unavailable");
+	}
+	return PINGOO_OK;
+}
+
 enum pingoo_err
 pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
     uint64_t test_id, const struct pingoo_receipt *rs, size_t nr,
@@ -580,14 +603,8 @@ pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
 	int64_t got = 0;
 	enum pingoo_err e;
 
-	memset(&t, 0, sizeof(t));
-	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
-		return pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
-	if ((e = get_test(s, PS_GET_LOCK, user_id, test_id, &t)) != PINGOO_OK) {
-		pingoo_fault_set(f, e, NULL, NULL, e == PINGOO_ERR_NOTFOUND ?
-		    "no such test" : "database unavailable");
-		goto out;
-	}
+	if ((e = begin_locked(s, user_id, test_id, &t, f)) != PINGOO_OK)
+		return e;
 	if (t.state != PING_INCOMPLETE) {
 		e = pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state", NULL,
 		    "the test is %s", pingoo_ping_state_name(t.state));
@@ -652,14 +669,8 @@ pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 	size_t n = 0;
 	enum pingoo_err e;
 
-	memset(&t, 0, sizeof(t));
-	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
-		return pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
-	if ((e = get_test(s, PS_GET_LOCK, user_id, test_id, &t)) != PINGOO_OK) {
-		pingoo_fault_set(f, e, NULL, NULL, e == PINGOO_ERR_NOTFOUND ?
-		    "no such test" : "database unavailable");
-		goto out;
-	}
+	if ((e = begin_locked(s, user_id, test_id, &t, f)) != PINGOO_OK)
+		return e;
 	if (t.state == PING_ABORTED) {
 		e = pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state", NULL,
 		    "the test was aborted");
