@@ -176,6 +176,10 @@ void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
 
+/* Fails packets left `started` by a dead worker; from the background
+ * thread of each worker process (h_ping.c's writer). */
+void	tp_sweep_tick(struct pingoo_store *, const struct pingoo_config *);
+
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
  * the connection (libfcgi's own are 8 KiB, GROUND.md).  Flushes libfcgi's
  * buffer first.  Returns 0, or -1 when the client has gone. */

@@ -141,6 +141,7 @@ writer_main(void *arg)
 		abort();
 	}
 	for (;;) {
+		tp_sweep_tick(st, cfg);
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
 		if (n > 1)
 			qsort(v, n, sizeof(*v), cmp_queued);

@@ -43,6 +43,8 @@
  *   tp_max_packets = 10000       per direction, 1..1000000
  *   tp_max_total_bytes = 4294967296  packets * size per direction, 1..2^40
  *   tp_max_reports = 500         per request, 1..100000
+ *   tp_stale_after = 900         seconds before a packet still `started` is
+ *                                failed (its worker died), 60..604800
  *   cors_origins = ""            space-separated origins
  *
  * *_file keys name a file holding the secret; a relative path is taken
@@ -124,6 +126,7 @@ static const struct key keys[] = {
 	NUM(K_INT, tp_max_packets, 1, 1000000),
 	NUM(K_U64, tp_max_total_bytes, 1, 1024 * GIB),
 	NUM(K_INT, tp_max_reports, 1, 100000),
+	NUM(K_INT, tp_stale_after, 60, 604800),
 	STR(cors_origins),
 };
 
@@ -165,6 +168,7 @@ pingoo_config_defaults(struct pingoo_config *c)
 	c->tp_max_packets = 10000;
 	c->tp_max_total_bytes = 4 * GIB;
 	c->tp_max_reports = 500;
+	c->tp_stale_after = 900;
 }
 
 /* "line N: KEY what": names the line and the key, never the value. */

@@ -92,6 +92,7 @@ struct pingoo_config {
 	int		 tp_max_packets;
 	uint64_t	 tp_max_total_bytes;	/* packets * size, per direction */
 	int		 tp_max_reports;	/* per request */
+	int		 tp_stale_after;	/* seconds; see store_tp.c */
 	/* CORS: space-separated origins allowed to call the API */
 	char		 cors_origins[1024];
 };

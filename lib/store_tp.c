@@ -22,6 +22,7 @@ enum tp_sql {
 	TP_XFER_EXISTS,
 	TP_ABORT,
 	TP_LIST,
+	TP_SWEEP,
 	TP__MAX
 };
 
@@ -70,6 +71,10 @@ static const char *const sql[TP__MAX] = {
 	/* TP_LIST */
 	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
 	"ORDER BY id DESC LIMIT ?",
+	/* TP_SWEEP: the index of migration 004 finds these */
+	"UPDATE throughput_transfers SET status = 'failed', "
+	"server_finished_at = ? WHERE status = 'started' "
+	"AND server_started_at < ?",
 };
 
 /* Room for the largest client description the configuration allows. */
@@ -339,7 +344,7 @@ record_update(struct pingoo_store *s, uint64_t id,
 	pingoo_bind_i32(&in[6], &seq);
 	e = run(s, TP_RECORD, in, NULL, NULL, NULL, &n, NULL);
 	if (e == PINGOO_OK && n == 0)
-		e = PINGOO_ERR_INTERNAL;	/* recorded twice: a bug */
+		e = PINGOO_ERR_STATE;	/* given up as stale (pingoo_tp_sweep) */
 	return e;
 }
 
@@ -628,4 +633,22 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
 		*n = r->n;
 	free(r);
 	return e;
+}
+
+/*
+ * A packet stays `started` when the worker moving it dies (SIGKILL, a
+ * crash): nothing else would ever end it.  Every packet started before
+ * `before_us` and not finished is recorded failed; the test it belongs to
+ * stays incomplete, as for any failed packet.  *n gets how many.
+ */
+enum pingoo_err
+pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, int64_t now_us,
+    uint64_t *n)
+{
+	MYSQL_BIND in[2];
+
+	*n = 0;
+	pingoo_bind_i64(&in[0], &now_us);
+	pingoo_bind_i64(&in[1], &before_us);
+	return run(s, TP_SWEEP, in, NULL, NULL, NULL, n, NULL);
 }

@@ -150,6 +150,10 @@ enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
 enum pingoo_err	 pingoo_tp_record(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_xfer *x,
 		    int *completed);
+/* Records failed every transfer still `started` that began before
+ * before_us (its worker died); *n gets how many. */
+enum pingoo_err	 pingoo_tp_sweep(struct pingoo_store *, int64_t before_us,
+		    int64_t now_us, uint64_t *n);
 /* Every transfer of test id (owner already checked by the caller with
  * pingoo_tp_get), ordered by direction then seq.  *xf is malloc'd (caller
  * frees, NULL when there is none). */
