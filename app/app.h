@@ -123,6 +123,8 @@ int	req_query_page(struct req *, int *limit, uint64_t *cursor);
 void	reply_header(struct req *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	reply_json(struct req *, int status, struct json_object *);
+/* A body already serialized (the echo's, built without allocating). */
+void	reply_json_text(struct req *, int status, const char *, size_t);
 void	reply_error(struct req *, int status, const char *code,
 	    const char *field, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

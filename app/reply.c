@@ -109,6 +109,14 @@ reply_head(struct req *r, int status, const char *ctype, int64_t clen)
 }
 
 void
+reply_json_text(struct req *r, int status, const char *s, size_t len)
+{
+	if (reply_head(r, status, "application/json; charset=utf-8",
+	    (int64_t)len) == 0)
+		FCGX_PutStr(s, (int)len, r->fcgx->out);
+}
+
+void
 reply_json(struct req *r, int status, struct json_object *obj)
 {
 	const char *s;
