@@ -545,7 +545,10 @@ h_tp_download(struct req *r)
 	x.seq = (uint32_t)r->m.seq;
 	send_packet(r, t.packet_size, &x);
 	/* The response ends (END_REQUEST) only once the record is in, so a
-	 * client reusing its connection reads its own packet recorded. */
+	 * client reusing its connection reads its own packet recorded.  The
+	 * client may hold every byte before that: should this record never
+	 * happen (the worker dies, MySQL is away), the client's report of the
+	 * packet settles it (pingoo_tp_report). */
 	(void)record(r, &x);
 	req_finish(r);
 	pingoo_tp_test_clear(&t);
@@ -825,7 +828,7 @@ tp_sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 		return;
 	next = mono + SWEEP_EVERY_US;
 	if (pingoo_tp_sweep(st, now - (int64_t)cfg->tp_stale_after * 1000000,
-	    now, &n) != PINGOO_OK)
+	    &n) != PINGOO_OK)
 		next = mono + 1000000;	/* database away: try again soon */
 	else if (n > 0)
 		fprintf(stderr, "pingoo: %" PRIu64 " packets left started by a "

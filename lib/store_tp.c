@@ -19,6 +19,7 @@ enum tp_sql {
 	TP_COMPLETE,
 	TP_TRANSFERS,
 	TP_REPORT,
+	TP_SETTLE,
 	TP_XFER_EXISTS,
 	TP_ABORT,
 	TP_LIST,
@@ -44,10 +45,18 @@ static const char *const sql[TP__MAX] = {
 	"bytes, server_started_at) SELECT id, ?, ?, 'started', 0, ? "
 	"FROM throughput_tests WHERE id = ? AND user_id = ? "
 	"AND state = 'incomplete'",
-	/* TP_RECORD */
-	"UPDATE throughput_transfers SET status = ?, bytes = ?, "
+	/*
+	 * TP_RECORD: the worker's outcome, once.  A row without an end stamp
+	 * has none yet: still started, swept, or settled ok by the client's
+	 * report while this worker was writing it (then ok stays ok; the
+	 * assignments run left to right, so bytes is set before status).
+	 */
+	"UPDATE throughput_transfers SET "
+	"bytes = IF(status = 'ok', bytes, ?), "
+	"status = IF(status = 'ok', 'ok', ?), "
 	"server_started_at = ?, server_finished_at = ? "
-	"WHERE test_id = ? AND direction = ? AND seq = ? AND status = 'started'",
+	"WHERE test_id = ? AND direction = ? AND seq = ? "
+	"AND server_finished_at IS NULL",
 	/* TP_COUNT_OK */
 	"SELECT COUNT(*) FROM throughput_transfers "
 	"WHERE test_id = ? AND status = 'ok'",
@@ -62,6 +71,10 @@ static const char *const sql[TP__MAX] = {
 	"UPDATE throughput_transfers SET client_sent_at = ?, "
 	"client_received_at = ? WHERE test_id = ? AND direction = ? "
 	"AND seq = ? AND client_sent_at IS NULL",
+	/* TP_SETTLE: a reported download whose worker never recorded it */
+	"UPDATE throughput_transfers SET status = 'ok', bytes = ? "
+	"WHERE test_id = ? AND direction = 'download' AND seq = ? "
+	"AND status <> 'ok' AND server_finished_at IS NULL",
 	/* TP_XFER_EXISTS */
 	"SELECT COUNT(*) FROM throughput_transfers "
 	"WHERE test_id = ? AND direction = ? AND seq = ?",
@@ -71,10 +84,10 @@ static const char *const sql[TP__MAX] = {
 	/* TP_LIST */
 	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
 	"ORDER BY id DESC LIMIT ?",
-	/* TP_SWEEP: the index of migration 004 finds these */
-	"UPDATE throughput_transfers SET status = 'failed', "
-	"server_finished_at = ? WHERE status = 'started' "
-	"AND server_started_at < ?",
+	/* TP_SWEEP: the index of migration 004 finds these.  No end stamp:
+	 * the server never saw the end. */
+	"UPDATE throughput_transfers SET status = 'failed' "
+	"WHERE status = 'started' AND server_started_at < ?",
 };
 
 /* Room for the largest client description the configuration allows. */
@@ -335,8 +348,8 @@ record_update(struct pingoo_store *s, uint64_t id,
 	int32_t seq = (int32_t)x->seq;
 	enum pingoo_err e;
 
-	pingoo_bind_str(&in[0], st, &stlen);
-	pingoo_bind_u64(&in[1], &bytes);
+	pingoo_bind_u64(&in[0], &bytes);
+	pingoo_bind_str(&in[1], st, &stlen);
 	pingoo_bind_i64(&in[2], &start);
 	pingoo_bind_i64(&in[3], &end);
 	pingoo_bind_u64(&in[4], &id);
@@ -344,7 +357,7 @@ record_update(struct pingoo_store *s, uint64_t id,
 	pingoo_bind_i32(&in[6], &seq);
 	e = run(s, TP_RECORD, in, NULL, NULL, NULL, &n, NULL);
 	if (e == PINGOO_OK && n == 0)
-		e = PINGOO_ERR_STATE;	/* given up as stale (pingoo_tp_sweep) */
+		e = PINGOO_ERR_STATE;	/* already recorded */
 	return e;
 }
 
@@ -502,6 +515,32 @@ pingoo_tp_transfers(struct pingoo_store *s, uint64_t id,
 	return PINGOO_OK;
 }
 
+/*
+ * A client reports a download only once it holds every byte, so its report
+ * settles a packet whose worker never recorded an outcome (it died after
+ * the last byte left, or MySQL was away then): ok, packet_size bytes, no
+ * server end stamp.  *settled is set when it did.
+ */
+static enum pingoo_err
+settle(struct pingoo_store *s, uint64_t id, uint64_t size,
+    const struct pingoo_tp_report *rp, int *settled)
+{
+	MYSQL_BIND in[3];
+	int32_t seq = (int32_t)rp->seq;
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	if (rp->dir != PINGOO_TP_DOWNLOAD)
+		return PINGOO_OK;
+	pingoo_bind_u64(&in[0], &size);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_i32(&in[2], &seq);
+	if ((e = run(s, TP_SETTLE, in, NULL, NULL, NULL, &n, NULL)) ==
+	    PINGOO_OK && n > 0)
+		*settled = 1;
+	return e;
+}
+
 /* Applies one report; refusals say why in f. */
 static enum pingoo_err
 report_one(struct pingoo_store *s, uint64_t id,
@@ -540,32 +579,44 @@ report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
 {
 	struct pingoo_tp_test t;
 	enum pingoo_err e;
+	int settled = 0, completed;
 	size_t i;
 
 	*bad = n;
 	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
 		return pingoo_fault_set(f, e, NULL, NULL, "%s",
 		    pingoo_strerror(e));
-	if ((e = get_test(s, TP_GET, user, id, &t)) != PINGOO_OK) {
+	/* Locked as a record locks it: a report and the worker recording
+	 * the same packet take turns, and a settled last packet completes
+	 * the test exactly once. */
+	if ((e = get_test(s, TP_GET_LOCK, user, id, &t)) != PINGOO_OK) {
 		pingoo_fault_set(f, e, NULL, NULL, "%s",
 		    e == PINGOO_ERR_NOTFOUND ? "no such test" :
 		    pingoo_strerror(e));
 		goto out;
 	}
-	pingoo_tp_test_clear(&t);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if ((e = report_one(s, id, &rp[i], f)) != PINGOO_OK) {
 			if (e == PINGOO_ERR_CONFLICT || e == PINGOO_ERR_RANGE)
 				*bad = i;
-			else
-				pingoo_fault_set(f, e, NULL, NULL, "%s",
-				    pingoo_strerror(e));
 			goto out;
 		}
+		if ((e = settle(s, id, t.packet_size, &rp[i], &settled)) !=
+		    PINGOO_OK)
+			goto out;
+	}
+	if (settled && t.state == PINGOO_TP_INCOMPLETE &&
+	    (e = maybe_complete(s, &t, &completed)) != PINGOO_OK)
+		goto out;
+	pingoo_tp_test_clear(&t);
 	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
 		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
 	return e;
 out:
+	if (e != PINGOO_ERR_CONFLICT && e != PINGOO_ERR_RANGE &&
+	    e != PINGOO_ERR_NOTFOUND)
+		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
+	pingoo_tp_test_clear(&t);
 	pingoo_store_rollback(s);
 	return e;
 }
@@ -639,16 +690,15 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
  * A packet stays `started` when the worker moving it dies (SIGKILL, a
  * crash): nothing else would ever end it.  Every packet started before
  * `before_us` and not finished is recorded failed; the test it belongs to
- * stays incomplete, as for any failed packet.  *n gets how many.
+ * stays incomplete, as for any failed packet, until the client's report
+ * of a download settles it (report_one).  *n gets how many.
  */
 enum pingoo_err
-pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, int64_t now_us,
-    uint64_t *n)
+pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, uint64_t *n)
 {
-	MYSQL_BIND in[2];
+	MYSQL_BIND in[1];
 
 	*n = 0;
-	pingoo_bind_i64(&in[0], &now_us);
-	pingoo_bind_i64(&in[1], &before_us);
+	pingoo_bind_i64(&in[0], &before_us);
 	return run(s, TP_SWEEP, in, NULL, NULL, NULL, n, NULL);
 }

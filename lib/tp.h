@@ -145,15 +145,17 @@ enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
 /*
  * Records how a claimed transfer ended (status, bytes, server stamps in x)
  * and, in the same transaction, marks the test complete when every packet
- * of every direction is ok.  *completed says whether this call did so.
+ * of every direction is ok.  *completed says whether this call did so.  A
+ * packet already settled ok by the client's report keeps ok and gets the
+ * stamps; STATE when the outcome was recorded already.
  */
 enum pingoo_err	 pingoo_tp_record(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_xfer *x,
 		    int *completed);
-/* Records failed every transfer still `started` that began before
- * before_us (its worker died); *n gets how many. */
+/* Records failed, with no end stamp, every transfer still `started` that
+ * began before before_us (its worker died); *n gets how many. */
 enum pingoo_err	 pingoo_tp_sweep(struct pingoo_store *, int64_t before_us,
-		    int64_t now_us, uint64_t *n);
+		    uint64_t *n);
 /* Every transfer of test id (owner already checked by the caller with
  * pingoo_tp_get), ordered by direction then seq.  *xf is malloc'd (caller
  * frees, NULL when there is none). */
@@ -163,7 +165,10 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
  * Applies reports rp[0..n) all or nothing, in one transaction.  A refusal
  * names the report's index in *bad and fills f: NOTFOUND (no such test),
  * RANGE "not_transferred" (no transfer of that packet), CONFLICT
- * "duplicate_packet" (already reported).
+ * "duplicate_packet" (already reported).  The report of a download whose
+ * outcome no worker recorded (its transfer `started`, or failed by the
+ * sweep) settles it ok with packet_size bytes, and completes the test when
+ * that was its last packet.
  */
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,

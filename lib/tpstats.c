@@ -135,15 +135,24 @@ rate_spread(int64_t *rates, size_t n, struct pingoo_tp_summary *s)
 	s->packet_bps_p90 = rates[rank - 1];
 }
 
-/* Adds one ok transfer to the totals; its rate, when it has one, to rates. */
+/*
+ * Adds one ok transfer to the totals; its times and rate only when the
+ * server stamped its end (a download settled by the client's report, its
+ * worker gone before recording, has no server end).  *timed gets the bytes
+ * the server's times cover.
+ */
 static void
 add_ok(const struct pingoo_tp_xfer *x, struct pingoo_tp_summary *s,
-    int64_t *first, int64_t *last, int64_t *rates, size_t *nrates)
+    int64_t *first, int64_t *last, uint64_t *timed, int64_t *rates,
+    size_t *nrates)
 {
 	int64_t bps;
 
 	s->received++;
 	s->bytes += x->bytes;
+	if (pingoo_tp_duration_us(x) < 0)
+		return;
+	*timed += x->bytes;
 	if (*first < 0 || x->server_started_at < *first)
 		*first = x->server_started_at;
 	if (x->server_finished_at > *last)
@@ -184,6 +193,7 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 {
 	struct pingoo_tp_summary s;
 	int64_t *rates, first = -1, last = -1;
+	uint64_t timed = 0;
 	size_t i, nrates = 0;
 
 	if ((rates = calloc(n > 0 ? n : 1, sizeof(*rates))) == NULL)
@@ -198,12 +208,13 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 			continue;
 		if (xf[i].status == PINGOO_TP_FAILED)
 			s.failed++;
-		else if (pingoo_tp_duration_us(&xf[i]) >= 0)
-			add_ok(&xf[i], &s, &first, &last, rates, &nrates);
+		else if (xf[i].status == PINGOO_TP_OK)
+			add_ok(&xf[i], &s, &first, &last, &timed, rates,
+			    &nrates);
 	}
-	if (s.received > 0) {
+	if (first >= 0) {
 		s.elapsed_us = last - first;
-		s.bits_per_second = pingoo_tp_bps(s.bytes, s.elapsed_us);
+		s.bits_per_second = pingoo_tp_bps(timed, s.elapsed_us);
 	}
 	client_view(xf, n, dir, &s);
 	rate_spread(rates, nrates, &s);

@@ -270,24 +270,49 @@ function startLoad(token, clients) {
 		return r;
 	}
 	rec.sendReceipts = sendReceipts;
+	// Each packet moved is reported afterwards, as the SDK does: for a download that
+	// reached the client in full, the report is what settles it should its worker die or
+	// MySQL be away before the worker recorded it.
 	async function tpRound() {
 		const c = await call(agent, { method: 'POST', path: '/api/v1/throughput-tests', token,
 		    json: { direction: 'both', packets: 2, packet_size: SMALL } });
 		if (!ev('tp create', c) || c.status !== 201)
 			return;
 		const x = new Map();
-		rec.tp.set(c.json.id, x);
+		const tp = { moved: x, reports: [], reported: new Set() };
+		rec.tp.set(c.json.id, tp);
 		for (let seq = 0; seq < 2 && !rec.stop; seq++) {
+			let t0 = nowUs();
 			const u = await call(agent, { method: 'PUT', token, body: smallBody,
 			    path: `/api/v1/throughput-tests/${c.json.id}/upload/${seq}` });
-			if (ev('upload', u))
+			if (ev('upload', u)) {
 				x.set(`upload:${seq}`, u.json.bytes);
+				tp.reports.push({ direction: 'upload', seq, client_sent_at: t0, client_received_at: nowUs() });
+			}
+			t0 = nowUs();
 			const d = await call(agent, { token, keep: false,
 			    path: `/api/v1/throughput-tests/${c.json.id}/download/${seq}` });
-			if (ev('download', d))
+			if (ev('download', d)) {
 				x.set(`download:${seq}`, d.bytes);
+				tp.reports.push({ direction: 'download', seq, client_sent_at: t0, client_received_at: nowUs() });
+			}
 		}
+		await sendReports(c.json.id, tp);
 	}
+	// Reports what is not reported yet; a 409 duplicate_packet means an earlier try was
+	// committed although its answer was lost.
+	async function sendReports(id, tp, opName = 'reports') {
+		const todo = tp.reports.filter((p) => !tp.reported.has(`${p.direction}:${p.seq}`));
+		if (!todo.length)
+			return null;
+		const r = await call(agent, { method: 'POST', path: `/api/v1/throughput-tests/${id}/reports`,
+		    token, json: { packets: todo } });
+		if (ev(opName, r) || (r.status === 409 && r.json?.error?.code === 'duplicate_packet'))
+			for (const p of todo)
+				tp.reported.add(`${p.direction}:${p.seq}`);
+		return r;
+	}
+	rec.sendReports = sendReports;
 	async function loop(i) {
 		for (let n = i; !rec.stop; n++) {
 			await (n % 2 ? tpRound() : pingRound());
@@ -314,7 +339,9 @@ function tally(events) {
 
 // After the fault: a client brings back, with their stamps and signature, the receipts of
 // every echo it was answered (the documented way a sample whose post-answer write failed
-// still reaches MySQL), then every acknowledgment is looked up in MySQL.
+// still reaches MySQL) and the reports of every packet it moved (the documented way a
+// download whose worker never recorded it is settled), then every acknowledgment is looked
+// up in MySQL.
 async function verifyRecorded(rec, label) {
 	const ids = [...rec.ping.keys()];
 	let missingBefore = 0;
@@ -332,6 +359,14 @@ async function verifyRecorded(rec, label) {
 		for (let tries = 0; tries < 5; tries++) {
 			const r = await rec.sendReceipts(id, p, 'recovery receipts');
 			if (!r || r.status === 200)
+				break;
+			await sleep(200);
+		}
+	}
+	for (const [id, tp] of rec.tp) {
+		for (let tries = 0; tries < 5; tries++) {
+			const r = await rec.sendReports(id, tp, 'recovery reports');
+			if (!r || r.status === 200 || r.status === 409)
 				break;
 			await sleep(200);
 		}
@@ -372,7 +407,7 @@ async function verifyRecorded(rec, label) {
 		const rows = new Map(query(stack, `SELECT test_id, direction, seq, status, bytes
 		    FROM throughput_transfers WHERE test_id IN (${tids.join(',')})`)
 		    .map((r) => [`${r[0]}:${r[1]}:${r[2]}`, { status: r[3], bytes: Number(r[4]) }]));
-		for (const [id, x] of rec.tp) {
+		for (const [id, { moved: x }] of rec.tp) {
 			acks++;
 			if (!tests.has(id))
 				problems.push(`throughput test ${id} (201) is not in throughput_tests`);

@@ -1,6 +1,7 @@
 // stale.mjs - a packet left `started` by a worker that died mid-transfer
 // is recorded failed by the next worker's sweep (tp_stale_after), and a
-// packet still moving is left alone.
+// packet still moving is left alone; a client's report of a download that
+// no worker recorded settles it.
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
@@ -34,8 +35,8 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 		await sleep(200);
 	}
 	t.is(status, 'failed', 'the packet started two hours ago is recorded failed by the restarted pool');
-	t.ok(scalar(stack, `SELECT server_finished_at FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`) !== null,
-	    'it gets an end stamp');
+	t.is(scalar(stack, `SELECT server_finished_at FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`), null,
+	    'it gets no end stamp: the server never saw its end');
 	t.is(scalar(stack, `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 1`), 'started',
 	    'a packet started just now is left alone');
 	const g = await A.get(`/api/v1/throughput-tests/${id}`, token);
@@ -43,6 +44,50 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	t.is(g.json?.state, 'incomplete', 'the test stays incomplete, as with any failed packet');
 	const d = await A.get(`/api/v1/throughput-tests/${id}/download/2`, token);
 	t.is(d.status, 200, 'its other packets can still move');
+
+	// The client had every byte of packets 0 and 1 (their workers died after the last
+	// byte left): its report settles them, and the last one completes the test.
+	const us = Date.now() * 1000;
+	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [0, 1, 2].map((seq) =>
+	    ({ direction: 'download', seq, client_sent_at: us + seq * 10, client_received_at: us + seq * 10 + 5 })) }, token);
+	t.is(r.status, 200, 'the client reports the three downloads', describe(r));
+	const rows = query(stack, `SELECT seq, status, bytes, server_finished_at IS NULL FROM throughput_transfers
+	    WHERE test_id = ${id} ORDER BY seq`).map((x) => x.join(' '));
+	t.is(rows, ['0 ok 1000 1', '1 ok 1000 1', '2 ok 1000 0'],
+	    'the swept and the started packet are settled ok with packet_size bytes and no server end; the recorded one keeps its end');
+	const g2 = await A.get(`/api/v1/throughput-tests/${id}`, token);
+	t.is(g2.json?.state, 'complete', 'the report that settled the last packets completed the test', describe(g2));
+	t.is(g2.json?.summary?.download?.received, 3, 'the read counts all three received');
+	t.ok(g2.json?.transfers?.length === 3 &&
+	    g2.json.transfers.every((x) => x.status === 'ok' && x.bytes === 1000 && x.client_received_at !== null),
+	    'every transfer reads ok, with its bytes and the client\'s stamps', describe(g2));
+	users.cleanup();
+});
+
+await t.test('a report settles only a download that no worker recorded', async () => {
+	const u = users.create();
+	const token = await A.token(u.username, u.password);
+	const c = await A.json('POST', '/api/v1/throughput-tests',
+	    { direction: 'both', packets: 2, packet_size: 1000 }, token);
+	t.is(c.status, 201, 'a test of 2 packets each way is created', describe(c));
+	const id = c.json.id;
+	const now = Date.now() * 1000;
+	// download 0: its worker saw the connection fail (an end stamp); upload 0 and 1:
+	// claimed and never finished, or failed unseen.
+	query(stack, `INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes,
+	    server_started_at, server_finished_at) VALUES
+	    (${id}, 'download', 0, 'failed', 300, ${now}, ${now + 100}),
+	    (${id}, 'upload', 0, 'started', 0, ${now}, NULL),
+	    (${id}, 'upload', 1, 'failed', 0, ${now}, NULL)`);
+	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [
+	    { direction: 'download', seq: 0, client_sent_at: now, client_received_at: now + 500 },
+	    { direction: 'upload', seq: 0, client_sent_at: now, client_received_at: now + 500 },
+	    { direction: 'upload', seq: 1, client_sent_at: now, client_received_at: now + 500 }] }, token);
+	t.is(r.status, 200, 'the reports are taken', describe(r));
+	const rows = query(stack, `SELECT direction, seq, status, bytes FROM throughput_transfers
+	    WHERE test_id = ${id} ORDER BY direction, seq`).map((x) => x.join(' '));
+	t.is(rows, ['download 0 failed 300', 'upload 0 started 0', 'upload 1 failed 0'],
+	    'a download the server saw fail stays failed, and an upload (the server is its receiver) is never settled by a report');
 	users.cleanup();
 });
 await t.done();

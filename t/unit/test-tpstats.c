@@ -220,6 +220,29 @@ test_client_view(void)
 	    "with nothing reported the client's view is null");
 }
 
+/* A download whose worker died before recording it, settled ok by the
+ * client's report: no server end stamp, the client's stamps only. */
+static void
+test_settled_by_report(void)
+{
+	struct pingoo_tp_xfer x[2] = {
+		xok(PINGOO_TP_DOWNLOAD, 0, 1000, 0, 1000),
+		xok(PINGOO_TP_DOWNLOAD, 1, 1000, 500, -1),
+	};
+	struct pingoo_tp_summary s;
+
+	x[1].client_sent_at = 400;
+	x[1].client_received_at = 1400;
+	pingoo_tp_summarize(x, 2, PINGOO_TP_DOWNLOAD, 2, &s);
+	ok(s.received == 2 && s.bytes == 2000,
+	    "a packet settled by the client's report counts as received");
+	ok(s.elapsed_us == 1000 && s.bits_per_second == 8000000 &&
+	    s.packet_bps_max == 8000000,
+	    "the server's times and rates cover only the packets it timed");
+	ok(s.client_bytes == 1000 && s.client_elapsed_us == 1000,
+	    "the client's view has the settled packet");
+}
+
 int
 main(void)
 {
@@ -230,6 +253,7 @@ main(void)
 	test_one();
 	test_two_overlapping();
 	test_failed();
+	test_settled_by_report();
 	test_unsorted();
 	test_zero_duration();
 	return tap_done();

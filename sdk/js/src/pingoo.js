@@ -457,6 +457,11 @@ export class Pingoo {
 					throw new PingooError(0, 'network_error',
 					    `download ${seq}: ${e && e.message ? e.message : e}`);
 				}
+				// A report says the client holds the whole packet (it settles a
+				// download whose worker never recorded it): never report a short one.
+				if (bytes !== packetSize)
+					throw new PingooError(0, 'network_error',
+					    `download ${seq}: ${bytes} of ${packetSize} bytes arrived`);
 				const started = res.headers.get('x-pingoo-server-started-at');
 				if (started && /^[0-9]+$/.test(started))
 					server = { server_started_at: Number(started) };
