@@ -433,10 +433,15 @@ export class Pingoo {
 			const t0 = nowUs();
 			let bytes = 0;
 			let server = null;
+			let t1 = null;
 			if (dir === 'download') {
 				const res = await this._send('GET', path, {
 					headers: this._headers(true, false), signal: ctl.signal,
 				});
+				// The response's head is the first byte to arrive.  Not the first
+				// body chunk: a chunk holds bytes that arrived over a while before
+				// the read returned, and would shorten the interval.
+				t1 = nowUs();
 				if (!res.ok)
 					throw await Pingoo._error(res);
 				try {
@@ -477,7 +482,10 @@ export class Pingoo {
 				bytes = Number.isInteger(server.bytes) ? server.bytes : packetSize;
 			}
 			const t3 = nowUs();
-			reports.push({ direction: dir, seq, client_sent_at: t0, client_received_at: t3 });
+			reports.push(t1 === null ?
+			    { direction: dir, seq, client_sent_at: t0, client_received_at: t3 } :
+			    { direction: dir, seq, client_sent_at: t0, client_first_byte_at: t1,
+			        client_received_at: t3 });
 			sendReports(false);
 			done++;
 			if (onProgress) {
