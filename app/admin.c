@@ -15,6 +15,9 @@
 #include "pingoo.h"
 #include "store.h"
 
+/* Prints how to call pingoo-admin and exits with status 2. */
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {
