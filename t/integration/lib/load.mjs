@@ -260,10 +260,10 @@ export function loadKit(stack) {
 
 	// A mixed load: `clients` loops of ping tests (create, 6 echoes, receipts) and small
 	// throughput tests (2 x 64 KiB up and down, then a report of the packets moved), plus a
-	// history read every third round.  Everything acknowledged is kept in the
-	// returned record for verifyRecorded(); every answer is an event {at, start, op, status,
-	// ms, code, err, ok, clean, refused, resent}.  A client whose request got no answer waits
-	// 25 ms before its next round, as a real client backs off.
+	// history read every third round.  Everything acknowledged is kept in the returned record
+	// for verifyRecorded(); every answer is an event {at, start, op, status, ms, code, err, ok,
+	// clean, refused (no connection), resent}.  A client whose request got no answer waits
+	// 25 ms before its next round, as a real client backs off.  resendStale: see call().
 	function startLoad(token, clients, { resendStale = false } = {}) {
 		const agent = new https.Agent({ keepAlive: true, maxSockets: clients, ca: CA });
 		const rec = { ping: new Map(), tp: new Map(), events: [], stop: false, agent };
@@ -276,7 +276,9 @@ export function loadKit(stack) {
 			e.ok = r.status >= 200 && r.status < 300 && (r.cl === null || r.cl === undefined ||
 			    r.bytes === r.cl) && !r.err;
 			e.clean = e.ok || cleanError(r);
-			e.refused = r.status === 0 && /ECONNREFUSED/.test(r.err ?? '');
+			// No connection at all: connect(2) failed (refused, or reset as a listening
+			// socket closed with the connection still in its backlog).
+			e.refused = r.status === 0 && /^connect E[A-Z]+/.test(r.err ?? '');
 			if (r.status === 0)
 				noAnswer++;
 			rec.events.push(e);
