@@ -172,7 +172,8 @@ export function loadKit(stack) {
 	const smallBody = crypto.randomBytes(SMALL);
 
 	// Resolves {status, headers, json, bytes (body length), cl, complete, ms, err, resent};
-	// never rejects; status 0 when no answer came (network error, or none within timeoutMs).
+	// never rejects; status 0 when no answer came (network error, or none within timeoutMs),
+	// with `connected` false after an error before a TLS connection was established.
 	// With resendStale, a request the server never read because it closed the reused
 	// connection (see `served`) goes out once more on a new one, as HTTP clients do; the
 	// answer then carries `resent` (the first error's code).
@@ -203,10 +204,14 @@ export function loadKit(stack) {
 			};
 			const req = https.request({ host: URL0.hostname, port: URL0.port, method, path, headers,
 			    agent, ca: CA });
-			let reused = false;
+			let reused = false, secured = false;
 			req.on('socket', (sock) => {
 				reused = served.has(sock);
 				served.add(sock);
+				if (reused)
+					secured = true;
+				else
+					sock.once('secureConnect', () => (secured = true));
 			});
 			const timer = setTimeout(() => {
 				req.destroy(new Error('timeout'));
@@ -252,7 +257,7 @@ export function loadKit(stack) {
 					    resolve({ ...r, ms: performance.now() - started, resent: `${e.code}` }));
 					return;
 				}
-				settle({ status: 0, err: e.message });
+				settle({ status: 0, err: e.message, connected: secured });
 			});
 			req.end(body);
 		});
@@ -276,9 +281,10 @@ export function loadKit(stack) {
 			e.ok = r.status >= 200 && r.status < 300 && (r.cl === null || r.cl === undefined ||
 			    r.bytes === r.cl) && !r.err;
 			e.clean = e.ok || cleanError(r);
-			// No connection at all: connect(2) failed (refused, or reset as a listening
-			// socket closed with the connection still in its backlog).
-			e.refused = r.status === 0 && /^connect E[A-Z]+/.test(r.err ?? '');
+			// No connection at all, so no request sent: an error before the TLS handshake
+			// ended (connect(2) refused, or a reset from a listening socket closed with the
+			// connection still in its backlog).
+			e.refused = r.status === 0 && r.connected === false;
 			if (r.status === 0)
 				noAnswer++;
 			rec.events.push(e);
