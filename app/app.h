@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include "pingoo.h"
+#include "input.h"
 #include "store.h"
 
 enum method {
@@ -84,6 +85,7 @@ struct req {
 	uint64_t			 user_id;	/* after authentication */
 	struct pingoo_user		 user;		/* when looked up */
 	struct json_object		*body;		/* JSON routes */
+	struct pingoo_input		 in;		/* the route's validator's */
 	int				 status;	/* for the log */
 	int				 replied;
 	int				 finished;	/* FCGX_Finish_r done */
@@ -114,10 +116,6 @@ int	req_read_json(struct req *);
 void	req_finish(struct req *);
 void	req_log(const struct req *);
 void	serve_request(struct worker *, FCGX_Request *);
-/* Parses ?limit=&cursor= of a list route (limit 1..list_max_limit,
- * default 20; cursor an id, 0 when absent).  Replies 400 invalid_query
- * and returns -1 on a bad value; unknown parameters are ignored. */
-int	req_query_page(struct req *, int *limit, uint64_t *cursor);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)
@@ -131,6 +129,10 @@ void	reply_error(struct req *, int status, const char *code,
 void	reply_fault(struct req *, const struct pingoo_fault *);
 /* A lib error without detail: the status and a generic sentence. */
 void	reply_err(struct req *, enum pingoo_err);
+/* 200 {"tests": tests, "next_cursor"} for a list route: next_cursor is
+ * the last id of the page when more follow, else null.  Takes tests. */
+void	reply_page(struct req *, struct json_object *tests, uint64_t last,
+	    int more);
 int	status_of(enum pingoo_err);
 const char *status_text(int);
 /* Writes the status line and headers only (downloads stream the body). */

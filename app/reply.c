@@ -200,6 +200,20 @@ reply_err(struct req *r, enum pingoo_err e)
 	reply_error_v(r, status_of(e), pingoo_errcode(e), NULL, msg);
 }
 
+void
+reply_page(struct req *r, struct json_object *tests, uint64_t last, int more)
+{
+	struct json_object *o = json_object_new_object();
+	char cursor[24];
+
+	snprintf(cursor, sizeof(cursor), "%llu", (unsigned long long)last);
+	json_object_object_add(o, "tests", tests);
+	json_object_object_add(o, "next_cursor", more && last != 0 ?
+	    json_object_new_string(cursor) : NULL);
+	reply_json(r, 200, o);
+	json_object_put(o);
+}
+
 struct json_object *
 json_i64(int64_t v)
 {

@@ -27,25 +27,28 @@ struct route_def {
 	const char	 *pattern;	/* {id} and {seq} are numbers */
 	void		(*handler)(struct req *);
 	unsigned	  flags;
+	/* Reads the body (R_JSON) or the query into req->in; NULL when the
+	 * route takes neither. */
+	pingoo_validator  valid;
 };
 
 static const struct route_def routes[ROUTE__MAX] = {
-	{ METHOD_GET, "/api/v1/health", h_health, 0 },	/* ROUTE_HEALTH */
-	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON }, /* ROUTE_TOKEN */
-	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK }, /* ROUTE_ME */
-	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON },	/* ROUTE_PING_CREATE */
-	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK },	/* ROUTE_PING_LIST */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON }, /* ROUTE_PING_ECHO */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_PING_RECEIPTS */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK }, /* ROUTE_PING_CLOSE */
-	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK }, /* ROUTE_PING_GET */
-	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_CREATE */
-	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK }, /* ROUTE_TP_LIST */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH }, /* ROUTE_TP_DOWNLOAD */
-	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH }, /* ROUTE_TP_UPLOAD */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_REPORTS */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK }, /* ROUTE_TP_ABORT */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK }, /* ROUTE_TP_GET */
+	{ METHOD_GET, "/api/v1/health", h_health, 0, NULL },	/* ROUTE_HEALTH */
+	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON, NULL }, /* ROUTE_TOKEN */
+	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_ME */
+	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_ping_create },	/* ROUTE_PING_CREATE */
+	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK, pingoo_in_page },	/* ROUTE_PING_LIST */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON, pingoo_in_echo }, /* ROUTE_PING_ECHO */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_receipts }, /* ROUTE_PING_RECEIPTS */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_CLOSE */
+	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_GET */
+	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_tp_create }, /* ROUTE_TP_CREATE */
+	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK, pingoo_in_page }, /* ROUTE_TP_LIST */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, NULL }, /* ROUTE_TP_DOWNLOAD */
+	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH, NULL }, /* ROUTE_TP_UPLOAD */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 };
 
 static const char *const method_names[METHOD__MAX] = {
@@ -217,6 +220,25 @@ preflight(struct req *r)
 	reply_head(r, 204, NULL, -1);
 }
 
+/* Runs the route's validator; replies its refusal and returns -1. */
+static int
+validate(struct req *r, pingoo_validator valid)
+{
+	struct pingoo_input_src src;
+	struct pingoo_fault f;
+
+	memset(&src, 0, sizeof(src));
+	src.cfg = r->cfg;
+	src.body = r->body;
+	src.query = r->query;
+	src.test_id = r->m.id;
+	src.user_id = r->user_id;
+	if (valid(&src, &r->in, &f) == PINGOO_OK)
+		return 0;
+	reply_fault(r, &f);
+	return -1;
+}
+
 void
 route_dispatch(struct req *r)
 {
@@ -254,6 +276,8 @@ route_dispatch(struct req *r)
 	    auth_require(r, (d->flags & R_USERCHECK) != 0) < 0)
 		return;
 	if ((d->flags & R_JSON) && req_read_json(r) < 0)
+		return;
+	if (d->valid != NULL && validate(r, d->valid) < 0)
 		return;
 	d->handler(r);
 	if (!r->replied) {
