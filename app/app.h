@@ -115,7 +115,6 @@ int	req_read_json(struct req *);
  * handler may then do more work (database writes) off the clock. */
 void	req_finish(struct req *);
 void	req_log(const struct req *);
-void	serve_request(struct worker *, FCGX_Request *);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)
@@ -144,8 +143,8 @@ enum match	route_match(enum method, const char *path, size_t len,
 		    struct route_match *);
 const char	*route_name(enum route);
 enum method	method_parse(const char *);
-void		route_dispatch(struct req *);
-int		cors_allowed(const struct pingoo_config *, const char *origin);
+/* One request from accept to finish: read, dispatch, answer, log. */
+void		serve_request(struct worker *, FCGX_Request *);
 
 /* h_health.c */
 void	h_health(struct req *);
@@ -157,13 +156,23 @@ int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
 
-/* h_ping.c */
+/* background.c */
 /* Maps the shared table of live tests: before the pool forks. */
-int	ping_init(const struct pingoo_config *);
-/* Per worker process: the thread that writes echoed samples, in batches. */
-int	ping_writer_start(const struct pingoo_config *);
+int	background_init(const struct pingoo_config *);
+/* Per worker process: the thread that writes echoed samples, in batches,
+ * and sweeps packets left `started`. */
+int	background_start(const struct pingoo_config *);
 /* Drains the queue (retrying a database that is down for a while). */
-void	ping_writer_stop(void);
+void	background_stop(void);
+/* The shared table of live ping tests (after background_init). */
+struct pingoo_pingtab *background_pingtab(void);
+/* 1 while an echo may be acknowledged: the database takes the writer's
+ * samples and the queue has room.  Otherwise the echo answers 503. */
+int	background_accepts(void);
+/* Queues an answered echo for the writer; -1 when full or stopping. */
+int	background_push(const struct pingoo_queued_sample *);
+
+/* h_ping.c */
 void	h_ping_create(struct req *);
 void	h_ping_list(struct req *);
 void	h_ping_echo(struct req *);
@@ -179,10 +188,6 @@ void	h_tp_upload(struct req *);
 void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
-
-/* Fails packets left `started` by a dead worker; from the background
- * thread of each worker process (h_ping.c's writer). */
-void	tp_sweep_tick(struct pingoo_store *, const struct pingoo_config *);
 
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
  * the connection (libfcgi's own are 8 KiB, GROUND.md).  Flushes libfcgi's

@@ -4,7 +4,6 @@
  * only after the answer is out, so no database time sits between its two
  * stamps (server_received_at, server_sent_at).
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,172 +11,9 @@
 #include <time.h>
 
 #include <json.h>
-#include <mysql.h>
 
 #include "app.h"
 #include "ping.h"
-
-/* Live tests one host keeps in memory; older ones reload from MySQL. */
-#define PINGTAB_SLOTS 4096
-/* Echoed samples waiting for the writer, per process. */
-#define QUEUE_CAP 65536
-/* What the writer takes at once; store_ping.c splits it into statements. */
-#define WRITE_BATCH 256
-/* How long a stopping writer keeps retrying a database that is down. */
-#define DRAIN_MS 10000
-
-static struct pingoo_pingtab *tab;
-static struct pingoo_sampleq *queue;
-static pthread_t writer;
-static int writer_running;
-/* Set by the writer while MySQL refuses its writes: the echo then answers
- * 503 rather than acknowledge a sample it cannot keep. */
-static volatile int db_down;
-
-int
-ping_init(const struct pingoo_config *cfg)
-{
-	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
-	return tab != NULL ? 0 : -1;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Some rows were skipped: forget the tests that are gone (their user was
- * deleted), so their next echo reloads and answers 404. */
-static void
-forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
-    size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i && v[j].test_id != v[i].test_id; j++)
-			;
-		if (j == i && pingoo_ping_exists(st, v[i].test_id) ==
-		    PINGOO_ERR_NOTFOUND)
-			pingoo_pingtab_forget(tab, v[i].test_id);
-	}
-}
-
-/* Writes one batch until it is in MySQL; gives up only when stopping and
- * the database has been down for DRAIN_MS. */
-static void
-write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
-    size_t n)
-{
-	uint64_t written;
-	long waited = 0;
-	enum pingoo_err e;
-
-	for (;;) {
-		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
-		    PINGOO_OK) {
-			if (db_down)
-				fprintf(stderr, "pingoo: database back; "
-				    "echo samples are written again\n");
-			db_down = 0;
-			if (written < n)
-				forget_gone(st, v, n);
-			return;
-		}
-		if (!pingoo_store_retryable(st)) {
-			/* A refused statement is a bug: retrying would block
-			 * every echo behind it. */
-			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
-			    n, pingoo_store_errmsg(st));
-			return;
-		}
-		if (!pingoo_store_unreachable(st)) {
-			/* A deadlock's victim: nothing was kept; again. */
-			sleep_ms(2);
-			continue;
-		}
-		if (!db_down)
-			fprintf(stderr, "pingoo: %zu echo samples wait for the "
-			    "database (%s)\n", n, pingoo_store_errmsg(st));
-		db_down = 1;
-		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
-			fprintf(stderr, "pingoo: stopping with %zu echo samples "
-			    "unwritten; their receipts can still bring them\n", n);
-			return;
-		}
-		sleep_ms(200);
-		waited += 200;
-	}
-}
-
-static int
-cmp_queued(const void *a, const void *b)
-{
-	const struct pingoo_queued_sample *x = a, *y = b;
-
-	if (x->test_id != y->test_id)
-		return x->test_id < y->test_id ? -1 : 1;
-	return (x->s.seq > y->s.seq) - (x->s.seq < y->s.seq);
-}
-
-static void *
-writer_main(void *arg)
-{
-	const struct pingoo_config *cfg = arg;
-	struct pingoo_queued_sample *v;
-	struct pingoo_store *st;
-	size_t n;
-
-	mysql_thread_init();
-	st = pingoo_store_new(cfg, 0);
-	v = calloc(WRITE_BATCH, sizeof(*v));
-	if (st == NULL || v == NULL) {
-		fprintf(stderr, "pingoo: the sample writer has no memory\n");
-		abort();
-	}
-	for (;;) {
-		tp_sweep_tick(st, cfg);
-		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
-		if (n > 1)
-			qsort(v, n, sizeof(*v), cmp_queued);
-		if (n > 0)
-			write_batch(st, v, n);
-		else if (pingoo_sampleq_stopped(queue))
-			break;
-		else if (db_down && pingoo_store_check(st) == PINGOO_OK)
-			db_down = 0;	/* idle, and the database is back */
-	}
-	free(v);
-	pingoo_store_free(st);
-	mysql_thread_end();
-	return NULL;
-}
-
-int
-ping_writer_start(const struct pingoo_config *cfg)
-{
-	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
-	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
-	    != 0)
-		return -1;
-	writer_running = 1;
-	return 0;
-}
-
-void
-ping_writer_stop(void)
-{
-	if (!writer_running)
-		return;
-	pingoo_sampleq_stop(queue);
-	pthread_join(writer, NULL);
-	writer_running = 0;
-	pingoo_sampleq_free(queue);
-	queue = NULL;
-}
 
 static struct json_object *
 samples_json(const struct pingoo_sample *v, size_t n)
@@ -286,7 +122,7 @@ h_ping_create(struct req *r)
 		reply_err(r, e);
 		return;
 	}
-	pingoo_pingtab_put(tab, t.id, t.user_id, t.count, 0, NULL, 0);
+	pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count, 0, NULL, 0);
 	reply_test(r, 201, &t);
 	pingoo_ping_test_clear(&t);
 }
@@ -311,7 +147,7 @@ load_test(struct req *r, uint64_t id)
 	}
 	for (i = 0; i < n; i++)
 		seen[i] = v[i].seq;
-	e = pingoo_pingtab_put(tab, t.id, t.user_id, t.count,
+	e = pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count,
 	    t.state != PING_INCOMPLETE, seen, n);
 out:
 	free(seen);
@@ -327,13 +163,13 @@ echo_claim(struct req *r, uint64_t id, uint32_t seq)
 	enum pingtab_result c;
 	enum pingoo_err e;
 
-	c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+	c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
 	if (c == PINGTAB_MISS) {
 		if ((e = load_test(r, id)) != PINGOO_OK) {
 			reply_err(r, e);
 			return -1;
 		}
-		c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+		c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
 	}
 	switch (c) {
 	case PINGTAB_OK:
@@ -374,7 +210,7 @@ h_ping_echo(struct req *r)
 	enum pingoo_err e;
 
 	/* Refused before the claim, so the seq stays free for a retry. */
-	if (db_down || pingoo_sampleq_len(queue) >= QUEUE_CAP - 1024) {
+	if (!background_accepts()) {
 		reply_err(r, PINGOO_ERR_DB);
 		return;
 	}
@@ -396,13 +232,13 @@ h_ping_echo(struct req *r)
 	    (long long)q.s.t1, (long long)q.s.t2, sig);
 	reply_header(r, "Server-Timing: app;dur=%.3f",
 	    (double)(q.s.t2 - q.s.t1) / 1000.0);
-	if (!cors_allowed(r->cfg, r->origin))
+	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
 		reply_header(r, "Timing-Allow-Origin: *");
 	reply_json_text(r, 200, body, (size_t)len);
 
 	/* The client has its answer; the writer takes it from here. */
 	req_finish(r);
-	if (pingoo_sampleq_push(queue, &q) != 0 &&
+	if (background_push(&q) != 0 &&
 	    (e = pingoo_ping_record_batch(r->store, &q, 1, &written)) !=
 	    PINGOO_OK)
 		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s); its "
@@ -413,7 +249,7 @@ h_ping_echo(struct req *r)
 static int
 echoed_here(void *arg, uint32_t seq)
 {
-	return pingoo_pingtab_claimed(tab, *(uint64_t *)arg, seq);
+	return pingoo_pingtab_claimed(background_pingtab(), *(uint64_t *)arg, seq);
 }
 
 /*
@@ -457,7 +293,7 @@ h_ping_receipts(struct req *r)
 		return;
 	}
 	if (state != PING_INCOMPLETE)
-		pingoo_pingtab_close(tab, id);
+		pingoo_pingtab_close(background_pingtab(), id);
 	o = json_object_new_object();
 	acc = json_object_new_array();
 	for (i = 0; i < n; i++)
@@ -490,7 +326,7 @@ h_ping_close(struct req *r)
 			return;
 		}
 	}
-	pingoo_pingtab_close(tab, r->m.id);
+	pingoo_pingtab_close(background_pingtab(), r->m.id);
 	h_ping_get(r);
 }
 

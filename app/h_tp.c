@@ -572,29 +572,3 @@ h_tp_reports(struct req *r)
 	reply_json(r, 200, o);
 	json_object_put(o);
 }
-
-/* How often each worker process looks for packets left `started`. */
-#define SWEEP_EVERY_US (60 * 1000000LL)
-
-/*
- * Called by the worker's background thread on every turn; sweeps at start
- * (a replaced worker cleans up after the one that died) and then once a
- * minute.  Several processes and hosts sweeping the same rows is harmless.
- */
-void
-tp_sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
-{
-	static int64_t next;
-	int64_t now = pingoo_now_us(), mono = pingoo_mono_us();
-	uint64_t n;
-
-	if (next != 0 && mono < next)
-		return;
-	next = mono + SWEEP_EVERY_US;
-	if (pingoo_tp_sweep(st, now - (int64_t)cfg->tp_stale_after * 1000000,
-	    now, &n) != PINGOO_OK)
-		next = mono + 1000000;	/* database away: try again soon */
-	else if (n > 0)
-		fprintf(stderr, "pingoo: %" PRIu64 " packets left started by a "
-		    "dead worker recorded failed\n", n);
-}

@@ -1,6 +1,7 @@
 /*
- * http.c - one request's life: copy what is needed out of the FastCGI
- * parameters, read a capped body, dispatch, finish, log one line.
+ * http.c - one request's parts: copy what is needed out of the FastCGI
+ * parameters, read a capped JSON body, finish early, log one line.  The
+ * route (route.c) drives these; nothing here dispatches.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -201,16 +202,4 @@ req_log(const struct req *r)
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-void
-serve_request(struct worker *w, FCGX_Request *f)
-{
-	struct req r;
-
-	req_init(&r, f, w);
-	route_dispatch(&r);
-	req_finish(&r);
-	req_log(&r);
-	req_free(&r);
 }

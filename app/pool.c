@@ -115,7 +115,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		return 1;
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
-	    ping_writer_start(cfg) != 0) {
+	    background_start(cfg) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -150,7 +150,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		if (slots[i].tid != 0)
 			pthread_join(slots[i].tid, NULL);
 	/* Every answered echo is in the queue now: write them out. */
-	ping_writer_stop();
+	background_stop();
 	free(slots);
 	mysql_library_end();
 	return 0;
@@ -243,7 +243,7 @@ int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
 	/* Shared memory must exist before the children are forked. */
-	if (ping_init(cfg) < 0) {
+	if (background_init(cfg) < 0) {
 		fprintf(stderr, "pingoo: cannot map the table of live tests\n");
 		return 1;
 	}

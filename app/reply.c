@@ -92,7 +92,7 @@ reply_head(struct req *r, int status, const char *ctype, int64_t clen)
 	if (clen >= 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Length: %lld\r\n", (long long)clen);
-	if (r->origin[0] != '\0' && cors_allowed(r->cfg, r->origin))
+	if (pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Access-Control-Allow-Origin: %s\r\n"
 		    "Access-Control-Expose-Headers: Server-Timing, "

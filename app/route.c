@@ -1,12 +1,13 @@
 /*
- * route.c - the route table (method + path pattern -> handler) and the
- * matcher.  The matcher is a pure function of (method, path) so it can be
- * fuzzed; paths are matched raw, segment by segment: an empty segment
- * (double slash), a dot segment or an encoded byte never matches.
+ * route.c - the route table (method + path pattern -> validator and
+ * handler), the matcher, and the life of one request (serve_request):
+ * authenticate, read and validate the input, call the handler.  The
+ * matcher is a pure function of (method, path) so it can be fuzzed; paths
+ * are matched raw, segment by segment: an empty segment (double slash), a
+ * dot segment or an encoded byte never matches.
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json.h>
 
@@ -177,37 +178,13 @@ allow_list(unsigned allow, char *buf, size_t cap)
 			    "%s%s", n > 0 ? ", " : "", method_names[i]);
 }
 
-/* The origins allowed to call the API from another site (CORS). */
-int
-cors_allowed(const struct pingoo_config *cfg, const char *origin)
-{
-	const char *p = cfg->cors_origins, *e;
-	size_t olen = strlen(origin);
-
-	if (olen == 0)
-		return 0;
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		e = p;
-		while (*e != '\0' && *e != ' ' && *e != ',')
-			e++;
-		if (e > p && (((size_t)(e - p) == olen &&
-		    strncasecmp(p, origin, olen) == 0) ||
-		    (e - p == 1 && *p == '*')))
-			return 1;
-		p = e;
-	}
-	return 0;
-}
-
 /* OPTIONS on a known path: the CORS preflight. */
 static void
 preflight(struct req *r)
 {
 	char allow[128];
 
-	if (!cors_allowed(r->cfg, r->origin)) {
+	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin)) {
 		reply_error(r, 403, "origin_not_allowed", NULL,
 		    "this origin may not call the API");
 		return;
@@ -239,7 +216,7 @@ validate(struct req *r, pingoo_validator valid)
 	return -1;
 }
 
-void
+static void
 route_dispatch(struct req *r)
 {
 	const struct route_def *d;
@@ -284,4 +261,16 @@ route_dispatch(struct req *r)
 		/* A handler that forgot to answer is a bug, not a hang. */
 		reply_error(r, 500, "internal_error", NULL, "no reply");
 	}
+}
+
+void
+serve_request(struct worker *w, FCGX_Request *f)
+{
+	struct req r;
+
+	req_init(&r, f, w);
+	route_dispatch(&r);
+	req_finish(&r);
+	req_log(&r);
+	req_free(&r);
 }

@@ -160,6 +160,12 @@ enum pingoo_err	 pingoo_password_verify(const char *password, const char *hash);
  * and a wrong password cost the same. */
 const char	*pingoo_password_dummy(void);
 
+/* cors.c */
+/* 1 when origin (the request's Origin header) is in `allowed`, a list of
+ * origins separated by spaces or commas, compared without regard to case;
+ * "*" allows every origin.  An empty origin is never allowed. */
+int		 pingoo_cors_allowed(const char *allowed, const char *origin);
+
 /* random.c */
 enum pingoo_err	 pingoo_random(void *buf, size_t len);
 
