@@ -13,8 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <mysql.h>
-
 #include "app.h"
 #include "ping.h"
 #include "tp.h"
@@ -159,7 +157,7 @@ writer_main(void *arg)
 	struct pingoo_store *st;
 	size_t n;
 
-	mysql_thread_init();
+	pingoo_store_thread_init();
 	st = pingoo_store_new(cfg, 0);
 	v = calloc(WRITE_BATCH, sizeof(*v));
 	if (st == NULL || v == NULL) {
@@ -180,7 +178,7 @@ writer_main(void *arg)
 	}
 	free(v);
 	pingoo_store_free(st);
-	mysql_thread_end();
+	pingoo_store_thread_end();
 	return NULL;
 }
 

@@ -273,12 +273,8 @@ h_ping_receipts(struct req *r)
 
 	/* An echo answered a moment ago may still be writing its row. */
 	for (tries = 0; tries < 100; tries++) {
-		memset(&f, 0, sizeof(f));
 		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
 		    echoed_here, &id, &received, &state, &f);
-		if (e == PINGOO_ERR_DB && pingoo_store_retryable(r->store) &&
-		    tries < PINGOO_STORE_RETRIES)
-			continue;	/* rolled back whole: again */
 		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
 		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
 			break;
@@ -312,19 +308,10 @@ void
 h_ping_close(struct req *r)
 {
 	struct pingoo_fault f;
-	int tries;
-	enum pingoo_err e;
 
-	for (tries = 0; ; tries++) {
-		memset(&f, 0, sizeof(f));
-		if ((e = pingoo_ping_close(r->store, r->user_id, r->m.id, &f)) ==
-		    PINGOO_OK)
-			break;
-		if (e != PINGOO_ERR_DB || !pingoo_store_retryable(r->store) ||
-		    tries + 1 >= PINGOO_STORE_RETRIES) {
-			reply_fault(r, &f);
-			return;
-		}
+	if (pingoo_ping_close(r->store, r->user_id, r->m.id, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
 	}
 	pingoo_pingtab_close(background_pingtab(), r->m.id);
 	h_ping_get(r);

@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mysql.h>
-
 #include "app.h"
 
 volatile int pool_stopping;
@@ -57,7 +55,7 @@ thread_main(void *arg)
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
-	mysql_thread_init();
+	pingoo_store_thread_init();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -81,7 +79,7 @@ thread_main(void *arg)
 	FCGX_Free(&f, 1);
 out:
 	pingoo_store_free(t->w.store);
-	mysql_thread_end();
+	pingoo_store_thread_end();
 	t->done = 1;
 	return NULL;
 }
@@ -110,7 +108,7 @@ serve(const struct pingoo_config *cfg, int fd)
 	 * growing a worker's RSS long after the load has gone; a few shared
 	 * arenas keep it flat at no measurable cost for our small requests. */
 	mallopt(M_ARENA_MAX, 4);
-	if (FCGX_Init() != 0 || mysql_library_init(0, NULL, NULL) != 0) {
+	if (FCGX_Init() != 0 || pingoo_store_library_init() != PINGOO_OK) {
 		fprintf(stderr, "pingoo: library initialisation failed\n");
 		return 1;
 	}
@@ -152,7 +150,7 @@ serve(const struct pingoo_config *cfg, int fd)
 	/* Every answered echo is in the queue now: write them out. */
 	background_stop();
 	free(slots);
-	mysql_library_end();
+	pingoo_store_library_end();
 	return 0;
 }
 

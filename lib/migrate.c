@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 
 enum migrate_sql {
 	MIG_SEEN,
@@ -24,6 +24,8 @@ static const char *const sql[MIG__MAX] = {
 	/* MIG_RECORD */
 	"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 };
+
+const struct pingoo_sql_table pingoo_sql_misc = { sql, MIG__MAX };
 
 static const char create_table[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -138,7 +140,7 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 
 	pingoo_bind_i32(&in[0], &version);
 	pingoo_bind_i32(&out[0], &got);
-	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_SEEN, sql[MIG_SEEN], in,
+	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_SEEN, in,
 	    out, seen_row, &seen, NULL, NULL);
 	if (e != PINGOO_OK)
 		return pingoo_fault_set(f, e, NULL, NULL, "%s",
@@ -156,8 +158,8 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 	pingoo_bind_i32(&in[0], &version);
 	pingoo_bind_str(&in[1], name, &nlen);
 	pingoo_bind_i64(&in[2], &now);
-	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_RECORD, sql[MIG_RECORD],
-	    in, NULL, NULL, NULL, NULL, NULL);
+	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_RECORD, in, NULL, NULL,
+	    NULL, NULL, NULL);
 	if (e != PINGOO_OK) {
 		pingoo_fault_set(f, e, NULL, name, "recording %s: %s", name,
 		    pingoo_store_errmsg(s));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 #include "tp.h"
 
 enum tp_sql {
@@ -77,6 +77,8 @@ static const char *const sql[TP__MAX] = {
 	"AND server_started_at < ?",
 };
 
+const struct pingoo_sql_table pingoo_sql_tp = { sql, TP__MAX };
+
 /* Room for the largest client description the configuration allows. */
 #define CLIENT_CAP (65536 + 1)
 
@@ -85,7 +87,7 @@ run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
     enum pingoo_err (*row)(void *), void *arg, uint64_t *affected,
     uint64_t *insert_id)
 {
-	return pingoo_store_run(s, PINGOO_SQL_TP, (int)i, sql[i], in, out, row,
+	return pingoo_store_run(s, PINGOO_SQL_TP, (int)i, in, out, row,
 	    arg, affected, insert_id);
 }
 
