@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app.h"
 #include "ping.h"
@@ -39,14 +38,6 @@ background_init(const struct pingoo_config *cfg)
 {
 	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
 	return tab != NULL ? 0 : -1;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 /* Some rows were skipped: forget the tests that are gone (their user was
@@ -96,7 +87,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 		}
 		if (!pingoo_store_unreachable(st)) {
 			/* A deadlock's victim: nothing was kept; again. */
-			sleep_ms(2);
+			pingoo_sleep_ms(2);
 			continue;
 		}
 		if (!db_down)
@@ -108,7 +99,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 			    "unwritten; their receipts can still bring them\n", n);
 			return;
 		}
-		sleep_ms(200);
+		pingoo_sleep_ms(200);
 		waited += 200;
 	}
 }

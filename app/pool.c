@@ -36,14 +36,6 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void *
 thread_main(void *arg)
 {
@@ -71,7 +63,7 @@ thread_main(void *arg)
 			/* A stale errno (GROUND.md); only leave when asked. */
 			if (pool_stopping)
 				break;
-			sleep_ms(10);
+			pingoo_sleep_ms(10);
 			continue;
 		}
 		serve_request(&t->w, &f);
@@ -142,7 +134,7 @@ serve(const struct pingoo_config *cfg, int fd)
 				pthread_kill(slots[i].tid, SIGTERM);
 			}
 		if (alive > 0)
-			sleep_ms(50);
+			pingoo_sleep_ms(50);
 	} while (alive > 0);
 	for (i = 0; i < n; i++)
 		if (slots[i].tid != 0)

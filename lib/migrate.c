@@ -64,23 +64,6 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f;
-	char *buf;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	if ((buf = malloc(MAX_FILE_BYTES + 1)) != NULL) {
-		n = fread(buf, 1, MAX_FILE_BYTES, f);
-		buf[n] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
 /* True when the chunk holds something besides blanks and -- comments. */
 static int
 has_sql(const char *p)
@@ -136,6 +119,7 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 	int seen = 0;
 	char path[4096];
 	char *text = NULL;
+	size_t len;
 	enum pingoo_err e;
 
 	pingoo_bind_i32(&in[0], &version);
@@ -149,7 +133,7 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 		return PINGOO_OK;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((text = slurp(path)) == NULL)
+	if ((text = pingoo_slurp(path, MAX_FILE_BYTES, &len)) == NULL)
 		return pingoo_fault_set(f, PINGOO_ERR_IO, NULL, name,
 		    "%s: %s", path, strerror(errno));
 	if ((e = apply_file(s, text, f, name)) != PINGOO_OK)

@@ -50,11 +50,6 @@ enum pingoo_err	pingoo_ping_summarize(const struct pingoo_sample *, size_t n,
 		    int64_t count, int finished, struct pingoo_ping_summary *);
 /* The summary as the JSON object of docs/api.md (a new reference). */
 struct json_object *pingoo_ping_summary_json(const struct pingoo_ping_summary *);
-/* Nearest-rank percentile of sorted v[0..n), p in (0,100]. */
-int64_t		pingoo_percentile(const int64_t *sorted, size_t n, double p);
-/* Median of sorted v[0..n): the mean of the middle two, rounded. */
-int64_t		pingoo_median(const int64_t *sorted, size_t n);
-void		pingoo_sort_i64(int64_t *, size_t);
 
 /* pingtab.c: live ping tests in memory shared by every worker process
  * (mapped before fork), so an echo checks its sequence number without a
