@@ -190,8 +190,9 @@ void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
 
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
- * the connection (libfcgi's own are 8 KiB, GROUND.md).  Flushes libfcgi's
- * buffer first.  Returns 0, or -1 when the client has gone. */
+ * the connection (libfcgi's own are 8 KiB, one write() each, a hard-coded
+ * size no API changes).  Flushes libfcgi's buffer first.  Returns 0, or -1
+ * when the client has gone. */
 int	rawout_write(struct req *, const void *buf, size_t len);
 
 /* json output helpers (reply.c) */

@@ -2,9 +2,11 @@
  * pool.c - the worker pool: a supervisor that keeps N processes alive, and
  * in each process M threads accepting on the shared FastCGI socket.
  *
- * Signals, per GROUND.md: SIGTERM is blocked in every thread except while
- * it waits in FCGX_Accept_r, so a request being served is never cut by
- * EINTR; an idle thread wakes from accept() and leaves.  The main thread
+ * Signals: a SIGTERM that lands while a thread writes a response makes
+ * write() fail with EINTR and libfcgi cut the response without ending the
+ * request, which leaves the client waiting.  So SIGTERM is blocked in
+ * every thread except while it waits in FCGX_Accept_r: a request being
+ * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
  * keeps nudging the busy ones until they are all gone.
  */
 #include <errno.h>
@@ -60,7 +62,8 @@ thread_main(void *arg)
 		rc = FCGX_Accept_r(&f);
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
 		if (rc < 0) {
-			/* A stale errno (GROUND.md); only leave when asked. */
+			/* A negative return carries a stale errno from an
+			 * earlier call, not a reason: only leave when asked. */
 			if (pool_stopping)
 				break;
 			pingoo_sleep_ms(10);

@@ -63,7 +63,10 @@ enum pingtab_result {
 	PINGTAB_NOTOWNER	/* another user's test */
 };
 struct pingoo_pingtab;
-/* NULL when the mapping fails. */
+/* Maps a table of `slots` tests of at most max_count samples each; map it
+ * before fork() to share it.  NULL when either is 0, when out of memory or
+ * when the mapping fails.  Any number may be made; free each with
+ * pingoo_pingtab_free (unmaps it; children keep their own mapping). */
 struct pingoo_pingtab	*pingoo_pingtab_new(size_t slots, uint32_t max_count);
 void			 pingoo_pingtab_free(struct pingoo_pingtab *);
 /* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs. */

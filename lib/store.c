@@ -2,7 +2,8 @@
  * store.c - one MySQL connection and its prepared statements, with the one
  * retry rule: on a lost connection, reconnect, re-prepare and try once more.
  * MYSQL_OPT_RECONNECT stays off because a silent reconnect invalidates every
- * prepared statement (GROUND.md: error 1243 ever after).
+ * prepared statement: each one then fails with error 1243 (unknown
+ * prepared statement handler) ever after.
  */
 #include <errno.h>
 #include <stdio.h>
