@@ -128,6 +128,9 @@ void	reply_error(struct req *, int status, const char *code,
 void	reply_fault(struct req *, const struct pingoo_fault *);
 /* A lib error without detail: the status and a generic sentence. */
 void	reply_err(struct req *, enum pingoo_err);
+/* Replies o with status and puts it; replies e when o is NULL. */
+void	reply_result(struct req *, int status, struct json_object *o,
+	    enum pingoo_err e);
 /* 200 {"tests": tests, "next_cursor"} for a list route: next_cursor is
  * the last id of the page when more follow, else null.  Takes tests. */
 void	reply_page(struct req *, struct json_object *tests, uint64_t last,

@@ -97,12 +97,8 @@ reply_test(struct req *r, int status, const struct pingoo_ping_test *t)
 	struct json_object *o = NULL;
 	enum pingoo_err e;
 
-	if ((e = test_body(r, t, 1, &o)) != PINGOO_OK) {
-		reply_err(r, e);
-		return;
-	}
-	reply_json(r, status, o);
-	json_object_put(o);
+	e = test_body(r, t, 1, &o);
+	reply_result(r, status, e == PINGOO_OK ? o : NULL, e);
 }
 
 /*

@@ -194,12 +194,8 @@ reply_test(struct req *r, int status, uint64_t id)
 	struct json_object *o;
 	enum pingoo_err e;
 
-	if ((o = load_test_json(r, id, 1, &e)) == NULL) {
-		reply_err(r, e);
-		return;
-	}
-	reply_json(r, status, o);
-	json_object_put(o);
+	o = load_test_json(r, id, 1, &e);
+	reply_result(r, status, o, e);
 }
 
 /* ---- create ----------------------------------------------------------- */

@@ -201,6 +201,18 @@ reply_err(struct req *r, enum pingoo_err e)
 }
 
 void
+reply_result(struct req *r, int status, struct json_object *o,
+    enum pingoo_err e)
+{
+	if (o == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	reply_json(r, status, o);
+	json_object_put(o);
+}
+
+void
 reply_page(struct req *r, struct json_object *tests, uint64_t last, int more)
 {
 	struct json_object *o = json_object_new_object();

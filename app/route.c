@@ -201,15 +201,10 @@ preflight(struct req *r)
 static int
 validate(struct req *r, pingoo_validator valid)
 {
-	struct pingoo_input_src src;
+	const struct pingoo_input_src src = { .cfg = r->cfg, .body = r->body,
+	    .query = r->query, .test_id = r->m.id, .user_id = r->user_id };
 	struct pingoo_fault f;
 
-	memset(&src, 0, sizeof(src));
-	src.cfg = r->cfg;
-	src.body = r->body;
-	src.query = r->query;
-	src.test_id = r->m.id;
-	src.user_id = r->user_id;
 	if (valid(&src, &r->in, &f) == PINGOO_OK)
 		return 0;
 	reply_fault(r, &f);

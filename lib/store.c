@@ -118,6 +118,13 @@ pingoo_store_retryable(const struct pingoo_store *s)
 	    s->errcode == ER_LOCK_WAIT_TIMEOUT;
 }
 
+int
+pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
+{
+	return e == PINGOO_ERR_DB && pingoo_store_retryable(s) &&
+	    ++*tries < PINGOO_STORE_RETRIES;
+}
+
 static void
 store_note(struct pingoo_store *s, const char *what, unsigned code,
     const char *msg)

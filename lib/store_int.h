@@ -34,6 +34,12 @@ extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
 #define PINGOO_STORE_RETRIES 4
+/* After an attempt at a transaction that returned e: 1 when it is worth
+ * another (a retryable PINGOO_ERR_DB: it was rolled back whole) and fewer
+ * than PINGOO_STORE_RETRIES attempts were made; counts them in *tries,
+ * which starts at 0. */
+int			 pingoo_store_again(struct pingoo_store *,
+			    enum pingoo_err e, int *tries);
 
 /*
  * Runs statement idx of domain's table, binding `in` (may be NULL).  When

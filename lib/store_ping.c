@@ -302,15 +302,13 @@ pingoo_ping_samples(struct pingoo_store *s, uint64_t test_id,
 	pingoo_bind_i64(&r.out[3], &r.cur.t2);
 	pingoo_bind_i64out(&r.out[4], &r.cur.t3, &r.t3null);
 	pingoo_bind_u64(&in[0], &test_id);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SAMPLES,
-	    in, r.out, sample_row, &r, NULL, NULL);
-	if (e != PINGOO_OK) {
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SAMPLES, in, r.out,
+	    sample_row, &r, NULL, NULL);
+	*out = e == PINGOO_OK ? r.v : NULL;
+	*n = e == PINGOO_OK ? r.n : 0;
+	if (e != PINGOO_OK)
 		free(r.v);
-		return e;
-	}
-	*out = r.v;
-	*n = r.n;
-	return PINGOO_OK;
+	return e;
 }
 
 /* One multi-row statement of k rows from v. */
@@ -359,11 +357,11 @@ pingoo_ping_record_batch(struct pingoo_store *s,
 	for (k = 0; k < 4 && n > 0; k++)
 		while (n >= batch_rows[k]) {
 			tries = 0;
-			/* A deadlock's victim kept nothing: the same again. */
+			/* A deadlock's victim kept nothing: the same again.
+			 * A database that is away is the writer's to wait for. */
 			while ((e = batch_one(s, (int)k, v, written)) ==
 			    PINGOO_ERR_DB && !pingoo_store_unreachable(s) &&
-			    pingoo_store_retryable(s) &&
-			    ++tries < PINGOO_STORE_RETRIES)
+			    pingoo_store_again(s, e, &tries))
 				;
 			if (e != PINGOO_OK)
 				return e;
@@ -595,6 +593,20 @@ begin_locked(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 	return PINGOO_OK;
 }
 
+/* Ends begin_locked's transaction: commits when e is PINGOO_OK (f says
+ * why a commit failed), else rolls back; clears t.  Returns the outcome. */
+static enum pingoo_err
+end_locked(struct pingoo_store *s, enum pingoo_err e,
+    struct pingoo_ping_test *t, struct pingoo_fault *f)
+{
+	if (e == PINGOO_OK && (e = pingoo_store_commit(s)) != PINGOO_OK)
+		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
+	if (e != PINGOO_OK)
+		pingoo_store_rollback(s);
+	pingoo_ping_test_clear(t);
+	return e;
+}
+
 /* One attempt at the receipts transaction. */
 static enum pingoo_err
 receipts_once(struct pingoo_store *s, uint64_t user_id,
@@ -654,13 +666,9 @@ receipts_once(struct pingoo_store *s, uint64_t user_id,
 		}
 		*state = PING_COMPLETE;
 	}
-	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
-		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
 	*received = got;
 out:
-	if (e != PINGOO_OK)
-		pingoo_store_rollback(s);
-	pingoo_ping_test_clear(&t);
+	e = end_locked(s, e, &t, f);
 	free(existed);
 	free(v);
 	return e;
@@ -675,13 +683,11 @@ pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
 	enum pingoo_err e;
 	int tries = 0;
 
-	/* A deadlock's victim was rolled back whole: the batch is retried. */
 	do {
 		memset(f, 0, sizeof(*f));
 		e = receipts_once(s, user_id, test_id, rs, nr, in_flight, arg,
 		    received, state, f);
-	} while (e == PINGOO_ERR_DB && pingoo_store_retryable(s) &&
-	    ++tries < PINGOO_STORE_RETRIES);
+	} while (pingoo_store_again(s, e, &tries));
 	return e;
 }
 
@@ -709,12 +715,8 @@ close_once(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 			goto out;
 		}
 	}
-	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
-		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
 out:
-	if (e != PINGOO_OK)
-		pingoo_store_rollback(s);
-	pingoo_ping_test_clear(&t);
+	e = end_locked(s, e, &t, f);
 	free(v);
 	return e;
 }
@@ -729,7 +731,6 @@ pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 	do {
 		memset(f, 0, sizeof(*f));
 		e = close_once(s, user_id, test_id, f);
-	} while (e == PINGOO_ERR_DB && pingoo_store_retryable(s) &&
-	    ++tries < PINGOO_STORE_RETRIES);
+	} while (pingoo_store_again(s, e, &tries));
 	return e;
 }
