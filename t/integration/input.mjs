@@ -9,6 +9,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { poll } from './lib/poll.mjs';
 import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys } from './lib/stack.mjs';
 import { api, expectError, describe, rawRequest } from './lib/http.mjs';
@@ -92,16 +93,6 @@ function group(name, fn) {
 			    '(users, ping_tests, ping_samples, throughput_tests, throughput_transfers)');
 		}
 	});
-}
-
-async function poll(fn, ms = 5000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (v || Date.now() > end)
-			return v;
-		await sleep(50);
-	}
 }
 
 // ---- setup: a throwaway user with one ping test and one throughput test ------------------
