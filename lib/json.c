@@ -324,8 +324,8 @@ pingoo_json_int(struct json_object *obj, const char *key, int required,
 	if ((e = typed_field(obj, key, required, json_type_int, "an integer",
 	    &v, f)) != PINGOO_OK || v == NULL)
 		return e;
-	n = json_object_get_int64(v);
-	if (n == INT64_MAX || n == INT64_MIN || n < min || n > max)
+	if ((n = json_object_get_int64(v)) == INT64_MAX || n == INT64_MIN ||
+	    n < min || n > max)
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    key, "%s must be between %lld and %lld", key,
 		    (long long)min, (long long)max);

@@ -118,6 +118,19 @@ pingoo_store_retryable(const struct pingoo_store *s)
 	    s->errcode == ER_LOCK_WAIT_TIMEOUT;
 }
 
+void *
+pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap > 0 ? *cap * 2 : 64;
+	if ((v = reallocarray(v, ncap, size)) != NULL)
+		*cap = ncap;
+	return v;
+}
+
 int
 pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
 {

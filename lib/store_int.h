@@ -55,6 +55,11 @@ enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
 			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg,
 			    uint64_t *affected, uint64_t *insert_id);
+/* Room for item n of the growing array v of `size`-byte items (room for
+ * *cap), for result rows: doubles it when full.  Returns the array, moved
+ * or not, or NULL when out of memory (v is then left as it was). */
+void			*pingoo_store_grow(void *v, size_t n, size_t *cap,
+			    size_t size);
 /* Transactions: no automatic retry inside one (the store function retries
  * the whole transaction on a retryable PINGOO_ERR_DB). */
 enum pingoo_err		 pingoo_store_begin(struct pingoo_store *);

@@ -269,20 +269,16 @@ static enum pingoo_err
 sample_row(void *arg)
 {
 	struct sample_rows *r = arg;
-	struct pingoo_sample *nv;
-	size_t ncap;
+	struct pingoo_sample *nv, *x;
 
-	if (r->n == r->cap) {
-		ncap = r->cap ? r->cap * 2 : 64;
-		if ((nv = realloc(r->v, ncap * sizeof(*nv))) == NULL)
-			return PINGOO_ERR_NOMEM;
-		r->v = nv;
-		r->cap = ncap;
-	}
-	r->cur.has_t3 = !r->t3null;
+	if ((nv = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*nv))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->v = nv;
+	x = &r->v[r->n++];
+	*x = r->cur;
+	x->has_t3 = !r->t3null;
 	if (r->t3null)
-		r->cur.t3 = 0;
-	r->v[r->n++] = r->cur;
+		x->t3 = 0;
 	return PINGOO_OK;
 }
 

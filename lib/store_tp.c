@@ -443,15 +443,10 @@ xfer_row_found(void *arg)
 {
 	struct xfer_rows *r = arg;
 	struct pingoo_tp_xfer *nv, *x;
-	size_t ncap;
 
-	if (r->n == r->cap) {
-		ncap = r->cap > 0 ? r->cap * 2 : 64;
-		if ((nv = reallocarray(r->v, ncap, sizeof(*nv))) == NULL)
-			return PINGOO_ERR_NOMEM;
-		r->v = nv;
-		r->cap = ncap;
-	}
+	if ((nv = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*nv))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->v = nv;
 	x = &r->v[r->n++];
 	*x = r->x;
 	if (pingoo_tp_dir_parse(r->dir, &x->dir) != PINGOO_OK)
