@@ -106,6 +106,10 @@ int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
 
 /* http.c */
+/* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any
+ * other; and its name (method_text). */
+enum method	method_parse(const char *);
+const char	*method_text(enum method);
 void	req_init(struct req *, FCGX_Request *, struct worker *);
 void	req_free(struct req *);
 /* Reads and strictly parses a JSON body into req->body.  Replies with the
@@ -145,7 +149,6 @@ int	reply_head(struct req *, int status, const char *content_type,
 enum match	route_match(enum method, const char *path, size_t len,
 		    struct route_match *);
 const char	*route_name(enum route);
-enum method	method_parse(const char *);
 /* One request from accept to finish: read, dispatch, answer, log. */
 void		serve_request(struct worker *, FCGX_Request *);
 

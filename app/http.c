@@ -28,6 +28,34 @@ copy_param(FCGX_Request *f, const char *name, char *dst, size_t cap)
 	snprintf(dst, cap, "%s", v != NULL ? v : "");
 }
 
+static const char *const method_names[METHOD__MAX] = {
+	"GET",		/* METHOD_GET */
+	"POST",		/* METHOD_POST */
+	"PUT",		/* METHOD_PUT */
+	"DELETE",	/* METHOD_DELETE */
+	"OPTIONS",	/* METHOD_OPTIONS */
+	"HEAD",		/* METHOD_HEAD */
+	"PATCH",	/* METHOD_PATCH */
+	"OTHER",	/* METHOD_OTHER */
+};
+
+enum method
+method_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < METHOD_OTHER; i++)
+		if (strcmp(s, method_names[i]) == 0)
+			return (enum method)i;
+	return METHOD_OTHER;
+}
+
+const char *
+method_text(enum method m)
+{
+	return (unsigned)m < METHOD__MAX ? method_names[m] : "OTHER";
+}
+
 /* Content-Length: digits only; anything else is "unknown" (-1). */
 static int64_t
 parse_length(const char *s)

@@ -52,28 +52,6 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 };
 
-static const char *const method_names[METHOD__MAX] = {
-	"GET",		/* METHOD_GET */
-	"POST",		/* METHOD_POST */
-	"PUT",		/* METHOD_PUT */
-	"DELETE",	/* METHOD_DELETE */
-	"OPTIONS",	/* METHOD_OPTIONS */
-	"HEAD",		/* METHOD_HEAD */
-	"PATCH",	/* METHOD_PATCH */
-	"OTHER",	/* METHOD_OTHER */
-};
-
-enum method
-method_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < METHOD_OTHER; i++)
-		if (strcmp(s, method_names[i]) == 0)
-			return (enum method)i;
-	return METHOD_OTHER;
-}
-
 const char *
 route_name(enum route r)
 {
@@ -175,7 +153,7 @@ allow_list(unsigned allow, char *buf, size_t cap)
 	for (i = 0; i < METHOD_OTHER; i++)
 		if (allow & (1u << i))
 			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0,
-			    "%s%s", n > 0 ? ", " : "", method_names[i]);
+			    "%s%s", n > 0 ? ", " : "", method_text((enum method)i));
 }
 
 /* OPTIONS on a known path: the CORS preflight. */
