@@ -58,7 +58,9 @@ forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 }
 
 /* Writes one batch until it is in MySQL; gives up only when stopping and
- * the database has been down for DRAIN_MS. */
+ * the database has been down for DRAIN_MS.  The store retries a failed
+ * statement; this loop waits, for as long as it takes, for a database that
+ * is away. */
 static void
 write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
     size_t n)
@@ -86,7 +88,9 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 			return;
 		}
 		if (!pingoo_store_unreachable(st)) {
-			/* A deadlock's victim: nothing was kept; again. */
+			/* Still a deadlock's victim after the store's own
+			 * retries: nothing was kept, and samples are never
+			 * dropped for it; the batch goes again after a pause. */
 			pingoo_sleep_ms(2);
 			continue;
 		}
