@@ -569,7 +569,8 @@ await group('list routes: bad limit and cursor', async () => {
 		    ['limit=abc', 'limit'], ['limit=1.5', 'limit'], ['limit=', 'limit'], ['limit=01', 'limit'],
 		    ['limit=99999999999999999999', 'limit'], ['limit=%31', 'limit'],
 		    ['cursor=0', 'cursor'], ['cursor=abc', 'cursor'], ['cursor=-1', 'cursor'], ['cursor=', 'cursor'],
-		    ['cursor=9007199254740992', 'cursor'], ['cursor=99999999999999999999', 'cursor'], ['cursor=01', 'cursor']]) {
+		    ['cursor=9007199254740992', 'cursor'], ['cursor=99999999999999999999', 'cursor'], ['cursor=01', 'cursor'],
+		    ['limit=5&limit=6', 'limit'], ['cursor=7&cursor=8', 'cursor']]) {
 			const res = await send({ method: 'GET', path: `${base}?${q}`, token });
 			okErr(res, E(400, 'invalid_query', field), `GET ${base}?${q} is refused with 400 invalid_query naming ${field}`);
 		}
