@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <mysql.h>
-
 #include "config.h"
 #include "pingoo.h"
 #include "store.h"
@@ -177,13 +175,17 @@ main(int argc, char *argv[])
 		fprintf(stderr, "pingoo-admin: %s: %s\n", cfgfile, f.message);
 		return 1;
 	}
-	mysql_library_init(0, NULL, NULL);
+	if (pingoo_store_library_init() != PINGOO_OK) {
+		fprintf(stderr, "pingoo-admin: the MySQL client library did "
+		    "not start\n");
+		return 1;
+	}
 	if (strcmp(argv[0], "migrate") == 0)
 		rc = cmd_migrate(&cfg, argc, argv);
 	else if (strcmp(argv[0], "user") == 0)
 		rc = cmd_user(&cfg, argc, argv);
 	else
 		usage();
-	mysql_library_end();
+	pingoo_store_library_end();
 	return rc;
 }

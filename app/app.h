@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include "pingoo.h"
+#include "input.h"
 #include "store.h"
 
 enum method {
@@ -84,6 +85,7 @@ struct req {
 	uint64_t			 user_id;	/* after authentication */
 	struct pingoo_user		 user;		/* when looked up */
 	struct json_object		*body;		/* JSON routes */
+	struct pingoo_input		 in;		/* the route's validator's */
 	int				 status;	/* for the log */
 	int				 replied;
 	int				 finished;	/* FCGX_Finish_r done */
@@ -104,6 +106,10 @@ int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
 
 /* http.c */
+/* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any
+ * other; and its name (method_text). */
+enum method	method_parse(const char *);
+const char	*method_text(enum method);
 void	req_init(struct req *, FCGX_Request *, struct worker *);
 void	req_free(struct req *);
 /* Reads and strictly parses a JSON body into req->body.  Replies with the
@@ -113,11 +119,6 @@ int	req_read_json(struct req *);
  * handler may then do more work (database writes) off the clock. */
 void	req_finish(struct req *);
 void	req_log(const struct req *);
-void	serve_request(struct worker *, FCGX_Request *);
-/* Parses ?limit=&cursor= of a list route (limit 1..list_max_limit,
- * default 20; cursor an id, 0 when absent).  Replies 400 invalid_query
- * and returns -1 on a bad value; unknown parameters are ignored. */
-int	req_query_page(struct req *, int *limit, uint64_t *cursor);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)
@@ -131,6 +132,13 @@ void	reply_error(struct req *, int status, const char *code,
 void	reply_fault(struct req *, const struct pingoo_fault *);
 /* A lib error without detail: the status and a generic sentence. */
 void	reply_err(struct req *, enum pingoo_err);
+/* Replies o with status and puts it; replies e when o is NULL. */
+void	reply_result(struct req *, int status, struct json_object *o,
+	    enum pingoo_err e);
+/* 200 {"tests": tests, "next_cursor"} for a list route: next_cursor is
+ * the last id of the page when more follow, else null.  Takes tests. */
+void	reply_page(struct req *, struct json_object *tests, uint64_t last,
+	    int more);
 int	status_of(enum pingoo_err);
 const char *status_text(int);
 /* Writes the status line and headers only (downloads stream the body). */
@@ -141,9 +149,8 @@ int	reply_head(struct req *, int status, const char *content_type,
 enum match	route_match(enum method, const char *path, size_t len,
 		    struct route_match *);
 const char	*route_name(enum route);
-enum method	method_parse(const char *);
-void		route_dispatch(struct req *);
-int		cors_allowed(const struct pingoo_config *, const char *origin);
+/* One request from accept to finish: read, dispatch, answer, log. */
+void		serve_request(struct worker *, FCGX_Request *);
 
 /* h_health.c */
 void	h_health(struct req *);
@@ -155,13 +162,23 @@ int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
 
-/* h_ping.c */
+/* background.c */
 /* Maps the shared table of live tests: before the pool forks. */
-int	ping_init(const struct pingoo_config *);
-/* Per worker process: the thread that writes echoed samples, in batches. */
-int	ping_writer_start(const struct pingoo_config *);
+int	background_init(const struct pingoo_config *);
+/* Per worker process: the thread that writes echoed samples, in batches,
+ * and sweeps packets left `started`. */
+int	background_start(const struct pingoo_config *);
 /* Drains the queue (retrying a database that is down for a while). */
-void	ping_writer_stop(void);
+void	background_stop(void);
+/* The shared table of live ping tests (after background_init). */
+struct pingoo_pingtab *background_pingtab(void);
+/* 1 while an echo may be acknowledged: the database takes the writer's
+ * samples and the queue has room.  Otherwise the echo answers 503. */
+int	background_accepts(void);
+/* Queues an answered echo for the writer; -1 when full or stopping. */
+int	background_push(const struct pingoo_queued_sample *);
+
+/* h_ping.c */
 void	h_ping_create(struct req *);
 void	h_ping_list(struct req *);
 void	h_ping_echo(struct req *);
@@ -178,13 +195,10 @@ void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
 
-/* Fails packets left `started` by a dead worker; from the background
- * thread of each worker process (h_ping.c's writer). */
-void	tp_sweep_tick(struct pingoo_store *, const struct pingoo_config *);
-
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
- * the connection (libfcgi's own are 8 KiB, GROUND.md).  Flushes libfcgi's
- * buffer first.  Returns 0, or -1 when the client has gone. */
+ * the connection (libfcgi's own are 8 KiB, one write() each, a hard-coded
+ * size no API changes).  Flushes libfcgi's buffer first.  Returns 0, or -1
+ * when the client has gone. */
 int	rawout_write(struct req *, const void *buf, size_t len);
 
 /* json output helpers (reply.c) */

@@ -4,7 +4,6 @@
  * only after the answer is out, so no database time sits between its two
  * stamps (server_received_at, server_sent_at).
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,174 +11,9 @@
 #include <time.h>
 
 #include <json.h>
-#include <mysql.h>
 
 #include "app.h"
 #include "ping.h"
-
-/* Live tests one host keeps in memory; older ones reload from MySQL. */
-#define PINGTAB_SLOTS 4096
-/* Timestamps must be plausible microseconds since the epoch. */
-#define STAMP_MAX ((int64_t)1 << 53)
-/* Echoed samples waiting for the writer, per process. */
-#define QUEUE_CAP 65536
-/* What the writer takes at once; store_ping.c splits it into statements. */
-#define WRITE_BATCH 256
-/* How long a stopping writer keeps retrying a database that is down. */
-#define DRAIN_MS 10000
-
-static struct pingoo_pingtab *tab;
-static struct pingoo_sampleq *queue;
-static pthread_t writer;
-static int writer_running;
-/* Set by the writer while MySQL refuses its writes: the echo then answers
- * 503 rather than acknowledge a sample it cannot keep. */
-static volatile int db_down;
-
-int
-ping_init(const struct pingoo_config *cfg)
-{
-	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
-	return tab != NULL ? 0 : -1;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Some rows were skipped: forget the tests that are gone (their user was
- * deleted), so their next echo reloads and answers 404. */
-static void
-forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
-    size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i && v[j].test_id != v[i].test_id; j++)
-			;
-		if (j == i && pingoo_ping_exists(st, v[i].test_id) ==
-		    PINGOO_ERR_NOTFOUND)
-			pingoo_pingtab_forget(tab, v[i].test_id);
-	}
-}
-
-/* Writes one batch until it is in MySQL; gives up only when stopping and
- * the database has been down for DRAIN_MS. */
-static void
-write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
-    size_t n)
-{
-	uint64_t written;
-	long waited = 0;
-	enum pingoo_err e;
-
-	for (;;) {
-		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
-		    PINGOO_OK) {
-			if (db_down)
-				fprintf(stderr, "pingoo: database back; "
-				    "echo samples are written again\n");
-			db_down = 0;
-			if (written < n)
-				forget_gone(st, v, n);
-			return;
-		}
-		if (!pingoo_store_retryable(st)) {
-			/* A refused statement is a bug: retrying would block
-			 * every echo behind it. */
-			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
-			    n, pingoo_store_errmsg(st));
-			return;
-		}
-		if (!pingoo_store_unreachable(st)) {
-			/* A deadlock's victim: nothing was kept; again. */
-			sleep_ms(2);
-			continue;
-		}
-		if (!db_down)
-			fprintf(stderr, "pingoo: %zu echo samples wait for the "
-			    "database (%s)\n", n, pingoo_store_errmsg(st));
-		db_down = 1;
-		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
-			fprintf(stderr, "pingoo: stopping with %zu echo samples "
-			    "unwritten; their receipts can still bring them\n", n);
-			return;
-		}
-		sleep_ms(200);
-		waited += 200;
-	}
-}
-
-static int
-cmp_queued(const void *a, const void *b)
-{
-	const struct pingoo_queued_sample *x = a, *y = b;
-
-	if (x->test_id != y->test_id)
-		return x->test_id < y->test_id ? -1 : 1;
-	return (x->s.seq > y->s.seq) - (x->s.seq < y->s.seq);
-}
-
-static void *
-writer_main(void *arg)
-{
-	const struct pingoo_config *cfg = arg;
-	struct pingoo_queued_sample *v;
-	struct pingoo_store *st;
-	size_t n;
-
-	mysql_thread_init();
-	st = pingoo_store_new(cfg, 0);
-	v = calloc(WRITE_BATCH, sizeof(*v));
-	if (st == NULL || v == NULL) {
-		fprintf(stderr, "pingoo: the sample writer has no memory\n");
-		abort();
-	}
-	for (;;) {
-		tp_sweep_tick(st, cfg);
-		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
-		if (n > 1)
-			qsort(v, n, sizeof(*v), cmp_queued);
-		if (n > 0)
-			write_batch(st, v, n);
-		else if (pingoo_sampleq_stopped(queue))
-			break;
-		else if (db_down && pingoo_store_check(st) == PINGOO_OK)
-			db_down = 0;	/* idle, and the database is back */
-	}
-	free(v);
-	pingoo_store_free(st);
-	mysql_thread_end();
-	return NULL;
-}
-
-int
-ping_writer_start(const struct pingoo_config *cfg)
-{
-	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
-	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
-	    != 0)
-		return -1;
-	writer_running = 1;
-	return 0;
-}
-
-void
-ping_writer_stop(void)
-{
-	if (!writer_running)
-		return;
-	pingoo_sampleq_stop(queue);
-	pthread_join(writer, NULL);
-	writer_running = 0;
-	pingoo_sampleq_free(queue);
-	queue = NULL;
-}
 
 static struct json_object *
 samples_json(const struct pingoo_sample *v, size_t n)
@@ -263,69 +97,29 @@ reply_test(struct req *r, int status, const struct pingoo_ping_test *t)
 	struct json_object *o = NULL;
 	enum pingoo_err e;
 
-	if ((e = test_body(r, t, 1, &o)) != PINGOO_OK) {
-		reply_err(r, e);
-		return;
-	}
-	reply_json(r, status, o);
-	json_object_put(o);
-}
-
-/* A fault on an item of an array: the field becomes "array[i].field". */
-static void
-fault_in_item(struct pingoo_fault *f, const char *array, size_t i)
-{
-	char field[sizeof(f->field) + 64];
-
-	snprintf(field, sizeof(field), "%s[%zu]%s%s", array, i,
-	    f->field[0] != '\0' ? "." : "", f->field);
-	/* Field names are short; a cut one still names the item. */
-	memcpy(f->field, field, sizeof(f->field) - 1);
-	f->field[sizeof(f->field) - 1] = '\0';
+	e = test_body(r, t, 1, &o);
+	reply_result(r, status, e == PINGOO_OK ? o : NULL, e);
 }
 
 /*
- * POST /api/v1/ping-tests: 201 the new test; 400 bad body; 422 a value out
- * of range or past a limit; 503 without a database.
+ * POST /api/v1/ping-tests: 201 the new test; 503 without a database.
+ * The body was validated by the route (400, 422).
  */
 void
 h_ping_create(struct req *r)
 {
-	static const char *const keys[] = { "count", "interval_ms", "client",
-	    NULL };
+	const struct pingoo_in_ping_create *in = &r->in.u.ping_create;
 	struct pingoo_ping_test t;
-	struct pingoo_fault f;
-	int64_t count, interval = -1;
-	char *client = NULL;
 	enum pingoo_err e;
 
-	memset(&t, 0, sizeof(t));
-	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
-	    pingoo_json_int(r->body, "count", 1, 1, INT32_MAX, &count, &f) !=
-	    PINGOO_OK ||
-	    pingoo_json_int(r->body, "interval_ms", 0, 0,
-	    r->cfg->ping_max_interval_ms, &interval, &f) != PINGOO_OK ||
-	    pingoo_valid_client(r->body, r->cfg->max_client_bytes, &client,
-	    &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		goto out;
-	}
-	if (count > r->cfg->ping_max_count) {
-		reply_error(r, 422, "limit_exceeded", "count",
-		    "count exceeds the limit ping_max_count (%d)",
-		    r->cfg->ping_max_count);
-		goto out;
-	}
-	e = pingoo_ping_create(r->store, r->user_id, (uint32_t)count,
-	    (int32_t)interval, client, &t);
+	e = pingoo_ping_create(r->store, r->user_id, in->count,
+	    in->interval_ms, in->client, &t);
 	if (e != PINGOO_OK) {
 		reply_err(r, e);
-		goto out;
+		return;
 	}
-	pingoo_pingtab_put(tab, t.id, t.user_id, t.count, 0, NULL, 0);
+	pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count, 0, NULL, 0);
 	reply_test(r, 201, &t);
-out:
-	free(client);
 	pingoo_ping_test_clear(&t);
 }
 
@@ -349,7 +143,7 @@ load_test(struct req *r, uint64_t id)
 	}
 	for (i = 0; i < n; i++)
 		seen[i] = v[i].seq;
-	e = pingoo_pingtab_put(tab, t.id, t.user_id, t.count,
+	e = pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count,
 	    t.state != PING_INCOMPLETE, seen, n);
 out:
 	free(seen);
@@ -365,13 +159,13 @@ echo_claim(struct req *r, uint64_t id, uint32_t seq)
 	enum pingtab_result c;
 	enum pingoo_err e;
 
-	c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+	c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
 	if (c == PINGTAB_MISS) {
 		if ((e = load_test(r, id)) != PINGOO_OK) {
 			reply_err(r, e);
 			return -1;
 		}
-		c = pingoo_pingtab_claim(tab, id, r->user_id, seq);
+		c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
 	}
 	switch (c) {
 	case PINGTAB_OK:
@@ -404,34 +198,24 @@ echo_claim(struct req *r, uint64_t id, uint32_t seq)
 void
 h_ping_echo(struct req *r)
 {
-	static const char *const keys[] = { "seq", "client_sent_at", NULL };
+	const struct pingoo_in_echo *in = &r->in.u.echo;
 	struct pingoo_queued_sample q;
-	struct pingoo_fault f;
 	char sig[PINGOO_SIG_LEN + 1], body[160];
 	int len;
-	int64_t seq, t0;
 	uint64_t written;
 	enum pingoo_err e;
 
-	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
-	    pingoo_json_int(r->body, "seq", 1, 0, INT32_MAX, &seq, &f) !=
-	    PINGOO_OK ||
-	    pingoo_json_int(r->body, "client_sent_at", 1, 1, STAMP_MAX, &t0,
-	    &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		return;
-	}
 	/* Refused before the claim, so the seq stays free for a retry. */
-	if (db_down || pingoo_sampleq_len(queue) >= QUEUE_CAP - 1024) {
+	if (!background_accepts()) {
 		reply_err(r, PINGOO_ERR_DB);
 		return;
 	}
-	if (echo_claim(r, r->m.id, (uint32_t)seq) < 0)
+	if (echo_claim(r, r->m.id, in->seq) < 0)
 		return;
 	memset(&q, 0, sizeof(q));
 	q.test_id = r->m.id;
-	q.s.seq = (uint32_t)seq;
-	q.s.t0 = t0;
+	q.s.seq = in->seq;
+	q.s.t0 = in->client_sent_at;
 	q.s.t1 = r->arrived_at;
 	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
 	 * of the wall clock between the two cannot bend it. */
@@ -440,17 +224,17 @@ h_ping_echo(struct req *r)
 	    r->user_id, &q.s, sig);
 	/* Integers and hex only: no escaping, no allocation on the hot path. */
 	len = snprintf(body, sizeof(body), "{\"seq\":%lld,\"server_received_at\""
-	    ":%lld,\"server_sent_at\":%lld,\"sig\":\"%s\"}", (long long)seq,
+	    ":%lld,\"server_sent_at\":%lld,\"sig\":\"%s\"}", (long long)in->seq,
 	    (long long)q.s.t1, (long long)q.s.t2, sig);
 	reply_header(r, "Server-Timing: app;dur=%.3f",
 	    (double)(q.s.t2 - q.s.t1) / 1000.0);
-	if (!cors_allowed(r->cfg, r->origin))
+	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
 		reply_header(r, "Timing-Allow-Origin: *");
 	reply_json_text(r, 200, body, (size_t)len);
 
 	/* The client has its answer; the writer takes it from here. */
 	req_finish(r);
-	if (pingoo_sampleq_push(queue, &q) != 0 &&
+	if (background_push(&q) != 0 &&
 	    (e = pingoo_ping_record_batch(r->store, &q, 1, &written)) !=
 	    PINGOO_OK)
 		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s); its "
@@ -458,100 +242,10 @@ h_ping_echo(struct req *r)
 		    q.s.seq, pingoo_strerror(e));
 }
 
-/* Reads receipts[i]; stamps brought back must carry the server's sig. */
-static enum pingoo_err
-parse_receipt(struct req *r, struct json_object *o,
-    struct pingoo_receipt *out, struct pingoo_fault *f)
-{
-	static const char *const keys[] = { "seq", "client_received_at",
-	    "client_sent_at", "server_received_at", "server_sent_at", "sig",
-	    NULL };
-	struct pingoo_sample x;
-	const char *sig = NULL;
-	int64_t seq, t3, t0 = -1, t1 = -1, t2 = -1;
-
-	if (!json_object_is_type(o, json_type_object))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    NULL, "each receipt must be an object");
-	if (pingoo_json_only(o, keys, f) != PINGOO_OK ||
-	    pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &seq, f) != PINGOO_OK ||
-	    pingoo_json_int(o, "client_received_at", 1, 1, STAMP_MAX, &t3, f) !=
-	    PINGOO_OK ||
-	    pingoo_json_int(o, "client_sent_at", 0, 1, STAMP_MAX, &t0, f) !=
-	    PINGOO_OK ||
-	    pingoo_json_int(o, "server_received_at", 0, 1, STAMP_MAX, &t1, f) !=
-	    PINGOO_OK ||
-	    pingoo_json_int(o, "server_sent_at", 0, 1, STAMP_MAX, &t2, f) !=
-	    PINGOO_OK ||
-	    pingoo_json_str(o, "sig", 0, 64, &sig, f) != PINGOO_OK)
-		return f->err;
-	memset(out, 0, sizeof(*out));
-	out->seq = (uint32_t)seq;
-	out->t3 = t3;
-	if (sig == NULL)
-		return PINGOO_OK;
-	if (t0 < 0 || t1 < 0 || t2 < 0)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
-		    "sig", "sig needs client_sent_at, server_received_at and "
-		    "server_sent_at");
-	memset(&x, 0, sizeof(x));
-	x.seq = out->seq;
-	x.t0 = t0;
-	x.t1 = t1;
-	x.t2 = t2;
-	if (pingoo_sample_verify(r->cfg->jwt_key, r->cfg->jwt_key_len,
-	    r->m.id, r->user_id, &x, sig) != PINGOO_OK)
-		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "invalid_sig",
-		    "sig", "the stamps do not match the server's signature");
-	out->has_stamps = 1;
-	out->t0 = t0;
-	out->t1 = t1;
-	out->t2 = t2;
-	return PINGOO_OK;
-}
-
 static int
 echoed_here(void *arg, uint32_t seq)
 {
-	return pingoo_pingtab_claimed(tab, *(uint64_t *)arg, seq);
-}
-
-static enum pingoo_err
-parse_receipts(struct req *r, struct pingoo_receipt **out, size_t *n,
-    struct pingoo_fault *f)
-{
-	static const char *const keys[] = { "receipts", NULL };
-	struct json_object *a;
-	size_t i, len;
-
-	if (pingoo_json_only(r->body, keys, f) != PINGOO_OK)
-		return f->err;
-	if (!json_object_object_get_ex(r->body, "receipts", &a) || a == NULL)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
-		    "receipts", "receipts is required");
-	if (!json_object_is_type(a, json_type_array))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    "receipts", "receipts must be an array");
-	len = json_object_array_length(a);
-	if (len == 0)
-		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
-		    "receipts", "receipts must not be empty");
-	if (len > (size_t)r->cfg->ping_max_receipts)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    "receipts", "more receipts than ping_max_receipts (%d)",
-		    r->cfg->ping_max_receipts);
-	if ((*out = calloc(len, sizeof(**out))) == NULL)
-		return pingoo_fault_set(f, PINGOO_ERR_NOMEM, NULL, NULL, "memory");
-	for (i = 0; i < len; i++)
-		if (parse_receipt(r, json_object_array_get_idx(a, i), &(*out)[i],
-		    f) != PINGOO_OK) {
-			fault_in_item(f, "receipts", i);
-			free(*out);
-			*out = NULL;
-			return f->err;
-		}
-	*n = len;
-	return PINGOO_OK;
+	return pingoo_pingtab_claimed(background_pingtab(), *(uint64_t *)arg, seq);
 }
 
 /*
@@ -562,29 +256,21 @@ parse_receipts(struct req *r, struct pingoo_receipt **out, size_t *n,
 void
 h_ping_receipts(struct req *r)
 {
-	struct pingoo_receipt *rs = NULL;
+	const struct pingoo_receipt *rs = r->in.u.receipts.v;
 	struct pingoo_fault f;
 	struct json_object *o, *acc;
 	struct timespec pause = { 0, 5 * 1000000L };
 	enum ping_state state = PING_INCOMPLETE;
 	int64_t received = 0;
 	uint64_t id = r->m.id;
-	size_t n = 0, i;
+	size_t n = r->in.u.receipts.n, i;
 	int tries;
 	enum pingoo_err e;
 
-	if (parse_receipts(r, &rs, &n, &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		return;
-	}
 	/* An echo answered a moment ago may still be writing its row. */
 	for (tries = 0; tries < 100; tries++) {
-		memset(&f, 0, sizeof(f));
 		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
 		    echoed_here, &id, &received, &state, &f);
-		if (e == PINGOO_ERR_DB && pingoo_store_retryable(r->store) &&
-		    tries < PINGOO_STORE_RETRIES)
-			continue;	/* rolled back whole: again */
 		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
 		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
 			break;
@@ -596,10 +282,10 @@ h_ping_receipts(struct req *r)
 			pingoo_fault_set(&f, PINGOO_ERR_RANGE, "not_echoed",
 			    f.field, "the sample's echo was not recorded");
 		reply_fault(r, &f);
-		goto out;
+		return;
 	}
 	if (state != PING_INCOMPLETE)
-		pingoo_pingtab_close(tab, id);
+		pingoo_pingtab_close(background_pingtab(), id);
 	o = json_object_new_object();
 	acc = json_object_new_array();
 	for (i = 0; i < n; i++)
@@ -610,8 +296,6 @@ h_ping_receipts(struct req *r)
 	    json_object_new_string(pingoo_ping_state_name(state)));
 	reply_json(r, 200, o);
 	json_object_put(o);
-out:
-	free(rs);
 }
 
 /* POST /api/v1/ping-tests/{id}/close: 200 the test, now complete; samples
@@ -620,21 +304,12 @@ void
 h_ping_close(struct req *r)
 {
 	struct pingoo_fault f;
-	int tries;
-	enum pingoo_err e;
 
-	for (tries = 0; ; tries++) {
-		memset(&f, 0, sizeof(f));
-		if ((e = pingoo_ping_close(r->store, r->user_id, r->m.id, &f)) ==
-		    PINGOO_OK)
-			break;
-		if (e != PINGOO_ERR_DB || !pingoo_store_retryable(r->store) ||
-		    tries + 1 >= PINGOO_STORE_RETRIES) {
-			reply_fault(r, &f);
-			return;
-		}
+	if (pingoo_ping_close(r->store, r->user_id, r->m.id, &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
 	}
-	pingoo_pingtab_close(tab, r->m.id);
+	pingoo_pingtab_close(background_pingtab(), r->m.id);
 	h_ping_get(r);
 }
 
@@ -657,8 +332,8 @@ h_ping_get(struct req *r)
 struct list_ctx {
 	struct req		*r;
 	struct json_object	*tests;
-	uint64_t		 last;
-	enum pingoo_err		 e;
+	uint64_t		 limit, last;
+	int			 more;
 };
 
 static enum pingoo_err
@@ -667,6 +342,11 @@ list_one(const struct pingoo_ping_test *t, void *arg)
 	struct list_ctx *c = arg;
 	struct json_object *sum = NULL;
 
+	/* The one row past the page only says that another page follows. */
+	if (json_object_array_length(c->tests) == c->limit) {
+		c->more = 1;
+		return PINGOO_OK;
+	}
 	c->last = t->id;
 	/* Finished tests carry their stored summary; running ones are
 	 * summarized after the walk (a second query inside this one's
@@ -707,24 +387,22 @@ list_fill_running(struct req *r, struct json_object *tests)
 	return PINGOO_OK;
 }
 
-/* GET /api/v1/ping-tests?limit=&cursor=: 200 newest first; 400
- * invalid_query; 503. */
+/* GET /api/v1/ping-tests?limit=&cursor=: 200 newest first; 503.  The
+ * query was validated by the route (400 invalid_query). */
 void
 h_ping_list(struct req *r)
 {
+	const struct pingoo_in_page *p = &r->in.u.page;
 	struct list_ctx c;
-	struct json_object *o;
-	uint64_t cursor;
-	int limit;
-	char next[24];
 	enum pingoo_err e;
 
-	if (req_query_page(r, &limit, &cursor) < 0)
-		return;
 	memset(&c, 0, sizeof(c));
 	c.r = r;
+	c.limit = p->limit;
 	c.tests = json_object_new_array();
-	e = pingoo_ping_list(r->store, r->user_id, cursor, limit, list_one, &c);
+	/* One more than asked: its presence says a next page exists. */
+	e = pingoo_ping_list(r->store, r->user_id, p->cursor,
+	    (int)p->limit + 1, list_one, &c);
 	if (e == PINGOO_OK)
 		e = list_fill_running(r, c.tests);
 	if (e != PINGOO_OK) {
@@ -732,12 +410,5 @@ h_ping_list(struct req *r)
 		reply_err(r, e);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "tests", c.tests);
-	snprintf(next, sizeof(next), "%llu", (unsigned long long)c.last);
-	json_object_object_add(o, "next_cursor",
-	    (int)json_object_array_length(c.tests) == limit ?
-	    json_object_new_string(next) : NULL);
-	reply_json(r, 200, o);
-	json_object_put(o);
+	reply_page(r, c.tests, c.last, c.more);
 }

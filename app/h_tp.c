@@ -23,8 +23,6 @@
 #define NOISE_SIZE	(1024 * 1024)
 /* Upload reads: a fixed buffer per call, never the packet size. */
 #define RECV_CHUNK	(64 * 1024)
-/* Default page of the list route. */
-#define LIST_DEFAULT	20
 
 static unsigned char	noise[NOISE_SIZE];
 static pthread_once_t	noise_once = PTHREAD_ONCE_INIT;
@@ -208,109 +206,34 @@ reply_test(struct req *r, int status, uint64_t id)
 	struct json_object *o;
 	enum pingoo_err e;
 
-	if ((o = load_test_json(r, id, 1, &e)) == NULL) {
-		reply_err(r, e);
-		return;
-	}
-	reply_json(r, status, o);
-	json_object_put(o);
+	o = load_test_json(r, id, 1, &e);
+	reply_result(r, status, o, e);
 }
 
 /* ---- create ----------------------------------------------------------- */
 
-/* Reads an integer field in full range so limits can be named apart from
- * nonsense (< 1). */
-static enum pingoo_err
-count_field(struct json_object *body, const char *key, int64_t *v,
-    struct pingoo_fault *f)
-{
-	enum pingoo_err e;
-
-	if ((e = pingoo_json_int(body, key, 1, INT64_MIN, INT64_MAX, v, f)) !=
-	    PINGOO_OK)
-		return e;
-	if (*v < 1)
-		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range", key,
-		    "%s must be at least 1", key);
-	return PINGOO_OK;
-}
-
-/* The configured limits; each refusal names its limit and value. */
-static enum pingoo_err
-create_limits(const struct pingoo_config *c, int64_t packets, int64_t size,
-    struct pingoo_fault *f)
-{
-	if (packets > c->tp_max_packets)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    "packets", "packets exceeds tp_max_packets (%d)",
-		    c->tp_max_packets);
-	if ((uint64_t)size < c->tp_min_packet_size)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    "packet_size", "packet_size is below tp_min_packet_size "
-		    "(%zu)", c->tp_min_packet_size);
-	if ((uint64_t)size > c->tp_max_packet_size)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    "packet_size", "packet_size exceeds tp_max_packet_size "
-		    "(%zu)", c->tp_max_packet_size);
-	/* Both are bounded by now, so the product fits in 64 bits. */
-	if ((uint64_t)packets * (uint64_t)size > c->tp_max_total_bytes)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    NULL, "packets * packet_size exceeds tp_max_total_bytes "
-		    "(%" PRIu64 ") per direction", c->tp_max_total_bytes);
-	return PINGOO_OK;
-}
-
-/* Validates a create body into t (dirs, packets, packet_size, client). */
-static enum pingoo_err
-parse_create(const struct pingoo_config *c, struct json_object *body,
-    struct pingoo_tp_test *t, struct pingoo_fault *f)
-{
-	static const char *const keys[] = { "direction", "packets",
-	    "packet_size", "client", NULL };
-	const char *dir = NULL;
-	int64_t packets, size;
-	enum pingoo_err e;
-
-	if ((e = pingoo_json_only(body, keys, f)) != PINGOO_OK ||
-	    (e = pingoo_json_str(body, "direction", 1, 16, &dir, f)) !=
-	    PINGOO_OK)
-		return e;
-	if ((t->dirs = pingoo_tp_dirs_parse(dir)) == 0)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    "direction", "direction must be download, upload or both");
-	if ((e = count_field(body, "packets", &packets, f)) != PINGOO_OK ||
-	    (e = count_field(body, "packet_size", &size, f)) != PINGOO_OK ||
-	    (e = pingoo_valid_client(body, c->max_client_bytes, &t->client,
-	    f)) != PINGOO_OK ||
-	    (e = create_limits(c, packets, size, f)) != PINGOO_OK)
-		return e;
-	t->packets = (uint32_t)packets;
-	t->packet_size = (uint64_t)size;
-	return PINGOO_OK;
-}
-
 /*
- * POST /api/v1/throughput-tests: 201 the new test; 400 for a malformed
- * body, 422 out_of_range / limit_exceeded, 503 without a database.
+ * POST /api/v1/throughput-tests: 201 the new test; 503 without a database.
+ * The body was validated by the route (400, 422 out_of_range /
+ * limit_exceeded).
  */
 void
 h_tp_create(struct req *r)
 {
+	struct pingoo_in_tp_create *in = &r->in.u.tp_create;
 	struct pingoo_tp_test t;
-	struct pingoo_fault f;
 	enum pingoo_err e;
 
 	memset(&t, 0, sizeof(t));
-	if (parse_create(r->cfg, r->body, &t, &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		goto out;
-	}
-	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK) {
+	t.dirs = in->dirs;
+	t.packets = in->packets;
+	t.packet_size = in->packet_size;
+	t.client = in->client;		/* the test owns it now */
+	in->client = NULL;
+	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK)
 		reply_err(r, e);
-		goto out;
-	}
-	reply_test(r, 201, t.id);
-out:
+	else
+		reply_test(r, 201, t.id);
 	pingoo_tp_test_clear(&t);
 }
 
@@ -343,57 +266,6 @@ h_tp_abort(struct req *r)
 		reply_test(r, 200, r->m.id);
 }
 
-/* Parses one "limit" or "cursor" value; others are ignored. */
-static enum pingoo_err
-list_param(const char *k, size_t klen, const char *v, size_t vlen,
-    uint64_t maxlimit, uint64_t *limit, uint64_t *cursor,
-    struct pingoo_fault *f)
-{
-	uint64_t x;
-
-	if (klen == 5 && memcmp(k, "limit", 5) == 0) {
-		if (*limit != 0 || pingoo_parse_uint(v, vlen, maxlimit, &x) !=
-		    PINGOO_OK || x == 0)
-			return pingoo_fault_set(f, PINGOO_ERR_INVAL,
-			    "invalid_query", "limit", "limit must be one "
-			    "integer from 1 to %" PRIu64, maxlimit);
-		*limit = x;
-	} else if (klen == 6 && memcmp(k, "cursor", 6) == 0) {
-		if (*cursor != 0 || pingoo_parse_id(v, vlen, &x) != PINGOO_OK)
-			return pingoo_fault_set(f, PINGOO_ERR_INVAL,
-			    "invalid_query", "cursor", "cursor must be one "
-			    "next_cursor value from a previous page");
-		*cursor = x;
-	}
-	return PINGOO_OK;
-}
-
-/* Splits the query string into key=value pairs; strict about ours. */
-static enum pingoo_err
-parse_list_query(const char *q, uint64_t maxlimit, uint64_t *limit,
-    uint64_t *cursor, struct pingoo_fault *f)
-{
-	const char *p = q, *amp, *eq;
-	enum pingoo_err e;
-
-	*limit = *cursor = 0;
-	while (*p != '\0') {
-		if ((amp = strchr(p, '&')) == NULL)
-			amp = p + strlen(p);
-		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
-			eq = amp;
-		e = list_param(p, (size_t)(eq - p), eq < amp ? eq + 1 : eq,
-		    eq < amp ? (size_t)(amp - eq - 1) : 0, maxlimit, limit,
-		    cursor, f);
-		if (e != PINGOO_OK)
-			return e;
-		p = *amp == '&' ? amp + 1 : amp;
-	}
-	if (*limit == 0)
-		*limit = maxlimit < LIST_DEFAULT ? maxlimit : LIST_DEFAULT;
-	return PINGOO_OK;
-}
-
 /* Renders tests t[0..n) with their summaries into a new array. */
 static enum pingoo_err
 list_json(struct req *r, const struct pingoo_tp_test *t, size_t n,
@@ -419,42 +291,29 @@ list_json(struct req *r, const struct pingoo_tp_test *t, size_t n,
 static void
 reply_list(struct req *r, const struct pingoo_tp_test *t, size_t n, int more)
 {
-	struct json_object *top, *arr;
-	char cursor[32];
+	struct json_object *arr;
 	enum pingoo_err e;
 
 	if ((e = list_json(r, t, n, &arr)) != PINGOO_OK) {
 		reply_err(r, e);
 		return;
 	}
-	top = json_object_new_object();
-	json_object_object_add(top, "tests", arr);
-	snprintf(cursor, sizeof(cursor), "%" PRIu64, n > 0 ? t[n - 1].id : 0);
-	json_object_object_add(top, "next_cursor", more && n > 0 ?
-	    json_object_new_string(cursor) : NULL);
-	reply_json(r, 200, top);
-	json_object_put(top);
+	reply_page(r, arr, n > 0 ? t[n - 1].id : 0, more);
 }
 
 /*
  * GET /api/v1/throughput-tests?limit=&cursor=: 200 {"tests", "next_cursor"}
- * newest first, each with its summary but not its transfers; 400
- * invalid_query; 503.
+ * newest first, each with its summary but not its transfers; 503.  The
+ * query was validated by the route (400 invalid_query).
  */
 void
 h_tp_list(struct req *r)
 {
+	uint64_t limit = r->in.u.page.limit, cursor = r->in.u.page.cursor;
 	struct pingoo_tp_test *t;
-	struct pingoo_fault f;
-	uint64_t limit, cursor;
 	size_t n = 0, i;
 	enum pingoo_err e;
 
-	if (parse_list_query(r->query, (uint64_t)r->cfg->list_max_limit,
-	    &limit, &cursor, &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		return;
-	}
 	/* One more than asked: its presence says a next page exists. */
 	if ((t = calloc(limit + 1, sizeof(*t))) == NULL) {
 		reply_err(r, PINGOO_ERR_NOMEM);
@@ -697,119 +556,6 @@ h_tp_upload(struct req *r)
 
 /* ---- reports ---------------------------------------------------------- */
 
-/* Prefixes a fault's field with the item's path, "packets[i].". */
-static enum pingoo_err
-item_fault(struct pingoo_fault *f, size_t i)
-{
-	char field[sizeof(f->field)];
-	int n;
-
-	n = snprintf(field, sizeof(field), "packets[%zu]%s%s", i,
-	    f->field[0] != '\0' ? "." : "", f->field);
-	if (n < 0)
-		return f->err;	/* keep the bare field name */
-	/* A field name too long to fit (an unknown key) is cut. */
-	memcpy(f->field, field, sizeof(field));
-	return f->err;
-}
-
-/* Validates packets[i] into rp. */
-static enum pingoo_err
-parse_report(struct json_object *o, size_t i, struct pingoo_tp_report *rp,
-    struct pingoo_fault *f)
-{
-	static const char *const keys[] = { "direction", "seq",
-	    "client_sent_at", "client_first_byte_at", "client_received_at",
-	    NULL };
-	struct json_object *v;
-	const char *dir;
-	int64_t seq;
-	int want_first;
-
-	if (!json_object_is_type(o, json_type_object)) {
-		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field", NULL,
-		    "each packet must be an object");
-		return item_fault(f, i);
-	}
-	if (pingoo_json_only(o, keys, f) != PINGOO_OK ||
-	    pingoo_json_str(o, "direction", 1, 16, &dir, f) != PINGOO_OK)
-		return item_fault(f, i);
-	if (pingoo_tp_dir_parse(dir, &rp->dir) != PINGOO_OK) {
-		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    "direction", "direction must be download or upload");
-		return item_fault(f, i);
-	}
-	/* A download's receiver is the client: the first byte it saw starts
-	 * the interval its rate is measured over.  An upload has none. */
-	want_first = rp->dir == PINGOO_TP_DOWNLOAD;
-	rp->client_first_byte_at = -1;
-	if (pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &seq, f) != PINGOO_OK ||
-	    pingoo_json_int(o, "client_sent_at", 1, 0, INT64_MAX - 1,
-	    &rp->client_sent_at, f) != PINGOO_OK ||
-	    (want_first && pingoo_json_int(o, "client_first_byte_at", 1, 0,
-	    INT64_MAX - 1, &rp->client_first_byte_at, f) != PINGOO_OK) ||
-	    pingoo_json_int(o, "client_received_at", 1, 0, INT64_MAX - 1,
-	    &rp->client_received_at, f) != PINGOO_OK)
-		return item_fault(f, i);
-	rp->seq = (uint32_t)seq;
-	if (!want_first && json_object_object_get_ex(o, "client_first_byte_at",
-	    &v) && v != NULL) {
-		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    "client_first_byte_at", "client_first_byte_at is for "
-		    "downloads only");
-		return item_fault(f, i);
-	}
-	if (rp->client_received_at < rp->client_sent_at) {
-		pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
-		    "client_received_at", "client_received_at must not be "
-		    "before client_sent_at");
-		return item_fault(f, i);
-	}
-	if (want_first && (rp->client_first_byte_at < rp->client_sent_at ||
-	    rp->client_received_at < rp->client_first_byte_at)) {
-		pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
-		    "client_first_byte_at", "client_first_byte_at must lie "
-		    "between client_sent_at and client_received_at");
-		return item_fault(f, i);
-	}
-	return PINGOO_OK;
-}
-
-/* Validates a reports body into a new array *rp[0..*n) (caller frees). */
-static enum pingoo_err
-parse_reports(const struct pingoo_config *c, struct json_object *body,
-    struct pingoo_tp_report **rp, size_t *n, struct pingoo_fault *f)
-{
-	static const char *const keys[] = { "packets", NULL };
-	struct json_object *arr;
-	size_t i;
-
-	*rp = NULL;
-	if (pingoo_json_only(body, keys, f) != PINGOO_OK)
-		return f->err;
-	if (!json_object_object_get_ex(body, "packets", &arr) || arr == NULL)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
-		    "packets", "packets is required");
-	if (!json_object_is_type(arr, json_type_array))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    "packets", "packets must be an array");
-	if ((*n = json_object_array_length(arr)) == 0)
-		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
-		    "packets", "packets must not be empty");
-	if (*n > (size_t)c->tp_max_reports)
-		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
-		    "packets", "packets has more than tp_max_reports (%d) "
-		    "items", c->tp_max_reports);
-	if ((*rp = calloc(*n, sizeof(**rp))) == NULL)
-		return pingoo_fault_set(f, PINGOO_ERR_NOMEM, NULL, NULL,
-		    "out of memory");
-	for (i = 0; i < *n; i++)
-		if (parse_report(json_object_array_get_idx(arr, i), i,
-		    &(*rp)[i], f) != PINGOO_OK)
-			return f->err;
-	return PINGOO_OK;
-}
-
 /*
  * POST /api/v1/throughput-tests/{id}/reports: 200 {"accepted": N}, all or
  * nothing; 400; 404; 409 duplicate_packet (already reported); 422
@@ -819,53 +565,21 @@ parse_reports(const struct pingoo_config *c, struct json_object *body,
 void
 h_tp_reports(struct req *r)
 {
-	struct pingoo_tp_report *rp = NULL;
+	const struct pingoo_tp_report *rp = r->in.u.reports.v;
 	struct pingoo_fault f;
 	struct json_object *o;
-	size_t n = 0, bad;
+	size_t n = r->in.u.reports.n, bad;
 
-	if (parse_reports(r->cfg, r->body, &rp, &n, &f) != PINGOO_OK) {
-		reply_fault(r, &f);
-		goto out;
-	}
 	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, &bad, &f)
 	    != PINGOO_OK) {
 		if (bad < n)
 			snprintf(f.field, sizeof(f.field), "packets[%zu].seq",
 			    bad);
 		reply_fault(r, &f);
-		goto out;
+		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "accepted", json_i64((int64_t)n));
 	reply_json(r, 200, o);
 	json_object_put(o);
-out:
-	free(rp);
-}
-
-/* How often each worker process looks for packets left `started`. */
-#define SWEEP_EVERY_US (60 * 1000000LL)
-
-/*
- * Called by the worker's background thread on every turn; sweeps at start
- * (a replaced worker cleans up after the one that died) and then once a
- * minute.  Several processes and hosts sweeping the same rows is harmless.
- */
-void
-tp_sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
-{
-	static int64_t next;
-	int64_t now = pingoo_now_us(), mono = pingoo_mono_us();
-	uint64_t n;
-
-	if (next != 0 && mono < next)
-		return;
-	next = mono + SWEEP_EVERY_US;
-	if (pingoo_tp_sweep(st, now - (int64_t)cfg->tp_stale_after * 1000000,
-	    &n) != PINGOO_OK)
-		next = mono + 1000000;	/* database away: try again soon */
-	else if (n > 0)
-		fprintf(stderr, "pingoo: %" PRIu64 " packets left started by a "
-		    "dead worker recorded failed\n", n);
 }

@@ -1,6 +1,7 @@
 /*
- * http.c - one request's life: copy what is needed out of the FastCGI
- * parameters, read a capped body, dispatch, finish, log one line.
+ * http.c - one request's parts: copy what is needed out of the FastCGI
+ * parameters, read a capped JSON body, finish early, log one line.  The
+ * route (route.c) drives these; nothing here dispatches.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +26,34 @@ copy_param(FCGX_Request *f, const char *name, char *dst, size_t cap)
 	const char *v = FCGX_GetParam(name, f->envp);
 
 	snprintf(dst, cap, "%s", v != NULL ? v : "");
+}
+
+static const char *const method_names[METHOD__MAX] = {
+	"GET",		/* METHOD_GET */
+	"POST",		/* METHOD_POST */
+	"PUT",		/* METHOD_PUT */
+	"DELETE",	/* METHOD_DELETE */
+	"OPTIONS",	/* METHOD_OPTIONS */
+	"HEAD",		/* METHOD_HEAD */
+	"PATCH",	/* METHOD_PATCH */
+	"OTHER",	/* METHOD_OTHER */
+};
+
+enum method
+method_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < METHOD_OTHER; i++)
+		if (strcmp(s, method_names[i]) == 0)
+			return (enum method)i;
+	return METHOD_OTHER;
+}
+
+const char *
+method_text(enum method m)
+{
+	return (unsigned)m < METHOD__MAX ? method_names[m] : "OTHER";
 }
 
 /* Content-Length: digits only; anything else is "unknown" (-1). */
@@ -82,6 +111,7 @@ req_init(struct req *r, FCGX_Request *f, struct worker *w)
 void
 req_free(struct req *r)
 {
+	pingoo_input_clear(&r->in);
 	if (r->body != NULL)
 		json_object_put(r->body);
 	r->body = NULL;
@@ -200,65 +230,4 @@ req_log(const struct req *r)
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line,
 		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-/* The value of one query parameter (not decoded: ours are digits). */
-static int
-query_get(const char *q, const char *key, const char **v, size_t *len)
-{
-	size_t klen = strlen(key);
-	const char *p = q, *amp;
-
-	while (*p != '\0') {
-		amp = strchr(p, '&');
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			*v = p + klen + 1;
-			*len = amp != NULL ? (size_t)(amp - *v) : strlen(*v);
-			return 1;
-		}
-		if (amp == NULL)
-			break;
-		p = amp + 1;
-	}
-	return 0;
-}
-
-int
-req_query_page(struct req *r, int *limit, uint64_t *cursor)
-{
-	const char *v;
-	size_t len;
-	uint64_t n;
-
-	*limit = 20 < r->cfg->list_max_limit ? 20 : r->cfg->list_max_limit;
-	*cursor = 0;
-	if (query_get(r->query, "limit", &v, &len)) {
-		if (pingoo_parse_uint(v, len, (uint64_t)r->cfg->list_max_limit,
-		    &n) != PINGOO_OK || n == 0) {
-			reply_error(r, 400, "invalid_query", "limit",
-			    "limit must be an integer from 1 to %d",
-			    r->cfg->list_max_limit);
-			return -1;
-		}
-		*limit = (int)n;
-	}
-	if (query_get(r->query, "cursor", &v, &len) &&
-	    pingoo_parse_id(v, len, cursor) != PINGOO_OK) {
-		reply_error(r, 400, "invalid_query", "cursor",
-		    "cursor must be a value returned as next_cursor");
-		return -1;
-	}
-	return 0;
-}
-
-void
-serve_request(struct worker *w, FCGX_Request *f)
-{
-	struct req r;
-
-	req_init(&r, f, w);
-	route_dispatch(&r);
-	req_finish(&r);
-	req_log(&r);
-	req_free(&r);
 }

@@ -2,9 +2,11 @@
  * pool.c - the worker pool: a supervisor that keeps N processes alive, and
  * in each process M threads accepting on the shared FastCGI socket.
  *
- * Signals, per GROUND.md: SIGTERM is blocked in every thread except while
- * it waits in FCGX_Accept_r, so a request being served is never cut by
- * EINTR; an idle thread wakes from accept() and leaves.  The main thread
+ * Signals: a SIGTERM that lands while a thread writes a response makes
+ * write() fail with EINTR and libfcgi cut the response without ending the
+ * request, which leaves the client waiting.  So SIGTERM is blocked in
+ * every thread except while it waits in FCGX_Accept_r: a request being
+ * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
  * keeps nudging the busy ones until they are all gone.
  */
 #include <errno.h>
@@ -17,8 +19,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <mysql.h>
 
 #include "app.h"
 
@@ -38,14 +38,6 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void *
 thread_main(void *arg)
 {
@@ -57,7 +49,7 @@ thread_main(void *arg)
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
-	mysql_thread_init();
+	pingoo_store_thread_init();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -70,10 +62,11 @@ thread_main(void *arg)
 		rc = FCGX_Accept_r(&f);
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
 		if (rc < 0) {
-			/* A stale errno (GROUND.md); only leave when asked. */
+			/* A negative return carries a stale errno from an
+			 * earlier call, not a reason: only leave when asked. */
 			if (pool_stopping)
 				break;
-			sleep_ms(10);
+			pingoo_sleep_ms(10);
 			continue;
 		}
 		serve_request(&t->w, &f);
@@ -81,7 +74,7 @@ thread_main(void *arg)
 	FCGX_Free(&f, 1);
 out:
 	pingoo_store_free(t->w.store);
-	mysql_thread_end();
+	pingoo_store_thread_end();
 	t->done = 1;
 	return NULL;
 }
@@ -110,12 +103,12 @@ serve(const struct pingoo_config *cfg, int fd)
 	 * growing a worker's RSS long after the load has gone; a few shared
 	 * arenas keep it flat at no measurable cost for our small requests. */
 	mallopt(M_ARENA_MAX, 4);
-	if (FCGX_Init() != 0 || mysql_library_init(0, NULL, NULL) != 0) {
+	if (FCGX_Init() != 0 || pingoo_store_library_init() != PINGOO_OK) {
 		fprintf(stderr, "pingoo: library initialisation failed\n");
 		return 1;
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
-	    ping_writer_start(cfg) != 0) {
+	    background_start(cfg) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -144,15 +137,15 @@ serve(const struct pingoo_config *cfg, int fd)
 				pthread_kill(slots[i].tid, SIGTERM);
 			}
 		if (alive > 0)
-			sleep_ms(50);
+			pingoo_sleep_ms(50);
 	} while (alive > 0);
 	for (i = 0; i < n; i++)
 		if (slots[i].tid != 0)
 			pthread_join(slots[i].tid, NULL);
 	/* Every answered echo is in the queue now: write them out. */
-	ping_writer_stop();
+	background_stop();
 	free(slots);
-	mysql_library_end();
+	pingoo_store_library_end();
 	return 0;
 }
 
@@ -243,7 +236,7 @@ int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
 	/* Shared memory must exist before the children are forked. */
-	if (ping_init(cfg) < 0) {
+	if (background_init(cfg) < 0) {
 		fprintf(stderr, "pingoo: cannot map the table of live tests\n");
 		return 1;
 	}

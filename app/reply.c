@@ -92,7 +92,7 @@ reply_head(struct req *r, int status, const char *ctype, int64_t clen)
 	if (clen >= 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Length: %lld\r\n", (long long)clen);
-	if (r->origin[0] != '\0' && cors_allowed(r->cfg, r->origin))
+	if (pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Access-Control-Allow-Origin: %s\r\n"
 		    "Access-Control-Expose-Headers: Server-Timing, "
@@ -198,6 +198,32 @@ reply_err(struct req *r, enum pingoo_err e)
 	if (status_of(e) == 500)
 		msg = "internal error";
 	reply_error_v(r, status_of(e), pingoo_errcode(e), NULL, msg);
+}
+
+void
+reply_result(struct req *r, int status, struct json_object *o,
+    enum pingoo_err e)
+{
+	if (o == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	reply_json(r, status, o);
+	json_object_put(o);
+}
+
+void
+reply_page(struct req *r, struct json_object *tests, uint64_t last, int more)
+{
+	struct json_object *o = json_object_new_object();
+	char cursor[24];
+
+	snprintf(cursor, sizeof(cursor), "%llu", (unsigned long long)last);
+	json_object_object_add(o, "tests", tests);
+	json_object_object_add(o, "next_cursor", more && last != 0 ?
+	    json_object_new_string(cursor) : NULL);
+	reply_json(r, 200, o);
+	json_object_put(o);
 }
 
 struct json_object *

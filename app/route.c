@@ -1,12 +1,13 @@
 /*
- * route.c - the route table (method + path pattern -> handler) and the
- * matcher.  The matcher is a pure function of (method, path) so it can be
- * fuzzed; paths are matched raw, segment by segment: an empty segment
- * (double slash), a dot segment or an encoded byte never matches.
+ * route.c - the route table (method + path pattern -> validator and
+ * handler), the matcher, and the life of one request (serve_request):
+ * authenticate, read and validate the input, call the handler.  The
+ * matcher is a pure function of (method, path) so it can be fuzzed; paths
+ * are matched raw, segment by segment: an empty segment (double slash), a
+ * dot segment or an encoded byte never matches.
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json.h>
 
@@ -27,48 +28,29 @@ struct route_def {
 	const char	 *pattern;	/* {id} and {seq} are numbers */
 	void		(*handler)(struct req *);
 	unsigned	  flags;
+	/* Reads the body (R_JSON) or the query into req->in; NULL when the
+	 * route takes neither. */
+	pingoo_validator  valid;
 };
 
 static const struct route_def routes[ROUTE__MAX] = {
-	{ METHOD_GET, "/api/v1/health", h_health, 0 },	/* ROUTE_HEALTH */
-	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON }, /* ROUTE_TOKEN */
-	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK }, /* ROUTE_ME */
-	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON },	/* ROUTE_PING_CREATE */
-	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK },	/* ROUTE_PING_LIST */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON }, /* ROUTE_PING_ECHO */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_PING_RECEIPTS */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK }, /* ROUTE_PING_CLOSE */
-	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK }, /* ROUTE_PING_GET */
-	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_CREATE */
-	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK }, /* ROUTE_TP_LIST */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH }, /* ROUTE_TP_DOWNLOAD */
-	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH }, /* ROUTE_TP_UPLOAD */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON }, /* ROUTE_TP_REPORTS */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK }, /* ROUTE_TP_ABORT */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK }, /* ROUTE_TP_GET */
+	{ METHOD_GET, "/api/v1/health", h_health, 0, NULL },	/* ROUTE_HEALTH */
+	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON, NULL }, /* ROUTE_TOKEN */
+	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_ME */
+	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_ping_create },	/* ROUTE_PING_CREATE */
+	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK, pingoo_in_page },	/* ROUTE_PING_LIST */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON, pingoo_in_echo }, /* ROUTE_PING_ECHO */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_receipts }, /* ROUTE_PING_RECEIPTS */
+	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_CLOSE */
+	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_GET */
+	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_tp_create }, /* ROUTE_TP_CREATE */
+	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK, pingoo_in_page }, /* ROUTE_TP_LIST */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, NULL }, /* ROUTE_TP_DOWNLOAD */
+	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH, NULL }, /* ROUTE_TP_UPLOAD */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
+	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 };
-
-static const char *const method_names[METHOD__MAX] = {
-	"GET",		/* METHOD_GET */
-	"POST",		/* METHOD_POST */
-	"PUT",		/* METHOD_PUT */
-	"DELETE",	/* METHOD_DELETE */
-	"OPTIONS",	/* METHOD_OPTIONS */
-	"HEAD",		/* METHOD_HEAD */
-	"PATCH",	/* METHOD_PATCH */
-	"OTHER",	/* METHOD_OTHER */
-};
-
-enum method
-method_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < METHOD_OTHER; i++)
-		if (strcmp(s, method_names[i]) == 0)
-			return (enum method)i;
-	return METHOD_OTHER;
-}
 
 const char *
 route_name(enum route r)
@@ -171,31 +153,7 @@ allow_list(unsigned allow, char *buf, size_t cap)
 	for (i = 0; i < METHOD_OTHER; i++)
 		if (allow & (1u << i))
 			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0,
-			    "%s%s", n > 0 ? ", " : "", method_names[i]);
-}
-
-/* The origins allowed to call the API from another site (CORS). */
-int
-cors_allowed(const struct pingoo_config *cfg, const char *origin)
-{
-	const char *p = cfg->cors_origins, *e;
-	size_t olen = strlen(origin);
-
-	if (olen == 0)
-		return 0;
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		e = p;
-		while (*e != '\0' && *e != ' ' && *e != ',')
-			e++;
-		if (e > p && (((size_t)(e - p) == olen &&
-		    strncasecmp(p, origin, olen) == 0) ||
-		    (e - p == 1 && *p == '*')))
-			return 1;
-		p = e;
-	}
-	return 0;
+			    "%s%s", n > 0 ? ", " : "", method_text((enum method)i));
 }
 
 /* OPTIONS on a known path: the CORS preflight. */
@@ -204,7 +162,7 @@ preflight(struct req *r)
 {
 	char allow[128];
 
-	if (!cors_allowed(r->cfg, r->origin)) {
+	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin)) {
 		reply_error(r, 403, "origin_not_allowed", NULL,
 		    "this origin may not call the API");
 		return;
@@ -217,7 +175,21 @@ preflight(struct req *r)
 	reply_head(r, 204, NULL, -1);
 }
 
-void
+/* Runs the route's validator; replies its refusal and returns -1. */
+static int
+validate(struct req *r, pingoo_validator valid)
+{
+	const struct pingoo_input_src src = { .cfg = r->cfg, .body = r->body,
+	    .query = r->query, .test_id = r->m.id, .user_id = r->user_id };
+	struct pingoo_fault f;
+
+	if (valid(&src, &r->in, &f) == PINGOO_OK)
+		return 0;
+	reply_fault(r, &f);
+	return -1;
+}
+
+static void
 route_dispatch(struct req *r)
 {
 	const struct route_def *d;
@@ -255,9 +227,23 @@ route_dispatch(struct req *r)
 		return;
 	if ((d->flags & R_JSON) && req_read_json(r) < 0)
 		return;
+	if (d->valid != NULL && validate(r, d->valid) < 0)
+		return;
 	d->handler(r);
 	if (!r->replied) {
 		/* A handler that forgot to answer is a bug, not a hang. */
 		reply_error(r, 500, "internal_error", NULL, "no reply");
 	}
+}
+
+void
+serve_request(struct worker *w, FCGX_Request *f)
+{
+	struct req r;
+
+	req_init(&r, f, w);
+	route_dispatch(&r);
+	req_finish(&r);
+	req_log(&r);
+	req_free(&r);
 }

@@ -26,3 +26,11 @@ pingoo_mono_us(void)
 {
 	return clock_us(CLOCK_MONOTONIC);
 }
+
+void
+pingoo_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}

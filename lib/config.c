@@ -233,46 +233,6 @@ set_bytes(struct pingoo_config *c, const struct key *k, int is_key,
 	return PINGOO_OK;
 }
 
-/*
- * Reads a whole file of at most max bytes into a malloc'd buffer.
- * Returns NULL with errno set (EFBIG when too large).
- */
-static char *
-slurp(const char *path, size_t max, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if ((buf = malloc(max + 1)) == NULL)
-		goto fail;
-	/* One byte past max tells a file that is too large. */
-	while (n <= max && (r = read(fd, buf + n, max + 1 - n)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			goto fail;
-		n += (size_t)r;
-	}
-	if (n > max) {
-		errno = EFBIG;
-		goto fail;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	saved = errno;
-	free(buf);
-	close(fd);
-	errno = saved;
-	return NULL;
-}
-
 /* The secret named by a *_file key, one trailing newline dropped. */
 static enum pingoo_err
 set_from_file(struct pingoo_config *c, const struct key *k, const char *v,
@@ -294,7 +254,7 @@ set_from_file(struct pingoo_config *c, const struct key *k, const char *v,
 	if (w < 0 || (size_t)w >= sizeof(path))
 		return line_fault(l, k, "has a path that is too long");
 	/* Twice the field so an overlong secret is reported as such. */
-	if ((buf = slurp(path, 2 * k->size + 2, &n)) == NULL)
+	if ((buf = pingoo_slurp(path, 2 * k->size + 2, &n)) == NULL)
 		return pingoo_fault_set(l->f, PINGOO_ERR_CONFIG,
 		    "invalid_config", k->name, "line %zu: %s: cannot read "
 		    "%.96s: %s", l->no, k->name, path, strerror(errno));
@@ -425,7 +385,7 @@ pingoo_config_load(struct pingoo_config *cfg, const char *path,
 	enum pingoo_err rc;
 
 	pingoo_config_defaults(cfg);
-	if ((text = slurp(path, CONFIG_FILE_MAX, &len)) == NULL)
+	if ((text = pingoo_slurp(path, CONFIG_FILE_MAX, &len)) == NULL)
 		return pingoo_fault_set(f, PINGOO_ERR_CONFIG, "invalid_config",
 		    NULL, "cannot read %.128s: %s", path, strerror(errno));
 	if (strlen(text) != len) {

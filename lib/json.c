@@ -279,28 +279,31 @@ pingoo_json_parse(const char *buf, size_t len, int depth,
 }
 
 /*
- * Looks key up in obj.  Returns 1 and sets *val when present and not
- * null, 0 when absent or null (a JSON null means "not given"), -1 when
- * obj is not an object.
+ * Finds key in obj with the JSON type `type` (`what` names it for a
+ * person).  PINGOO_OK with *val set when present, or with *val NULL when
+ * absent or null (a JSON null means "not given") and optional; otherwise
+ * the refusal: obj not an object, a required key missing, another type.
  */
-static int
-lookup(struct json_object *obj, const char *key, struct json_object **val)
+static enum pingoo_err
+typed_field(struct json_object *obj, const char *key, int required,
+    enum json_type type, const char *what, struct json_object **val,
+    struct pingoo_fault *f)
 {
 	*val = NULL;
 	if (!json_object_is_type(obj, json_type_object))
-		return -1;
-	if (!json_object_object_get_ex(obj, key, val) || *val == NULL)
-		return 0;
-	return 1;
-}
-
-static enum pingoo_err
-absent(const char *key, int required, struct pingoo_fault *f)
-{
-	if (!required)
-		return PINGOO_OK;
-	return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field", key,
-	    "%s is required", key);
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_json",
+		    NULL, "body must be a JSON object");
+	if (!json_object_object_get_ex(obj, key, val) || *val == NULL) {
+		*val = NULL;
+		if (!required)
+			return PINGOO_OK;
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    key, "%s is required", key);
+	}
+	if (!json_object_is_type(*val, type))
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    key, "%s must be %s", key, what);
+	return PINGOO_OK;
 }
 
 /*
@@ -316,18 +319,13 @@ pingoo_json_int(struct json_object *obj, const char *key, int required,
 {
 	struct json_object *v;
 	int64_t n;
-	int found;
+	enum pingoo_err e;
 
-	if ((found = lookup(obj, key, &v)) == -1)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_json",
-		    NULL, "body must be a JSON object");
-	if (found == 0)
-		return absent(key, required, f);
-	if (!json_object_is_type(v, json_type_int))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    key, "%s must be an integer", key);
-	n = json_object_get_int64(v);
-	if (n == INT64_MAX || n == INT64_MIN || n < min || n > max)
+	if ((e = typed_field(obj, key, required, json_type_int, "an integer",
+	    &v, f)) != PINGOO_OK || v == NULL)
+		return e;
+	if ((n = json_object_get_int64(v)) == INT64_MAX || n == INT64_MIN ||
+	    n < min || n > max)
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    key, "%s must be between %lld and %lld", key,
 		    (long long)min, (long long)max);
@@ -346,16 +344,11 @@ pingoo_json_str(struct json_object *obj, const char *key, int required,
 	struct json_object *v;
 	const char *s;
 	size_t len;
-	int found;
+	enum pingoo_err e;
 
-	if ((found = lookup(obj, key, &v)) == -1)
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_json",
-		    NULL, "body must be a JSON object");
-	if (found == 0)
-		return absent(key, required, f);
-	if (!json_object_is_type(v, json_type_string))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
-		    key, "%s must be a string", key);
+	if ((e = typed_field(obj, key, required, json_type_string, "a string",
+	    &v, f)) != PINGOO_OK || v == NULL)
+		return e;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len > maxlen)

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "latency.h"
-#include "ping.h"
 
 static const char *const phase_names[PINGOO_PHASE__MAX] = {
 	"idle",			/* PINGOO_PHASE_IDLE */

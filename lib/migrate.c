@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 
 enum migrate_sql {
 	MIG_SEEN,
@@ -24,6 +24,8 @@ static const char *const sql[MIG__MAX] = {
 	/* MIG_RECORD */
 	"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 };
+
+const struct pingoo_sql_table pingoo_sql_misc = { sql, MIG__MAX };
 
 static const char create_table[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -59,23 +61,6 @@ static int
 cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *
-slurp(const char *path)
-{
-	FILE *f;
-	char *buf;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	if ((buf = malloc(MAX_FILE_BYTES + 1)) != NULL) {
-		n = fread(buf, 1, MAX_FILE_BYTES, f);
-		buf[n] = '\0';
-	}
-	fclose(f);
-	return buf;
 }
 
 /* True when the chunk holds something besides blanks and -- comments. */
@@ -133,11 +118,12 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 	int seen = 0;
 	char path[4096];
 	char *text = NULL;
+	size_t len;
 	enum pingoo_err e;
 
 	pingoo_bind_i32(&in[0], &version);
 	pingoo_bind_i32(&out[0], &got);
-	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_SEEN, sql[MIG_SEEN], in,
+	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_SEEN, in,
 	    out, seen_row, &seen, NULL, NULL);
 	if (e != PINGOO_OK)
 		return pingoo_fault_set(f, e, NULL, NULL, "%s",
@@ -146,7 +132,7 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 		return PINGOO_OK;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((text = slurp(path)) == NULL)
+	if ((text = pingoo_slurp(path, MAX_FILE_BYTES, &len)) == NULL)
 		return pingoo_fault_set(f, PINGOO_ERR_IO, NULL, name,
 		    "%s: %s", path, strerror(errno));
 	if ((e = apply_file(s, text, f, name)) != PINGOO_OK)
@@ -155,8 +141,8 @@ migrate_one(struct pingoo_store *s, const char *dir, const char *name,
 	pingoo_bind_i32(&in[0], &version);
 	pingoo_bind_str(&in[1], name, &nlen);
 	pingoo_bind_i64(&in[2], &now);
-	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_RECORD, sql[MIG_RECORD],
-	    in, NULL, NULL, NULL, NULL, NULL);
+	e = pingoo_store_run(s, PINGOO_SQL_MISC, MIG_RECORD, in, NULL, NULL,
+	    NULL, NULL, NULL);
 	if (e != PINGOO_OK) {
 		pingoo_fault_set(f, e, NULL, name, "recording %s: %s", name,
 		    pingoo_store_errmsg(s));

@@ -50,11 +50,6 @@ enum pingoo_err	pingoo_ping_summarize(const struct pingoo_sample *, size_t n,
 		    int64_t count, int finished, struct pingoo_ping_summary *);
 /* The summary as the JSON object of docs/api.md (a new reference). */
 struct json_object *pingoo_ping_summary_json(const struct pingoo_ping_summary *);
-/* Nearest-rank percentile of sorted v[0..n), p in (0,100]. */
-int64_t		pingoo_percentile(const int64_t *sorted, size_t n, double p);
-/* Median of sorted v[0..n): the mean of the middle two, rounded. */
-int64_t		pingoo_median(const int64_t *sorted, size_t n);
-void		pingoo_sort_i64(int64_t *, size_t);
 
 /* pingtab.c: live ping tests in memory shared by every worker process
  * (mapped before fork), so an echo checks its sequence number without a
@@ -68,7 +63,10 @@ enum pingtab_result {
 	PINGTAB_NOTOWNER	/* another user's test */
 };
 struct pingoo_pingtab;
-/* NULL when the mapping fails. */
+/* Maps a table of `slots` tests of at most max_count samples each; map it
+ * before fork() to share it.  NULL when either is 0, when out of memory or
+ * when the mapping fails.  Any number may be made; free each with
+ * pingoo_pingtab_free (unmaps it; children keep their own mapping). */
 struct pingoo_pingtab	*pingoo_pingtab_new(size_t slots, uint32_t max_count);
 void			 pingoo_pingtab_free(struct pingoo_pingtab *);
 /* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs. */
@@ -131,6 +129,9 @@ struct pingoo_ping_test {
 };
 const char	*pingoo_ping_state_name(enum ping_state);
 void		 pingoo_ping_test_clear(struct pingoo_ping_test *);
+/* Inserts a new incomplete test and fills *t (t->client a copy, freed by
+ * pingoo_ping_test_clear).  On error nothing was inserted and *t owns
+ * nothing. */
 enum pingoo_err	 pingoo_ping_create(struct pingoo_store *, uint64_t user_id,
 		    uint32_t count, int32_t interval_ms, const char *client,
 		    struct pingoo_ping_test *);
@@ -144,7 +145,9 @@ enum pingoo_err	 pingoo_ping_samples(struct pingoo_store *, uint64_t test_id,
  * own transaction; a row already there (its receipt came first) or of a
  * test that is gone is skipped, so the same samples may be written again
  * after a failure.  Pass them sorted by test id and seq: statements then
- * take their locks in one order.  *written gets the rows inserted. */
+ * take their locks in one order.  A statement chosen as a deadlock's
+ * victim is tried again, up to PINGOO_STORE_RETRIES times in all.
+ * *written gets the rows inserted. */
 enum pingoo_err	 pingoo_ping_record_batch(struct pingoo_store *,
 		    const struct pingoo_queued_sample *, size_t n,
 		    uint64_t *written);
@@ -164,11 +167,14 @@ struct pingoo_receipt {
 	int64_t		t0, t1, t2;
 };
 /*
- * Applies a batch of receipts in one transaction, all or nothing.  On a
- * refusal, fault names receipts[i].field.  *received and *state give the
- * test after the batch.  `echoed_in_flight(arg, seq)` says whether a
- * sample missing from MySQL was echoed moments ago (its write may still
- * be on its way): then PINGOO_ERR_DB is not returned, the caller retries.
+ * Applies a batch of receipts in one transaction, all or nothing; a
+ * transaction rolled back by a deadlock or a lost connection is tried
+ * again, up to PINGOO_STORE_RETRIES times in all.  On a refusal, fault
+ * names receipts[i].field.  *received and *state give the test after the
+ * batch.  `in_flight(arg, seq)` says whether a sample missing from MySQL
+ * was echoed moments ago (its write may still be on its way): then the
+ * error is PINGOO_ERR_CONFLICT with the code PINGOO_RECEIPT_IN_FLIGHT and
+ * the caller may wait and call again.
  */
 enum pingoo_err	 pingoo_ping_receipts(struct pingoo_store *, uint64_t user_id,
 		    uint64_t test_id, const struct pingoo_receipt *, size_t n,
@@ -178,7 +184,7 @@ enum pingoo_err	 pingoo_ping_receipts(struct pingoo_store *, uint64_t user_id,
 /* The fault code of a receipt whose echo is still being written: retry. */
 #define PINGOO_RECEIPT_IN_FLIGHT "in_flight"
 /* Ends the test (complete); its summary JSON is stored.  STATE when it
- * was aborted. */
+ * was aborted.  Retried like pingoo_ping_receipts. */
 enum pingoo_err	 pingoo_ping_close(struct pingoo_store *, uint64_t user_id,
 		    uint64_t test_id, struct pingoo_fault *);
 

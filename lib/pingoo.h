@@ -52,6 +52,15 @@ enum pingoo_err	 pingoo_fault_set(struct pingoo_fault *, enum pingoo_err,
  * (CLOCK_REALTIME); durations come from CLOCK_MONOTONIC. */
 int64_t		 pingoo_now_us(void);
 int64_t		 pingoo_mono_us(void);
+/* Sleeps ms milliseconds (less when a signal arrives). */
+void		 pingoo_sleep_ms(long ms);
+
+/* file.c */
+/* Reads the whole file at path, at most max bytes, into a malloc'd buffer
+ * with a NUL after its last byte (the caller frees it); *len gets the
+ * length.  NULL with errno set on failure: EFBIG when the file is larger
+ * than max (never a silent cut). */
+char		*pingoo_slurp(const char *path, size_t max, size_t *len);
 
 /* config.c */
 struct pingoo_config {
@@ -159,6 +168,21 @@ enum pingoo_err	 pingoo_password_verify(const char *password, const char *hash);
 /* A fixed dummy hash: verify against it for unknown users so a wrong user
  * and a wrong password cost the same. */
 const char	*pingoo_password_dummy(void);
+
+/* order.c: order statistics of sorted v[0..n); 0 when n is 0. */
+void		 pingoo_sort_i64(int64_t *, size_t);
+/* Nearest rank: the smallest value with at least p% of v at or below it,
+ * p in (0,100]. */
+int64_t		 pingoo_percentile(const int64_t *sorted, size_t n, double p);
+/* The middle value; of an even count, the mean of the middle two rounded
+ * half away from zero (computed without overflow). */
+int64_t		 pingoo_median(const int64_t *sorted, size_t n);
+
+/* cors.c */
+/* 1 when origin (the request's Origin header) is in `allowed`, a list of
+ * origins separated by spaces or commas, compared without regard to case;
+ * "*" allows every origin.  An empty origin is never allowed. */
+int		 pingoo_cors_allowed(const char *allowed, const char *origin);
 
 /* random.c */
 enum pingoo_err	 pingoo_random(void *buf, size_t len);

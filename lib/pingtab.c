@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -47,17 +48,14 @@ struct pingoo_pingtab {
 struct pingoo_pingtab *
 pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 {
-	static struct pingoo_pingtab tabs[4];
-	static size_t ntabs;
 	struct pingoo_pingtab *t;
 	void *p;
 
-	/* A handful per process at most (tests make several); the struct is
-	 * copied into children with the rest of memory by fork(). */
-	if (ntabs >= sizeof(tabs) / sizeof(tabs[0]) || nslots == 0 ||
-	    max_count == 0)
+	/* The struct is private memory, copied into children by fork(); the
+	 * slots it points to are the shared mapping. */
+	if (nslots == 0 || max_count == 0 ||
+	    (t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	t = &tabs[ntabs];
 	t->nslots = nslots;
 	t->max_count = max_count;
 	t->words = (max_count + 63) / 64;
@@ -65,20 +63,22 @@ pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 	t->maplen = t->slotsize * nslots;
 	p = mmap(NULL, t->maplen, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		free(t);
 		return NULL;
+	}
 	t->base = p;
-	ntabs++;
 	return t;
 }
 
 void
 pingoo_pingtab_free(struct pingoo_pingtab *t)
 {
-	if (t != NULL && t->base != NULL) {
+	if (t == NULL)
+		return;
+	if (t->base != NULL)
 		munmap(t->base, t->maplen);
-		t->base = NULL;
-	}
+	free(t);
 }
 
 static struct pt_slot *

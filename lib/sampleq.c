@@ -92,15 +92,25 @@ pingoo_sampleq_pop(struct pingoo_sampleq *q, struct pingoo_queued_sample *out,
 	return n;
 }
 
-size_t
-pingoo_sampleq_len(struct pingoo_sampleq *q)
+/* The queue's length and, when stopped is not NULL, whether it was
+ * stopped: both read under its lock. */
+static size_t
+peek(struct pingoo_sampleq *q, int *stopped)
 {
 	size_t n;
 
 	pthread_mutex_lock(&q->mu);
 	n = q->len;
+	if (stopped != NULL)
+		*stopped = q->stopped;
 	pthread_mutex_unlock(&q->mu);
 	return n;
+}
+
+size_t
+pingoo_sampleq_len(struct pingoo_sampleq *q)
+{
+	return peek(q, NULL);
 }
 
 void
@@ -115,10 +125,8 @@ pingoo_sampleq_stop(struct pingoo_sampleq *q)
 int
 pingoo_sampleq_stopped(struct pingoo_sampleq *q)
 {
-	int s;
+	int stopped;
 
-	pthread_mutex_lock(&q->mu);
-	s = q->stopped;
-	pthread_mutex_unlock(&q->mu);
-	return s;
+	(void)peek(q, &stopped);
+	return stopped;
 }

@@ -44,51 +44,6 @@ pingoo_sample_offset(const struct pingoo_sample *s)
 }
 
 static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-void
-pingoo_sort_i64(int64_t *v, size_t n)
-{
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_i64);
-}
-
-int64_t
-pingoo_percentile(const int64_t *v, size_t n, double p)
-{
-	size_t rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)ceil(p / 100.0 * (double)n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return v[rank - 1];
-}
-
-int64_t
-pingoo_median(const int64_t *v, size_t n)
-{
-	int64_t a, b, sum;
-
-	if (n == 0)
-		return 0;
-	if (n % 2 == 1)
-		return v[n / 2];
-	a = v[n / 2 - 1];
-	b = v[n / 2];
-	sum = a + b;
-	return sum >= 0 ? (sum + 1) / 2 : -((-sum + 1) / 2);
-}
-
-static int
 cmp_seq(const void *a, const void *b)
 {
 	const struct pingoo_sample *x = a, *y = b;

@@ -2,7 +2,8 @@
  * store.c - one MySQL connection and its prepared statements, with the one
  * retry rule: on a lost connection, reconnect, re-prepare and try once more.
  * MYSQL_OPT_RECONNECT stays off because a silent reconnect invalidates every
- * prepared statement (GROUND.md: error 1243 ever after).
+ * prepared statement: each one then fails with error 1243 (unknown
+ * prepared statement handler) ever after.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "store.h"
+#include "store_int.h"
 
 struct pingoo_store {
 	const struct pingoo_config	*cfg;
@@ -24,6 +25,39 @@ struct pingoo_store {
 	unsigned			 errcode;	/* of the last failure */
 	char				 errmsg[256];
 };
+
+/* Every table of SQL text, by domain. */
+static const struct pingoo_sql_table *const tables[PINGOO_SQL__DOMAINS] = {
+	&pingoo_sql_user,	/* PINGOO_SQL_USER */
+	&pingoo_sql_ping,	/* PINGOO_SQL_PING */
+	&pingoo_sql_tp,		/* PINGOO_SQL_TP */
+	&pingoo_sql_misc,	/* PINGOO_SQL_MISC */
+};
+
+enum pingoo_err
+pingoo_store_library_init(void)
+{
+	return mysql_library_init(0, NULL, NULL) == 0 ? PINGOO_OK :
+	    PINGOO_ERR_DB;
+}
+
+void
+pingoo_store_library_end(void)
+{
+	mysql_library_end();
+}
+
+void
+pingoo_store_thread_init(void)
+{
+	mysql_thread_init();
+}
+
+void
+pingoo_store_thread_end(void)
+{
+	mysql_thread_end();
+}
 
 struct pingoo_store *
 pingoo_store_new(const struct pingoo_config *cfg, int migrate)
@@ -82,6 +116,26 @@ pingoo_store_retryable(const struct pingoo_store *s)
 {
 	return s->m == NULL || s->errcode == ER_LOCK_DEADLOCK ||
 	    s->errcode == ER_LOCK_WAIT_TIMEOUT;
+}
+
+void *
+pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap > 0 ? *cap * 2 : 64;
+	if ((v = reallocarray(v, ncap, size)) != NULL)
+		*cap = ncap;
+	return v;
+}
+
+int
+pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
+{
+	return e == PINGOO_ERR_DB && pingoo_store_retryable(s) &&
+	    ++*tries < PINGOO_STORE_RETRIES;
 }
 
 static void
@@ -251,18 +305,20 @@ fail:
 }
 
 enum pingoo_err
-pingoo_store_run(struct pingoo_store *s, int d, int i, const char *sql,
-    MYSQL_BIND *in, MYSQL_BIND *out, enum pingoo_err (*row)(void *),
-    void *arg, uint64_t *affected, uint64_t *insert_id)
+pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
+    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg,
+    uint64_t *affected, uint64_t *insert_id)
 {
 	enum pingoo_err e = PINGOO_ERR_DB;
+	const char *sql;
 	MYSQL_STMT *st;
 	unsigned code;
 	int attempt;
 
 	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
-	    i >= PINGOO_SQL_PER_DOMAIN)
+	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN)
 		return PINGOO_ERR_INTERNAL;
+	sql = tables[d]->sql[i];
 	for (attempt = 0; attempt < 2; attempt++) {
 		code = 0;
 		if (s->m == NULL && s->in_txn)

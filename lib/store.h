@@ -1,28 +1,24 @@
 /*
- * store.h - the only way into MySQL.  One struct pingoo_store per thread,
- * owning one connection and its prepared statements.  Statements live in
- * per-concern tables (store_user.c, store_ping.c, store_tp.c), each entry
- * prepared on first use and re-prepared after a reconnect.
+ * store.h - the only way into MySQL, for everything outside the store.
+ * One struct pingoo_store per thread owns one connection and its prepared
+ * statements; the functions of store_user.c, store_ping.c, store_tp.c and
+ * migrate.c run them.  No MySQL type appears here: the SQL and its
+ * bindings stay behind store_int.h.
  */
 #ifndef PINGOO_STORE_H
 #define PINGOO_STORE_H
 
-#include <mysql.h>
 #include "pingoo.h"
-
-/* One table of SQL text per concern; a statement is (domain, index). */
-enum pingoo_sql_domain {
-	PINGOO_SQL_USER = 0,
-	PINGOO_SQL_PING,
-	PINGOO_SQL_TP,
-	PINGOO_SQL_MISC,
-	PINGOO_SQL__DOMAINS
-};
-#define PINGOO_SQL_PER_DOMAIN 48
 
 struct pingoo_store;
 
 /* store.c */
+/* Once per process, before any thread opens a store; and at its end. */
+enum pingoo_err		 pingoo_store_library_init(void);
+void			 pingoo_store_library_end(void);
+/* Once in each thread that uses a store, first and last. */
+void			 pingoo_store_thread_init(void);
+void			 pingoo_store_thread_end(void);
 /* Allocates a store; connects lazily.  `migrate` selects the migration
  * account.  NULL when out of memory.  The config must outlive the store. */
 struct pingoo_store	*pingoo_store_new(const struct pingoo_config *, int migrate);
@@ -38,42 +34,6 @@ int			 pingoo_store_unreachable(const struct pingoo_store *);
  * connection was lost, or InnoDB chose this transaction as a deadlock's
  * victim or timed out a lock wait (it rolled back; nothing was done). */
 int			 pingoo_store_retryable(const struct pingoo_store *);
-/* How many times the callers retry such a transaction. */
-#define PINGOO_STORE_RETRIES 4
-/*
- * Runs statement (domain, idx) whose text is `sql`, binding `in` (may be
- * NULL).  When `out` is not NULL, each result row is fetched into it and
- * row(arg) is called; a non-OK return from row stops and is returned.
- * *affected and *insert_id are set when not NULL.  Outside a transaction a
- * lost connection is reconnected, the statement re-prepared and the call
- * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
- * from the server PINGOO_ERR_DB.
- */
-enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
-			    int idx, const char *sql, MYSQL_BIND *in,
-			    MYSQL_BIND *out, enum pingoo_err (*row)(void *),
-			    void *arg, uint64_t *affected, uint64_t *insert_id);
-/* Transactions: no automatic retry inside one (the caller retries the
- * whole transaction on PINGOO_ERR_DB if it wants). */
-enum pingoo_err		 pingoo_store_begin(struct pingoo_store *);
-enum pingoo_err		 pingoo_store_commit(struct pingoo_store *);
-void			 pingoo_store_rollback(struct pingoo_store *);
-/* Runs plain SQL text (migrations only: DDL cannot be parameterized). */
-enum pingoo_err		 pingoo_store_exec_text(struct pingoo_store *,
-			    const char *sql);
-
-/* Bind helpers: fill one MYSQL_BIND.  Buffers must outlive the call. */
-void	pingoo_bind_u64(MYSQL_BIND *, uint64_t *);
-void	pingoo_bind_i64(MYSQL_BIND *, int64_t *);
-void	pingoo_bind_i32(MYSQL_BIND *, int32_t *);
-/* Input string of length *len (NULL value when s is NULL). */
-void	pingoo_bind_str(MYSQL_BIND *, const char *s, unsigned long *len);
-/* Output string into buf[cap]; *len gets the length, *isnull the NULL flag;
- * the fetched value is NUL-terminated by pingoo_store_run when it fits. */
-void	pingoo_bind_strout(MYSQL_BIND *, char *buf, size_t cap,
-	    unsigned long *len, char *isnull);
-/* Nullable integer output. */
-void	pingoo_bind_i64out(MYSQL_BIND *, int64_t *, char *isnull);
 
 /* store_user.c */
 struct pingoo_user {

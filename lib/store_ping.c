@@ -2,7 +2,6 @@
  * store_ping.c - ping tests and samples in MySQL.  Every statement that
  * reads or changes a test is filtered by its owner.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include <json.h>
 
 #include "ping.h"
-#include "store.h"
+#include "store_int.h"
 
 enum ping_sql {
 	PS_CREATE,
@@ -31,6 +30,20 @@ enum ping_sql {
 
 #define TEST_COLS "id, user_id, state, count, interval_ms, client, " \
 	"created_at, closed_at, summary"
+
+/*
+ * The multi-row echo writes.  INSERT IGNORE: a row whose receipt got there
+ * first (it carried the stamps back) is a duplicate, and a row of a test
+ * deleted meanwhile fails its foreign key; both are skipped rather than
+ * failing the batch.  The values were validated by the echo and its claim
+ * in the live table.
+ */
+#define BATCH_HEAD "INSERT IGNORE INTO ping_samples (test_id, seq, " \
+	"client_sent_at, server_received_at, server_sent_at) VALUES "
+#define ROWS_1	"(?,?,?,?,?)"
+#define ROWS_4	ROWS_1 "," ROWS_1 "," ROWS_1 "," ROWS_1
+#define ROWS_16	ROWS_4 "," ROWS_4 "," ROWS_4 "," ROWS_4
+#define ROWS_64	ROWS_16 "," ROWS_16 "," ROWS_16 "," ROWS_16
 
 static const char *const sql[PS__MAX] = {
 	/* PS_CREATE */
@@ -59,9 +72,17 @@ static const char *const sql[PS__MAX] = {
 	"ORDER BY id DESC LIMIT ?",
 	/* PS_EXISTS */
 	"SELECT id FROM ping_tests WHERE id = ?",
-	/* PS_BATCH_*: built by batch_sql() */
-	NULL, NULL, NULL, NULL,
+	/* PS_BATCH_1 */
+	BATCH_HEAD ROWS_1,
+	/* PS_BATCH_4 */
+	BATCH_HEAD ROWS_4,
+	/* PS_BATCH_16 */
+	BATCH_HEAD ROWS_16,
+	/* PS_BATCH_64 */
+	BATCH_HEAD ROWS_64,
 };
+
+const struct pingoo_sql_table pingoo_sql_ping = { sql, PS__MAX };
 
 /* Rows per multi-row statement, largest first, and their statements. */
 static const size_t batch_rows[] = { 64, 16, 4, 1 };
@@ -69,33 +90,6 @@ static const int batch_idx[] = { PS_BATCH_64, PS_BATCH_16, PS_BATCH_4,
     PS_BATCH_1 };
 #define BATCH_MAX 64
 #define BATCH_COLS 5
-
-/* The column list, then BATCH_MAX row groups of 12 bytes. */
-static char batch_text[4][256 + BATCH_MAX * 12];
-static pthread_once_t batch_once = PTHREAD_ONCE_INIT;
-
-/*
- * INSERT IGNORE: a row whose receipt got there first (it carried the
- * stamps back) is a duplicate, and a row of a test deleted meanwhile fails
- * its foreign key; both are skipped rather than failing the batch.  The
- * values were validated by the echo and its claim in the live table.
- */
-static void
-batch_sql(void)
-{
-	size_t k, i, n;
-
-	for (k = 0; k < 4; k++) {
-		n = (size_t)snprintf(batch_text[k], sizeof(batch_text[k]),
-		    "INSERT IGNORE INTO ping_samples (test_id, seq, "
-		    "client_sent_at, server_received_at, server_sent_at) "
-		    "VALUES ");
-		for (i = 0; i < batch_rows[k]; i++)
-			n += (size_t)snprintf(batch_text[k] + n,
-			    sizeof(batch_text[k]) - n, "%s(?,?,?,?,?)",
-			    i > 0 ? "," : "");
-	}
-}
 
 static const char *const state_names[] = {
 	"incomplete",	/* PING_INCOMPLETE */
@@ -198,6 +192,8 @@ test_row_found(void *arg)
 	return e;
 }
 
+/* The copy of client is made before the INSERT: once the row is
+ * committed, nothing is left that can fail. */
 enum pingoo_err
 pingoo_ping_create(struct pingoo_store *s, uint64_t user_id, uint32_t count,
     int32_t interval_ms, const char *client, struct pingoo_ping_test *t)
@@ -209,6 +205,8 @@ pingoo_ping_create(struct pingoo_store *s, uint64_t user_id, uint32_t count,
 	enum pingoo_err e;
 
 	memset(t, 0, sizeof(*t));
+	if (client != NULL && (t->client = strdup(client)) == NULL)
+		return PINGOO_ERR_NOMEM;
 	pingoo_bind_u64(&in[0], &user_id);
 	pingoo_bind_i32(&in[1], &c);
 	pingoo_bind_i32(&in[2], &interval_ms);
@@ -216,17 +214,17 @@ pingoo_ping_create(struct pingoo_store *s, uint64_t user_id, uint32_t count,
 		in[2].buffer_type = MYSQL_TYPE_NULL;
 	pingoo_bind_str(&in[3], client, &clen);
 	pingoo_bind_i64(&in[4], &now);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_CREATE, sql[PS_CREATE],
-	    in, NULL, NULL, NULL, NULL, &t->id);
-	if (e != PINGOO_OK)
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_CREATE, in, NULL, NULL,
+	    NULL, NULL, &t->id);
+	if (e != PINGOO_OK) {
+		pingoo_ping_test_clear(t);
 		return e;
+	}
 	t->user_id = user_id;
 	t->state = PING_INCOMPLETE;
 	t->count = count;
 	t->interval_ms = interval_ms;
 	t->created_at = now;
-	if (client != NULL && (t->client = strdup(client)) == NULL)
-		return PINGOO_ERR_NOMEM;
 	return PINGOO_OK;
 }
 
@@ -242,7 +240,7 @@ get_test(struct pingoo_store *s, int idx, uint64_t user_id, uint64_t id,
 	test_row_bind(&r);
 	pingoo_bind_u64(&in[0], &id);
 	pingoo_bind_u64(&in[1], &user_id);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, idx, sql[idx], in, r.out,
+	e = pingoo_store_run(s, PINGOO_SQL_PING, idx, in, r.out,
 	    test_row_found, &r, NULL, NULL);
 	if (e != PINGOO_OK)
 		return e;
@@ -271,20 +269,16 @@ static enum pingoo_err
 sample_row(void *arg)
 {
 	struct sample_rows *r = arg;
-	struct pingoo_sample *nv;
-	size_t ncap;
+	struct pingoo_sample *nv, *x;
 
-	if (r->n == r->cap) {
-		ncap = r->cap ? r->cap * 2 : 64;
-		if ((nv = realloc(r->v, ncap * sizeof(*nv))) == NULL)
-			return PINGOO_ERR_NOMEM;
-		r->v = nv;
-		r->cap = ncap;
-	}
-	r->cur.has_t3 = !r->t3null;
+	if ((nv = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*nv))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->v = nv;
+	x = &r->v[r->n++];
+	*x = r->cur;
+	x->has_t3 = !r->t3null;
 	if (r->t3null)
-		r->cur.t3 = 0;
-	r->v[r->n++] = r->cur;
+		x->t3 = 0;
 	return PINGOO_OK;
 }
 
@@ -304,15 +298,13 @@ pingoo_ping_samples(struct pingoo_store *s, uint64_t test_id,
 	pingoo_bind_i64(&r.out[3], &r.cur.t2);
 	pingoo_bind_i64out(&r.out[4], &r.cur.t3, &r.t3null);
 	pingoo_bind_u64(&in[0], &test_id);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SAMPLES, sql[PS_SAMPLES],
-	    in, r.out, sample_row, &r, NULL, NULL);
-	if (e != PINGOO_OK) {
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SAMPLES, in, r.out,
+	    sample_row, &r, NULL, NULL);
+	*out = e == PINGOO_OK ? r.v : NULL;
+	*n = e == PINGOO_OK ? r.n : 0;
+	if (e != PINGOO_OK)
 		free(r.v);
-		return e;
-	}
-	*out = r.v;
-	*n = r.n;
-	return PINGOO_OK;
+	return e;
 }
 
 /* One multi-row statement of k rows from v. */
@@ -339,7 +331,7 @@ batch_one(struct pingoo_store *s, int k, const struct pingoo_queued_sample *v,
 		pingoo_bind_i64(&in[i * BATCH_COLS + 3], &t1[i]);
 		pingoo_bind_i64(&in[i * BATCH_COLS + 4], &t2[i]);
 	}
-	e = pingoo_store_run(s, PINGOO_SQL_PING, batch_idx[k], batch_text[k],
+	e = pingoo_store_run(s, PINGOO_SQL_PING, batch_idx[k],
 	    in, NULL, NULL, NULL, &n, NULL);
 	*written += n;
 	return e;
@@ -351,8 +343,8 @@ pingoo_ping_record_batch(struct pingoo_store *s,
 {
 	enum pingoo_err e;
 	size_t k;
+	int tries;
 
-	pthread_once(&batch_once, batch_sql);
 	*written = 0;
 	/* Each statement commits on its own: no lock is held from one to the
 	 * next, so a receipt's transaction (test row, then its samples) cannot
@@ -360,7 +352,14 @@ pingoo_ping_record_batch(struct pingoo_store *s,
 	 * partial failure harmless. */
 	for (k = 0; k < 4 && n > 0; k++)
 		while (n >= batch_rows[k]) {
-			if ((e = batch_one(s, (int)k, v, written)) != PINGOO_OK)
+			tries = 0;
+			/* A deadlock's victim kept nothing: the same again.
+			 * A database that is away is the writer's to wait for. */
+			while ((e = batch_one(s, (int)k, v, written)) ==
+			    PINGOO_ERR_DB && !pingoo_store_unreachable(s) &&
+			    pingoo_store_again(s, e, &tries))
+				;
+			if (e != PINGOO_OK)
 				return e;
 			v += batch_rows[k];
 			n -= batch_rows[k];
@@ -385,7 +384,7 @@ pingoo_ping_exists(struct pingoo_store *s, uint64_t test_id)
 
 	pingoo_bind_u64(&in[0], &test_id);
 	pingoo_bind_u64(&out[0], &got);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_EXISTS, sql[PS_EXISTS], in,
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_EXISTS, in,
 	    out, found_row, &found, NULL, NULL);
 	if (e == PINGOO_OK && !found)
 		return PINGOO_ERR_NOTFOUND;
@@ -408,7 +407,7 @@ pingoo_ping_list(struct pingoo_store *s, uint64_t user_id, uint64_t before,
 	pingoo_bind_u64(&in[0], &user_id);
 	pingoo_bind_u64(&in[1], &b);
 	pingoo_bind_i32(&in[2], &lim);
-	return pingoo_store_run(s, PINGOO_SQL_PING, PS_LIST, sql[PS_LIST], in,
+	return pingoo_store_run(s, PINGOO_SQL_PING, PS_LIST, in,
 	    r.out, test_row_found, &r, NULL, NULL);
 }
 
@@ -435,7 +434,7 @@ finish(struct pingoo_store *s, const struct pingoo_ping_test *t,
 	pingoo_bind_str(&in[1], text, &len);
 	pingoo_bind_u64(&in[2], &id);
 	pingoo_bind_u64(&in[3], &uid);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_FINISH, sql[PS_FINISH],
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_FINISH,
 	    in, NULL, NULL, NULL, NULL, NULL);
 	json_object_put(o);
 	return e;
@@ -473,8 +472,8 @@ insert_full(struct pingoo_store *s, uint64_t test_id,
 	pingoo_bind_i64(&in[3], &t1);
 	pingoo_bind_i64(&in[4], &t2);
 	pingoo_bind_i64(&in[5], &t3);
-	return pingoo_store_run(s, PINGOO_SQL_PING, PS_INSERT_FULL,
-	    sql[PS_INSERT_FULL], in, NULL, NULL, NULL, NULL, NULL);
+	return pingoo_store_run(s, PINGOO_SQL_PING, PS_INSERT_FULL, in, NULL,
+	    NULL, NULL, NULL, NULL);
 }
 
 static enum pingoo_err
@@ -490,7 +489,7 @@ set_receipt(struct pingoo_store *s, uint64_t test_id,
 	pingoo_bind_i64(&in[0], &t3);
 	pingoo_bind_u64(&in[1], &test_id);
 	pingoo_bind_i32(&in[2], &seq);
-	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_RECEIPT, sql[PS_RECEIPT],
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_RECEIPT,
 	    in, NULL, NULL, NULL, &n, NULL);
 	if (e == PINGOO_OK && n != 1)
 		return PINGOO_ERR_CONFLICT;
@@ -590,8 +589,23 @@ begin_locked(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 	return PINGOO_OK;
 }
 
-enum pingoo_err
-pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
+/* Ends begin_locked's transaction: commits when e is PINGOO_OK (f says
+ * why a commit failed), else rolls back; clears t.  Returns the outcome. */
+static enum pingoo_err
+end_locked(struct pingoo_store *s, enum pingoo_err e,
+    struct pingoo_ping_test *t, struct pingoo_fault *f)
+{
+	if (e == PINGOO_OK && (e = pingoo_store_commit(s)) != PINGOO_OK)
+		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
+	if (e != PINGOO_OK)
+		pingoo_store_rollback(s);
+	pingoo_ping_test_clear(t);
+	return e;
+}
+
+/* One attempt at the receipts transaction. */
+static enum pingoo_err
+receipts_once(struct pingoo_store *s, uint64_t user_id,
     uint64_t test_id, const struct pingoo_receipt *rs, size_t nr,
     int (*in_flight)(void *, uint32_t), void *arg, int64_t *received,
     enum ping_state *state, struct pingoo_fault *f)
@@ -648,20 +662,34 @@ pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
 		}
 		*state = PING_COMPLETE;
 	}
-	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
-		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
 	*received = got;
 out:
-	if (e != PINGOO_OK)
-		pingoo_store_rollback(s);
-	pingoo_ping_test_clear(&t);
+	e = end_locked(s, e, &t, f);
 	free(existed);
 	free(v);
 	return e;
 }
 
 enum pingoo_err
-pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
+pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
+    uint64_t test_id, const struct pingoo_receipt *rs, size_t nr,
+    int (*in_flight)(void *, uint32_t), void *arg, int64_t *received,
+    enum ping_state *state, struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+	int tries = 0;
+
+	do {
+		memset(f, 0, sizeof(*f));
+		e = receipts_once(s, user_id, test_id, rs, nr, in_flight, arg,
+		    received, state, f);
+	} while (pingoo_store_again(s, e, &tries));
+	return e;
+}
+
+/* One attempt at the close transaction. */
+static enum pingoo_err
+close_once(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
     struct pingoo_fault *f)
 {
 	struct pingoo_ping_test t;
@@ -683,12 +711,22 @@ pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 			goto out;
 		}
 	}
-	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
-		pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
 out:
-	if (e != PINGOO_OK)
-		pingoo_store_rollback(s);
-	pingoo_ping_test_clear(&t);
+	e = end_locked(s, e, &t, f);
 	free(v);
+	return e;
+}
+
+enum pingoo_err
+pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
+    struct pingoo_fault *f)
+{
+	enum pingoo_err e;
+	int tries = 0;
+
+	do {
+		memset(f, 0, sizeof(*f));
+		e = close_once(s, user_id, test_id, f);
+	} while (pingoo_store_again(s, e, &tries));
 	return e;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 #include "tp.h"
 
 enum tp_sql {
@@ -92,6 +92,8 @@ static const char *const sql[TP__MAX] = {
 	"WHERE status = 'started' AND server_started_at < ?",
 };
 
+const struct pingoo_sql_table pingoo_sql_tp = { sql, TP__MAX };
+
 /* Room for the largest client description the configuration allows. */
 #define CLIENT_CAP (65536 + 1)
 
@@ -100,7 +102,7 @@ run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
     enum pingoo_err (*row)(void *), void *arg, uint64_t *affected,
     uint64_t *insert_id)
 {
-	return pingoo_store_run(s, PINGOO_SQL_TP, (int)i, sql[i], in, out, row,
+	return pingoo_store_run(s, PINGOO_SQL_TP, (int)i, in, out, row,
 	    arg, affected, insert_id);
 }
 
@@ -457,15 +459,10 @@ xfer_row_found(void *arg)
 {
 	struct xfer_rows *r = arg;
 	struct pingoo_tp_xfer *nv, *x;
-	size_t ncap;
 
-	if (r->n == r->cap) {
-		ncap = r->cap > 0 ? r->cap * 2 : 64;
-		if ((nv = reallocarray(r->v, ncap, sizeof(*nv))) == NULL)
-			return PINGOO_ERR_NOMEM;
-		r->v = nv;
-		r->cap = ncap;
-	}
+	if ((nv = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*nv))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->v = nv;
 	x = &r->v[r->n++];
 	*x = r->x;
 	if (pingoo_tp_dir_parse(r->dir, &x->dir) != PINGOO_OK)

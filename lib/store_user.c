@@ -1,7 +1,7 @@
 /* store_user.c - the users table: accounts and their password hashes. */
 #include <string.h>
 
-#include "store.h"
+#include "store_int.h"
 
 enum user_sql {
 	USER_ADD,
@@ -27,6 +27,8 @@ static const char *const sql[USER__MAX] = {
 	/* USER_LIST */
 	"SELECT id, name, created_at, password_hash FROM users ORDER BY name",
 };
+
+const struct pingoo_sql_table pingoo_sql_user = { sql, USER__MAX };
 
 /* The output row shared by the three SELECTs. */
 struct user_row {
@@ -74,8 +76,8 @@ pingoo_user_add(struct pingoo_store *s, const char *name, const char *hash,
 	pingoo_bind_str(&in[0], name, &nlen);
 	pingoo_bind_str(&in[1], hash, &hlen);
 	pingoo_bind_i64(&in[2], &now);
-	return pingoo_store_run(s, PINGOO_SQL_USER, USER_ADD, sql[USER_ADD],
-	    in, NULL, NULL, NULL, NULL, id);
+	return pingoo_store_run(s, PINGOO_SQL_USER, USER_ADD, in, NULL, NULL,
+	    NULL, NULL, id);
 }
 
 enum pingoo_err
@@ -89,8 +91,8 @@ pingoo_user_by_name(struct pingoo_store *s, const char *name,
 
 	user_row_bind(&r);
 	pingoo_bind_str(&in[0], name, &nlen);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_BY_NAME,
-	    sql[USER_BY_NAME], in, r.out, user_row_found, &r, NULL, NULL);
+	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_BY_NAME, in, r.out,
+	    user_row_found, &r, NULL, NULL);
 	if (e != PINGOO_OK)
 		return e;
 	if (!r.found)
@@ -110,8 +112,8 @@ pingoo_user_by_id(struct pingoo_store *s, uint64_t id, struct pingoo_user *u)
 
 	user_row_bind(&r);
 	pingoo_bind_u64(&in[0], &id);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_BY_ID, sql[USER_BY_ID],
-	    in, r.out, user_row_found, &r, NULL, NULL);
+	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_BY_ID, in, r.out,
+	    user_row_found, &r, NULL, NULL);
 	if (e != PINGOO_OK)
 		return e;
 	if (!r.found)
@@ -130,8 +132,8 @@ pingoo_user_passwd(struct pingoo_store *s, const char *name, const char *hash)
 
 	pingoo_bind_str(&in[0], hash, &hlen);
 	pingoo_bind_str(&in[1], name, &nlen);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_PASSWD, sql[USER_PASSWD],
-	    in, NULL, NULL, NULL, &n, NULL);
+	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_PASSWD, in, NULL, NULL,
+	    NULL, &n, NULL);
 	if (e == PINGOO_OK && n == 0)
 		return PINGOO_ERR_NOTFOUND;
 	return e;
@@ -147,7 +149,7 @@ pingoo_user_del(struct pingoo_store *s, const char *name)
 	enum pingoo_err e;
 
 	pingoo_bind_str(&in[0], name, &nlen);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_DEL, sql[USER_DEL], in,
+	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_DEL, in,
 	    NULL, NULL, NULL, &n, NULL);
 	if (e == PINGOO_OK && n == 0)
 		return PINGOO_ERR_NOTFOUND;
@@ -163,6 +165,6 @@ pingoo_user_each(struct pingoo_store *s,
 	user_row_bind(&r);
 	r.cb = cb;
 	r.arg = arg;
-	return pingoo_store_run(s, PINGOO_SQL_USER, USER_LIST, sql[USER_LIST],
-	    NULL, r.out, user_row_found, &r, NULL, NULL);
+	return pingoo_store_run(s, PINGOO_SQL_USER, USER_LIST, NULL, r.out,
+	    user_row_found, &r, NULL, NULL);
 }

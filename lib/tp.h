@@ -128,11 +128,11 @@ int64_t		 pingoo_tp_bps(uint64_t bytes, int64_t duration_us);
  * Summarizes the transfers of direction dir among xf[0..n) (any order, other
  * directions ignored) for a test of `packets` per direction.  Each side's
  * rates are over the ok transfers it timed; with none, its rates and
- * elapsed time are -1.  The median of an even count is the mean of the two
- * middle values, rounded down; p90 is the nearest-rank percentile.  Packets
- * too short for the clock (0 µs) count in bytes and elapsed_us but have no
- * per-packet rate.  PINGOO_ERR_NOMEM on allocation failure, with *out
- * untouched.
+ * elapsed time are -1.  The median is pingoo_median's (an even count's is
+ * the mean of the two middle values, rounded half up for these positive
+ * rates); p90 is the nearest-rank percentile.  Packets too short for the
+ * clock (0 µs) count in bytes and elapsed_us but have no per-packet rate.
+ * PINGOO_ERR_NOMEM on allocation failure, with *out untouched.
  */
 enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 		    enum pingoo_tp_dir dir, uint32_t packets,

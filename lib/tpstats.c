@@ -123,14 +123,6 @@ pingoo_tp_bps(uint64_t bytes, int64_t duration_us)
 	return (int64_t)((double)bytes * 8e6 / (double)duration_us + 0.5);
 }
 
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Fills the per-packet rate fields from rates[0..n), sorting it. */
 static void
 rate_spread(int64_t *rates, size_t n, struct pingoo_tp_summary *s)
@@ -139,14 +131,10 @@ rate_spread(int64_t *rates, size_t n, struct pingoo_tp_summary *s)
 
 	if (n == 0)
 		return;
-	qsort(rates, n, sizeof(*rates), cmp_i64);
+	pingoo_sort_i64(rates, n);
 	s->packet_bps_min = rates[0];
 	s->packet_bps_max = rates[n - 1];
-	if (n % 2 == 1)
-		s->packet_bps_median = rates[n / 2];
-	else	/* halves first: the sum of two rates may not fit */
-		s->packet_bps_median = rates[n / 2 - 1] / 2 + rates[n / 2] / 2 +
-		    (rates[n / 2 - 1] % 2 + rates[n / 2] % 2) / 2;
+	s->packet_bps_median = pingoo_median(rates, n);
 	/* Nearest rank: the smallest value with at least 90% at or below. */
 	rank = (n * 9 + 9) / 10;
 	s->packet_bps_p90 = rates[rank - 1];

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { poll } from './lib/poll.mjs';
 import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, poolPids, pidAlive, childPids } from './lib/stack.mjs';
 import { api, expectError, describe, decodeJwt } from './lib/http.mjs';
@@ -349,21 +350,16 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 	});
 }
 
-async function poll(fn, untilMs, everyMs = 250) {
-	const end = Date.now() + untilMs;
-	let last;
-	for (;;) {
+// A health check for poll(): { pass, res }, or { pass: false, error } when it throws.
+function health(want) {
+	return async () => {
 		try {
-			last = await fn();
-			if (last.pass)
-				return last;
+			const res = await A.get('/api/v1/health', undefined, { timeoutMs: 10000 });
+			return { pass: want(res), res };
 		} catch (e) {
-			last = { pass: false, error: e };
+			return { pass: false, error: e };
 		}
-		if (Date.now() >= end)
-			return last;
-		await sleep(everyMs);
-	}
+	};
 }
 
 await t.test('MariaDB stopped and started again', async () => {
@@ -380,10 +376,8 @@ await t.test('MariaDB stopped and started again', async () => {
 		dbStopped = true;
 		dbCtl('stop');
 		const t0 = Date.now();
-		const down = await poll(async () => {
-			const res = await A.get('/api/v1/health', undefined, { timeoutMs: 10000 });
-			return { pass: res.status === 503, res };
-		}, 10000);
+		const down = await poll(health((res) => res.status === 503), 10000, 250,
+		    (v) => v.pass);
 		const res = down.res;
 		t.ok(down.pass && /^application\/json/i.test(res.headers['content-type'] ?? '') &&
 		    res.json?.database === 'down' && res.json?.status === 'unavailable',
@@ -418,10 +412,8 @@ await t.test('MariaDB stopped and started again', async () => {
 		dbStopped = false;
 	}
 	const t1 = Date.now();
-	const up = await poll(async () => {
-		const res = await A.get('/api/v1/health', undefined, { timeoutMs: 10000 });
-		return { pass: res.status === 200 && res.json?.database === 'up', res };
-	}, 15000);
+	const up = await poll(health((res) => res.status === 200 && res.json?.database === 'up'),
+	    15000, 250, (v) => v.pass);
 	t.ok(up.pass, 'with MariaDB started again, health answers 200 database up within 15 s',
 	    up.error ? up.error.message : describe(up.res));
 	t.diag(`health said 200 ${Date.now() - t1} ms after MariaDB was started`);

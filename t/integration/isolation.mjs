@@ -8,6 +8,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
+import { poll } from './lib/poll.mjs';
 import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys } from './lib/stack.mjs';
 import { api, expectError, describe } from './lib/http.mjs';
@@ -29,16 +30,6 @@ async function send(method, path, token, body) {
 		return await api0.request({ method, path, token, headers, body: b });
 	} catch (e) {
 		return { status: 0, headers: {}, text: `no answer: ${e.message}`, json: undefined };
-	}
-}
-
-async function poll(fn, ms = 5000) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const v = await fn();
-		if (v || Date.now() > end)
-			return v;
-		await sleep(50);
 	}
 }
 

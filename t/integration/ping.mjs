@@ -12,6 +12,7 @@ import { loadStack, stackEnvPath, missingKeys, readConfig } from './lib/stack.mj
 import { api, expectError, describe } from './lib/http.mjs';
 import { query, literal } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
+import { pingSummary, sampleDerived } from './lib/summary.mjs';
 
 const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
     'PINGOO_DB_SOCKET', 'PINGOO_DB_USER', 'PINGOO_DB_NAME']);
@@ -111,85 +112,6 @@ async function waitRows(testId, want, ms = 3000) {
 	return rows;
 }
 
-// ---- the summary, recomputed from the samples (definitions at the top of lib/stats.c) ------
-
-// Median of sorted integers; an even count gives the mean of the middle two rounded half
-// away from zero.
-function median(sorted) {
-	const k = sorted.length;
-	if (k % 2 === 1)
-		return sorted[(k - 1) / 2];
-	const sum = sorted[k / 2 - 1] + sorted[k / 2];
-	return sum >= 0 ? Math.floor((sum + 1) / 2) : -Math.floor((-sum + 1) / 2);
-}
-
-// Nearest rank: the ceil(p/100 * n)-th smallest (integer arithmetic, no float surprise).
-function percentile(sorted, p) {
-	const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100)));
-	return sorted[rank - 1];
-}
-
-const halfAway = (x) => (x >= 0 ? Math.floor((x + 1) / 2) : -Math.floor((-x + 1) / 2));
-const sortNum = (v) => [...v].sort((a, b) => a - b);
-
-function sampleDerived(s) {
-	const has = s.client_received_at !== null;
-	const t0 = s.client_sent_at, t1 = s.server_received_at, t2 = s.server_sent_at;
-	const t3 = s.client_received_at;
-	return {
-		rtt_us: has ? t3 - t0 : null,
-		server_us: t2 - t1,
-		network_rtt_us: has ? (t3 - t0) - (t2 - t1) : null,
-		offset_us: has ? halfAway((t1 - t0) + (t2 - t3)) : null,
-	};
-}
-
-function recompute(samples, count, finished) {
-	const rec = samples.filter((s) => s.client_received_at !== null).sort((a, b) => a.seq - b.seq);
-	const sent = finished ? count : samples.length;
-	const received = rec.length;
-	const lost = sent - received;
-	const out = {
-		sent, echoed: samples.length, received, lost,
-		loss_pct: sent > 0 ? Math.round(((100 * lost) / sent) * 1000) / 1000 : null,
-		rtt_min_us: null, rtt_mean_us: null, rtt_median_us: null, rtt_p90_us: null,
-		rtt_p99_us: null, rtt_max_us: null, rtt_stddev_us: null, jitter_us: null,
-		server_median_us: null, network_rtt_median_us: null, offset_us: null,
-		offset_uncertainty_us: null,
-	};
-	if (received === 0)
-		return out;
-	const d = rec.map(sampleDerived);
-	const rtt = d.map((x) => x.rtt_us);
-	let sum = 0, diff = 0;
-	for (let i = 0; i < rtt.length; i++) {
-		sum += rtt[i];
-		if (i > 0)
-			diff += Math.abs(rtt[i] - rtt[i - 1]);
-	}
-	const mean = sum / rtt.length;
-	let v = 0;
-	for (const x of rtt)
-		v += (x - mean) * (x - mean);
-	const sorted = sortNum(rtt);
-	const net = sortNum(d.map((x) => x.network_rtt_us));
-	Object.assign(out, {
-		rtt_min_us: sorted[0],
-		rtt_mean_us: Math.round(mean),
-		rtt_median_us: median(sorted),
-		rtt_p90_us: percentile(sorted, 90),
-		rtt_p99_us: percentile(sorted, 99),
-		rtt_max_us: sorted[sorted.length - 1],
-		rtt_stddev_us: Math.round(Math.sqrt(v / rtt.length)),
-		jitter_us: rtt.length >= 2 ? Math.round(diff / (rtt.length - 1)) : null,
-		server_median_us: median(sortNum(d.map((x) => x.server_us))),
-		network_rtt_median_us: median(net),
-		offset_us: median(sortNum(d.map((x) => x.offset_us))),
-		offset_uncertainty_us: Math.trunc(net[0] / 2),	// C integer division
-	});
-	return out;
-}
-
 // The samples the test expects: its own t0/t3, the server's t1/t2 from the echo answers.
 function expectedSamples(echoes, receipted) {
 	return [...echoes.entries()].sort((a, b) => a[0] - b[0]).map(([seq, e]) => ({
@@ -258,7 +180,7 @@ function checkTestBody(label, body, want, count, finished) {
 	t.ok(wrongDerived.length === 0,
 	    `${label}: each sample's rtt_us, server_us, network_rtt_us and offset_us follow from its stamps`,
 	    wrongDerived[0] ? { got: wrongDerived[0], want: sampleDerived(wrongDerived[0]) } : undefined);
-	t.is(body?.summary, recompute(samples, count, finished),
+	t.is(body?.summary, pingSummary(samples, count, finished),
 	    `${label}: the summary equals the one recomputed from the samples, field by field`);
 }
 

@@ -3,12 +3,12 @@
 // packet still moving is left alone; a client's report of a download that
 // no worker recorded settles it.
 import { execFileSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
 import { openStack } from './lib/open.mjs';
 import { describe } from './lib/http.mjs';
 import { query, scalar } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
+import { poll } from './lib/poll.mjs';
 
 const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
     'PINGOO_DB_SOCKET', 'PINGOO_POOL_CTL']);
@@ -27,13 +27,9 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	    server_started_at) VALUES (${id}, 'download', 0, 'started', 0, ${now - 2 * 3600e6}),
 	    (${id}, 'download', 1, 'started', 0, ${now})`);
 	execFileSync(stack.PINGOO_POOL_CTL, ['restart'], { stdio: 'ignore', timeout: 60000 });
-	let status;
-	for (let i = 0; i < 50; i++) {
-		status = scalar(stack, `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`);
-		if (status === 'failed')
-			break;
-		await sleep(200);
-	}
+	const status = await poll(() => scalar(stack,
+	    `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`), 10000, 200,
+	    (v) => v === 'failed');
 	t.is(status, 'failed', 'the packet started two hours ago is recorded failed by the restarted pool');
 	t.is(scalar(stack, `SELECT server_finished_at FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`), null,
 	    'it gets no end stamp: the server never saw its end');

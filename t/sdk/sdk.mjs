@@ -24,6 +24,9 @@ if (stack && stack.PINGOO_CA_FILE && /^https:/i.test(stack.PINGOO_URL) &&
 }
 
 const t = await import('../integration/lib/tap.mjs');
+const { rejects } = t;
+const { pingSummary, median, percentile, sortNum } = await import('../integration/lib/summary.mjs');
+const { records } = await import('../integration/lib/db.mjs');
 const { Pingoo, PingooError } = await import('../../sdk/js/src/pingoo.js');
 
 if (!stack)
@@ -43,30 +46,14 @@ try {
 
 // ---- MariaDB, through the mariadb client -------------------------------------------------
 
-// Rows of a query as objects (column name -> string, or null for SQL NULL).
-function sql(query, ...args) {
-	const text = query.replace(/\?/g, () => {
+// Rows of a query as objects; each ? is replaced by one integer argument.
+function sql(text, ...args) {
+	return records(stack, text.replace(/\?/g, () => {
 		const v = args.shift();
 		if (!Number.isInteger(v))
 			throw new Error(`sql(): only integer parameters, got ${v}`);
 		return String(v);
-	});
-	const r = spawnSync('mariadb', ['--batch', '--raw', '--column-names',
-		`--socket=${stack.PINGOO_DB_SOCKET}`, `--user=${stack.PINGOO_DB_USER}`,
-		stack.PINGOO_DB_NAME, '-e', text], {
-		encoding: 'utf8',
-		env: { ...process.env, MYSQL_PWD: stack.PINGOO_DB_PASSWORD },
-	});
-	if (r.status !== 0)
-		throw new Error(`mariadb: ${(r.stderr || r.error?.message || '').trim()} (query: ${text})`);
-	const lines = r.stdout.split('\n').filter((l) => l !== '');
-	if (!lines.length)
-		return [];
-	const cols = lines[0].split('\t');
-	return lines.slice(1).map((l) => {
-		const vals = l.split('\t');
-		return Object.fromEntries(cols.map((c, i) => [c, vals[i] === 'NULL' ? null : vals[i]]));
-	});
+	}));
 }
 
 // Compares the API object's fields with a DB row's columns of the same name (numbers as
@@ -90,15 +77,6 @@ function diffRow(obj, row, what) {
 }
 
 // ---- helpers -------------------------------------------------------------------------------
-
-async function rejects(p) {
-	try {
-		await p;
-	} catch (e) {
-		return e;
-	}
-	return null;
-}
 
 function errorIs(e, status, code, sentence) {
 	return t.ok(e instanceof PingooError && e.status === status && e.code === code, sentence,
@@ -147,48 +125,12 @@ const TABLES = {
 // ---- summaries recomputed from the stored records (docs/api.md's definitions) -----------
 
 const n = (v) => (v === null || v === undefined ? null : Number(v));
-// Integer division of a sum by 2, rounded half away from zero.
-const half = (sum) => (sum >= 0 ? Math.floor((sum + 1) / 2) : -Math.floor((-sum + 1) / 2));
-const median = (sorted) => {
-	const k = sorted.length;
-	if (!k)
-		return null;
-	return k % 2 ? sorted[(k - 1) / 2] : half(sorted[k / 2 - 1] + sorted[k / 2]);
-};
-// Nearest rank: the smallest value with at least p% of the values at or below it.
-const rank = (sorted, p) => sorted[Math.min(sorted.length, Math.max(1,
-    Math.ceil((p / 100) * sorted.length))) - 1];
-const asc = (a) => a.slice().sort((x, y) => x - y);
 
+// The stored samples as numbers, summarized by the shared checker.
 function pingSummaryFromRows(rows, count, finished) {
-	const got = rows.filter((r) => r.client_received_at !== null)
-	    .map((r) => ({ seq: n(r.seq), t0: n(r.client_sent_at), t1: n(r.server_received_at),
-		t2: n(r.server_sent_at), t3: n(r.client_received_at) }))
-	    .sort((a, b) => a.seq - b.seq);
-	const sent = finished ? count : rows.length;
-	const out = { sent, echoed: rows.length, received: got.length, lost: sent - got.length,
-	    loss_pct: sent > 0 ? Math.round((100 * (sent - got.length) / sent) * 1000) / 1000 : null };
-	const rtt = got.map((r) => r.t3 - r.t0);
-	if (!rtt.length)
-		return out;
-	const mean = rtt.reduce((a, b) => a + b, 0) / rtt.length;
-	const variance = rtt.reduce((a, r) => a + (r - mean) * (r - mean), 0) / rtt.length;
-	let diff = 0;
-	for (let i = 1; i < rtt.length; i++)
-		diff += Math.abs(rtt[i] - rtt[i - 1]);
-	const s = asc(rtt);
-	const net = asc(got.map((r) => (r.t3 - r.t0) - (r.t2 - r.t1)));
-	Object.assign(out, {
-		rtt_min_us: s[0], rtt_mean_us: Math.round(mean), rtt_median_us: median(s),
-		rtt_p90_us: rank(s, 90), rtt_p99_us: rank(s, 99), rtt_max_us: s.at(-1),
-		rtt_stddev_us: Math.round(Math.sqrt(variance)),
-		jitter_us: rtt.length > 1 ? Math.round(diff / (rtt.length - 1)) : null,
-		server_median_us: median(asc(got.map((r) => r.t2 - r.t1))),
-		network_rtt_median_us: median(net),
-		offset_us: median(asc(got.map((r) => half((r.t1 - r.t0) + (r.t2 - r.t3))))),
-		offset_uncertainty_us: Math.trunc(net[0] / 2),
-	});
-	return out;
+	return pingSummary(rows.map((r) => ({ seq: n(r.seq), client_sent_at: n(r.client_sent_at),
+	    server_received_at: n(r.server_received_at), server_sent_at: n(r.server_sent_at),
+	    client_received_at: n(r.client_received_at) })), count, finished);
 }
 
 // The interval one side saw a row's bytes in, or null: the receiver is the server for an
@@ -220,7 +162,7 @@ function tpSummaryFromRows(rows, dir, packets) {
 			return null;
 		const elapsed = Math.max(...timed.map(([, sp]) => sp[1])) - Math.min(...timed.map(([, sp]) => sp[0]));
 		return { elapsed, bps: bps(timed.reduce((a, [r]) => a + n(r.bytes), 0), elapsed),
-		    rates: asc(timed.map(([r, sp]) => bps(n(r.bytes), sp[1] - sp[0])).filter((x) => x !== null)) };
+		    rates: sortNum(timed.map(([r, sp]) => bps(n(r.bytes), sp[1] - sp[0])).filter((x) => x !== null)) };
 	};
 	const sender = view('sender');
 	if (sender) {
@@ -234,13 +176,10 @@ function tpSummaryFromRows(rows, dir, packets) {
 	out.bits_per_second = rx.bps;
 	const rates = rx.rates;
 	if (rates.length) {
-		const k = rates.length;
 		out.packet_bps_min = rates[0];
-		out.packet_bps_max = rates[k - 1];
-		// An even count: the mean of the middle two, rounded down (the server halves first).
-		out.packet_bps_median = k % 2 ? rates[(k - 1) / 2]
-		    : Math.floor((rates[k / 2 - 1] + rates[k / 2]) / 2);
-		out.packet_bps_p90 = rank(rates, 90);
+		out.packet_bps_max = rates.at(-1);
+		out.packet_bps_median = median(rates);
+		out.packet_bps_p90 = percentile(rates, 90);
 	}
 	return out;
 }

@@ -2,22 +2,13 @@
 // batching of receipts and reports, abort, error mapping.  Needs no stack; TAP on stdout.
 // Run: node t/sdk/unit.mjs
 
-import { ok, is, test, done, diag } from '../integration/lib/tap.mjs';
-import { createMock } from './mock-server.mjs';
+import { ok, is, test, done, diag, rejects } from '../integration/lib/tap.mjs';
+import { createMock, MOCK_PING_STATS, MOCK_TP_STATS } from './mock-server.mjs';
 import { Pingoo, PingooError, parseServerTiming, randomBytes } from '../../sdk/js/src/pingoo.js';
 
 const mock = createMock({ users: { demo: 'pw', other: 'pw2' } });
 const base = await mock.listen();
 diag(`mock on ${base}`);
-
-async function rejects(p) {
-	try {
-		await p;
-	} catch (e) {
-		return e;
-	}
-	return null;
-}
 
 let pg;
 
@@ -65,6 +56,8 @@ test('ping: sequential echoes, receipts batched by 10, summary from the server',
 	    onSample: (s) => samples.push(s) });
 	is(t.state, 'complete', 'test complete');
 	is(t.summary.received, 25, 'server saw 25 receipts');
+	is(Object.fromEntries(Object.keys(MOCK_PING_STATS).map((k) => [k, t.summary[k]])),
+	    { ...MOCK_PING_STATS }, 'the statistics are the server\'s (the mock\'s fixed ones), passed through');
 	is(samples.map((s) => s.seq), [...Array(25).keys()], 'onSample per echo, in order');
 	ok(samples.every((s) => s.rttUs >= 0 && s.serverTimingUs !== null),
 	    'local RTT and Server-Timing read');
@@ -108,6 +101,8 @@ test('throughput download over 3 streams', async () => {
 	    streams: 3, onProgress: (p) => prog.push(p) });
 	is(t.state, 'complete', 'complete');
 	is(t.summary.download.received, 12, '12 packets received');
+	is(t.summary.download.packet_bps_median, MOCK_TP_STATS.packet_bps_median,
+	    'the rates are the server\'s (the mock\'s fixed ones), passed through');
 	is(prog.length, 12, 'onProgress per packet');
 	ok(prog.every((p) => p.bytes === 100000 && p.total === 12 && p.bitsPerSecond > 0),
 	    'bytes counted from the body stream');

@@ -27,7 +27,10 @@ touch(const char *dir, const char *name)
 	char path[512];
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* The names are the test's own and short; a longer path is skipped. */
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		return;
 	if ((fp = fopen(path, "w")) != NULL)
 		fclose(fp);
 }
@@ -39,8 +42,9 @@ rmtree(const char *dir, const char *const *names, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
+		    (int)sizeof(path))
+			unlink(path);
 	}
 	rmdir(dir);
 }

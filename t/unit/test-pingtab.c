@@ -8,7 +8,7 @@
 int
 main(void)
 {
-	struct pingoo_pingtab *t = pingoo_pingtab_new(64, 1000);
+	struct pingoo_pingtab *t = pingoo_pingtab_new(64, 1000), *more[6];
 	uint32_t seen[2] = { 3, 999 };
 	pid_t pid;
 	int st, i, misses = 0;
@@ -61,5 +61,13 @@ main(void)
 	ok(i == 400 && misses >= 300 - 64,
 	    "with 300 tests in 64 slots, each claim is fresh or a miss");
 	pingoo_pingtab_free(t);
+	for (i = 0; i < 6; i++)
+		if ((more[i] = pingoo_pingtab_new(8, 64)) == NULL)
+			break;
+	ok(i == 6, "six tables can be made in one process");
+	while (i > 0)
+		pingoo_pingtab_free(more[--i]);
+	ok(pingoo_pingtab_new(0, 64) == NULL && pingoo_pingtab_new(8, 0) ==
+	    NULL, "a table of no slots or no samples is refused");
 	return tap_done();
 }

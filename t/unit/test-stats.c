@@ -107,6 +107,10 @@ percentiles(void)
 	int64_t v[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	int64_t odd[3] = { -5, 0, 7 };
 	int64_t neg[2] = { -3, -2 };
+	int64_t mixed[3] = { 0, 1, 1 };
+	int64_t whole[2] = { 3, 5 };
+	int64_t big[2] = { INT64_MAX - 1, INT64_MAX };
+	int64_t low[2] = { INT64_MIN, INT64_MIN + 1 };
 
 	ok(pingoo_percentile(v, 10, 90) == 9, "p90 of 1..10 is 9");
 	ok(pingoo_percentile(v, 10, 99) == 10, "p99 of 1..10 is 10");
@@ -115,6 +119,15 @@ percentiles(void)
 	ok(pingoo_median(odd, 3) == 0, "median of an odd count is the middle");
 	ok(pingoo_median(neg, 2) == -3,
 	    "median -2.5 rounds half away from zero");
+	ok(pingoo_median(mixed, 2) == 1 && pingoo_median(mixed + 1, 2) == 1,
+	    "medians 0.5 and 1 of mixed signs round as they should");
+	ok(pingoo_median(whole, 2) == 4, "an exact mean is not rounded");
+	ok(pingoo_median(big, 2) == INT64_MAX,
+	    "the mean of two huge values does not overflow");
+	ok(pingoo_median(low, 2) == INT64_MIN,
+	    "nor does the mean of two huge negative values");
+	ok(pingoo_median(v, 0) == 0 && pingoo_percentile(v, 0, 50) == 0,
+	    "no values: median and percentile are 0");
 }
 
 int

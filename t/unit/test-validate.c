@@ -8,58 +8,63 @@
 #include "pingoo.h"
 #include "../tap.h"
 
+/* A string of max letters is valid, one of max + 1 refused. */
+static void
+at_limit(enum pingoo_err (*valid)(const char *, struct pingoo_fault *),
+    size_t max, const char *what)
+{
+	char *s = malloc(max + 2);
+
+	memset(s, 'a', max + 1);
+	s[max] = '\0';
+	ok(valid(s, NULL) == PINGOO_OK, "a %zu-byte %s is valid", max, what);
+	s[max] = 'a';
+	s[max + 1] = '\0';
+	ok(valid(s, NULL) == PINGOO_ERR_INVAL, "a %zu-byte %s is refused",
+	    max + 1, what);
+	free(s);
+}
+
+/* Usernames and whether each is valid. */
+static const struct {
+	const char	*name;
+	enum pingoo_err	 want;
+	const char	*sentence;
+} usernames[] = {
+	{ "alice", PINGOO_OK, "a plain lower-case username is valid" },
+	{ "0bob_x.y-z", PINGOO_OK,
+	    "digits, '_', '.' and '-' are valid after a leading digit" },
+	{ "", PINGOO_ERR_INVAL, "an empty username is refused" },
+	{ "Alice", PINGOO_ERR_INVAL, "upper case is refused" },
+	{ "_alice", PINGOO_ERR_INVAL, "a leading '_' is refused" },
+	{ ".alice", PINGOO_ERR_INVAL, "a leading '.' is refused" },
+	{ "al ice", PINGOO_ERR_INVAL, "a space is refused" },
+	{ "al/ice", PINGOO_ERR_INVAL, "a slash is refused" },
+	{ "caf\xc3\xa9", PINGOO_ERR_INVAL, "non-ASCII letters are refused" },
+};
+
 static void
 test_username(void)
 {
-	char long_name[80];
+	size_t i;
 
-	ok(pingoo_valid_username("alice", NULL) == PINGOO_OK,
-	    "a plain lower-case username is valid");
-	ok(pingoo_valid_username("0bob_x.y-z", NULL) == PINGOO_OK,
-	    "digits, '_', '.' and '-' are valid after a leading digit");
-	ok(pingoo_valid_username("", NULL) == PINGOO_ERR_INVAL,
-	    "an empty username is refused");
-	ok(pingoo_valid_username("Alice", NULL) == PINGOO_ERR_INVAL,
-	    "upper case is refused");
-	ok(pingoo_valid_username("_alice", NULL) == PINGOO_ERR_INVAL &&
-	    pingoo_valid_username(".alice", NULL) == PINGOO_ERR_INVAL,
-	    "a username starting with punctuation is refused");
-	ok(pingoo_valid_username("al ice", NULL) == PINGOO_ERR_INVAL &&
-	    pingoo_valid_username("al/ice", NULL) == PINGOO_ERR_INVAL,
-	    "spaces and slashes are refused");
-	ok(pingoo_valid_username("caf\xc3\xa9", NULL) == PINGOO_ERR_INVAL,
-	    "non-ASCII letters are refused");
-	memset(long_name, 'a', 64);
-	long_name[64] = '\0';
-	ok(pingoo_valid_username(long_name, NULL) == PINGOO_OK,
-	    "a 64-character username is valid");
-	long_name[64] = 'a';
-	long_name[65] = '\0';
-	ok(pingoo_valid_username(long_name, NULL) == PINGOO_ERR_INVAL,
-	    "a 65-character username is refused");
+	for (i = 0; i < sizeof(usernames) / sizeof(usernames[0]); i++)
+		ok(pingoo_valid_username(usernames[i].name, NULL) ==
+		    usernames[i].want, "%s", usernames[i].sentence);
+	at_limit(pingoo_valid_username, 64, "username");
 }
 
 static void
 test_password(void)
 {
 	struct pingoo_fault f;
-	char *big;
 
 	ok(pingoo_valid_password("12345678", NULL) == PINGOO_OK,
 	    "an 8-byte password is valid");
 	ok(pingoo_valid_password("1234567", &f) == PINGOO_ERR_INVAL &&
 	    strcmp(f.field, "password") == 0,
 	    "a 7-byte password is refused and the fault names the field");
-	big = malloc(1026);
-	memset(big, 'x', 1024);
-	big[1024] = '\0';
-	ok(pingoo_valid_password(big, NULL) == PINGOO_OK,
-	    "a 1024-byte password is valid");
-	big[1024] = 'x';
-	big[1025] = '\0';
-	ok(pingoo_valid_password(big, NULL) == PINGOO_ERR_INVAL,
-	    "a 1025-byte password is refused");
-	free(big);
+	at_limit(pingoo_valid_password, 1024, "password");
 }
 
 /* Parses the NUL-terminated s as an id. */

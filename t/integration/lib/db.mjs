@@ -16,13 +16,13 @@ function unescapeField(f) {
 	return f.replace(/\\(.)/g, (_, c) => ({ t: '\t', n: '\n', '0': '\0', '\\': '\\' }[c] ?? c));
 }
 
-// Runs one or more SQL statements; returns the rows of the last result as arrays of strings.
-export function query(stack, sql, { timeoutMs = 15000 } = {}) {
+// The output lines of the mariadb client in batch mode, with `extra` arguments.
+function run(stack, sql, extra, timeoutMs) {
 	const args = [
 		`--socket=${stack.PINGOO_DB_SOCKET}`,
 		'-u', stack.PINGOO_DB_USER,
 		'--connect-timeout=5',
-		'-N', '-B',
+		'-B', ...extra,
 		stack.PINGOO_DB_NAME,
 		'-e', sql,
 	];
@@ -36,6 +36,17 @@ export function query(stack, sql, { timeoutMs = 15000 } = {}) {
 		throw new Error(`mariadb: ${stderr || e.message} (SQL: ${sql.slice(0, 200)})`);
 	}
 	return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t').map(unescapeField));
+}
+
+// Runs one or more SQL statements; returns the rows of the last result as arrays of strings.
+export function query(stack, sql, { timeoutMs = 15000 } = {}) {
+	return run(stack, sql, ['-N'], timeoutMs);
+}
+
+// The rows of one SELECT as objects: column name -> string, or null for SQL NULL.
+export function records(stack, sql, { timeoutMs = 15000 } = {}) {
+	const [cols, ...rows] = run(stack, sql, ['--column-names'], timeoutMs);
+	return rows.map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]])));
 }
 
 // One value (first column of the first row), or undefined when there is no row.

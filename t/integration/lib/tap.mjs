@@ -172,3 +172,13 @@ process.on('exit', (code) => {
 		process.exitCode = 1;
 	}
 });
+
+// The error a promise rejects with, or null when it resolves.
+export async function rejects(p) {
+	try {
+		await p;
+	} catch (e) {
+		return e;
+	}
+	return null;
+}

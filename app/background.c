@@ -1,0 +1,219 @@
+/*
+ * background.c - what each worker process does besides answering: the
+ * thread that writes echoed samples to MySQL in batches, after their
+ * answers are out, and the sweep that records failed the packets a dead
+ * worker left `started`.  It owns the table of live ping tests and the
+ * queue of echoed samples the ping handlers use.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "ping.h"
+#include "tp.h"
+
+/* Live tests one host keeps in memory; older ones reload from MySQL. */
+#define PINGTAB_SLOTS 4096
+/* Echoed samples waiting for the writer, per process. */
+#define QUEUE_CAP 65536
+/* What the writer takes at once; store_ping.c splits it into statements. */
+#define WRITE_BATCH 256
+/* How long a stopping writer keeps retrying a database that is down. */
+#define DRAIN_MS 10000
+
+static struct pingoo_pingtab *tab;
+static struct pingoo_sampleq *queue;
+static pthread_t writer;
+static int writer_running;
+/* Set by the writer while MySQL refuses its writes: the echo then answers
+ * 503 rather than acknowledge a sample it cannot keep. */
+static volatile int db_down;
+
+int
+background_init(const struct pingoo_config *cfg)
+{
+	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
+	return tab != NULL ? 0 : -1;
+}
+
+/* Some rows were skipped: forget the tests that are gone (their user was
+ * deleted), so their next echo reloads and answers 404. */
+static void
+forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
+    size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && v[j].test_id != v[i].test_id; j++)
+			;
+		if (j == i && pingoo_ping_exists(st, v[i].test_id) ==
+		    PINGOO_ERR_NOTFOUND)
+			pingoo_pingtab_forget(tab, v[i].test_id);
+	}
+}
+
+/* Writes one batch until it is in MySQL; gives up only when stopping and
+ * the database has been down for DRAIN_MS.  The store retries a failed
+ * statement; this loop waits, for as long as it takes, for a database that
+ * is away. */
+static void
+write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
+    size_t n)
+{
+	uint64_t written;
+	long waited = 0;
+	enum pingoo_err e;
+
+	for (;;) {
+		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
+		    PINGOO_OK) {
+			if (db_down)
+				fprintf(stderr, "pingoo: database back; "
+				    "echo samples are written again\n");
+			db_down = 0;
+			if (written < n)
+				forget_gone(st, v, n);
+			return;
+		}
+		if (!pingoo_store_retryable(st)) {
+			/* A refused statement is a bug: retrying would block
+			 * every echo behind it. */
+			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
+			    n, pingoo_store_errmsg(st));
+			return;
+		}
+		if (!pingoo_store_unreachable(st)) {
+			/* Still a deadlock's victim after the store's own
+			 * retries: nothing was kept, and samples are never
+			 * dropped for it; the batch goes again after a pause. */
+			pingoo_sleep_ms(2);
+			continue;
+		}
+		if (!db_down)
+			fprintf(stderr, "pingoo: %zu echo samples wait for the "
+			    "database (%s)\n", n, pingoo_store_errmsg(st));
+		db_down = 1;
+		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
+			fprintf(stderr, "pingoo: stopping with %zu echo samples "
+			    "unwritten; their receipts can still bring them\n", n);
+			return;
+		}
+		pingoo_sleep_ms(200);
+		waited += 200;
+	}
+}
+
+static int
+cmp_queued(const void *a, const void *b)
+{
+	const struct pingoo_queued_sample *x = a, *y = b;
+
+	if (x->test_id != y->test_id)
+		return x->test_id < y->test_id ? -1 : 1;
+	return (x->s.seq > y->s.seq) - (x->s.seq < y->s.seq);
+}
+
+/* How often each worker process looks for packets left `started`. */
+#define SWEEP_EVERY_US (60 * 1000000LL)
+
+/*
+ * Called by the writer thread on every turn; sweeps at start
+ * (a replaced worker cleans up after the one that died) and then once a
+ * minute.  Several processes and hosts sweeping the same rows is harmless.
+ */
+static void
+sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
+{
+	static int64_t next;
+	int64_t now = pingoo_now_us(), mono = pingoo_mono_us();
+	uint64_t n;
+
+	if (next != 0 && mono < next)
+		return;
+	next = mono + SWEEP_EVERY_US;
+	if (pingoo_tp_sweep(st, now - (int64_t)cfg->tp_stale_after * 1000000,
+	    &n) != PINGOO_OK)
+		next = mono + 1000000;	/* database away: try again soon */
+	else if (n > 0)
+		fprintf(stderr, "pingoo: %" PRIu64 " packets left started by a "
+		    "dead worker recorded failed\n", n);
+}
+
+static void *
+writer_main(void *arg)
+{
+	const struct pingoo_config *cfg = arg;
+	struct pingoo_queued_sample *v;
+	struct pingoo_store *st;
+	size_t n;
+
+	pingoo_store_thread_init();
+	st = pingoo_store_new(cfg, 0);
+	v = calloc(WRITE_BATCH, sizeof(*v));
+	if (st == NULL || v == NULL) {
+		fprintf(stderr, "pingoo: the sample writer has no memory\n");
+		abort();
+	}
+	for (;;) {
+		sweep_tick(st, cfg);
+		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
+		if (n > 1)
+			qsort(v, n, sizeof(*v), cmp_queued);
+		if (n > 0)
+			write_batch(st, v, n);
+		else if (pingoo_sampleq_stopped(queue))
+			break;
+		else if (db_down && pingoo_store_check(st) == PINGOO_OK)
+			db_down = 0;	/* idle, and the database is back */
+	}
+	free(v);
+	pingoo_store_free(st);
+	pingoo_store_thread_end();
+	return NULL;
+}
+
+int
+background_start(const struct pingoo_config *cfg)
+{
+	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
+	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
+	    != 0)
+		return -1;
+	writer_running = 1;
+	return 0;
+}
+
+void
+background_stop(void)
+{
+	if (!writer_running)
+		return;
+	pingoo_sampleq_stop(queue);
+	pthread_join(writer, NULL);
+	writer_running = 0;
+	pingoo_sampleq_free(queue);
+	queue = NULL;
+}
+
+struct pingoo_pingtab *
+background_pingtab(void)
+{
+	return tab;
+}
+
+int
+background_accepts(void)
+{
+	return !db_down && pingoo_sampleq_len(queue) < QUEUE_CAP - 1024;
+}
+
+int
+background_push(const struct pingoo_queued_sample *q)
+{
+	return pingoo_sampleq_push(queue, q);
+}

@@ -1,0 +1,115 @@
+/*
+ * input.h - every request body and query string of the API, validated.
+ * Pure functions: a parsed JSON body (or the raw query string) in, a typed
+ * struct or a fault out; no I/O and no globals, so one fuzz harness
+ * reaches them all.  The route table names the validator of each route.
+ */
+#ifndef PINGOO_INPUT_H
+#define PINGOO_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pingoo.h"
+#include "ping.h"
+#include "tp.h"
+
+/* What a validator reads. */
+struct pingoo_input_src {
+	const struct pingoo_config	*cfg;		/* the limits */
+	struct json_object		*body;		/* NULL on query routes */
+	const char			*query;		/* "" when none */
+	/* The test and user a receipt's signature must name. */
+	uint64_t			 test_id, user_id;
+};
+
+/* POST /api/v1/ping-tests */
+struct pingoo_in_ping_create {
+	uint32_t	 count;
+	int32_t		 interval_ms;	/* -1 when not given */
+	char		*client;	/* canonical JSON or NULL; owned */
+};
+
+/* POST /api/v1/ping-tests/{id}/echo */
+struct pingoo_in_echo {
+	uint32_t	 seq;
+	int64_t		 client_sent_at;
+};
+
+/* POST /api/v1/ping-tests/{id}/receipts: v[0..n), owned */
+struct pingoo_in_receipts {
+	struct pingoo_receipt	*v;
+	size_t			 n;
+};
+
+/* POST /api/v1/throughput-tests */
+struct pingoo_in_tp_create {
+	unsigned	 dirs;		/* PINGOO_TP_MASK bits */
+	uint32_t	 packets;
+	uint64_t	 packet_size;
+	char		*client;	/* canonical JSON or NULL; owned */
+};
+
+/* POST /api/v1/throughput-tests/{id}/reports: v[0..n), owned */
+struct pingoo_in_reports {
+	struct pingoo_tp_report	*v;
+	size_t			 n;
+};
+
+/* ?limit=&cursor= of both list routes */
+struct pingoo_in_page {
+	uint64_t	 limit;		/* 1..list_max_limit */
+	uint64_t	 cursor;	/* 0 = from the newest */
+};
+
+enum pingoo_input_kind {
+	PINGOO_IN_NONE = 0,
+	PINGOO_IN_PING_CREATE,
+	PINGOO_IN_ECHO,
+	PINGOO_IN_RECEIPTS,
+	PINGOO_IN_TP_CREATE,
+	PINGOO_IN_REPORTS,
+	PINGOO_IN_PAGE,
+	PINGOO_IN__MAX
+};
+
+/* A validated input; kind says which member holds it. */
+struct pingoo_input {
+	enum pingoo_input_kind	kind;
+	union {
+		struct pingoo_in_ping_create	ping_create;
+		struct pingoo_in_echo		echo;
+		struct pingoo_in_receipts	receipts;
+		struct pingoo_in_tp_create	tp_create;
+		struct pingoo_in_reports	reports;
+		struct pingoo_in_page		page;
+	} u;
+};
+
+/* Every validator: on PINGOO_OK *in holds the typed value (release it with
+ * pingoo_input_clear); otherwise the fault says why and *in owns nothing. */
+typedef enum pingoo_err (*pingoo_validator)(const struct pingoo_input_src *,
+    struct pingoo_input *, struct pingoo_fault *);
+
+/* input.c */
+enum pingoo_err	pingoo_in_ping_create(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+enum pingoo_err	pingoo_in_echo(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* Stamps brought back with a sig are checked against the server's
+ * signature for src->test_id and src->user_id (422 invalid_sig). */
+enum pingoo_err	pingoo_in_receipts(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+enum pingoo_err	pingoo_in_tp_create(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+enum pingoo_err	pingoo_in_reports(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* Strict about limit and cursor (each at most once), deaf to other keys. */
+enum pingoo_err	pingoo_in_page(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* The validator of a kind; NULL for PINGOO_IN_NONE or out of range. */
+pingoo_validator pingoo_input_validator(enum pingoo_input_kind);
+/* Frees what *in owns and marks it PINGOO_IN_NONE; safe to call twice. */
+void		pingoo_input_clear(struct pingoo_input *);
+
+#endif

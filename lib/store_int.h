@@ -1,0 +1,85 @@
+/*
+ * store_int.h - inside the store only (lib/store*.c, lib/migrate.c): the
+ * MySQL bindings and the runner of prepared statements.  Each store_*.c
+ * owns one table of SQL text indexed by its own enum and registers it
+ * here; a statement is named by (domain, index) and nothing else.
+ */
+#ifndef PINGOO_STORE_INT_H
+#define PINGOO_STORE_INT_H
+
+#include <mysql.h>
+
+#include "store.h"
+
+/* One table of SQL text per concern; a statement is (domain, index). */
+enum pingoo_sql_domain {
+	PINGOO_SQL_USER = 0,
+	PINGOO_SQL_PING,
+	PINGOO_SQL_TP,
+	PINGOO_SQL_MISC,
+	PINGOO_SQL__DOMAINS
+};
+#define PINGOO_SQL_PER_DOMAIN 48
+
+struct pingoo_sql_table {
+	const char *const	*sql;
+	int			 n;
+};
+/* Defined beside their statements' callers. */
+extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
+extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
+extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
+extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
+
+/* How many times a transaction that failed retryably (see
+ * pingoo_store_retryable) is tried in all. */
+#define PINGOO_STORE_RETRIES 4
+/* After an attempt at a transaction that returned e: 1 when it is worth
+ * another (a retryable PINGOO_ERR_DB: it was rolled back whole) and fewer
+ * than PINGOO_STORE_RETRIES attempts were made; counts them in *tries,
+ * which starts at 0. */
+int			 pingoo_store_again(struct pingoo_store *,
+			    enum pingoo_err e, int *tries);
+
+/*
+ * Runs statement idx of domain's table, binding `in` (may be NULL).  When
+ * `out` is not NULL, each result row is fetched into it and row(arg) is
+ * called; a non-OK return from row stops and is returned.  *affected and
+ * *insert_id are set when not NULL.  Outside a transaction a lost
+ * connection is reconnected, the statement re-prepared and the call
+ * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
+ * from the server PINGOO_ERR_DB; an index outside the table
+ * PINGOO_ERR_INTERNAL.
+ */
+enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
+			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+			    enum pingoo_err (*row)(void *), void *arg,
+			    uint64_t *affected, uint64_t *insert_id);
+/* Room for item n of the growing array v of `size`-byte items (room for
+ * *cap), for result rows: doubles it when full.  Returns the array, moved
+ * or not, or NULL when out of memory (v is then left as it was). */
+void			*pingoo_store_grow(void *v, size_t n, size_t *cap,
+			    size_t size);
+/* Transactions: no automatic retry inside one (the store function retries
+ * the whole transaction on a retryable PINGOO_ERR_DB). */
+enum pingoo_err		 pingoo_store_begin(struct pingoo_store *);
+enum pingoo_err		 pingoo_store_commit(struct pingoo_store *);
+void			 pingoo_store_rollback(struct pingoo_store *);
+/* Runs plain SQL text (migrations only: DDL cannot be parameterized). */
+enum pingoo_err		 pingoo_store_exec_text(struct pingoo_store *,
+			    const char *sql);
+
+/* Bind helpers: fill one MYSQL_BIND.  Buffers must outlive the call. */
+void	pingoo_bind_u64(MYSQL_BIND *, uint64_t *);
+void	pingoo_bind_i64(MYSQL_BIND *, int64_t *);
+void	pingoo_bind_i32(MYSQL_BIND *, int32_t *);
+/* Input string of length *len (NULL value when s is NULL). */
+void	pingoo_bind_str(MYSQL_BIND *, const char *s, unsigned long *len);
+/* Output string into buf[cap]; *len gets the length, *isnull the NULL flag;
+ * the fetched value is NUL-terminated by pingoo_store_run when it fits. */
+void	pingoo_bind_strout(MYSQL_BIND *, char *buf, size_t cap,
+	    unsigned long *len, char *isnull);
+/* Nullable integer output. */
+void	pingoo_bind_i64out(MYSQL_BIND *, int64_t *, char *isnull);
+
+#endif

@@ -1,0 +1,294 @@
+/* test-input.c - the validators of request bodies and list queries. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "input.h"
+#include "../tap.h"
+
+static struct pingoo_config cfg;
+
+/* Runs validator v on the JSON text (or the query when json is NULL). */
+static enum pingoo_err
+run(pingoo_validator v, const char *json, const char *query,
+    struct pingoo_input *in, struct pingoo_fault *f)
+{
+	struct pingoo_input_src src;
+	struct json_object *o = NULL;
+	enum pingoo_err e;
+
+	memset(&src, 0, sizeof(src));
+	memset(f, 0, sizeof(*f));
+	src.cfg = &cfg;
+	src.query = query;
+	src.test_id = 7;
+	src.user_id = 3;
+	if (json != NULL && pingoo_json_parse(json, strlen(json), 8, &o, f) !=
+	    PINGOO_OK)
+		return f->err;
+	src.body = o;
+	e = v(&src, in, f);
+	if (o != NULL)
+		json_object_put(o);
+	return e;
+}
+
+/* 1 when v refuses the body with this error, code and field. */
+static int
+refuses(pingoo_validator v, const char *json, const char *query,
+    enum pingoo_err err, const char *code, const char *field)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	if (run(v, json, query, &in, &f) == PINGOO_OK) {
+		pingoo_input_clear(&in);
+		return 0;
+	}
+	if (f.err != err || f.code == NULL || strcmp(f.code, code) != 0 ||
+	    strcmp(f.field, field) != 0) {
+		diag("got %d %s field '%s': %s", f.err, f.code ? f.code : "-",
+		    f.field, f.message);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_ping_create(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_ping_create, "{\"count\":10,\"interval_ms\":100,"
+	    "\"client\":{\"platform\":\"ios\"}}", NULL, &in, &f) == PINGOO_OK &&
+	    in.kind == PINGOO_IN_PING_CREATE && in.u.ping_create.count == 10 &&
+	    in.u.ping_create.interval_ms == 100 &&
+	    in.u.ping_create.client != NULL,
+	    "a ping create body gives count, interval and the client");
+	pingoo_input_clear(&in);
+	ok(in.kind == PINGOO_IN_NONE, "a cleared input owns nothing");
+	ok(run(pingoo_in_ping_create, "{\"count\":1}", NULL, &in, &f) ==
+	    PINGOO_OK && in.u.ping_create.interval_ms == -1 &&
+	    in.u.ping_create.client == NULL,
+	    "interval and client are optional");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_ping_create, "{}", NULL, PINGOO_ERR_INVAL,
+	    "missing_field", "count"), "a missing count is refused");
+	ok(refuses(pingoo_in_ping_create, "{\"count\":0}", NULL,
+	    PINGOO_ERR_RANGE, "out_of_range", "count"),
+	    "count 0 is out of range");
+	ok(refuses(pingoo_in_ping_create, "{\"count\":100001}", NULL,
+	    PINGOO_ERR_TOOBIG, "limit_exceeded", "count"),
+	    "count past ping_max_count names the limit");
+	ok(refuses(pingoo_in_ping_create, "{\"count\":2,\"x\":1}", NULL,
+	    PINGOO_ERR_INVAL, "unknown_field", "x"),
+	    "an unknown key is refused");
+}
+
+static void
+test_echo(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_echo, "{\"seq\":0,\"client_sent_at\":1700000000000000}",
+	    NULL, &in, &f) == PINGOO_OK && in.u.echo.seq == 0 &&
+	    in.u.echo.client_sent_at == 1700000000000000LL,
+	    "an echo body gives seq and client_sent_at");
+	ok(refuses(pingoo_in_echo, "{\"seq\":-1,\"client_sent_at\":1}", NULL,
+	    PINGOO_ERR_RANGE, "out_of_range", "seq"),
+	    "a negative seq is out of range");
+	ok(refuses(pingoo_in_echo, "{\"seq\":1,\"client_sent_at\":"
+	    "9007199254740993}", NULL, PINGOO_ERR_RANGE, "out_of_range",
+	    "client_sent_at"), "a stamp past 2^53 is out of range");
+	ok(refuses(pingoo_in_echo, "{\"seq\":\"1\",\"client_sent_at\":1}",
+	    NULL, PINGOO_ERR_INVAL, "invalid_field", "seq"),
+	    "a seq given as a string is refused");
+}
+
+static void
+test_receipts(void)
+{
+	struct pingoo_sample s = { 4, 100, 200, 300, 0, 0 };
+	struct pingoo_input in;
+	struct pingoo_fault f;
+	char sig[PINGOO_SIG_LEN + 1], body[512];
+
+	ok(run(pingoo_in_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"client_received_at\":5},{\"seq\":2,\"client_received_at\":6}]}",
+	    NULL, &in, &f) == PINGOO_OK && in.u.receipts.n == 2 &&
+	    in.u.receipts.v[1].seq == 2 && in.u.receipts.v[1].t3 == 6 &&
+	    !in.u.receipts.v[0].has_stamps, "two receipts are read in order");
+	pingoo_input_clear(&in);
+	pingoo_sample_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3, &s, sig);
+	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,"
+	    "\"client_received_at\":400,\"client_sent_at\":100,"
+	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\"}]}",
+	    sig);
+	ok(run(pingoo_in_receipts, body, NULL, &in, &f) == PINGOO_OK &&
+	    in.u.receipts.v[0].has_stamps && in.u.receipts.v[0].t1 == 200,
+	    "stamps with the server's signature come back");
+	pingoo_input_clear(&in);
+	sig[0] = sig[0] == '0' ? '1' : '0';
+	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,"
+	    "\"client_received_at\":400,\"client_sent_at\":100,"
+	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\"}]}",
+	    sig);
+	ok(refuses(pingoo_in_receipts, body, NULL, PINGOO_ERR_RANGE,
+	    "invalid_sig", "receipts[0].sig"), "a forged signature is refused");
+	ok(refuses(pingoo_in_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"client_received_at\":5,\"sig\":\"ab\"}]}", NULL, PINGOO_ERR_INVAL,
+	    "missing_field", "receipts[0].sig"),
+	    "a sig without the stamps it covers is refused");
+	ok(refuses(pingoo_in_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"client_received_at\":5},{\"seq\":2}]}", NULL, PINGOO_ERR_INVAL,
+	    "missing_field", "receipts[1].client_received_at"),
+	    "a fault in an item names the item");
+}
+
+/* The five refusals every array body makes, and the non-object item. */
+static void
+test_arrays(pingoo_validator v, const char *key, int max, const char *item)
+{
+	char body[8192], bad[256];
+	size_t n;
+	int i;
+
+	snprintf(bad, sizeof(bad), "{\"%s\":[],\"x\":1}", key);
+	ok(refuses(v, bad, NULL, PINGOO_ERR_INVAL, "unknown_field", "x"),
+	    "%s: another key is refused", key);
+	ok(refuses(v, "{}", NULL, PINGOO_ERR_INVAL, "missing_field", key),
+	    "%s: a missing array is refused", key);
+	snprintf(bad, sizeof(bad), "{\"%s\":{}}", key);
+	ok(refuses(v, bad, NULL, PINGOO_ERR_INVAL, "invalid_field", key),
+	    "%s: an object for the array is refused", key);
+	snprintf(bad, sizeof(bad), "{\"%s\":[]}", key);
+	ok(refuses(v, bad, NULL, PINGOO_ERR_RANGE, "out_of_range", key),
+	    "%s: an empty array is refused", key);
+	n = (size_t)snprintf(body, sizeof(body), "{\"%s\":[", key);
+	for (i = 0; i <= max; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s%s",
+		    i > 0 ? "," : "", item);
+	snprintf(body + n, sizeof(body) - n, "]}");
+	ok(refuses(v, body, NULL, PINGOO_ERR_TOOBIG, "limit_exceeded", key),
+	    "%s: one item past the limit is refused", key);
+	snprintf(bad, sizeof(bad), "{\"%s\":[%s,5]}", key, item);
+	snprintf(body, sizeof(body), "%s[1]", key);
+	ok(refuses(v, bad, NULL, PINGOO_ERR_INVAL, "invalid_field", body),
+	    "%s: an item that is not an object is refused by its index", key);
+}
+
+static void
+test_tp_create(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_tp_create, "{\"direction\":\"both\",\"packets\":4,"
+	    "\"packet_size\":65536}", NULL, &in, &f) == PINGOO_OK &&
+	    in.u.tp_create.dirs == PINGOO_TP_BOTH &&
+	    in.u.tp_create.packets == 4 && in.u.tp_create.packet_size == 65536,
+	    "a throughput create body gives directions, packets and size");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"sideways\","
+	    "\"packets\":4,\"packet_size\":65536}", NULL, PINGOO_ERR_INVAL,
+	    "invalid_field", "direction"), "an unknown direction is refused");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"packets\":0,\"packet_size\":65536}", NULL, PINGOO_ERR_RANGE,
+	    "out_of_range", "packets"), "zero packets is out of range");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"packets\":4,\"packet_size\":1099511627776}", NULL,
+	    PINGOO_ERR_TOOBIG, "limit_exceeded", "packet_size"),
+	    "a packet past tp_max_packet_size names the limit");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"packets\":4,\"packet_size\":65536,\"client\":{\"os\":\"x\"},"
+	    "\"packets\":5}", NULL, PINGOO_ERR_INVAL, "invalid_json", ""),
+	    "a duplicate key never reaches the validator");
+}
+
+static void
+test_reports(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_reports, "{\"packets\":[{\"direction\":\"upload\","
+	    "\"seq\":3,\"client_sent_at\":10,\"client_received_at\":20}]}", NULL,
+	    &in, &f) == PINGOO_OK && in.u.reports.n == 1 &&
+	    in.u.reports.v[0].dir == PINGOO_TP_UPLOAD &&
+	    in.u.reports.v[0].seq == 3 &&
+	    in.u.reports.v[0].client_received_at == 20,
+	    "a report gives direction, seq and the client's stamps");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_reports, "{\"packets\":[{\"direction\":\"both\","
+	    "\"seq\":3,\"client_sent_at\":10,\"client_received_at\":20}]}", NULL,
+	    PINGOO_ERR_INVAL, "invalid_field", "packets[0].direction"),
+	    "a report for both directions is refused");
+	ok(refuses(pingoo_in_reports, "{\"packets\":[{\"direction\":\"upload\","
+	    "\"seq\":3,\"client_sent_at\":30,\"client_received_at\":20}]}", NULL,
+	    PINGOO_ERR_RANGE, "out_of_range", "packets[0].client_received_at"),
+	    "a report received before it was sent is refused");
+}
+
+static void
+test_page(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_page, NULL, "", &in, &f) == PINGOO_OK &&
+	    in.u.page.limit == 20 && in.u.page.cursor == 0,
+	    "no query: the first page of 20");
+	ok(run(pingoo_in_page, NULL, "limit=5&cursor=42&x=y&flag", &in, &f) ==
+	    PINGOO_OK && in.u.page.limit == 5 && in.u.page.cursor == 42,
+	    "limit and cursor are read, other keys ignored");
+	ok(refuses(pingoo_in_page, NULL, "limit=5&limit=6", PINGOO_ERR_INVAL,
+	    "invalid_query", "limit"), "a repeated limit is refused");
+	ok(refuses(pingoo_in_page, NULL, "cursor=5&cursor=6", PINGOO_ERR_INVAL,
+	    "invalid_query", "cursor"), "a repeated cursor is refused");
+	ok(refuses(pingoo_in_page, NULL, "limit=101", PINGOO_ERR_INVAL,
+	    "invalid_query", "limit"), "a limit past list_max_limit is refused");
+	ok(refuses(pingoo_in_page, NULL, "limit=0", PINGOO_ERR_INVAL,
+	    "invalid_query", "limit") && refuses(pingoo_in_page, NULL, "limit",
+	    PINGOO_ERR_INVAL, "invalid_query", "limit"),
+	    "limit 0 and a limit without a value are refused");
+	ok(refuses(pingoo_in_page, NULL, "cursor=0", PINGOO_ERR_INVAL,
+	    "invalid_query", "cursor") && refuses(pingoo_in_page, NULL,
+	    "cursor=%31", PINGOO_ERR_INVAL, "invalid_query", "cursor"),
+	    "cursor 0 and an encoded cursor are refused");
+}
+
+int
+main(void)
+{
+	int k;
+
+	pingoo_config_defaults(&cfg);
+	memcpy(cfg.jwt_key, "a test key of thirty-two bytes!!", 32);
+	cfg.jwt_key_len = 32;
+	/* Small array limits keep the bodies past them short. */
+	cfg.ping_max_receipts = 3;
+	cfg.tp_max_reports = 3;
+	test_ping_create();
+	test_echo();
+	test_receipts();
+	test_arrays(pingoo_in_receipts, "receipts", cfg.ping_max_receipts,
+	    "{\"seq\":1,\"client_received_at\":5}");
+	test_tp_create();
+	test_reports();
+	test_arrays(pingoo_in_reports, "packets", cfg.tp_max_reports,
+	    "{\"direction\":\"upload\",\"seq\":1,\"client_sent_at\":1,"
+	    "\"client_received_at\":2}");
+	test_page();
+	for (k = 0; k < PINGOO_IN__MAX; k++)
+		if ((pingoo_input_validator((enum pingoo_input_kind)k) == NULL) !=
+		    (k == PINGOO_IN_NONE))
+			break;
+	ok(k == PINGOO_IN__MAX && pingoo_input_validator(PINGOO_IN__MAX) ==
+	    NULL, "every kind but none has a validator");
+	return tap_done();
+}
