@@ -50,21 +50,51 @@ function pingSummary(t) {
 	};
 }
 
+const rate = (bytes, us) => (us > 0 ? Math.round((bytes * 8e6) / us) : null);
+
+// A transfer as a read shows it: the receiver's duration and rate (an upload's at the server, a
+// download's at the client from its first byte to its last, null until reported) and the
+// sender's.
+function tpTransfer(x) {
+	const server = x.server_finished_at !== null ? x.server_finished_at - x.server_started_at : null;
+	const from = x.direction === 'download' ? x.client_first_byte_at : x.client_sent_at;
+	const client = x.client_received_at === null || from === null ? null
+	    : x.client_received_at - from;
+	const [recv, send] = x.direction === 'download' ? [client, server] : [server, client];
+	return { ...x, duration_us: recv, bits_per_second: recv === null ? null : rate(x.bytes, recv),
+	    sender_duration_us: send, sender_bits_per_second: send === null ? null : rate(x.bytes, send) };
+}
+
+// Bytes over the span from the earliest `from` stamp to the latest `to` stamp of xs.
+function span(xs, from, to) {
+	if (!xs.length)
+		return [null, null];
+	const us = Math.max(...xs.map((x) => x[to])) - Math.min(...xs.map((x) => x[from]));
+	return [us, rate(xs.reduce((a, x) => a + x.bytes, 0), us)];
+}
+
 function tpSummary(t, dir) {
 	if (t.direction !== dir && t.direction !== 'both')
 		return null;
-	const xs = t.transfers.filter((x) => x.direction === dir);
+	const xs = t.transfers.filter((x) => x.direction === dir).map(tpTransfer);
 	const ok = xs.filter((x) => x.status === 'ok');
-	const rates = ok.map((x) => x.bits_per_second).sort((a, b) => a - b);
-	const bytes = ok.reduce((a, x) => a + x.bytes, 0);
-	const first = Math.min(...ok.map((x) => x.server_started_at));
-	const last = Math.max(...ok.map((x) => x.server_finished_at));
-	const elapsed = ok.length ? last - first : null;
+	const reported = ok.filter((x) => x.client_received_at !== null);
+	const down = dir === 'download';
+	const measured = reported.filter((x) => x.client_first_byte_at !== null);
+	const [elapsed, bps] = down ? span(measured, 'client_first_byte_at', 'client_received_at')
+	    : span(ok, 'server_started_at', 'server_finished_at');
+	const [sElapsed, sBps] = down ? span(ok, 'server_started_at', 'server_finished_at')
+	    : span(reported, 'client_sent_at', 'client_received_at');
+	const rates = (down ? measured : ok).map((x) => x.bits_per_second).filter((r) => r !== null)
+	    .sort((a, b) => a - b);
 	return {
-		packets: t.packets, received: ok.length, failed: xs.length - ok.length, bytes,
-		elapsed_us: elapsed, bits_per_second: elapsed ? Math.round((bytes * 8e6) / elapsed) : null,
+		packets: t.packets, received: ok.length, failed: xs.length - ok.length,
+		bytes: ok.reduce((a, x) => a + x.bytes, 0), reported: reported.length,
+		report_missing: down && reported.length < ok.length,
+		elapsed_us: elapsed, bits_per_second: bps,
 		packet_bps_min: rates[0] ?? null, packet_bps_median: pct(rates, 50),
 		packet_bps_p90: pct(rates, 90), packet_bps_max: rates.at(-1) ?? null,
+		sender_elapsed_us: sElapsed, sender_bits_per_second: sBps,
 	};
 }
 
@@ -86,7 +116,7 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 		const v = { ...rest, summary: { download: tpSummary(t, 'download'),
 		    upload: tpSummary(t, 'upload') } };
 		if (full)
-			v.transfers = transfers;
+			v.transfers = transfers.map(tpTransfer);
 		return v;
 	};
 
@@ -279,11 +309,9 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					throw new ApiError(409, 'duplicate_packet', 'already transferred');
 				const x = { direction: r[2], seq, bytes: t.packet_size, status: 'ok',
 				    server_started_at: started, server_finished_at: null, client_sent_at: null,
-				    client_received_at: null, duration_us: null, bits_per_second: null };
+				    client_first_byte_at: null, client_received_at: null };
 				const fin = () => {
 					x.server_finished_at = Math.max(nowUs(), started + 1);
-					x.duration_us = x.server_finished_at - started;
-					x.bits_per_second = Math.round((x.bytes * 8e6) / x.duration_us);
 					t.transfers.push(x);
 					finishTp(t);
 				};
@@ -291,8 +319,11 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					if (raw.length !== t.packet_size)
 						throw new ApiError(422, 'wrong_size', `body must be ${t.packet_size} bytes`);
 					fin();
-					const { status, client_sent_at, client_received_at, ...rest } = x;
-					return [200, rest];
+					const v = tpTransfer(x);
+					return [200, { direction: 'upload', seq, bytes: v.bytes,
+					    server_started_at: v.server_started_at,
+					    server_finished_at: v.server_finished_at, duration_us: v.duration_us,
+					    bits_per_second: v.bits_per_second }];
 				}
 				res.writeHead(200, { 'Content-Type': 'application/octet-stream',
 				    'Content-Length': String(t.packet_size), 'Cache-Control': 'no-store, no-transform',
@@ -329,6 +360,7 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 				for (const rp of b.packets) {
 					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
 					x.client_sent_at = rp.client_sent_at;
+					x.client_first_byte_at = rp.client_first_byte_at ?? null;
 					x.client_received_at = rp.client_received_at;
 				}
 				return [200, { accepted: b.packets.length }];
