@@ -38,13 +38,26 @@ noise_init(void)
 
 /* ---- rendering -------------------------------------------------------- */
 
+/* "<prefix>duration_us" and "<prefix>bits_per_second" of one side. */
+static void
+add_side(struct json_object *o, const struct pingoo_tp_xfer *x,
+    enum pingoo_tp_side side)
+{
+	int64_t dur = pingoo_tp_duration_us(x, side);
+	int64_t bps = pingoo_tp_bps(x->bytes, dur);
+	int sender = side == PINGOO_TP_SENDER;
+
+	json_object_object_add(o, sender ? "sender_duration_us" :
+	    "duration_us", json_i64_or_null(dur, dur < 0));
+	json_object_object_add(o, sender ? "sender_bits_per_second" :
+	    "bits_per_second", json_i64_or_null(bps, bps < 0));
+}
+
 static struct json_object *
 xfer_json(const struct pingoo_tp_xfer *x)
 {
 	struct json_object *o = json_object_new_object();
-	int64_t dur = pingoo_tp_duration_us(x), bps;
 
-	bps = pingoo_tp_bps(x->bytes, dur);
 	json_object_object_add(o, "direction",
 	    json_object_new_string(pingoo_tp_dir_name(x->dir)));
 	json_object_object_add(o, "seq", json_i64(x->seq));
@@ -57,17 +70,13 @@ xfer_json(const struct pingoo_tp_xfer *x)
 	    json_i64_or_null(x->server_finished_at, x->server_finished_at < 0));
 	json_object_object_add(o, "client_sent_at",
 	    json_i64_or_null(x->client_sent_at, x->client_sent_at < 0));
+	json_object_object_add(o, "client_first_byte_at",
+	    json_i64_or_null(x->client_first_byte_at,
+	    x->client_first_byte_at < 0));
 	json_object_object_add(o, "client_received_at",
 	    json_i64_or_null(x->client_received_at, x->client_received_at < 0));
-	json_object_object_add(o, "duration_us", json_i64_or_null(dur, dur < 0));
-	json_object_object_add(o, "bits_per_second",
-	    json_i64_or_null(bps, bps < 0));
-	dur = pingoo_tp_client_duration_us(x);
-	bps = pingoo_tp_bps(x->bytes, dur);
-	json_object_object_add(o, "client_duration_us",
-	    json_i64_or_null(dur, dur < 0));
-	json_object_object_add(o, "client_bits_per_second",
-	    json_i64_or_null(bps, bps < 0));
+	add_side(o, x, PINGOO_TP_RECEIVER);
+	add_side(o, x, PINGOO_TP_SENDER);
 	return o;
 }
 
@@ -87,14 +96,17 @@ dir_summary_json(const struct pingoo_tp_summary *s)
 	json_object_object_add(o, "received", json_i64(s->received));
 	json_object_object_add(o, "failed", json_i64(s->failed));
 	json_object_object_add(o, "bytes", json_i64((int64_t)s->bytes));
+	json_object_object_add(o, "reported", json_i64(s->reported));
+	json_object_object_add(o, "report_missing",
+	    json_object_new_boolean(s->report_missing));
 	add_opt(o, "elapsed_us", s->elapsed_us);
 	add_opt(o, "bits_per_second", s->bits_per_second);
 	add_opt(o, "packet_bps_min", s->packet_bps_min);
 	add_opt(o, "packet_bps_median", s->packet_bps_median);
 	add_opt(o, "packet_bps_p90", s->packet_bps_p90);
 	add_opt(o, "packet_bps_max", s->packet_bps_max);
-	add_opt(o, "client_elapsed_us", s->client_elapsed_us);
-	add_opt(o, "client_bits_per_second", s->client_bits_per_second);
+	add_opt(o, "sender_elapsed_us", s->sender_elapsed_us);
+	add_opt(o, "sender_bits_per_second", s->sender_bits_per_second);
 	return o;
 }
 
@@ -615,7 +627,7 @@ static void
 reply_upload(struct req *r, const struct pingoo_tp_xfer *x)
 {
 	struct json_object *o = json_object_new_object();
-	int64_t dur = pingoo_tp_duration_us(x), bps;
+	int64_t dur = pingoo_tp_duration_us(x, PINGOO_TP_RECEIVER), bps;
 
 	bps = pingoo_tp_bps(x->bytes, dur);
 	json_object_object_add(o, "direction", json_object_new_string("upload"));
@@ -707,9 +719,12 @@ parse_report(struct json_object *o, size_t i, struct pingoo_tp_report *rp,
     struct pingoo_fault *f)
 {
 	static const char *const keys[] = { "direction", "seq",
-	    "client_sent_at", "client_received_at", NULL };
+	    "client_sent_at", "client_first_byte_at", "client_received_at",
+	    NULL };
+	struct json_object *v;
 	const char *dir;
 	int64_t seq;
+	int want_first;
 
 	if (!json_object_is_type(o, json_type_object)) {
 		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field", NULL,
@@ -724,17 +739,37 @@ parse_report(struct json_object *o, size_t i, struct pingoo_tp_report *rp,
 		    "direction", "direction must be download or upload");
 		return item_fault(f, i);
 	}
+	/* A download's receiver is the client: the first byte it saw starts
+	 * the interval its rate is measured over.  An upload has none. */
+	want_first = rp->dir == PINGOO_TP_DOWNLOAD;
+	rp->client_first_byte_at = -1;
 	if (pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &seq, f) != PINGOO_OK ||
 	    pingoo_json_int(o, "client_sent_at", 1, 0, INT64_MAX - 1,
 	    &rp->client_sent_at, f) != PINGOO_OK ||
+	    (want_first && pingoo_json_int(o, "client_first_byte_at", 1, 0,
+	    INT64_MAX - 1, &rp->client_first_byte_at, f) != PINGOO_OK) ||
 	    pingoo_json_int(o, "client_received_at", 1, 0, INT64_MAX - 1,
 	    &rp->client_received_at, f) != PINGOO_OK)
 		return item_fault(f, i);
 	rp->seq = (uint32_t)seq;
+	if (!want_first && json_object_object_get_ex(o, "client_first_byte_at",
+	    &v) && v != NULL) {
+		pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "client_first_byte_at", "client_first_byte_at is for "
+		    "downloads only");
+		return item_fault(f, i);
+	}
 	if (rp->client_received_at < rp->client_sent_at) {
 		pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    "client_received_at", "client_received_at must not be "
 		    "before client_sent_at");
+		return item_fault(f, i);
+	}
+	if (want_first && (rp->client_first_byte_at < rp->client_sent_at ||
+	    rp->client_received_at < rp->client_first_byte_at)) {
+		pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "client_first_byte_at", "client_first_byte_at must lie "
+		    "between client_sent_at and client_received_at");
 		return item_fault(f, i);
 	}
 	return PINGOO_OK;

@@ -65,11 +65,13 @@ static const char *const sql[TP__MAX] = {
 	"WHERE id = ? AND state = 'incomplete'",
 	/* TP_TRANSFERS: ENUM columns sort by their declared order */
 	"SELECT direction, seq, status, bytes, server_started_at, "
-	"server_finished_at, client_sent_at, client_received_at "
+	"server_finished_at, client_sent_at, client_first_byte_at, "
+	"client_received_at "
 	"FROM throughput_transfers WHERE test_id = ? ORDER BY direction, seq",
 	/* TP_REPORT */
 	"UPDATE throughput_transfers SET client_sent_at = ?, "
-	"client_received_at = ? WHERE test_id = ? AND direction = ? "
+	"client_first_byte_at = ?, client_received_at = ? "
+	"WHERE test_id = ? AND direction = ? "
 	"AND seq = ? AND client_sent_at IS NULL",
 	/* TP_SETTLE: a reported download whose worker never recorded it */
 	"UPDATE throughput_transfers SET status = 'ok', bytes = ? "
@@ -427,10 +429,11 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
 
 /* Collects TP_TRANSFERS rows into a growing array. */
 struct xfer_rows {
-	MYSQL_BIND		 out[8];
+	MYSQL_BIND		 out[9];
 	char			 dir[16], status[16];
 	unsigned long		 dirlen, statuslen;
-	char			 dirnull, statusnull, endnull, sentnull, recvnull;
+	char			 dirnull, statusnull, endnull, sentnull, firstnull,
+				 recvnull;
 	int32_t			 seq;
 	struct pingoo_tp_xfer	 x;
 	struct pingoo_tp_xfer	*v;
@@ -473,6 +476,8 @@ xfer_row_found(void *arg)
 		x->server_finished_at = -1;
 	if (r->sentnull)
 		x->client_sent_at = -1;
+	if (r->firstnull)
+		x->client_first_byte_at = -1;
 	if (r->recvnull)
 		x->client_received_at = -1;
 	return PINGOO_OK;
@@ -491,7 +496,9 @@ xfer_rows_bind(struct xfer_rows *r)
 	pingoo_bind_i64(&r->out[4], &r->x.server_started_at);
 	pingoo_bind_i64out(&r->out[5], &r->x.server_finished_at, &r->endnull);
 	pingoo_bind_i64out(&r->out[6], &r->x.client_sent_at, &r->sentnull);
-	pingoo_bind_i64out(&r->out[7], &r->x.client_received_at,
+	pingoo_bind_i64out(&r->out[7], &r->x.client_first_byte_at,
+	    &r->firstnull);
+	pingoo_bind_i64out(&r->out[8], &r->x.client_received_at,
 	    &r->recvnull);
 }
 
@@ -546,23 +553,26 @@ static enum pingoo_err
 report_one(struct pingoo_store *s, uint64_t id,
     const struct pingoo_tp_report *rp, struct pingoo_fault *f)
 {
-	MYSQL_BIND in[5];
+	MYSQL_BIND in[6];
 	const char *dn = pingoo_tp_dir_name(rp->dir);
 	unsigned long dlen = strlen(dn);
-	int64_t sent = rp->client_sent_at, recv = rp->client_received_at, found;
+	int64_t sent = rp->client_sent_at, first = rp->client_first_byte_at;
+	int64_t recv = rp->client_received_at, found;
+	char nofirst = first < 0;	/* an upload's: NULL */
 	int32_t seq = (int32_t)rp->seq;
 	uint64_t n = 0;
 	enum pingoo_err e;
 
 	pingoo_bind_i64(&in[0], &sent);
-	pingoo_bind_i64(&in[1], &recv);
-	pingoo_bind_u64(&in[2], &id);
-	pingoo_bind_str(&in[3], dn, &dlen);
-	pingoo_bind_i32(&in[4], &seq);
+	pingoo_bind_i64out(&in[1], &first, &nofirst);
+	pingoo_bind_i64(&in[2], &recv);
+	pingoo_bind_u64(&in[3], &id);
+	pingoo_bind_str(&in[4], dn, &dlen);
+	pingoo_bind_i32(&in[5], &seq);
 	if ((e = run(s, TP_REPORT, in, NULL, NULL, NULL, &n, NULL)) !=
 	    PINGOO_OK || n > 0)
 		return e;
-	if ((e = count(s, TP_XFER_EXISTS, &in[2], &found)) != PINGOO_OK)
+	if ((e = count(s, TP_XFER_EXISTS, &in[3], &found)) != PINGOO_OK)
 		return e;
 	if (found > 0)
 		return pingoo_fault_set(f, PINGOO_ERR_CONFLICT,

@@ -59,40 +59,52 @@ struct pingoo_tp_xfer {
 	int64_t			 server_started_at;
 	int64_t			 server_finished_at;	/* -1 until recorded */
 	int64_t			 client_sent_at;
+	int64_t			 client_first_byte_at;	/* downloads only */
 	int64_t			 client_received_at;
 };
 
-/* A client's report of its own stamps for one transfer. */
+/* A client's report of its own stamps for one transfer;
+ * client_first_byte_at is -1 for an upload. */
 struct pingoo_tp_report {
 	enum pingoo_tp_dir	 dir;
 	uint32_t		 seq;
 	int64_t			 client_sent_at;
+	int64_t			 client_first_byte_at;
 	int64_t			 client_received_at;
 };
 
-/* Per-direction summary (docs/api.md).  Fields set to -1 are "null". */
+/* Where a figure is measured: where the bytes arrive, or where they left. */
+enum pingoo_tp_side {
+	PINGOO_TP_RECEIVER = 0,
+	PINGOO_TP_SENDER
+};
+
+/*
+ * Per-direction summary (docs/api.md).  Fields set to -1 are "null".  The
+ * headline figures are the receiver's, over the ok transfers it timed
+ * (a download's once the client reported it): elapsed from the first byte
+ * of the first to the last byte of the last, their bytes over it, and the
+ * per-packet rates.  The sender's figures are kept apart, named so.
+ */
 struct pingoo_tp_summary {
 	uint32_t	 packets;	/* the test's packets per direction */
 	uint32_t	 received;	/* transfers with status ok */
 	uint32_t	 failed;
 	uint64_t	 bytes;		/* bytes of ok transfers */
-	int64_t		 elapsed_us;	/* first ok start to last ok end */
+	uint32_t	 reported;	/* ok transfers the client reported */
+	int		 report_missing; /* a download's receiver figures
+					  * wait for reports */
+	int64_t		 elapsed_us;
 	int64_t		 bits_per_second;
 	int64_t		 packet_bps_min;
 	int64_t		 packet_bps_median;
 	int64_t		 packet_bps_p90;
 	int64_t		 packet_bps_max;
-	/* The client's view, over ok transfers it reported: first
-	 * client_sent_at to last client_received_at.  For a download this is
-	 * measured where the bytes arrive; -1 when nothing was reported. */
-	uint64_t	 client_bytes;
-	int64_t		 client_elapsed_us;
-	int64_t		 client_bits_per_second;
+	int64_t		 sender_elapsed_us;
+	int64_t		 sender_bits_per_second;
 };
 
 /* tpstats.c: names and pure functions, no I/O. */
-/* client_received_at - client_sent_at of an ok, reported transfer, or -1. */
-int64_t		pingoo_tp_client_duration_us(const struct pingoo_tp_xfer *);
 const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);
 /* "download", "upload" or "both" for a mask; NULL for anything else. */
 const char	*pingoo_tp_dirs_name(unsigned dirs);
@@ -102,18 +114,25 @@ unsigned	 pingoo_tp_dirs_parse(const char *s);
 enum pingoo_err	 pingoo_tp_dir_parse(const char *s, enum pingoo_tp_dir *dir);
 const char	*pingoo_tp_state_name(enum pingoo_tp_state);
 const char	*pingoo_tp_status_name(enum pingoo_tp_status);
-/* Duration of an ok transfer in µs, or -1 when it has none (not ok). */
-int64_t		 pingoo_tp_duration_us(const struct pingoo_tp_xfer *);
+/* The interval [*start, *end] in which side saw an ok transfer's bytes,
+ * and its length in µs; -1 when that side has not timed it (not ok, not
+ * reported, or no end stamp). */
+int64_t		 pingoo_tp_span(const struct pingoo_tp_xfer *,
+		    enum pingoo_tp_side, int64_t *start, int64_t *end);
+/* The length of that interval alone. */
+int64_t		 pingoo_tp_duration_us(const struct pingoo_tp_xfer *,
+		    enum pingoo_tp_side);
 /* bytes * 8 per second over duration_us, rounded; -1 when duration <= 0. */
 int64_t		 pingoo_tp_bps(uint64_t bytes, int64_t duration_us);
 /*
  * Summarizes the transfers of direction dir among xf[0..n) (any order, other
- * directions ignored) for a test of `packets` per direction.  Rates are over
- * ok transfers; with none, every rate and elapsed_us is -1.  The median of
- * an even count is the mean of the two middle values, rounded down; p90 is
- * the nearest-rank percentile.  Packets too short for the clock (0 µs)
- * count in bytes and elapsed_us but have no per-packet rate.  PINGOO_ERR_NOMEM on allocation
- * failure, with *out untouched.
+ * directions ignored) for a test of `packets` per direction.  Each side's
+ * rates are over the ok transfers it timed; with none, its rates and
+ * elapsed time are -1.  The median of an even count is the mean of the two
+ * middle values, rounded down; p90 is the nearest-rank percentile.  Packets
+ * too short for the clock (0 µs) count in bytes and elapsed_us but have no
+ * per-packet rate.  PINGOO_ERR_NOMEM on allocation failure, with *out
+ * untouched.
  */
 enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 		    enum pingoo_tp_dir dir, uint32_t packets,

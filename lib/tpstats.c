@@ -79,22 +79,39 @@ pingoo_tp_status_name(enum pingoo_tp_status s)
 	return (unsigned)s < PINGOO_TP__STATUSES ? status_names[s] : "unknown";
 }
 
+/*
+ * The interval a side saw a transfer's bytes in.  The receiver: for an
+ * upload the server's first and last byte read, for a download the client's
+ * first byte (the response's head) and last byte.  The sender: for a
+ * download the server's first and last byte written, for an upload the
+ * client's request sent to answer received.  Only ok transfers have one.
+ */
 int64_t
-pingoo_tp_duration_us(const struct pingoo_tp_xfer *x)
+pingoo_tp_span(const struct pingoo_tp_xfer *x, enum pingoo_tp_side side,
+    int64_t *start, int64_t *end)
 {
-	if (x->status != PINGOO_TP_OK || x->server_finished_at < 0 ||
-	    x->server_finished_at < x->server_started_at)
+	int server = (x->dir == PINGOO_TP_UPLOAD) == (side == PINGOO_TP_RECEIVER);
+
+	if (server) {
+		*start = x->server_started_at;
+		*end = x->server_finished_at;
+	} else {
+		*start = x->dir == PINGOO_TP_DOWNLOAD ? x->client_first_byte_at :
+		    x->client_sent_at;
+		*end = x->client_received_at;
+	}
+	if (x->status != PINGOO_TP_OK || *start < 0 || *end < *start)
 		return -1;
-	return x->server_finished_at - x->server_started_at;
+	return *end - *start;
 }
 
 int64_t
-pingoo_tp_client_duration_us(const struct pingoo_tp_xfer *x)
+pingoo_tp_duration_us(const struct pingoo_tp_xfer *x,
+    enum pingoo_tp_side side)
 {
-	if (x->status != PINGOO_TP_OK || x->client_sent_at < 0 ||
-	    x->client_received_at < x->client_sent_at)
-		return -1;
-	return x->client_received_at - x->client_sent_at;
+	int64_t start, end;
+
+	return pingoo_tp_span(x, side, &start, &end);
 }
 
 int64_t
@@ -135,56 +152,41 @@ rate_spread(int64_t *rates, size_t n, struct pingoo_tp_summary *s)
 	s->packet_bps_p90 = rates[rank - 1];
 }
 
-/*
- * Adds one ok transfer to the totals; its times and rate only when the
- * server stamped its end (a download settled by the client's report, its
- * worker gone before recording, has no server end).  *timed gets the bytes
- * the server's times cover.
- */
-static void
-add_ok(const struct pingoo_tp_xfer *x, struct pingoo_tp_summary *s,
-    int64_t *first, int64_t *last, uint64_t *timed, int64_t *rates,
-    size_t *nrates)
-{
-	int64_t bps;
+/* Elapsed time, rate and per-packet rates of one side's view. */
+struct view {
+	int64_t		 first, last;
+	uint64_t	 bytes;		/* of the transfers this side timed */
+	int64_t		*rates;		/* NULL: none wanted */
+	size_t		 nrates;
+};
 
-	s->received++;
-	s->bytes += x->bytes;
-	if (pingoo_tp_duration_us(x) < 0)
+/* Adds transfer x to side's view v when that side timed it. */
+static void
+view_add(struct view *v, const struct pingoo_tp_xfer *x,
+    enum pingoo_tp_side side)
+{
+	int64_t start, end, dur, bps;
+
+	if ((dur = pingoo_tp_span(x, side, &start, &end)) < 0)
 		return;
-	*timed += x->bytes;
-	if (*first < 0 || x->server_started_at < *first)
-		*first = x->server_started_at;
-	if (x->server_finished_at > *last)
-		*last = x->server_finished_at;
-	if ((bps = pingoo_tp_bps(x->bytes, pingoo_tp_duration_us(x))) >= 0)
-		rates[(*nrates)++] = bps;
+	v->bytes += x->bytes;
+	if (v->first < 0 || start < v->first)
+		v->first = start;
+	if (end > v->last)
+		v->last = end;
+	if (v->rates != NULL && (bps = pingoo_tp_bps(x->bytes, dur)) >= 0)
+		v->rates[v->nrates++] = bps;
 }
 
-/* The client's aggregate over the ok transfers it reported. */
+/* elapsed and rate from a view; both -1 when it timed nothing. */
 static void
-client_view(const struct pingoo_tp_xfer *xf, size_t n, enum pingoo_tp_dir dir,
-    struct pingoo_tp_summary *s)
+view_end(const struct view *v, int64_t *elapsed, int64_t *bps)
 {
-	int64_t first = -1, last = -1;
-	size_t i;
-
-	s->client_bytes = 0;
-	s->client_elapsed_us = s->client_bits_per_second = -1;
-	for (i = 0; i < n; i++) {
-		if (xf[i].dir != dir || pingoo_tp_client_duration_us(&xf[i]) < 0)
-			continue;
-		s->client_bytes += xf[i].bytes;
-		if (first < 0 || xf[i].client_sent_at < first)
-			first = xf[i].client_sent_at;
-		if (xf[i].client_received_at > last)
-			last = xf[i].client_received_at;
-	}
-	if (first < 0)
+	*elapsed = *bps = -1;
+	if (v->first < 0)
 		return;
-	s->client_elapsed_us = last - first;
-	s->client_bits_per_second = pingoo_tp_bps(s->client_bytes,
-	    s->client_elapsed_us);
+	*elapsed = v->last - v->first;
+	*bps = pingoo_tp_bps(v->bytes, *elapsed);
 }
 
 enum pingoo_err
@@ -192,15 +194,13 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
     enum pingoo_tp_dir dir, uint32_t packets, struct pingoo_tp_summary *out)
 {
 	struct pingoo_tp_summary s;
-	int64_t *rates, first = -1, last = -1;
-	uint64_t timed = 0;
-	size_t i, nrates = 0;
+	struct view rv = { -1, -1, 0, NULL, 0 }, sv = { -1, -1, 0, NULL, 0 };
+	size_t i;
 
-	if ((rates = calloc(n > 0 ? n : 1, sizeof(*rates))) == NULL)
+	if ((rv.rates = calloc(n > 0 ? n : 1, sizeof(*rv.rates))) == NULL)
 		return PINGOO_ERR_NOMEM;
 	memset(&s, 0, sizeof(s));
 	s.packets = packets;
-	s.elapsed_us = s.bits_per_second = -1;
 	s.packet_bps_min = s.packet_bps_median = -1;
 	s.packet_bps_p90 = s.packet_bps_max = -1;
 	for (i = 0; i < n; i++) {
@@ -208,17 +208,21 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 			continue;
 		if (xf[i].status == PINGOO_TP_FAILED)
 			s.failed++;
-		else if (xf[i].status == PINGOO_TP_OK)
-			add_ok(&xf[i], &s, &first, &last, &timed, rates,
-			    &nrates);
+		if (xf[i].status != PINGOO_TP_OK)
+			continue;
+		s.received++;
+		s.bytes += xf[i].bytes;
+		if (xf[i].client_received_at >= 0)
+			s.reported++;
+		view_add(&rv, &xf[i], PINGOO_TP_RECEIVER);
+		view_add(&sv, &xf[i], PINGOO_TP_SENDER);
 	}
-	if (first >= 0) {
-		s.elapsed_us = last - first;
-		s.bits_per_second = pingoo_tp_bps(timed, s.elapsed_us);
-	}
-	client_view(xf, n, dir, &s);
-	rate_spread(rates, nrates, &s);
-	free(rates);
+	/* A download's receiver is the client: its figures wait for reports. */
+	s.report_missing = dir == PINGOO_TP_DOWNLOAD && s.reported < s.received;
+	view_end(&rv, &s.elapsed_us, &s.bits_per_second);
+	view_end(&sv, &s.sender_elapsed_us, &s.sender_bits_per_second);
+	rate_spread(rv.rates, rv.nrates, &s);
+	free(rv.rates);
 	*out = s;
 	return PINGOO_OK;
 }

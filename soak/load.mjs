@@ -199,7 +199,7 @@ async function tpTest(token) {
 		if (d) {
 			bytesDown += d.bytes;
 			x.packets.set(`download:${seq}`, d.bytes);
-			reports.push({ direction: 'download', seq, client_sent_at: t0, client_received_at: nowUs() });
+			reports.push({ direction: 'download', seq, client_sent_at: t0, client_first_byte_at: t0, client_received_at: nowUs() });
 		}
 	}
 	if (reports.length) {

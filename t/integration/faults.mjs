@@ -176,6 +176,7 @@ function call(agent, { method = 'GET', path, token, json, body, timeoutMs = 1000
 			settle({ status: 0, err: `no complete answer within ${timeoutMs} ms` });
 		}, timeoutMs);
 		req.on('response', (res) => {
+			const firstUs = nowUs();	// the response's head: its first byte
 			const chunks = [];
 			let bytes = 0;
 			// Packet bytes are only counted; an error body is kept.
@@ -195,7 +196,7 @@ function call(agent, { method = 'GET', path, token, json, body, timeoutMs = 1000
 						j = undefined;
 					}
 				}
-				settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes,
+				settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes, firstUs,
 				    cl: res.headers['content-length'] !== undefined ?
 				        Number(res.headers['content-length']) : null,
 				    complete: res.complete && !err, err: err ? err.message : undefined });
@@ -294,7 +295,8 @@ function startLoad(token, clients) {
 			    path: `/api/v1/throughput-tests/${c.json.id}/download/${seq}` });
 			if (ev('download', d)) {
 				x.set(`download:${seq}`, d.bytes);
-				tp.reports.push({ direction: 'download', seq, client_sent_at: t0, client_received_at: nowUs() });
+				tp.reports.push({ direction: 'download', seq, client_sent_at: t0, client_first_byte_at: d.firstUs,
+				    client_received_at: nowUs() });
 			}
 		}
 		await sendReports(c.json.id, tp);

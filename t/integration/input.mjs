@@ -170,7 +170,8 @@ function objText(base, name, raw) {
 }
 
 const receiptOk = () => ({ seq: 0, client_received_at: ping.t0 + 5000 });
-const reportOk = () => ({ direction: 'download', seq: 0, client_sent_at: tp.t, client_received_at: tp.t + 900 });
+const reportOk = () => ({ direction: 'download', seq: 0, client_sent_at: tp.t, client_first_byte_at: tp.t + 100,
+    client_received_at: tp.t + 900 });
 
 const routes = [
 	{
@@ -268,6 +269,7 @@ const routes = [
 			{ name: 'direction', type: 'enum', required: true, maxLen: 16, item: true },
 			{ name: 'seq', type: 'int', required: true, min: 0, max: 0, item: true },
 			{ name: 'client_sent_at', type: 'int', required: true, min: 0, max: I64_MAX_M1, item: true },
+			{ name: 'client_first_byte_at', type: 'int', required: true, min: 0, max: I64_MAX_M1, item: true },
 			{ name: 'client_received_at', type: 'int', required: true, min: 0, max: I64_MAX_M1, item: true },
 		],
 	},
@@ -544,7 +546,7 @@ await group('receipts and reports are all or nothing', async () => {
 	okErr(res, E(422, ['not_transferred', 'out_of_range', 'not_found']),
 	    'a good report followed by one for a packet never moved is refused whole with 422');
 	res = await send({ path: `/api/v1/throughput-tests/${tp.id}/reports`, token,
-	    body: JSON.stringify({ packets: [reportOk(), { ...reportOk(), direction: 'upload' }] }) });
+	    body: JSON.stringify({ packets: [reportOk(), { ...reportOk(), direction: 'upload', client_first_byte_at: undefined }] }) });
 	okErr(res, E(422, ['not_transferred', 'out_of_range', 'not_found']),
 	    'a good report followed by one for an upload never made is refused whole with 422');
 	res = await send({ path: `/api/v1/throughput-tests/${tp.id}/reports`, token,

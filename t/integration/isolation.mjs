@@ -101,7 +101,8 @@ await t.test("setup: A's throughput test with a download, an upload and a report
 	const u = await send('PUT', `/api/v1/throughput-tests/${ta.id}/upload/0`, A.token, Buffer.alloc(1024, 3));
 	t.is(u.status, 200, 'A uploads packet 0');
 	const r = await send('POST', `/api/v1/throughput-tests/${ta.id}/reports`, A.token,
-	    { packets: [{ direction: 'download', seq: 0, client_sent_at: ta.t0, client_received_at: ta.t0 + 500 }] });
+	    { packets: [{ direction: 'download', seq: 0, client_sent_at: ta.t0, client_first_byte_at: ta.t0 + 100,
+	        client_received_at: ta.t0 + 500 }] });
 	ta.live = t.is(r.status, 200, 'A reports download 0');
 });
 
@@ -149,7 +150,8 @@ const attempts = () => [
 	['report into A\'s throughput test (a moved packet)', 'POST', '/api/v1/throughput-tests/{t}/reports',
 	    { packets: [{ direction: 'upload', seq: 0, client_sent_at: ta.t0, client_received_at: ta.t0 + 900 }] }],
 	['report into A\'s throughput test (a reported packet: no 409 leak)', 'POST', '/api/v1/throughput-tests/{t}/reports',
-	    { packets: [{ direction: 'download', seq: 0, client_sent_at: ta.t0, client_received_at: ta.t0 + 900 }] }],
+	    { packets: [{ direction: 'download', seq: 0, client_sent_at: ta.t0, client_first_byte_at: ta.t0 + 100,
+	        client_received_at: ta.t0 + 900 }] }],
 	['abort A\'s throughput test', 'POST', '/api/v1/throughput-tests/{t}/abort'],
 ];
 

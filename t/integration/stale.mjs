@@ -49,7 +49,8 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	// byte left): its report settles them, and the last one completes the test.
 	const us = Date.now() * 1000;
 	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [0, 1, 2].map((seq) =>
-	    ({ direction: 'download', seq, client_sent_at: us + seq * 10, client_received_at: us + seq * 10 + 5 })) }, token);
+	    ({ direction: 'download', seq, client_sent_at: us + seq * 10, client_first_byte_at: us + seq * 10 + 1,
+	        client_received_at: us + seq * 10 + 5 })) }, token);
 	t.is(r.status, 200, 'the client reports the three downloads', describe(r));
 	const rows = query(stack, `SELECT seq, status, bytes, server_finished_at IS NULL FROM throughput_transfers
 	    WHERE test_id = ${id} ORDER BY seq`).map((x) => x.join(' '));
@@ -80,7 +81,7 @@ await t.test('a report settles only a download that no worker recorded', async (
 	    (${id}, 'upload', 0, 'started', 0, ${now}, NULL),
 	    (${id}, 'upload', 1, 'failed', 0, ${now}, NULL)`);
 	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [
-	    { direction: 'download', seq: 0, client_sent_at: now, client_received_at: now + 500 },
+	    { direction: 'download', seq: 0, client_sent_at: now, client_first_byte_at: now + 100, client_received_at: now + 500 },
 	    { direction: 'upload', seq: 0, client_sent_at: now, client_received_at: now + 500 },
 	    { direction: 'upload', seq: 1, client_sent_at: now, client_received_at: now + 500 }] }, token);
 	t.is(r.status, 200, 'the reports are taken', describe(r));

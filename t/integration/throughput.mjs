@@ -179,15 +179,36 @@ await t.test('a download test of 8 x 1 MiB runs end to end', async () => {
 	const s = g.summary?.download ?? {};
 	t.ok(g.state === 'complete' && g.transfers?.length === 8 && g.transfers.every((x, i) =>
 	    x.direction === 'download' && x.seq === i && x.status === 'ok' && x.bytes === MIB &&
-	    x.duration_us === x.server_finished_at - x.server_started_at && x.bits_per_second > 0 &&
-	    x.client_sent_at === null),
-	    'the read lists the 8 transfers with durations and rates', JSON.stringify(g.transfers?.[0]));
+	    x.sender_duration_us === x.server_finished_at - x.server_started_at &&
+	    x.sender_bits_per_second > 0 && x.client_sent_at === null &&
+	    x.duration_us === null && x.bits_per_second === null),
+	    'unreported, the read has each transfer\'s sender figures and no rate where the bytes arrive',
+	    JSON.stringify(g.transfers?.[0]));
 	t.ok(s.packets === 8 && s.received === 8 && s.failed === 0 && s.bytes === 8 * MIB &&
-	    s.elapsed_us === rows[7].finished - rows[0].started && s.bits_per_second > 0 &&
-	    s.packet_bps_min <= s.packet_bps_median && s.packet_bps_median <= s.packet_bps_p90 &&
-	    s.packet_bps_p90 <= s.packet_bps_max && g.summary.upload === null,
-	    'the download summary adds up (8 MiB, first start to last end, ordered percentiles)',
+	    s.reported === 0 && s.report_missing === true && s.elapsed_us === null &&
+	    s.bits_per_second === null && s.packet_bps_max === null &&
+	    s.sender_elapsed_us === rows[7].finished - rows[0].started && s.sender_bits_per_second > 0 &&
+	    g.summary.upload === null,
+	    'the download summary says the report is missing: its headline rates are null, the server\'s are sender_',
 	    JSON.stringify(g.summary));
+	// The client's stamps: packet k's bytes arrived over (k + 1) ms, back to back.
+	const at = Date.now() * 1000;
+	const packets = Array.from({ length: 8 }, (_, k) => ({ direction: 'download', seq: k,
+	    client_sent_at: at + k * 10000, client_first_byte_at: at + k * 10000 + 500,
+	    client_received_at: at + k * 10000 + 500 + (k + 1) * 1000 }));
+	const rp = await report(main.token, id, packets);
+	t.is(rp.status, 200, 'the client reports the 8 downloads with their first bytes', describe(rp));
+	const g2 = (await read(main.token, id)).json ?? {};
+	const s2 = g2.summary?.download ?? {};
+	t.ok(g2.transfers?.every((x, k) => x.duration_us === (k + 1) * 1000 &&
+	    x.bits_per_second === Math.round(MIB * 8e6 / ((k + 1) * 1000))),
+	    'each transfer\'s rate is the client\'s, first byte to last', JSON.stringify(g2.transfers?.[1]));
+	t.ok(s2.reported === 8 && s2.report_missing === false && s2.elapsed_us === 70000 + 8000 &&
+	    s2.bits_per_second === Math.round(8 * MIB * 8e6 / 78000) &&
+	    s2.packet_bps_max === Math.round(MIB * 8e6 / 1000) &&
+	    s2.packet_bps_min === Math.round(MIB * 8e6 / 8000) &&
+	    s2.sender_elapsed_us === s.sender_elapsed_us,
+	    'reported, the summary\'s headline rates are the client\'s (8 MiB over 78 ms)', JSON.stringify(s2));
 });
 
 // ---- uploads --------------------------------------------------------------------------------
@@ -309,7 +330,8 @@ await t.test('another user\'s test is 404 on every route', async () => {
 	okError(await read(o, id), 404, 'not_found', 'read: 404');
 	okError(await download(o, id, 0), 404, 'not_found', 'download: 404');
 	okError(await upload(o, id, 0, Buffer.alloc(1000)), 404, 'not_found', 'upload: 404');
-	okError(await report(o, id, [{ direction: 'download', seq: 0, client_sent_at: 1, client_received_at: 2 }]),
+	okError(await report(o, id, [{ direction: 'download', seq: 0, client_sent_at: 1, client_first_byte_at: 1,
+	    client_received_at: 2 }]),
 	    404, 'not_found', 'reports: 404');
 	okError(await abort(o, id), 404, 'not_found', 'abort: 404');
 	okError(await read(main.token, 999999999), 404, 'not_found', 'a missing test is the same 404');
@@ -419,13 +441,22 @@ await t.test('client reports are all or nothing and land on their packets', asyn
 	await download(main.token, id, 0);
 	await upload(main.token, id, 0, Buffer.alloc(1000));
 	await waitFor(() => dbTransfers(id).every((r) => r.status === 'ok'));
-	const good = { direction: 'download', seq: 0, client_sent_at: 1000, client_received_at: 2000 };
+	const good = { direction: 'download', seq: 0, client_sent_at: 1000, client_first_byte_at: 1500,
+	    client_received_at: 2000 };
 	okError(await report(main.token, id, [good, { direction: 'upload', seq: 'x', client_sent_at: 1, client_received_at: 2 }]),
 	    400, 'invalid_field', 'a bad type names its item', { field: 'packets[1].seq' });
 	okError(await report(main.token, id, [good, { direction: 'upload', seq: 0, client_sent_at: 5, client_received_at: 4 }]),
 	    422, 'out_of_range', 'received before sent is 422', { field: 'packets[1].client_received_at' });
-	okError(await report(main.token, id, [good, { direction: 'download', seq: 1, client_sent_at: 1, client_received_at: 2 }]),
+	okError(await report(main.token, id, [good, { direction: 'download', seq: 1, client_sent_at: 1,
+	    client_first_byte_at: 1, client_received_at: 2 }]),
 	    422, 'not_transferred', 'a packet never moved is 422 not_transferred', { field: 'packets[1].seq' });
+	okError(await report(main.token, id, [{ direction: 'download', seq: 0, client_sent_at: 1000, client_received_at: 2000 }]),
+	    400, 'missing_field', 'a download\'s report needs client_first_byte_at', { field: 'packets[0].client_first_byte_at' });
+	okError(await report(main.token, id, [{ ...good, client_first_byte_at: 2500 }]),
+	    422, 'out_of_range', 'a first byte after the last is 422', { field: 'packets[0].client_first_byte_at' });
+	okError(await report(main.token, id, [good, { direction: 'upload', seq: 0, client_sent_at: 1,
+	    client_first_byte_at: 1, client_received_at: 2 }]),
+	    400, 'invalid_field', 'an upload\'s report has no client_first_byte_at', { field: 'packets[1].client_first_byte_at' });
 	okError(await report(main.token, id, [good, { ...good }]), 409, 'duplicate_packet',
 	    'the same packet twice in one batch is 409', { field: 'packets[1].seq' });
 	okError(await report(main.token, id, []), 422, 'out_of_range', 'an empty batch is 422');
@@ -439,7 +470,8 @@ await t.test('client reports are all or nothing and land on their packets', asyn
 	    'the client stamps are in MariaDB', JSON.stringify(rows));
 	okError(await report(main.token, id, [good]), 409, 'duplicate_packet', 'reporting a packet again is 409');
 	const g = (await read(main.token, id)).json;
-	t.ok(g.transfers[0].client_sent_at === 1000 && g.transfers[0].client_received_at === 2000,
+	t.ok(g.transfers[0].client_sent_at === 1000 && g.transfers[0].client_first_byte_at === 1500 &&
+	    g.transfers[0].client_received_at === 2000 && g.transfers[1].client_first_byte_at === null,
 	    'the read shows the client stamps');
 });
 

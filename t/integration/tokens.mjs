@@ -279,7 +279,7 @@ const routeTable = () => [
 	['GET', `/api/v1/throughput-tests/${ids.tp}/download/1`],
 	['PUT', `/api/v1/throughput-tests/${ids.tp}/upload/1`, Buffer.alloc(512, 7)],
 	['POST', `/api/v1/throughput-tests/${ids.tp}/reports`,
-	    JSON.stringify({ packets: [{ direction: 'download', seq: 0, client_sent_at: 1, client_received_at: 2 }] })],
+	    JSON.stringify({ packets: [{ direction: 'download', seq: 0, client_sent_at: 1, client_first_byte_at: 1, client_received_at: 2 }] })],
 	['POST', `/api/v1/throughput-tests/${ids.tp}/abort`],
 ];
 
@@ -342,7 +342,7 @@ await t.test("a deleted user's token is refused on every route", async () => {
 		['GET', `/api/v1/throughput-tests/${qid}/download/0`],
 		['PUT', `/api/v1/throughput-tests/${qid}/upload/0`, Buffer.alloc(512, 7)],
 		['POST', `/api/v1/throughput-tests/${qid}/reports`,
-		    JSON.stringify({ packets: [{ direction: 'download', seq: 0, client_sent_at: 1, client_received_at: 2 }] })],
+		    JSON.stringify({ packets: [{ direction: 'download', seq: 0, client_sent_at: 1, client_first_byte_at: 1, client_received_at: 2 }] })],
 		['POST', `/api/v1/throughput-tests/${qid}/abort`],
 	];
 	for (const route of routes) {

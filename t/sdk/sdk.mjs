@@ -191,23 +191,48 @@ function pingSummaryFromRows(rows, count, finished) {
 	return out;
 }
 
+// The interval one side saw a row's bytes in, or null: the receiver is the server for an
+// upload and the client (first byte to last, once reported) for a download; the sender the
+// other one (an upload's client: request sent to answer received).
+function span(r, side) {
+	const server = (r.direction === 'upload') === (side === 'receiver');
+	const [a, b] = server ? [r.server_started_at, r.server_finished_at] :
+	    [r.direction === 'download' ? r.client_first_byte_at : r.client_sent_at, r.client_received_at];
+	if (r.status !== 'ok' || a === null || b === null || n(b) < n(a))
+		return null;
+	return [n(a), n(b)];
+}
+
 function tpSummaryFromRows(rows, dir, packets) {
 	const mine = rows.filter((r) => r.direction === dir);
-	const ok = mine.filter((r) => r.status === 'ok' && r.server_finished_at !== null &&
-	    n(r.server_finished_at) >= n(r.server_started_at));
+	const ok = mine.filter((r) => r.status === 'ok');
 	const bps = (bytes, us) => (us > 0 ? Math.floor(bytes * 8e6 / us + 0.5) : null);
-	const bytes = ok.reduce((a, r) => a + n(r.bytes), 0);
+	const reported = ok.filter((r) => r.client_received_at !== null).length;
 	const out = { packets, received: ok.length, failed: mine.filter((r) => r.status === 'failed').length,
-	    bytes, elapsed_us: null, bits_per_second: null, packet_bps_min: null,
-	    packet_bps_median: null, packet_bps_p90: null, packet_bps_max: null };
-	if (!ok.length)
+	    bytes: ok.reduce((a, r) => a + n(r.bytes), 0), reported,
+	    report_missing: dir === 'download' && reported < ok.length,
+	    elapsed_us: null, bits_per_second: null, packet_bps_min: null,
+	    packet_bps_median: null, packet_bps_p90: null, packet_bps_max: null,
+	    sender_elapsed_us: null, sender_bits_per_second: null };
+	const view = (side) => {
+		const timed = ok.map((r) => [r, span(r, side)]).filter(([, sp]) => sp !== null);
+		if (!timed.length)
+			return null;
+		const elapsed = Math.max(...timed.map(([, sp]) => sp[1])) - Math.min(...timed.map(([, sp]) => sp[0]));
+		return { elapsed, bps: bps(timed.reduce((a, [r]) => a + n(r.bytes), 0), elapsed),
+		    rates: asc(timed.map(([r, sp]) => bps(n(r.bytes), sp[1] - sp[0])).filter((x) => x !== null)) };
+	};
+	const sender = view('sender');
+	if (sender) {
+		out.sender_elapsed_us = sender.elapsed;
+		out.sender_bits_per_second = sender.bps;
+	}
+	const rx = view('receiver');
+	if (!rx)
 		return out;
-	const first = Math.min(...ok.map((r) => n(r.server_started_at)));
-	const last = Math.max(...ok.map((r) => n(r.server_finished_at)));
-	out.elapsed_us = last - first;
-	out.bits_per_second = bps(bytes, out.elapsed_us);
-	const rates = asc(ok.map((r) => bps(n(r.bytes), n(r.server_finished_at) - n(r.server_started_at)))
-	    .filter((x) => x !== null));
+	out.elapsed_us = rx.elapsed;
+	out.bits_per_second = rx.bps;
+	const rates = rx.rates;
 	if (rates.length) {
 		const k = rates.length;
 		out.packet_bps_min = rates[0];

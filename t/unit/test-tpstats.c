@@ -5,7 +5,9 @@
 #include "tp.h"
 #include "../tap.h"
 
-/* An ok transfer of `bytes` from start to end (µs). */
+/* An ok transfer of `bytes` whose receiver saw them from start to end (µs):
+ * the server for an upload, the client (reported) for a download.  The
+ * sender's stamps are left unknown. */
 static struct pingoo_tp_xfer
 xok(enum pingoo_tp_dir d, uint32_t seq, uint64_t bytes, int64_t start,
     int64_t end)
@@ -17,11 +19,20 @@ xok(enum pingoo_tp_dir d, uint32_t seq, uint64_t bytes, int64_t start,
 	x.seq = seq;
 	x.status = PINGOO_TP_OK;
 	x.bytes = bytes;
-	x.server_started_at = start;
-	x.server_finished_at = end;
-	x.client_sent_at = x.client_received_at = -1;
+	x.server_started_at = x.server_finished_at = -1;
+	x.client_sent_at = x.client_first_byte_at = x.client_received_at = -1;
+	if (d == PINGOO_TP_UPLOAD) {
+		x.server_started_at = start;
+		x.server_finished_at = end;
+	} else {
+		x.client_sent_at = x.client_first_byte_at = start;
+		x.client_received_at = end;
+	}
 	return x;
 }
+
+#define RX PINGOO_TP_RECEIVER
+#define TX PINGOO_TP_SENDER
 
 static int
 all_null(const struct pingoo_tp_summary *s)
@@ -36,7 +47,8 @@ test_rates(void)
 {
 	struct pingoo_tp_xfer x = xok(PINGOO_TP_DOWNLOAD, 0, 1000, 10, 1010);
 
-	ok(pingoo_tp_duration_us(&x) == 1000, "an ok transfer lasts end - start");
+	ok(pingoo_tp_duration_us(&x, RX) == 1000,
+	    "an ok transfer lasts end - start");
 	ok(pingoo_tp_bps(1000, 1000) == 8000000,
 	    "1000 bytes in 1 ms is 8 Mbit/s");
 	ok(pingoo_tp_bps(1, 3) == 2666667, "rates round to the nearest bit/s");
@@ -45,10 +57,11 @@ test_rates(void)
 	ok(pingoo_tp_bps(4ULL << 40, 1000000) == 35184372088832LL,
 	    "4 TiB in one second does not overflow");
 	x.status = PINGOO_TP_FAILED;
-	ok(pingoo_tp_duration_us(&x) == -1, "a failed transfer has no duration");
+	ok(pingoo_tp_duration_us(&x, RX) == -1,
+	    "a failed transfer has no duration");
 	x.status = PINGOO_TP_OK;
-	x.server_finished_at = -1;
-	ok(pingoo_tp_duration_us(&x) == -1,
+	x.client_received_at = -1;
+	ok(pingoo_tp_duration_us(&x, RX) == -1,
 	    "a transfer without an end has no duration");
 }
 
@@ -189,35 +202,63 @@ test_zero_duration(void)
 	    "... but has no per-packet rate");
 }
 
-/* Two downloads reported by the client: 1 MB in 8 ms and 1 MB in 2 ms,
- * overlapping from 1000 to 9000: 2 MB in 8 ms = 2 Gbit/s. */
+/*
+ * Where each figure is measured.  Three 1 MB downloads: the server wrote
+ * each in 500 µs (socket buffers absorb them); the client saw the bytes of
+ * two of them arrive over 8 ms and 2 ms, overlapping from 1000 to 9000, and
+ * has not reported the third.
+ */
 static void
-test_client_view(void)
+test_sides(void)
 {
-	struct pingoo_tp_xfer x[3] = {
-		xok(PINGOO_TP_DOWNLOAD, 0, 1000000, 100, 600),
-		xok(PINGOO_TP_DOWNLOAD, 1, 1000000, 200, 700),
-		xok(PINGOO_TP_DOWNLOAD, 2, 1000000, 300, 800),
-	};
+	struct pingoo_tp_xfer x[3];
 	struct pingoo_tp_summary s;
+	int64_t a, b;
+	int i;
 
-	x[0].client_sent_at = 1000;
+	for (i = 0; i < 3; i++) {
+		x[i] = xok(PINGOO_TP_DOWNLOAD, (uint32_t)i, 1000000, -1, -1);
+		x[i].client_sent_at = x[i].client_first_byte_at = -1;
+		x[i].server_started_at = 100 * (i + 1);
+		x[i].server_finished_at = 100 * (i + 1) + 500;
+	}
+	x[0].client_sent_at = 900;
+	x[0].client_first_byte_at = 1000;
 	x[0].client_received_at = 9000;
-	x[1].client_sent_at = 5000;
+	x[1].client_sent_at = 4000;
+	x[1].client_first_byte_at = 5000;
 	x[1].client_received_at = 7000;
-	ok(pingoo_tp_client_duration_us(&x[0]) == 8000 &&
-	    pingoo_tp_client_duration_us(&x[2]) == -1,
-	    "the client's duration is known only for reported packets");
+	ok(pingoo_tp_span(&x[0], RX, &a, &b) == 8000 && a == 1000 && b == 9000,
+	    "a download's receiver interval is the client's first to last byte");
+	ok(pingoo_tp_duration_us(&x[0], TX) == 500,
+	    "a download's sender interval is the server's");
+	ok(pingoo_tp_duration_us(&x[2], RX) == -1,
+	    "an unreported download has no receiver interval");
 	pingoo_tp_summarize(x, 3, PINGOO_TP_DOWNLOAD, 3, &s);
-	ok(s.client_bytes == 2000000 && s.client_elapsed_us == 8000,
-	    "the client's view spans its first send to its last receipt");
-	ok(s.client_bits_per_second == 2000000000,
-	    "2 MB in 8 ms is 2 Gbit/s from the client's stamps");
-	ok(s.elapsed_us == 700 && s.bits_per_second == 34285714286,
-	    "the server's view is unchanged by the client's stamps");
-	pingoo_tp_summarize(x, 3, PINGOO_TP_UPLOAD, 3, &s);
-	ok(s.client_elapsed_us == -1 && s.client_bits_per_second == -1,
-	    "with nothing reported the client's view is null");
+	ok(s.received == 3 && s.reported == 2 && s.report_missing,
+	    "an unreported download packet says its report is missing");
+	ok(s.elapsed_us == 8000 && s.bits_per_second == 2000000000,
+	    "the headline rate is the client's: 2 MB in 8 ms is 2 Gbit/s");
+	ok(s.packet_bps_min == 1000000000 && s.packet_bps_max == 4000000000LL,
+	    "per-packet rates are the client's: 1 MB in 8 ms and in 2 ms");
+	ok(s.sender_elapsed_us == 700 && s.sender_bits_per_second == 34285714286,
+	    "the server's view is kept apart as the sender's");
+	x[0].client_received_at = x[1].client_received_at = -1;
+	pingoo_tp_summarize(x, 3, PINGOO_TP_DOWNLOAD, 3, &s);
+	ok(s.reported == 0 && s.report_missing && all_null(&s) &&
+	    s.sender_bits_per_second > 0,
+	    "with nothing reported the download's headline figures are null");
+
+	x[0] = xok(PINGOO_TP_UPLOAD, 0, 1000, 0, 1000);
+	x[0].client_sent_at = 0;
+	x[0].client_received_at = 4000;
+	ok(pingoo_tp_duration_us(&x[0], RX) == 1000 &&
+	    pingoo_tp_duration_us(&x[0], TX) == 4000,
+	    "an upload's receiver is the server, its sender the client");
+	pingoo_tp_summarize(x, 1, PINGOO_TP_UPLOAD, 1, &s);
+	ok(!s.report_missing && s.bits_per_second == 8000000 &&
+	    s.sender_bits_per_second == 2000000,
+	    "an upload's figures never wait for a report");
 }
 
 /* A download whose worker died before recording it, settled ok by the
@@ -227,26 +268,26 @@ test_settled_by_report(void)
 {
 	struct pingoo_tp_xfer x[2] = {
 		xok(PINGOO_TP_DOWNLOAD, 0, 1000, 0, 1000),
-		xok(PINGOO_TP_DOWNLOAD, 1, 1000, 500, -1),
+		xok(PINGOO_TP_DOWNLOAD, 1, 1000, 500, 1500),
 	};
 	struct pingoo_tp_summary s;
 
-	x[1].client_sent_at = 400;
-	x[1].client_received_at = 1400;
+	x[0].server_started_at = 0;
+	x[0].server_finished_at = 100;
+	x[1].server_started_at = 400;
 	pingoo_tp_summarize(x, 2, PINGOO_TP_DOWNLOAD, 2, &s);
-	ok(s.received == 2 && s.bytes == 2000,
+	ok(s.received == 2 && s.bytes == 2000 && s.reported == 2,
 	    "a packet settled by the client's report counts as received");
-	ok(s.elapsed_us == 1000 && s.bits_per_second == 8000000 &&
-	    s.packet_bps_max == 8000000,
-	    "the server's times and rates cover only the packets it timed");
-	ok(s.client_bytes == 1000 && s.client_elapsed_us == 1000,
-	    "the client's view has the settled packet");
+	ok(s.elapsed_us == 1500 && s.bits_per_second == 10666667,
+	    "its receiver figures are the client's, as for any download");
+	ok(s.sender_elapsed_us == 100 && s.sender_bits_per_second == 80000000,
+	    "the sender's figures cover only the packets the server timed");
 }
 
 int
 main(void)
 {
-	test_client_view();
+	test_sides();
 	test_rates();
 	test_names();
 	test_empty();

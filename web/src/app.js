@@ -32,8 +32,10 @@ const TP_ROWS = [
 	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
 	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
 	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
-	// Measured where a download's bytes arrive: the client's own stamps.
-	['client_elapsed_us', 'Elapsed (client)'], ['client_bits_per_second', 'Throughput (client)'],
+	// Throughput and per-packet rates are the receiver's (a download's: the client's, once
+	// reported); the sender's pace is kept apart and never called throughput.
+	['reported', 'Reported'], ['report_missing', 'Report missing'],
+	['sender_elapsed_us', 'Elapsed at the sender'], ['sender_bits_per_second', 'Sender pace'],
 ];
 
 // Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals.
