@@ -512,6 +512,13 @@ export class Pingoo {
 		};
 
 		try {
+			// Each stream's connection is opened (TLS handshake and all) before the first
+			// packet: a handshake running meanwhile delays the stamps of the packets already
+			// moving, and a packet moving alone while the others connect overstates its rate.
+			await Promise.all(Array.from({ length: Math.min(streams, packets) },
+			    () => this.health({ signal: ctl.signal }).catch(() => undefined)));
+			if (ctl.signal.aborted)
+				throw abortError();
 			for (const dir of dirs) {
 				let nextSeq = 0;
 				const worker = async () => {
