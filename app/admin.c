@@ -15,6 +15,9 @@
 #include "pingoo.h"
 #include "store.h"
 
+/* Prints how to call pingoo-admin and exits with status 2. */
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {
@@ -110,10 +113,14 @@ cmd_user(const struct pingoo_config *cfg, int argc, char *argv[])
 	if ((s = pingoo_store_new(cfg, 0)) == NULL)
 		return 1;
 	if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0) {
-		if (read_password(pw, sizeof(pw)) != 0 ||
-		    pingoo_valid_password(pw, &f) != PINGOO_OK) {
-			fprintf(stderr, "pingoo-admin: %s\n", f.message[0] ?
-			    f.message : "no password on standard input");
+		if (read_password(pw, sizeof(pw)) != 0) {
+			fprintf(stderr, "pingoo-admin: no password on standard "
+			    "input\n");
+			goto out;
+		}
+		if (pingoo_valid_password(pw, &f) != PINGOO_OK) {
+			explicit_bzero(pw, sizeof(pw));
+			fprintf(stderr, "pingoo-admin: %s\n", f.message);
 			goto out;
 		}
 		if ((e = pingoo_password_hash(pw, hash)) == PINGOO_OK)

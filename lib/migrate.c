@@ -32,7 +32,6 @@ static const char create_table[] =
     " applied_at BIGINT NOT NULL"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
-#define MAX_MIGRATIONS 256
 #define MAX_FILE_BYTES (1024 * 1024)
 
 /* "NNN_words.sql" and nothing else: editors' backups are not migrations. */
@@ -170,31 +169,70 @@ out:
 	return e;
 }
 
+void
+pingoo_migrations_free(struct pingoo_migrations *m)
+{
+	while (m->n > 0)
+		free(m->name[--m->n]);
+}
+
+/*
+ * A name that cannot be copied, or one more file than fits, is an error:
+ * skipping it would apply the migrations after it without it.
+ */
+enum pingoo_err
+pingoo_migrations_list(struct pingoo_migrations *m, const char *dir,
+    char *(*copy)(const char *), struct pingoo_fault *f)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	enum pingoo_err e = PINGOO_OK;
+
+	m->n = 0;
+	if (copy == NULL)
+		copy = strdup;
+	if ((d = opendir(dir)) == NULL)
+		return pingoo_fault_set(f, PINGOO_ERR_IO, NULL, NULL,
+		    "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!migration_name(de->d_name))
+			continue;
+		if (m->n == PINGOO_MIGRATIONS_MAX) {
+			e = pingoo_fault_set(f, PINGOO_ERR_TOOBIG, NULL, NULL,
+			    "%s: more than %d migrations", dir,
+			    PINGOO_MIGRATIONS_MAX);
+			goto out;
+		}
+		if ((m->name[m->n] = copy(de->d_name)) == NULL) {
+			e = pingoo_fault_set(f, PINGOO_ERR_NOMEM, NULL, NULL,
+			    "%s/%s: out of memory", dir, de->d_name);
+			goto out;
+		}
+		m->n++;
+	}
+	qsort(m->name, m->n, sizeof(m->name[0]), cmp_names);
+out:
+	closedir(d);
+	if (e != PINGOO_OK)
+		pingoo_migrations_free(m);
+	return e;
+}
+
 enum pingoo_err
 pingoo_migrate(struct pingoo_store *s, const char *dir,
     void (*log)(void *, const char *), void *arg, struct pingoo_fault *f)
 {
-	DIR *d = NULL;
-	struct dirent *de;
-	char *names[MAX_MIGRATIONS];
-	size_t n = 0, i;
+	struct pingoo_migrations m;
+	size_t i;
 	enum pingoo_err e;
 
+	if ((e = pingoo_migrations_list(&m, dir, NULL, f)) != PINGOO_OK)
+		return e;
 	if ((e = pingoo_store_exec_text(s, create_table)) != PINGOO_OK)
-		return pingoo_fault_set(f, e, NULL, NULL, "%s",
+		pingoo_fault_set(f, e, NULL, NULL, "%s",
 		    pingoo_store_errmsg(s));
-	if ((d = opendir(dir)) == NULL)
-		return pingoo_fault_set(f, PINGOO_ERR_IO, NULL, NULL,
-		    "%s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL && n < MAX_MIGRATIONS)
-		if (migration_name(de->d_name) &&
-		    (names[n] = strdup(de->d_name)) != NULL)
-			n++;
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), cmp_names);
-	for (i = 0; i < n && e == PINGOO_OK; i++)
-		e = migrate_one(s, dir, names[i], log, arg, f);
-	for (i = 0; i < n; i++)
-		free(names[i]);
+	for (i = 0; i < m.n && e == PINGOO_OK; i++)
+		e = migrate_one(s, dir, m.name[i], log, arg, f);
+	pingoo_migrations_free(&m);
 	return e;
 }

@@ -97,8 +97,23 @@ enum pingoo_err	pingoo_user_each(struct pingoo_store *,
 		    void *arg);
 
 /* migrate.c */
+#define PINGOO_MIGRATIONS_MAX	256
+struct pingoo_migrations {
+	char	*name[PINGOO_MIGRATIONS_MAX];
+	size_t	 n;
+};
+/* Lists dir's migration files (NNN_words.sql) in the order they apply.
+ * copy duplicates each name (strdup when NULL).  On success m holds m->n
+ * names the caller frees with pingoo_migrations_free; on error m holds
+ * none and f says why. */
+enum pingoo_err	pingoo_migrations_list(struct pingoo_migrations *m,
+		    const char *dir, char *(*copy)(const char *),
+		    struct pingoo_fault *);
+void		pingoo_migrations_free(struct pingoo_migrations *);
 /* Applies every NNN_*.sql in dir not yet recorded in schema_migrations, in
- * order, each recorded after it succeeds.  log(arg, name) is called per
+ * order, each recorded after it succeeds.  Nothing is applied when the
+ * folder cannot be listed whole; a file that fails stops the run before
+ * any later one.  log(arg, name) is called per
  * applied file.  Idempotent. */
 enum pingoo_err	pingoo_migrate(struct pingoo_store *, const char *dir,
 		    void (*log)(void *, const char *), void *arg,

@@ -3,32 +3,46 @@
 # Sourced, not run.  Every script sets PROG before sourcing this.
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VAR=$SRC/var
-BUILD=$VAR/build
-LOGDIR=$VAR/log
-RUNDIR=$VAR/run
-SECRETS=$VAR/secrets
-CONFIG=$VAR/pingoo.conf
-PORTS_FILE=$VAR/ports.env
-STACK_ENV=$VAR/stack.env
+# Where var/ lives when nginx's or the pool's account cannot enter the
+# checkout (see place_state in up): one folder per checkout, named by a
+# hash of its path.
+STATE_ROOT=/var/lib/pingoo-local
+NGINX_GROUP=www-data
 
-DB_DIR=$VAR/mariadb
-DB_DATADIR=$DB_DIR/data
-DB_SOCKET=$DB_DIR/mysqld.sock
-DB_PIDFILE=$DB_DIR/mysqld.pid
-DB_LOG=$LOGDIR/mariadb.log
+# Sets the paths of the stack's state.  var/ is a folder of the checkout or
+# a link to a folder under STATE_ROOT; VAR is where it really is, so the
+# paths handed to nginx and the pool never go through the checkout.
+set_paths() {
+	VAR=$SRC/var
+	if [ -L "$VAR" ]; then
+		VAR=$(readlink -f "$VAR")
+	fi
+	BUILD=$VAR/build
+	LOGDIR=$VAR/log
+	RUNDIR=$VAR/run
+	SECRETS=$VAR/secrets
+	CONFIG=$VAR/pingoo.conf
+	PORTS_FILE=$VAR/ports.env
+	STACK_ENV=$VAR/stack.env
+
+	DB_DIR=$VAR/mariadb
+	DB_DATADIR=$DB_DIR/data
+	DB_SOCKET=$DB_DIR/mysqld.sock
+	DB_PIDFILE=$DB_DIR/mysqld.pid
+	DB_LOG=$LOGDIR/mariadb.log
+
+	POOL_SOCKET=$RUNDIR/pingoo.sock
+	POOL_PIDFILE=$RUNDIR/pingoo.pid
+	POOL_LOG=$LOGDIR/pingoo.log
+	POOL_USER_FILE=$RUNDIR/pool.user
+
+	NGINX_PREFIX=$VAR/nginx
+	NGINX_PIDFILE=$NGINX_PREFIX/run/nginx.pid
+}
+set_paths
 DB_NAME=pingoo
 DB_USER=pingoo
 DB_MIGRATE_USER=pingoo_migrate
-
-POOL_SOCKET=$RUNDIR/pingoo.sock
-POOL_PIDFILE=$RUNDIR/pingoo.pid
-POOL_LOG=$LOGDIR/pingoo.log
-POOL_USER_FILE=$RUNDIR/pool.user
-
-NGINX_PREFIX=$VAR/nginx
-NGINX_PIDFILE=$NGINX_PREFIX/run/nginx.pid
-NGINX_GROUP=www-data
 
 say() { printf '%s: %s\n' "$PROG" "$*"; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
@@ -83,6 +97,14 @@ pid_of() {
 	proc_running "$pid" || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
 	printf '%s\n' "$pid"
+}
+
+# Runs COMMAND as ACCOUNT (user and group of that name, with its groups);
+# true when it succeeds.
+as_account() {
+	local account=$1
+	shift
+	setpriv --reuid="$account" --regid="$account" --init-groups -- "$@" 2>/dev/null
 }
 
 # True when something listens on 127.0.0.1:PORT.
