@@ -62,7 +62,7 @@ const stack = loadStack();
 if (!stack)
 	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
 const need = ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DEMO_USER', 'PINGOO_DEMO_PASSWORD',
-	'PINGOO_SRCDIR'];
+	'PINGOO_SRCDIR', 'PINGOO_BUILDDIR'];
 const missing = need.filter((k) => !stack[k]);
 if (missing.length)
 	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
@@ -102,9 +102,22 @@ function listenAddresses() {
 	return (loadStack()?.PINGOO_LISTEN_ADDRESS || '').split(/\s+/).filter(Boolean);
 }
 
-// deploy/local/up with these listen addresses (it keeps the ports it chose before).
+// The environment for deploy/local/up with these listen addresses.  It keeps the ports it
+// chose before; it is given the configure flags the stack was built with, or it would
+// rebuild from clean, under a make check that may be running in that build.
+function upEnv(addrs) {
+	const env = { ...process.env, PINGOO_LISTEN_ADDRESS: addrs };
+	try {
+		env.PINGOO_CONFIGURE_FLAGS = fs.readFileSync(path.join(stack.PINGOO_BUILDDIR,
+		    '.configure-flags'), 'utf8').replace(/\n$/, '');
+	} catch {
+		// no record: up's own default
+	}
+	return env;
+}
+
 function stackListen(addrs) {
-	run(up, [], { timeout: 90000, env: { ...process.env, PINGOO_LISTEN_ADDRESS: addrs } });
+	run(up, [], { timeout: 90000, env: upEnv(addrs) });
 }
 
 // Removes the namespace, the veth pair (with the namespace's end) and our listen address.
@@ -116,8 +129,7 @@ function cleanup() {
 	quiet('ip', ['netns', 'del', NS]);
 	quiet('ip', ['link', 'del', HOST_IF]);
 	if (listenAddresses().includes(HOST_ADDR)) {
-		const r = spawnSync(up, [], { encoding: 'utf8', timeout: 90000,
-		    env: { ...process.env, PINGOO_LISTEN_ADDRESS: ownListen } });
+		const r = spawnSync(up, [], { encoding: 'utf8', timeout: 90000, env: upEnv(ownListen) });
 		if (r.status !== 0)
 			process.stderr.write(`links.mjs: deploy/local/up failed while cleaning up\n${r.stderr}`);
 	}
