@@ -19,7 +19,7 @@
 // Run: node t/accuracy/links.mjs, as root, after deploy/local/up (deploy/local/test runs it).
 // Skips without a stack, fails instead when PINGOO_REQUIRE_STACK=1.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,7 @@ const port = new URL(stack.PINGOO_URL).port || '443';
 const nsUrl = `https://${HOST_ADDR}:${port}`;
 const up = path.join(stack.PINGOO_SRCDIR, 'deploy', 'local', 'up');
 // The listen addresses the stack had before (others than ours), given back at the end.
-const ownListen = (stack.PINGOO_LISTEN_ADDRESS || '').split(/\s+/)
+const otherListen = (stack.PINGOO_LISTEN_ADDRESS || '').split(/\s+/)
     .filter((a) => a && a !== HOST_ADDR).join(' ');
 
 function left() {
@@ -129,7 +129,7 @@ function cleanup() {
 	quiet('ip', ['netns', 'del', NS]);
 	quiet('ip', ['link', 'del', HOST_IF]);
 	if (listenAddresses().includes(HOST_ADDR)) {
-		const r = spawnSync(up, [], { encoding: 'utf8', timeout: 90000, env: upEnv(ownListen) });
+		const r = spawnSync(up, [], { encoding: 'utf8', timeout: 90000, env: upEnv(otherListen) });
 		if (r.status !== 0)
 			process.stderr.write(`links.mjs: deploy/local/up failed while cleaning up\n${r.stderr}`);
 	}
@@ -153,7 +153,7 @@ function setUp() {
 	run('ip', ['-n', NS, 'addr', 'add', `${NS_ADDR}/30`, 'dev', NS_IF]);
 	run('ip', ['-n', NS, 'link', 'set', NS_IF, 'up']);
 	run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-	stackListen([ownListen, HOST_ADDR].filter(Boolean).join(' '));
+	stackListen([otherListen, HOST_ADDR].filter(Boolean).join(' '));
 }
 
 // True once the stack answers its health route from inside the namespace (nginx reloads
