@@ -356,6 +356,11 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
 					if (!x)
 						throw new ApiError(422, 'out_of_range', 'no such packet', `packets[${i}].seq`);
+					const first = `packets[${i}].client_first_byte_at`;
+					if (rp.direction === 'download' && !Number.isInteger(rp.client_first_byte_at))
+						throw new ApiError(400, 'missing_field', 'a download needs its first byte', first);
+					if (rp.direction === 'upload' && rp.client_first_byte_at !== undefined)
+						throw new ApiError(400, 'invalid_field', 'for downloads only', first);
 				}
 				for (const rp of b.packets) {
 					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
