@@ -257,12 +257,12 @@ await t.test('MariaDB killed with SIGKILL under a mixed load, then started again
 
 // ---- MariaDB's disk full -----------------------------------------------------------------------
 
-// MariaDB's data directory, from its command line.
+// MariaDB's data directory, from its command line, as mountinfo names it.
 function dataDir() {
 	const pid = dbPid();
 	const cmd = pid ? fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0') : [];
 	const arg = cmd.find((a) => a.startsWith('--datadir='));
-	return arg ? path.resolve(arg.slice('--datadir='.length)) : null;
+	return arg ? fs.realpathSync(path.resolve(arg.slice('--datadir='.length))) : null;
 }
 
 // Fills the file system of dir to the last byte; returns the filler's path and size.

@@ -220,6 +220,7 @@ export function loadKit(stack) {
 			let answered = false;
 			req.on('response', (res) => {
 				answered = true;
+				const firstUs = nowUs();	// the response's head: its first byte
 				const chunks = [];
 				let bytes = 0;
 				// Packet bytes are only counted; an error body is kept.
@@ -239,7 +240,7 @@ export function loadKit(stack) {
 							j = undefined;
 						}
 					}
-					settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes,
+					settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes, firstUs,
 					    cl: res.headers['content-length'] !== undefined ?
 					        Number(res.headers['content-length']) : null,
 					    complete: res.complete && !err, err: err ? err.message : undefined });
@@ -343,7 +344,8 @@ export function loadKit(stack) {
 				const d = await go({ keep: false, path: `/api/v1/throughput-tests/${c.json.id}/download/${seq}` });
 				if (ev('download', d)) {
 					x.set(`download:${seq}`, d.bytes);
-					tp.reports.push({ direction: 'download', seq, client_sent_at: t0, client_received_at: nowUs() });
+					tp.reports.push({ direction: 'download', seq, client_sent_at: t0,
+					    client_first_byte_at: d.firstUs, client_received_at: nowUs() });
 				}
 			}
 			await sendReports(c.json.id, tp);
