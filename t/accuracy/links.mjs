@@ -1,9 +1,10 @@
 // links.mjs - the accuracy suite: the SDK measures the stack across links shaped with tc tbf,
 // and every headline rate must be what the link carries.
 //
-// It makes a network namespace and a veth pair (10.231.7.1/30 on the host, 10.231.7.2/30 in
-// the namespace), has the stack's nginx listen on the host side too (deploy/local/up with
-// PINGOO_LISTEN_ADDRESS; the certificate gets the address), shapes each direction with a tbf
+// It makes a network namespace and a veth pair (a /30 of 10.231.0.0/16 chosen by the stack's
+// HTTPS port: the first address on the host, the second in the namespace), has the stack's
+// nginx listen on the host side too (deploy/local/up with PINGOO_LISTEN_ADDRESS; the
+// certificate gets the address), shapes each direction with a tbf
 // on the sending end's egress (the host end carries downloads, the namespace end uploads) and
 // runs the SDK inside the namespace (t/accuracy/client.mjs).  For each link it asserts that
 // `summary.<direction>.bits_per_second` is within 3% of the link's TCP goodput (the rate ×
@@ -26,11 +27,6 @@ import { fileURLToPath } from 'node:url';
 import * as t from '../integration/lib/tap.mjs';
 import { loadStack, stackEnvPath } from '../integration/lib/stack.mjs';
 
-const NS = 'pingoo-acc';
-const HOST_IF = 'pgacc0';
-const NS_IF = 'pgacc1';
-const HOST_ADDR = '10.231.7.1';
-const NS_ADDR = '10.231.7.2';
 const GOODPUT = 1448 / 1514;
 const TOLERANCE = 0.03;
 const MiB = 1048576;
@@ -72,7 +68,15 @@ for (const tool of ['ip', 'tc', 'curl']) {
 	if (spawnSync(tool, ['-V'], { stdio: 'ignore' }).error)
 		t.skipAll(`${tool} is not installed`);
 }
-const port = new URL(stack.PINGOO_URL).port || '443';
+const port = Number(new URL(stack.PINGOO_URL).port || '443');
+// Names and a /30 of 10.231.0.0/16 of this stack's own, from its HTTPS port: stacks of other
+// checkouts on the machine may run the suite at the same time.
+const NS = `pingoo-acc-${port}`;
+const HOST_IF = `pga${port}h`;
+const NS_IF = `pga${port}n`;
+const net = 4 * (port % 16384);
+const HOST_ADDR = `10.231.${net >> 8}.${(net & 255) + 1}`;
+const NS_ADDR = `10.231.${net >> 8}.${(net & 255) + 2}`;
 const nsUrl = `https://${HOST_ADDR}:${port}`;
 const up = path.join(stack.PINGOO_SRCDIR, 'deploy', 'local', 'up');
 // The listen addresses the stack had before (others than ours), given back at the end.
