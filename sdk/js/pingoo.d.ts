@@ -55,18 +55,35 @@ export interface PingTest {
   samples?: PingSampleRecord[];
 }
 
+/** One direction of a throughput test.  Every rate is the receiver's: an upload's measured
+ *  by the server, a download's by the client from its reports (first byte to last byte). */
 export interface DirectionSummary {
   packets: number; received: number; failed: number; bytes: number;
+  /** Received packets the client reported. */
+  reported: number;
+  /** true when a received download has no report yet: the receiver's figures then cover the
+   *  reported ones only, and are null when none is. Always false for an upload. */
+  report_missing: boolean;
   elapsed_us: number | null; bits_per_second: number | null;
   packet_bps_min: number | null; packet_bps_median: number | null;
   packet_bps_p90: number | null; packet_bps_max: number | null;
+  /** Measured at the sender (the server for a download, the client for an upload): how fast
+   *  the bytes left, not how fast they arrived. */
+  sender_elapsed_us: number | null; sender_bits_per_second: number | null;
 }
 
 export interface TransferRecord {
   direction: Direction; seq: number; bytes: number; status: string;
   server_started_at: number | null; server_finished_at: number | null;
-  client_sent_at: number | null; client_received_at: number | null;
+  client_sent_at: number | null;
+  /** A download's first byte (its response headers) at the client; null for an upload. */
+  client_first_byte_at: number | null;
+  client_received_at: number | null;
+  /** The receiver's: the server's for an upload, client_received_at - client_first_byte_at
+   *  for a download (null until reported). */
   duration_us: number | null; bits_per_second: number | null;
+  /** The sender's: the server's stamps for a download, the client's for an upload. */
+  sender_duration_us: number | null; sender_bits_per_second: number | null;
 }
 
 export interface ThroughputTest {
@@ -99,10 +116,18 @@ export interface PingSample {
   error?: PingooError;
 }
 
-/** What onProgress receives after each packet. */
+/** What onProgress receives after each packet.  The duration and rate are the receiver's:
+ *  a download's by this client from its first byte to its last, an upload's by the server
+ *  (from its 200 answer; null when the server gave none). */
 export interface ThroughputProgress {
-  direction: Direction; seq: number; bytes: number; durationUs: number;
-  bitsPerSecond: number | null; clientSentAt: number; clientReceivedAt: number;
+  direction: Direction; seq: number; bytes: number;
+  /** Where durationUs and bitsPerSecond were measured. */
+  measuredBy: 'client' | 'server';
+  durationUs: number | null; bitsPerSecond: number | null;
+  clientSentAt: number;
+  /** When fetch() resolved with the download's response headers; null for an upload. */
+  clientFirstByteAt: number | null;
+  clientReceivedAt: number;
   /** The server's stamps for an upload (its JSON answer), the start stamp of a download. */
   server: Record<string, unknown> | null;
   /** Packets moved so far, over all directions, and the number to move. */

@@ -1,8 +1,10 @@
 // page.mjs - end-to-end test of the web page in Debian's Chromium (headless, driven by
 // playwright-core from t/e2e/node_modules) against the local stack: sign in as the demo user,
 // run a ping test and a download test, check that the numbers the page shows equal the
-// stored results (read back through the API), and save screenshots under t/e2e/output/
-// (or $PINGOO_BUILDDIR/t/e2e/output/).  TAP on stdout.
+// stored results (read back through the API) and that every rate shown as throughput is the
+// receiver's (a download's is the client's, and one never reported says so rather than show
+// the sender's), and save screenshots under t/e2e/output/ (or
+// $PINGOO_BUILDDIR/t/e2e/output/).  TAP on stdout.
 //
 // Run: node t/e2e/page.mjs          (after `npm ci` in t/e2e and deploy/local/up)
 // Skips when var/stack.env is absent, fails instead when PINGOO_REQUIRE_STACK=1.
@@ -117,7 +119,13 @@ function parseShown(key, text) {
 	return { s: text };
 }
 
+const REPORT_MISSING = 'report missing';
+
 function sameAsShown(key, text, stored) {
+	if (key === 'report_missing')
+		return text === (stored ? 'missing' : 'all in');
+	if (text === REPORT_MISSING)
+		return stored === null;
 	const p = parseShown(key, text);
 	if (p === null)
 		return stored === null || stored === undefined;
@@ -253,8 +261,20 @@ await test('run a download test: live chart, and the table shows the stored summ
 	is(t.summary.download.received, 12, 'the server counts 12 packets received');
 	is(t.summary.upload, null, 'no upload summary for a download test');
 	compareSummary(shown, t.summary.download, 'download', 'download');
-	ok(t.transfers.every((x) => x.client_sent_at !== null && x.client_received_at !== null),
-	    'the page reported the client stamps of every packet');
+	ok(t.transfers.every((x) => x.client_sent_at <= x.client_first_byte_at &&
+	    x.client_first_byte_at <= x.client_received_at),
+	    'the page reported every packet with its first byte between the request and the last byte');
+	const d = t.summary.download;
+	const first = Math.min(...t.transfers.map((x) => x.client_first_byte_at));
+	const last = Math.max(...t.transfers.map((x) => x.client_received_at));
+	is([d.report_missing, d.elapsed_us], [false, last - first],
+	    'the stored download time runs from the first first byte to the last byte, at the client');
+	is(shown.bits_per_second.download.value, String(d.bits_per_second),
+	    'the Throughput shown is the receiver\'s (the client\'s) rate');
+	const rates = t.transfers.map((x) => x.bits_per_second).sort((a, b) => a - b);
+	is([shown.packet_bps_min.download.value, shown.packet_bps_max.download.value],
+	    [String(rates[0]), String(rates.at(-1))],
+	    'the per-packet figures shown are the transfers\' receiver rates');
 	const points = await page.$$eval('#tp-chart canvas', (cs) => cs.map((c) => c.width * c.height));
 	ok(points.length > 0 && points[0] > 0, 'the throughput chart is drawn');
 });
@@ -288,6 +308,41 @@ await test('screenshots: desktop, and a phone-sized screen without sideways scro
 	const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
 	ok(widths[0] <= widths[1], 'no horizontal overflow at 390 px', `scrollWidth ${widths[0]} > ${widths[1]}`);
 	await page.screenshot({ path: path.join(outDir, 'phone.png'), fullPage: true });
+});
+
+await test('a download the client never reported shows "report missing", not the sender\'s figures', async () => {
+	const auth = { Authorization: `Bearer ${token}` };
+	const c = await api.post(`${base}/api/v1/throughput-tests`, { headers: auth,
+	    data: { direction: 'download', packets: 2, packet_size: 65536 } });
+	is(c.status(), 201, 'a 2-packet download test is created through the API');
+	const id = (await c.json()).id;
+	for (const seq of [0, 1]) {
+		const r = await api.get(`${base}/api/v1/throughput-tests/${id}/download/${seq}`, { headers: auth });
+		is([r.status(), (await r.body()).length], [200, 65536], `packet ${seq} is fetched and never reported`);
+	}
+	const t = await stored('throughput', id);
+	const d = t.summary.download;
+	is([t.state, d.received, d.reported, d.report_missing, d.bits_per_second],
+	    ['complete', 2, 0, true, null], 'the read says the report is missing, with no receiver rate');
+	await page.click('#hist-tp');
+	await page.click('#hist-refresh');
+	const item = page.locator(`#history-list button[data-id="${id}"]`);
+	await item.waitFor();
+	ok((await item.textContent()).includes(`download ${REPORT_MISSING}`),
+	    'the past tests list says the report is missing');
+	await item.click();
+	await page.waitForSelector(`#tp-result table[data-test-id="${id}"]`);
+	const shown = await readTable(page, '#tp-result');
+	const receiver = ['elapsed_us', 'bits_per_second', 'packet_bps_min', 'packet_bps_median',
+		'packet_bps_p90', 'packet_bps_max'];
+	is(receiver.map((k) => shown[k].download.text), receiver.map(() => REPORT_MISSING),
+	    'Throughput, Elapsed and every Per packet figure read "report missing"');
+	is(shown.report_missing.download.text, 'missing', 'the client reports row says missing');
+	const sender = [d.sender_bits_per_second, d.sender_elapsed_us].map(String);
+	ok(d.sender_bits_per_second !== null &&
+	    receiver.every((k) => !sender.includes(shown[k].download.value)),
+	    'no receiver row holds the sender\'s figures, which the server has');
+	compareSummary(shown, d, 'download', 'unreported download');
 });
 
 await test('no console errors, page errors or CSP violations', () => {

@@ -38,6 +38,10 @@ export const MOCK_TP_STATS = Object.freeze({
 	elapsed_us: 1000000, bits_per_second: 100000000, packet_bps_min: 80000000,
 	packet_bps_median: 100000000, packet_bps_p90: 120000000, packet_bps_max: 120000000,
 });
+// The sender's pace, apart from the throughput and never called so.
+export const MOCK_TP_SENDER_STATS = Object.freeze({
+	sender_elapsed_us: 500000, sender_bits_per_second: 200000000,
+});
 
 const nulls = (o) => Object.fromEntries(Object.keys(o).map((k) => [k, null]));
 
@@ -52,15 +56,36 @@ function pingSummary(t) {
 	};
 }
 
+const rate = (bytes, us) => (us > 0 ? Math.round((bytes * 8e6) / us) : null);
+
+// A transfer as a read shows it: the receiver's duration and rate (an upload's at the server, a
+// download's at the client from its first byte to its last, null until reported) and the
+// sender's.
+function tpTransfer(x) {
+	const server = x.server_finished_at !== null ? x.server_finished_at - x.server_started_at : null;
+	const from = x.direction === 'download' ? x.client_first_byte_at : x.client_sent_at;
+	const client = x.client_received_at === null || from === null ? null
+	    : x.client_received_at - from;
+	const [recv, send] = x.direction === 'download' ? [client, server] : [server, client];
+	return { ...x, duration_us: recv, bits_per_second: recv === null ? null : rate(x.bytes, recv),
+	    sender_duration_us: send, sender_bits_per_second: send === null ? null : rate(x.bytes, send) };
+}
+
 function tpSummary(t, dir) {
 	if (t.direction !== dir && t.direction !== 'both')
 		return null;
-	const xs = t.transfers.filter((x) => x.direction === dir);
+	const xs = t.transfers.filter((x) => x.direction === dir).map(tpTransfer);
 	const ok = xs.filter((x) => x.status === 'ok');
+	const reported = ok.filter((x) => x.client_received_at !== null);
+	const down = dir === 'download';
+	// The receiver's figures: a download's wait for its reports, an upload's do not.
+	const timed = down ? reported.length : ok.length;
 	return {
 		packets: t.packets, received: ok.length, failed: xs.length - ok.length,
-		bytes: ok.reduce((a, x) => a + x.bytes, 0),
-		...(ok.length ? MOCK_TP_STATS : nulls(MOCK_TP_STATS)),
+		bytes: ok.reduce((a, x) => a + x.bytes, 0), reported: reported.length,
+		report_missing: down && reported.length < ok.length,
+		...(timed ? MOCK_TP_STATS : nulls(MOCK_TP_STATS)),
+		...(ok.length ? MOCK_TP_SENDER_STATS : nulls(MOCK_TP_SENDER_STATS)),
 	};
 }
 
@@ -82,7 +107,7 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 		const v = { ...rest, summary: { download: tpSummary(t, 'download'),
 		    upload: tpSummary(t, 'upload') } };
 		if (full)
-			v.transfers = transfers;
+			v.transfers = transfers.map(tpTransfer);
 		return v;
 	};
 
@@ -275,11 +300,9 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					throw new ApiError(409, 'duplicate_packet', 'already transferred');
 				const x = { direction: r[2], seq, bytes: t.packet_size, status: 'ok',
 				    server_started_at: started, server_finished_at: null, client_sent_at: null,
-				    client_received_at: null, duration_us: null, bits_per_second: null };
+				    client_first_byte_at: null, client_received_at: null };
 				const fin = () => {
 					x.server_finished_at = Math.max(nowUs(), started + 1);
-					x.duration_us = x.server_finished_at - started;
-					x.bits_per_second = Math.round((x.bytes * 8e6) / x.duration_us);
 					t.transfers.push(x);
 					finishTp(t);
 				};
@@ -287,8 +310,11 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					if (raw.length !== t.packet_size)
 						throw new ApiError(422, 'wrong_size', `body must be ${t.packet_size} bytes`);
 					fin();
-					const { status, client_sent_at, client_received_at, ...rest } = x;
-					return [200, rest];
+					const v = tpTransfer(x);
+					return [200, { direction: 'upload', seq, bytes: v.bytes,
+					    server_started_at: v.server_started_at,
+					    server_finished_at: v.server_finished_at, duration_us: v.duration_us,
+					    bits_per_second: v.bits_per_second }];
 				}
 				res.writeHead(200, { 'Content-Type': 'application/octet-stream',
 				    'Content-Length': String(t.packet_size), 'Cache-Control': 'no-store, no-transform',
@@ -321,10 +347,16 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
 					if (!x)
 						throw new ApiError(422, 'out_of_range', 'no such packet', `packets[${i}].seq`);
+					const first = `packets[${i}].client_first_byte_at`;
+					if (rp.direction === 'download' && !Number.isInteger(rp.client_first_byte_at))
+						throw new ApiError(400, 'missing_field', 'a download needs its first byte', first);
+					if (rp.direction === 'upload' && rp.client_first_byte_at !== undefined)
+						throw new ApiError(400, 'invalid_field', 'for downloads only', first);
 				}
 				for (const rp of b.packets) {
 					const x = t.transfers.find((y) => y.direction === rp.direction && y.seq === rp.seq);
 					x.client_sent_at = rp.client_sent_at;
+					x.client_first_byte_at = rp.client_first_byte_at ?? null;
 					x.client_received_at = rp.client_received_at;
 				}
 				return [200, { accepted: b.packets.length }];

@@ -307,6 +307,12 @@ async function wholeThroughput(direction, packets, packetSize, streams) {
 		const x = byKey.get(`${p.direction}/${p.seq}`);
 		return x && x.client_sent_at === p.clientSentAt && x.client_received_at === p.clientReceivedAt;
 	}), `${direction}: the client stamps the SDK reported are stored`);
+	t.ok(prog.every((p) => {
+		const x = byKey.get(`${p.direction}/${p.seq}`);
+		return x && x.client_first_byte_at === p.clientFirstByteAt &&
+		    x.duration_us === p.durationUs && x.bits_per_second === p.bitsPerSecond &&
+		    p.measuredBy === (p.direction === 'download' ? 'client' : 'server');
+	}), `${direction}: onProgress gave each packet the receiver's duration and rate that the read gives it`);
 	dbThroughput(again);
 	return again;
 }

@@ -110,15 +110,35 @@ test('throughput download over 3 streams', async () => {
 	is([...new Set(prog.map((p) => p.seq))].sort((a, b) => a - b), [...Array(12).keys()],
 	    'every seq once');
 	is(mock.log.filter((l) => l.kind === 'reports').map((l) => l.n), [10, 2], 'reports batched');
-	ok(t.transfers.every((x) => x.client_received_at >= x.client_sent_at),
-	    'client stamps reported for every packet');
+	ok(t.transfers.every((x) => x.client_sent_at <= x.client_first_byte_at &&
+	    x.client_first_byte_at <= x.client_received_at),
+	    'every download is reported with its first byte between the request and the last byte');
+	const bySeq = new Map(t.transfers.map((x) => [x.seq, x]));
+	ok(prog.every((p) => p.measuredBy === 'client' &&
+	    p.clientFirstByteAt === bySeq.get(p.seq).client_first_byte_at &&
+	    p.durationUs === p.clientReceivedAt - p.clientFirstByteAt &&
+	    p.bitsPerSecond === Math.round((p.bytes * 8e6) / p.durationUs)),
+	    'onProgress gives a download\'s rate from its first byte to its last, as reported');
+	ok(prog.every((p) => p.bitsPerSecond === bySeq.get(p.seq).bits_per_second),
+	    'and it is the rate the read gives the transfer');
+	is([t.summary.download.reported, t.summary.download.report_missing], [12, false],
+	    'every download reported, none missing');
 });
 
 test('throughput upload and both', async () => {
+	const prog = [];
 	const t = await pg.throughput({ direction: 'upload', packets: 5, packetSize: 150000,
-	    streams: 2 });
+	    streams: 2, onProgress: (p) => prog.push(p) });
 	is([t.state, t.summary.upload.received, t.summary.upload.bytes], ['complete', 5, 750000],
 	    'upload complete');
+	const bySeq = new Map(t.transfers.map((x) => [x.seq, x]));
+	ok(prog.every((p) => p.measuredBy === 'server' && p.clientFirstByteAt === null &&
+	    p.durationUs === bySeq.get(p.seq).duration_us &&
+	    p.bitsPerSecond === bySeq.get(p.seq).bits_per_second),
+	    'onProgress gives an upload\'s rate as the server measured it');
+	ok(t.transfers.every((x) => x.client_first_byte_at === null &&
+	    x.sender_duration_us === x.client_received_at - x.client_sent_at),
+	    'an upload is reported without a first byte; its client time is the sender\'s');
 	const dirs = [];
 	const b = await pg.throughput({ direction: 'both', packets: 3, packetSize: 1000,
 	    onProgress: (p) => dirs.push(p.direction) });

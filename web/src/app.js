@@ -27,21 +27,29 @@ const PING_ROWS = [
 	['server_median_us', 'Server time (median)'], ['network_rtt_median_us', 'Network RTT (median)'],
 	['offset_us', 'Clock offset'], ['offset_uncertainty_us', 'Offset uncertainty'],
 ];
+// Every rate shown as throughput is the receiver's: an upload's measured by the server, a
+// download's by the client from its reports (first byte to last).  The sender's figures come
+// last, under their own name; a download nobody reported shows "report missing" in the
+// receiver's rows, never a sender figure in their place.
 const TP_ROWS = [
 	['packets', 'Packets'], ['received', 'Received'], ['failed', 'Failed'], ['bytes', 'Bytes'],
+	['reported', 'Reported by the client'], ['report_missing', 'Client reports'],
 	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
 	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
 	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
-	// Throughput and per-packet rates are the receiver's (a download's: the client's, once
-	// reported); the sender's pace is kept apart and never called throughput.
-	['reported', 'Reported'], ['report_missing', 'Report missing'],
-	['sender_elapsed_us', 'Elapsed at the sender'], ['sender_bits_per_second', 'Sender pace'],
+	['sender_elapsed_us', 'Sender: elapsed'], ['sender_bits_per_second', 'Sender: pace'],
 ];
+// The receiver's figures: null with a report missing means none was reported.
+const RECEIVER_KEYS = new Set(['elapsed_us', 'bits_per_second', 'packet_bps_min',
+	'packet_bps_median', 'packet_bps_p90', 'packet_bps_max']);
+export const REPORT_MISSING = 'report missing';
 
 // Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals.
 export function fmt(key, v) {
 	if (v === null || v === undefined)
 		return '—';
+	if (key === 'report_missing')
+		return v ? 'missing' : 'all in';
 	if (typeof v !== 'number')
 		return String(v);
 	if (key.endsWith('_us'))
@@ -85,9 +93,21 @@ function row(key, label, cells) {
 	return el('tr', { 'data-key': key }, el('th', { scope: 'row', text: label }), ...cells);
 }
 
-function cell(key, v, dir) {
+function cell(key, v, dir, text) {
 	return el('td', { 'data-value': v === null || v === undefined ? '' : v, 'data-dir': dir,
-	    text: fmt(key, v) });
+	    text: text ?? fmt(key, v) });
+}
+
+// A cell of a direction's summary: a receiver figure a missing report leaves empty says so.
+function tpCell(key, d, dir) {
+	const v = d[key];
+	const missing = RECEIVER_KEYS.has(key) && (v === null || v === undefined) && d.report_missing;
+	const td = cell(key, v, dir, missing ? REPORT_MISSING : undefined);
+	if (missing || (key === 'report_missing' && v))
+		td.classList.add('missing');
+	if (key.startsWith('sender_'))
+		td.classList.add('sender');
+	return td;
 }
 
 function renderPing(test) {
@@ -124,8 +144,12 @@ function renderThroughput(test) {
 	    row('direction', 'Direction', span('direction', test.direction)),
 	    row('packet_size', 'Packet size', span('packet_size', test.packet_size)),
 	    row('created_at', 'Started', span('created_at', test.created_at, when(test.created_at))));
-	for (const [k, label] of TP_ROWS)
-		body.append(row(k, label, dirs.map((d) => cell(k, sum[d][k], d))));
+	for (const [k, label] of TP_ROWS) {
+		const r = row(k, label, dirs.map((d) => tpCell(k, sum[d], d)));
+		if (k.startsWith('sender_'))
+			r.classList.add('sender');
+		body.append(r);
+	}
 	box.replaceChildren(el('table', { class: 'summary', 'data-test-id': test.id }, head, body));
 	box.dataset.testId = String(test.id);
 }
@@ -208,15 +232,17 @@ function chartFromPing(test) {
 	redraw('rtt');
 }
 
+// Each packet's receiver rate at the moment the client had it (the client's clock for both
+// directions); a download without a report has no rate to draw.
 function chartFromThroughput(test) {
 	const c = tpChart();
 	if (!c || !test.transfers)
 		return;
-	const xs = test.transfers.filter((x) => x.server_finished_at && x.bits_per_second)
-	    .sort((a, b) => a.server_finished_at - b.server_finished_at);
-	const t0 = xs.length ? Math.min(...xs.map((x) => x.server_started_at ?? x.server_finished_at)) : 0;
+	const xs = test.transfers.filter((x) => x.bits_per_second && x.client_received_at)
+	    .sort((a, b) => a.client_received_at - b.client_received_at);
+	const t0 = xs.length ? Math.min(...xs.map((x) => x.client_sent_at ?? x.client_received_at)) : 0;
 	for (const x of xs) {
-		c.data[0].push((x.server_finished_at - t0) / 1e6);
+		c.data[0].push((x.client_received_at - t0) / 1e6);
 		c.data[1].push(x.direction === 'download' ? x.bits_per_second / 1e6 : null);
 		c.data[2].push(x.direction === 'upload' ? x.bits_per_second / 1e6 : null);
 	}
@@ -359,7 +385,8 @@ async function runTest(kind) {
 			}
 			setProgress(p.done / p.total);
 			setStatus(`Throughput test #${testId}: ${p.done}/${p.total} packets — ` +
-			    `${p.direction} ${(p.bitsPerSecond / 1e6).toFixed(2)} Mbit/s`);
+			    `${p.direction} ${p.bitsPerSecond ? `${(p.bitsPerSecond / 1e6).toFixed(2)} Mbit/s`
+				: 'too short to time'}`);
 		},
 	};
 	const flag = kind === 'ping' ? 'ping' : 'tp';
@@ -410,8 +437,10 @@ function historyLine(t) {
 			? ` · median ${fmt('rtt_median_us', s.rtt_median_us)}` : '') +
 		    (s.loss_pct !== null && s.loss_pct !== undefined ? ` · loss ${s.loss_pct}%` : '');
 	}
-	const parts = ['download', 'upload'].filter((d) => s[d] && s[d].bits_per_second !== null)
-	    .map((d) => `${d} ${fmt('bits_per_second', s[d].bits_per_second)}`);
+	const parts = ['download', 'upload'].filter((d) => s[d] &&
+	    (s[d].bits_per_second !== null || s[d].report_missing))
+	    .map((d) => `${d} ${s[d].bits_per_second !== null ? fmt('bits_per_second', s[d].bits_per_second)
+		: REPORT_MISSING}`);
 	return `#${t.id} · ${t.direction} · ${t.packets} × ${t.packet_size} B · ${t.state}` +
 	    (parts.length ? ` · ${parts.join(' · ')}` : '');
 }

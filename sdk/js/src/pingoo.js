@@ -428,20 +428,22 @@ export class Pingoo {
 		let done = 0;
 		const payload = dirs.includes('upload') ? randomBytes(packetSize) : null;
 
+		// One packet.  A rate is measured where the bytes arrive: a download's by this
+		// client, from the moment fetch() resolves (the response's headers, the first bytes
+		// of the answer, have arrived) to its last byte, and never from the first body
+		// chunk, which carries bytes that arrived over a span before the read returned;
+		// an upload's by the server, whose 200 answer carries its rate.
 		const one = async (dir, seq) => {
 			const path = `${base}/${dir}/${seq}`;
 			const t0 = nowUs();
+			let firstByte = null;
 			let bytes = 0;
 			let server = null;
-			let t1 = null;
 			if (dir === 'download') {
 				const res = await this._send('GET', path, {
 					headers: this._headers(true, false), signal: ctl.signal,
 				});
-				// The response's head is the first byte to arrive.  Not the first
-				// body chunk: a chunk holds bytes that arrived over a while before
-				// the read returned, and would shorten the interval.
-				t1 = nowUs();
+				firstByte = nowUs();
 				if (!res.ok)
 					throw await Pingoo._error(res);
 				try {
@@ -482,24 +484,41 @@ export class Pingoo {
 				bytes = Number.isInteger(server.bytes) ? server.bytes : packetSize;
 			}
 			const t3 = nowUs();
-			reports.push(t1 === null ?
-			    { direction: dir, seq, client_sent_at: t0, client_received_at: t3 } :
-			    { direction: dir, seq, client_sent_at: t0, client_first_byte_at: t1,
-			        client_received_at: t3 });
+			const report = { direction: dir, seq, client_sent_at: t0, client_received_at: t3 };
+			if (firstByte !== null)
+				report.client_first_byte_at = firstByte;
+			reports.push(report);
 			sendReports(false);
 			done++;
 			if (onProgress) {
-				const durationUs = t3 - t0;
+				let durationUs;
+				let bitsPerSecond;
+				if (dir === 'download') {
+					durationUs = t3 - firstByte;
+					bitsPerSecond = bps(bytes, durationUs);
+				} else {
+					durationUs = Number.isInteger(server.duration_us) ? server.duration_us : null;
+					bitsPerSecond = Number.isInteger(server.bits_per_second)
+					    ? server.bits_per_second : null;
+				}
 				onProgress({
-					direction: dir, seq, bytes, durationUs,
-					bitsPerSecond: bps(bytes, durationUs),
-					clientSentAt: t0, clientReceivedAt: t3,
+					direction: dir, seq, bytes,
+					measuredBy: dir === 'download' ? 'client' : 'server',
+					durationUs, bitsPerSecond,
+					clientSentAt: t0, clientFirstByteAt: firstByte, clientReceivedAt: t3,
 					server, done, total,
 				});
 			}
 		};
 
 		try {
+			// Each stream's connection is opened (TLS handshake and all) before the first
+			// packet: a handshake running meanwhile delays the stamps of the packets already
+			// moving, and a packet moving alone while the others connect overstates its rate.
+			await Promise.all(Array.from({ length: Math.min(streams, packets) },
+			    () => this.health({ signal: ctl.signal }).catch(() => undefined)));
+			if (ctl.signal.aborted)
+				throw abortError();
 			for (const dir of dirs) {
 				let nextSeq = 0;
 				const worker = async () => {
