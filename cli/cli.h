@@ -105,6 +105,11 @@ enum cli_err	 cli_call(struct cli_conn *, const char *method,
 enum cli_err	 cli_answer(long status, const char *body, size_t len,
 		    struct json_object **, struct cli_fault *);
 void		 cli_resp_free(struct cli_resp *);
+int		 cli_body_append(struct cli_resp *, size_t *cap, const char *,
+		    size_t, size_t max);
+int		 cli_head_end(const char *, size_t);
+enum cli_err	 cli_create(struct cli_conn *, const char *path,
+		    struct json_object *req, int64_t *id, struct cli_fault *);
 
 /* session.c */
 enum cli_err	 cli_session_path(char *, size_t, int mkdirs, struct cli_fault *);

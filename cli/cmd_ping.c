@@ -150,23 +150,14 @@ static enum cli_err
 create(struct ping *p, struct cli_fault *f)
 {
 	struct json_object	*req;
-	struct cli_resp		 r;
 	enum cli_err		 err;
 
-	if ((req = json_object_new_object()) == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-	json_object_object_add(req, "count", json_object_new_int64(p->count));
-	json_object_object_add(req, "interval_ms", json_object_new_int64(p->interval_ms));
-	json_object_object_add(req, "client", cli_client_json());
-	err = cli_call(p->c, "POST", "/ping-tests",
-	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
-	json_object_put(req);
-	if (err == CLI_OK && (p->id = cli_jint(r.json, "id", 0)) <= 0)
-		err = cli_fail(f, CLI_ERR_SERVER, r.status, "invalid_response",
-		    "the new test has no id");
-	if (err == CLI_OK)
+	if ((req = json_object_new_object()) != NULL) {
+		json_object_object_add(req, "count", json_object_new_int64(p->count));
+		json_object_object_add(req, "interval_ms", json_object_new_int64(p->interval_ms));
+	}
+	if ((err = cli_create(p->c, "/ping-tests", req, &p->id, f)) == CLI_OK)
 		snprintf(p->base, sizeof(p->base), "/ping-tests/%lld", (long long)p->id);
-	cli_resp_free(&r);
 	return err;
 }
 

@@ -89,29 +89,6 @@ fail(struct tp *t, enum cli_err err, long status, const char *code, const char *
 	return -1;
 }
 
-/* Keeps an answer's body (an upload's JSON, a report's, or an error). */
-static size_t
-keep_body(struct xfer *x, const char *data, size_t len)
-{
-	char	*p;
-	size_t	 cap;
-
-	if (x->resp.len + len + 1 > ERRBODY_MAX)
-		return 0;
-	if (x->resp.len + len + 1 > x->cap) {
-		for (cap = x->cap ? x->cap : 1024; cap < x->resp.len + len + 1; cap *= 2)
-			continue;
-		if ((p = realloc(x->resp.body, cap)) == NULL)
-			return 0;
-		x->resp.body = p;
-		x->cap = cap;
-	}
-	memcpy(x->resp.body + x->resp.len, data, len);
-	x->resp.len += len;
-	x->resp.body[x->resp.len] = '\0';
-	return len;
-}
-
 /*
  * A download's bytes are counted, never kept; the last one is stamped as
  * it arrives.  A byte past packet_size ends the transfer: the packet is not
@@ -125,8 +102,9 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	long		 status = 0;
 
 	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	/* An upload's or a report's answer, or an error: kept to be judged. */
 	if (x->kind != X_DOWNLOAD || status != 200)
-		return keep_body(x, data, len);
+		return cli_body_append(&x->resp, &x->cap, data, len, ERRBODY_MAX) == 0 ? len : 0;
 	x->bytes += (curl_off_t)len;
 	x->tp->live_bytes += (long long)len;
 	if (x->bytes > x->tp->size)
@@ -145,8 +123,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	long		 status = 0;
 	int64_t		 now;
 
-	if (!((len == 2 && data[0] == '\r' && data[1] == '\n') ||
-	    (len == 1 && data[0] == '\n')))
+	if (!cli_head_end(data, len))
 		return len;
 	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
 	if (status < 200)
@@ -346,18 +323,14 @@ complete(struct tp *t, struct xfer *x, CURLcode rc)
 	return r;
 }
 
-/* One turn of the multi loop: start what can start, let libcurl work, collect. */
+/* Lets libcurl work, then judges every request that ended. */
 static void
-turn(struct tp *t)
+collect(struct tp *t)
 {
 	struct xfer	*x;
 	CURLMsg		*msg;
-	int		 running, left, i;
+	int		 running, left;
 
-	for (i = 0; i < t->streams && !t->failed && t->next_seq < t->packets; i++)
-		if (t->slot[i].kind == X_IDLE)
-			start(t, &t->slot[i], t->dir, t->next_seq++);
-	send_reports(t, 0);
 	curl_multi_perform(t->m, &running);
 	while ((msg = curl_multi_info_read(t->m, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
@@ -365,6 +338,19 @@ turn(struct tp *t)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		complete(t, x, msg->data.result);
 	}
+}
+
+/* One turn of the multi loop: start what can start, let libcurl work, collect. */
+static void
+turn(struct tp *t)
+{
+	int	 i;
+
+	for (i = 0; i < t->streams && !t->failed && t->next_seq < t->packets; i++)
+		if (t->slot[i].kind == X_IDLE)
+			start(t, &t->slot[i], t->dir, t->next_seq++);
+	send_reports(t, 0);
+	collect(t);
 	if (cli_interrupted)
 		fail(t, CLI_ERR_INTR, 0, "interrupted", "interrupted");
 	draw(t, 0);
@@ -410,21 +396,11 @@ cut(struct tp *t)
 static void
 drain_reports(struct tp *t)
 {
-	int	 running, left;
-	CURLMsg	*msg;
-	struct xfer *x;
-
 	t->c->interruptible = 0;
 	while (t->rep.kind != X_IDLE || json_object_array_length(t->pending) > 0) {
 		if (send_reports(t, 1) == -1 && t->rep.kind == X_IDLE)
 			return;
-		curl_multi_perform(t->m, &running);
-		while ((msg = curl_multi_info_read(t->m, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			complete(t, x, msg->data.result);
-		}
+		collect(t);
 		if (t->rep.kind != X_IDLE)
 			curl_multi_poll(t->m, NULL, 0, 100, NULL);
 	}
@@ -508,24 +484,15 @@ static enum cli_err
 create(struct tp *t, struct cli_fault *f)
 {
 	struct json_object	*req;
-	struct cli_resp		 r;
 	enum cli_err		 err;
 
-	if ((req = json_object_new_object()) == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-	json_object_object_add(req, "direction", json_object_new_string(t->direction));
-	json_object_object_add(req, "packets", json_object_new_int64(t->packets));
-	json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
-	json_object_object_add(req, "client", cli_client_json());
-	err = cli_call(t->c, "POST", "/throughput-tests",
-	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
-	json_object_put(req);
-	if (err == CLI_OK && (t->id = cli_jint(r.json, "id", 0)) <= 0)
-		err = cli_fail(f, CLI_ERR_SERVER, r.status, "invalid_response",
-		    "the new test has no id");
-	if (err == CLI_OK)
+	if ((req = json_object_new_object()) != NULL) {
+		json_object_object_add(req, "direction", json_object_new_string(t->direction));
+		json_object_object_add(req, "packets", json_object_new_int64(t->packets));
+		json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
+	}
+	if ((err = cli_create(t->c, "/throughput-tests", req, &t->id, f)) == CLI_OK)
 		snprintf(t->base, sizeof(t->base), "/throughput-tests/%lld", (long long)t->id);
-	cli_resp_free(&r);
 	return err;
 }
 

@@ -23,29 +23,51 @@ struct sink {
 	int		 toobig;
 };
 
+/*
+ * Appends len bytes to r's body (kept NUL-terminated), growing it up to max
+ * bytes; *cap is the room allocated.  -1 when it would pass max or memory
+ * runs out, and nothing is appended.
+ */
+int
+cli_body_append(struct cli_resp *r, size_t *cap, const char *data, size_t len, size_t max)
+{
+	size_t	 want = r->len + len + 1, c;
+	char	*p;
+
+	if (want > max)
+		return -1;
+	if (want > *cap) {
+		for (c = *cap ? *cap : 1024; c < want; c *= 2)
+			continue;
+		if ((p = realloc(r->body, c)) == NULL)
+			return -1;
+		r->body = p;
+		*cap = c;
+	}
+	memcpy(r->body + r->len, data, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return 0;
+}
+
+/* True for the blank line that ends a response head, as libcurl passes it. */
+int
+cli_head_end(const char *data, size_t len)
+{
+	return (len == 2 && data[0] == '\r' && data[1] == '\n') ||
+	    (len == 1 && data[0] == '\n');
+}
+
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct sink	*s = arg;
-	size_t		 len = size * n, cap;
-	char		*p;
+	size_t		 len = size * n;
 
-	if (s->resp->len + len + 1 > s->cap) {
-		if (s->resp->len + len + 1 > BODY_MAX) {
-			s->toobig = 1;
-			return 0;
-		}
-		cap = s->cap ? s->cap : 4096;
-		while (cap < s->resp->len + len + 1)
-			cap *= 2;
-		if ((p = realloc(s->resp->body, cap)) == NULL)
-			return 0;
-		s->resp->body = p;
-		s->cap = cap;
+	if (cli_body_append(s->resp, &s->cap, data, len, BODY_MAX) == -1) {
+		s->toobig = s->resp->len + len + 1 > BODY_MAX;
+		return 0;
 	}
-	memcpy(s->resp->body + s->resp->len, data, len);
-	s->resp->len += len;
-	s->resp->body[s->resp->len] = '\0';
 	return len;
 }
 
@@ -56,8 +78,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	struct cli_resp	*r = arg;
 	size_t		 len = size * n;
 
-	if ((len == 2 && data[0] == '\r' && data[1] == '\n') ||
-	    (len == 1 && data[0] == '\n'))
+	if (cli_head_end(data, len))
 		r->head_at = cli_stamp();
 	return len;
 }
@@ -283,4 +304,28 @@ cli_resp_free(struct cli_resp *r)
 	json_object_put(r->json);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Creates a test: POST req (whose ownership passes here, with the client's
+ * description added) to path and the new test's id in *id.
+ */
+enum cli_err
+cli_create(struct cli_conn *c, const char *path, struct json_object *req, int64_t *id,
+    struct cli_fault *f)
+{
+	struct cli_resp	 r;
+	enum cli_err	 err;
+
+	if (req == NULL)
+		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	json_object_object_add(req, "client", cli_client_json());
+	err = cli_call(c, "POST", path,
+	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
+	json_object_put(req);
+	if (err == CLI_OK && (*id = cli_jint(r.json, "id", 0)) <= 0)
+		err = cli_fail(f, CLI_ERR_SERVER, r.status, "invalid_response",
+		    "the new test has no id");
+	cli_resp_free(&r);
+	return err;
 }
