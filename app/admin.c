@@ -15,7 +15,7 @@
 #include "pingoo.h"
 #include "store.h"
 
-static void
+static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr,
