@@ -24,6 +24,7 @@
 #include "cli.h"
 
 #define REPORT_BATCH	10
+#define REPORT_TRIES	5	/* sends of a batch refused with 503 */
 #define STREAMS_MAX	64
 #define ERRBODY_MAX	65536
 
@@ -61,6 +62,8 @@ struct tp {
 	struct xfer	 slot[STREAMS_MAX];
 	struct xfer	 rep;		/* the one report batch in flight */
 	struct json_object *pending;	/* reports not yet sent */
+	int		 rep_tries;	/* 503s for the batch in rep */
+	int64_t		 rep_again_at;	/* monotonic µs to send it again, 0 = no */
 	/* the direction under way */
 	enum xkind	 dir;
 	long		 next_seq, done, total_done, total;
@@ -192,8 +195,17 @@ send_reports(struct tp *t, int all)
 	struct json_object	*req, *batch;
 	size_t			 n = json_object_array_length(t->pending), i;
 
-	if (t->rep.kind != X_IDLE || n == 0 || (!all && n < REPORT_BATCH))
+	if (t->rep.kind != X_IDLE)
 		return 0;
+	if (t->rep_again_at > 0) {
+		if (pingoo_mono_us() < t->rep_again_at)
+			return 0;
+		t->rep_again_at = 0;
+		return start(t, &t->rep, X_REPORT, 0);
+	}
+	if (n == 0 || (!all && n < REPORT_BATCH))
+		return 0;
+	t->rep_tries = 0;
 	if ((req = json_object_new_object()) == NULL || (batch = json_object_new_array()) == NULL) {
 		json_object_put(req);
 		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
@@ -276,6 +288,25 @@ line(const struct tp *t, const struct xfer *x, struct json_object *answer)
 	fflush(stdout);
 }
 
+/*
+ * A batch of reports the server could not take for now (503) is sent again,
+ * up to REPORT_TRIES times, as docs/api.md asks of a client that wants
+ * every delivered packet counted.  A batch is taken whole or not at all,
+ * so a repeat refused as duplicate_packet was taken the time before.
+ * True when f is dealt with that way.
+ */
+static int
+report_again(struct tp *t, const struct cli_fault *f)
+{
+	if (f->status == 409 && strcmp(f->code, "duplicate_packet") == 0 && t->rep_tries > 0)
+		return 1;
+	if (f->status != 503 || t->rep_tries >= REPORT_TRIES)
+		return 0;
+	t->rep_tries++;
+	t->rep_again_at = pingoo_mono_us() + 200000 * (int64_t)t->rep_tries;
+	return 1;
+}
+
 /* A finished request: judged, reported, and its slot freed. */
 static int
 complete(struct tp *t, struct xfer *x, CURLcode rc)
@@ -303,7 +334,8 @@ complete(struct tp *t, struct xfer *x, CURLcode rc)
 			    x->seq, (long long)x->bytes, t->size);
 			r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
 		}
-	} else if (cli_answer(status, x->resp.body, x->resp.len, &answer, &f) != CLI_OK) {
+	} else if (cli_answer(status, x->resp.body, x->resp.len, &answer, &f) != CLI_OK &&
+	    (x->kind != X_REPORT || !report_again(t, &f))) {
 		if (!t->failed)
 			t->fault = f;
 		t->failed = 1;
@@ -397,11 +429,12 @@ static void
 drain_reports(struct tp *t)
 {
 	t->c->interruptible = 0;
-	while (t->rep.kind != X_IDLE || json_object_array_length(t->pending) > 0) {
+	while (t->rep.kind != X_IDLE || t->rep_again_at > 0 ||
+	    json_object_array_length(t->pending) > 0) {
 		if (send_reports(t, 1) == -1 && t->rep.kind == X_IDLE)
 			return;
 		collect(t);
-		if (t->rep.kind != X_IDLE)
+		if (t->rep.kind != X_IDLE || t->rep_again_at > 0)
 			curl_multi_poll(t->m, NULL, 0, 100, NULL);
 	}
 }
