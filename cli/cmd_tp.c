@@ -289,6 +289,21 @@ line(const struct tp *t, const struct xfer *x, struct json_object *answer)
 }
 
 /*
+ * libcurl passes the blank line that ends a head to on_header(); should a
+ * version not, libcurl's own time to the first byte stands in for it.
+ */
+static void
+first_byte_fallback(struct xfer *x)
+{
+	curl_off_t	 us = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_STARTTRANSFER_TIME_T, &us);
+	x->t1 = x->t0 + (int64_t)us;
+	if (x->t1 > x->t3)
+		x->t1 = x->t3;
+}
+
+/*
  * A batch of reports the server could not take for now (503) is sent again,
  * up to REPORT_TRIES times, as docs/api.md asks of a client that wants
  * every delivered packet counted.  A batch is taken whole or not at all,
@@ -333,7 +348,8 @@ complete(struct tp *t, struct xfer *x, CURLcode rc)
 			snprintf(msg, sizeof(msg), "download %ld: %lld of %lld bytes arrived",
 			    x->seq, (long long)x->bytes, t->size);
 			r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
-		}
+		} else if (x->t1 == 0)
+			first_byte_fallback(x);
 	} else if (cli_answer(status, x->resp.body, x->resp.len, &answer, &f) != CLI_OK &&
 	    (x->kind != X_REPORT || !report_again(t, &f))) {
 		if (!t->failed)
