@@ -427,17 +427,33 @@ run_direction(struct tp *t, enum xkind dir)
 	return t->failed ? -1 : 0;
 }
 
-/* Cuts what is in flight (a failure or an interruption). */
+/*
+ * Cuts what is in flight (a failure or an interruption).  A download whose
+ * last byte is in, though libcurl has not yet said it is done, is whole:
+ * it is reported like any other.
+ */
 static void
 cut(struct tp *t)
 {
-	long	 i;
+	struct xfer	*x;
+	long		 i;
 
-	for (i = 0; i < t->streams; i++)
-		if (t->slot[i].kind != X_IDLE) {
-			curl_multi_remove_handle(t->m, t->slot[i].e);
-			t->slot[i].kind = X_IDLE;
+	for (i = 0; i < t->streams; i++) {
+		x = &t->slot[i];
+		if (x->kind == X_IDLE)
+			continue;
+		curl_multi_remove_handle(t->m, x->e);
+		if (x->kind == X_DOWNLOAD && x->bytes == t->size && x->t3 > 0) {
+			if (x->t1 == 0)
+				first_byte_fallback(x);
+			if (queue_report(t, x) == 0) {
+				t->done++;
+				t->total_done++;
+				line(t, x, NULL);
+			}
 		}
+		x->kind = X_IDLE;
+	}
 }
 
 /* Sends every report still held, waiting for each batch (never interrupted). */
