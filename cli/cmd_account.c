@@ -1,0 +1,188 @@
+/* cmd_account.c - login, logout and me; and the connection every other command opens. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+
+/*
+ * Opens a connection with the saved login: its URL and trust store unless
+ * --url or --cacert (or PINGOO_CA_FILE) say otherwise.  A login known to be
+ * expired is refused here, without a round trip.
+ */
+enum cli_err
+cli_connect(const struct cli_opts *o, struct cli_conn *c, struct cli_fault *f)
+{
+	struct cli_session	 s;
+	enum cli_err		 err;
+
+	if ((err = cli_session_load(&s, f)) != CLI_OK)
+		return err;
+	if (s.expires_at > 0 && cli_stamp() >= s.expires_at)
+		return cli_fail(f, CLI_ERR_AUTH, 0, "token_expired",
+		    "the saved login of %s has expired: run pingoo login again", s.username);
+	err = cli_conn_open(c, o->url ? o->url : s.url, o->cacert ? o->cacert : s.cacert,
+	    s.token, o->http, f);
+	if (err == CLI_OK)
+		c->resolve = o->resolve;
+	return err;
+}
+
+static int
+usage_login(void)
+{
+	fputs("usage: pingoo login [URL] USER   (URL defaults to $PINGOO_URL)\n", stderr);
+	return cli_exit(CLI_ERR_USAGE);
+}
+
+/*
+ * pingoo login [URL] USER: a token for USER, saved with the URL.  The
+ * password comes from the terminal or standard input, never from argv.
+ */
+int
+cmd_login(const struct cli_opts *o, int argc, char **argv)
+{
+	struct cli_fault	 f;
+	struct cli_session	 s;
+	struct cli_conn		 c = { 0 };
+	struct cli_resp		 r = { 0 }, me = { 0 };
+	struct json_object	*req = NULL;
+	char			 pw[1100], path[1100], cacert[PATH_MAX];
+	const char		*url, *user, *token;
+	int64_t			 expires_in;
+	enum cli_err		 err;
+
+	if (argc == 3) {
+		url = argv[1];
+		user = argv[2];
+	} else if (argc == 2) {
+		url = o->url ? o->url : getenv("PINGOO_URL");
+		user = argv[1];
+		if (url == NULL || url[0] == '\0') {
+			fputs("pingoo: login: no URL given and PINGOO_URL is not set\n", stderr);
+			return usage_login();
+		}
+	} else
+		return usage_login();
+	memset(&s, 0, sizeof(s));
+	/* A relative trust store would break once the user changes folder. */
+	if (o->cacert != NULL && o->cacert[0] != '\0') {
+		if (realpath(o->cacert, cacert) == NULL) {
+			cli_fail(&f, CLI_ERR_USAGE, 0, NULL, "%s: cannot be read", o->cacert);
+			return cli_failed(&f);
+		}
+		snprintf(s.cacert, sizeof(s.cacert), "%s", cacert);
+	}
+	if ((err = cli_conn_open(&c, url, s.cacert, NULL, o->http, &f)) != CLI_OK)
+		return cli_failed(&f);
+	c.resolve = o->resolve;
+	if ((err = cli_read_password(pw, sizeof(pw), &f)) != CLI_OK)
+		goto out;
+	if ((req = json_object_new_object()) == NULL) {
+		err = cli_fail(&f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		goto out;
+	}
+	json_object_object_add(req, "username", json_object_new_string(user));
+	json_object_object_add(req, "password", json_object_new_string(pw));
+	explicit_bzero(pw, sizeof(pw));
+	err = cli_call(&c, "POST", "/auth/token",
+	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, &f);
+	if (err != CLI_OK)
+		goto out;
+	if ((token = cli_jstr(r.json, "access_token")) == NULL ||
+	    strlen(token) >= sizeof(s.token)) {
+		err = cli_fail(&f, CLI_ERR_SERVER, r.status, "invalid_response",
+		    "the server's answer has no usable access_token");
+		goto out;
+	}
+	snprintf(s.url, sizeof(s.url), "%s", c.url);
+	snprintf(s.username, sizeof(s.username), "%s", user);
+	snprintf(s.token, sizeof(s.token), "%s", token);
+	expires_in = cli_jint(r.json, "expires_in", 0);
+	s.expires_at = expires_in > 0 ? cli_stamp() + expires_in * 1000000 : 0;
+	/* The token proves itself before it is kept. */
+	cli_conn_close(&c);
+	if ((err = cli_conn_open(&c, s.url, s.cacert, s.token, o->http, &f)) != CLI_OK)
+		goto out;
+	c.resolve = o->resolve;
+	if ((err = cli_call(&c, "GET", "/me", NULL, 30000, &me, &f)) != CLI_OK)
+		goto out;
+	if ((err = cli_session_save(&s, &f)) != CLI_OK ||
+	    (err = cli_session_path(path, sizeof(path), 0, &f)) != CLI_OK)
+		goto out;
+	if (o->json)
+		cli_print_json(&me);
+	else
+		printf("Logged in to %s as %s; the token (valid %lld s) is in %s\n",
+		    s.url, user, (long long)expires_in, path);
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(&s, sizeof(s));
+	json_object_put(req);
+	cli_resp_free(&me);
+	cli_resp_free(&r);
+	cli_conn_close(&c);
+	return err == CLI_OK ? 0 : cli_failed(&f);
+}
+
+/* pingoo logout: forgets the saved login (the token itself lives until it expires). */
+int
+cmd_logout(const struct cli_opts *o, int argc, char **argv)
+{
+	struct cli_fault	 f;
+	int			 removed;
+
+	if (argc != 1) {
+		fputs("usage: pingoo logout\n", stderr);
+		return cli_exit(CLI_ERR_USAGE);
+	}
+	if (cli_session_remove(&removed, &f) != CLI_OK)
+		return cli_failed(&f);
+	if (o->json)
+		printf("{\"logged_out\":%s}\n", removed ? "true" : "false");
+	else
+		puts(removed ? "Logged out" : "Not logged in");
+	return 0;
+}
+
+/* pingoo me: the token's user, as the server knows it. */
+int
+cmd_me(const struct cli_opts *o, int argc, char **argv)
+{
+	struct cli_fault	 f;
+	struct cli_conn		 c = { 0 };
+	struct cli_resp		 r = { 0 };
+	char			 when[64] = "?";
+	time_t			 t;
+	struct tm		 tm;
+	int64_t			 at;
+	enum cli_err		 err;
+
+	if (argc != 1) {
+		fputs("usage: pingoo me\n", stderr);
+		return cli_exit(CLI_ERR_USAGE);
+	}
+	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
+		return cli_failed(&f);
+	if ((err = cli_call(&c, "GET", "/me", NULL, 30000, &r, &f)) == CLI_OK) {
+		if (o->json)
+			cli_print_json(&r);
+		else {
+			if ((at = cli_jint(r.json, "created_at", -1)) >= 0) {
+				t = (time_t)(at / 1000000);
+				if (gmtime_r(&t, &tm) != NULL)
+					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+			}
+			printf("%s (id %lld) at %s, since %s\n",
+			    cli_jstr(r.json, "username") ? cli_jstr(r.json, "username") : "?",
+			    (long long)cli_jint(r.json, "id", 0), c.url, when);
+		}
+	}
+	cli_resp_free(&r);
+	cli_conn_close(&c);
+	return err == CLI_OK ? 0 : cli_failed(&f);
+}

@@ -1,0 +1,700 @@
+/*
+ * cmd_tp.c - pingoo throughput: a throughput test run as the SDK runs it.
+ * Create the test; move its packets over STREAMS parallel transfers on one
+ * libcurl multi handle (download, then upload for "both"); stamp each
+ * download when it is sent (client_sent_at), when its head arrives
+ * (client_first_byte_at) and when its last byte arrives
+ * (client_received_at); report only whole packets, in batches sent on the
+ * same multi handle so a report never stalls a transfer; abort the test on
+ * a failure or an interruption; read the test as stored.
+ *
+ * Its length is the multi loop's: slots, completions and the progress line
+ * share the state of one struct tp.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "pingoo.h"
+#include "cli.h"
+
+#define REPORT_BATCH	10
+#define REPORT_TRIES	5	/* sends of a batch refused with 503 */
+#define STREAMS_MAX	64
+#define ERRBODY_MAX	65536
+
+/* The interruptible flag of the reports' transfers. */
+static int	never;
+
+enum xkind { X_IDLE, X_DOWNLOAD, X_UPLOAD, X_REPORT };
+
+/* One slot of the multi handle: a packet or a batch of reports in flight. */
+struct xfer {
+	struct tp	*tp;
+	CURL		*e;
+	enum xkind	 kind;
+	long		 seq;
+	int64_t		 t0, t1, t3;	/* sent, head arrived, last byte / answer */
+	curl_off_t	 bytes;		/* body bytes of a download */
+	struct cli_resp	 resp;		/* an answer or an error body, not a packet */
+	size_t		 cap;
+	char		*report;	/* the report's JSON text */
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+struct tp {
+	struct cli_conn	*c;
+	CURLM		*m;
+	int64_t		 id;
+	char		 base[64];	/* /throughput-tests/ID */
+	const char	*direction;	/* download, upload or both */
+	long		 packets;
+	long long	 size;
+	long		 streams;
+	unsigned char	*payload;	/* an upload's bytes */
+	struct curl_slist *uheaders;	/* auth + octet-stream */
+	struct curl_slist *jheaders;	/* auth + JSON */
+	struct xfer	 slot[STREAMS_MAX];
+	struct xfer	 rep;		/* the one report batch in flight */
+	struct json_object *pending;	/* reports not yet sent */
+	int		 rep_tries;	/* 503s for the batch in rep */
+	int64_t		 rep_again_at;	/* monotonic µs to send it again, 0 = no */
+	/* the direction under way */
+	enum xkind	 dir;
+	long		 next_seq, done, total_done, total;
+	int64_t		 dir_start;	/* first head of the direction */
+	long long	 live_bytes;	/* bytes arrived (download) or acknowledged (upload) */
+	int64_t		 last_draw;
+	FILE		*bar;		/* the progress bar's stream, or NULL */
+	int		 lines;		/* a plain line per packet on stdout */
+	struct cli_fault fault;		/* the first failure */
+	int		 failed;
+};
+
+static const char *
+dirname_of(enum xkind k)
+{
+	return k == X_DOWNLOAD ? "download" : "upload";
+}
+
+static int
+fail(struct tp *t, enum cli_err err, long status, const char *code, const char *msg)
+{
+	if (!t->failed) {
+		cli_fail(&t->fault, err, status, code, "%s", msg);
+		t->failed = 1;
+	}
+	return -1;
+}
+
+/*
+ * A download's bytes are counted, never kept; the last one is stamped as
+ * it arrives.  A byte past packet_size ends the transfer: the packet is not
+ * what was asked for.
+ */
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * n;
+	long		 status = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	/* An upload's or a report's answer, or an error: kept to be judged. */
+	if (x->kind != X_DOWNLOAD || status != 200)
+		return cli_body_append(&x->resp, &x->cap, data, len, ERRBODY_MAX) == 0 ? len : 0;
+	x->bytes += (curl_off_t)len;
+	x->tp->live_bytes += (long long)len;
+	if (x->bytes > x->tp->size)
+		return 0;
+	if (x->bytes == x->tp->size)
+		x->t3 = cli_stamp();
+	return len;
+}
+
+/* The end of a final head: a download's first byte, an upload's answer. */
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 len = size * n;
+	long		 status = 0;
+	int64_t		 now;
+
+	if (!cli_head_end(data, len))
+		return len;
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200)
+		return len;
+	now = cli_stamp();
+	x->t1 = now;
+	if (x->kind == X_UPLOAD)
+		x->t3 = now;
+	if (x->tp->dir_start == 0)
+		x->tp->dir_start = now;
+	return len;
+}
+
+/* Starts one request on a slot: kind, seq (packets) or the report text. */
+static int
+start(struct tp *t, struct xfer *x, enum xkind kind, long seq)
+{
+	char	 url[1024];
+
+	curl_easy_reset(x->e);
+	cli_easy_setup(t->c, x->e);
+	x->kind = kind;
+	x->seq = seq;
+	x->t0 = x->t1 = x->t3 = 0;
+	x->bytes = 0;
+	x->resp.len = 0;
+	x->errbuf[0] = '\0';
+	if (kind == X_REPORT)
+		snprintf(url, sizeof(url), "%s/api/v1%s/reports", t->c->url, t->base);
+	else
+		snprintf(url, sizeof(url), "%s/api/v1%s/%s/%ld", t->c->url, t->base,
+		    dirname_of(kind), seq);
+	curl_easy_setopt(x->e, CURLOPT_URL, url);
+	curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->e, CURLOPT_HEADERDATA, x);
+	/* With HTTP/2 the streams share one connection rather than racing to open several. */
+	curl_easy_setopt(x->e, CURLOPT_PIPEWAIT, 1L);
+	if (kind == X_UPLOAD) {
+		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->uheaders);
+		curl_easy_setopt(x->e, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, t->payload);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->size);
+	} else if (kind == X_REPORT) {
+		/* What was measured is kept: an interruption never cuts a report. */
+		curl_easy_setopt(x->e, CURLOPT_XFERINFODATA, &never);
+		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->jheaders);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, x->report);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->report));
+	}
+	x->t0 = cli_stamp();
+	if (curl_multi_add_handle(t->m, x->e) != CURLM_OK) {
+		x->kind = X_IDLE;
+		return fail(t, CLI_ERR_LOCAL, 0, NULL, "libcurl refused a transfer");
+	}
+	return 0;
+}
+
+/* Sends the next batch of reports when none is in flight (all: even a short one). */
+static int
+send_reports(struct tp *t, int all)
+{
+	struct json_object	*req, *batch;
+	size_t			 n = json_object_array_length(t->pending), i;
+
+	if (t->rep.kind != X_IDLE)
+		return 0;
+	if (t->rep_again_at > 0) {
+		if (pingoo_mono_us() < t->rep_again_at)
+			return 0;
+		t->rep_again_at = 0;
+		return start(t, &t->rep, X_REPORT, 0);
+	}
+	if (n == 0 || (!all && n < REPORT_BATCH))
+		return 0;
+	t->rep_tries = 0;
+	if ((req = json_object_new_object()) == NULL || (batch = json_object_new_array()) == NULL) {
+		json_object_put(req);
+		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	}
+	for (i = 0; i < n && i < REPORT_BATCH; i++)
+		json_object_array_add(batch, json_object_get(json_object_array_get_idx(t->pending, i)));
+	json_object_array_del_idx(t->pending, 0, i);
+	json_object_object_add(req, "packets", batch);
+	free(t->rep.report);
+	t->rep.report = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	json_object_put(req);
+	if (t->rep.report == NULL)
+		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	return start(t, &t->rep, X_REPORT, 0);
+}
+
+/* The report of a whole packet, queued for the next batch. */
+static int
+queue_report(struct tp *t, const struct xfer *x)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	json_object_object_add(o, "direction", json_object_new_string(dirname_of(x->kind)));
+	json_object_object_add(o, "seq", json_object_new_int64(x->seq));
+	json_object_object_add(o, "client_sent_at", json_object_new_int64(x->t0));
+	if (x->kind == X_DOWNLOAD)
+		json_object_object_add(o, "client_first_byte_at", json_object_new_int64(x->t1));
+	json_object_object_add(o, "client_received_at", json_object_new_int64(x->t3));
+	if (json_object_array_add(t->pending, o) != 0) {
+		json_object_put(o);
+		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	}
+	return 0;
+}
+
+/* The progress bar, redrawn at most ten times a second (and at the end). */
+static void
+draw(struct tp *t, int force)
+{
+	char	 rate[32], bar[31];
+	int64_t	 now = cli_stamp();
+	long	 fill;
+
+	if (t->bar == NULL || (!force && now - t->last_draw < 100000))
+		return;
+	t->last_draw = now;
+	cli_fmt_bps(rate, sizeof(rate), t->dir_start > 0 && now > t->dir_start ?
+	    (double)t->live_bytes * 8e6 / (double)(now - t->dir_start) : -1);
+	fill = t->packets > 0 ? t->done * 30 / t->packets : 0;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(30 - fill));
+	bar[30] = '\0';
+	fprintf(t->bar, "\r%-8s [%s] %3ld%% %ld/%ld  %s   ", dirname_of(t->dir), bar,
+	    t->packets > 0 ? t->done * 100 / t->packets : 0, t->done, t->packets, rate);
+	fflush(t->bar);
+}
+
+/* A plain line for one packet: the receiver's time and rate. */
+static void
+line(const struct tp *t, const struct xfer *x, struct json_object *answer)
+{
+	char	 rate[32];
+	int64_t	 us;
+
+	if (!t->lines)
+		return;
+	if (x->kind == X_DOWNLOAD) {
+		us = x->t3 - x->t1;
+		cli_fmt_bps(rate, sizeof(rate), us > 0 ? (double)x->bytes * 8e6 / (double)us : -1);
+		printf("download seq=%ld bytes=%lld time=%.3f ms rate=%s\n", x->seq,
+		    (long long)x->bytes, (double)us / 1000.0, rate);
+	} else {
+		us = cli_jint(answer, "duration_us", -1);
+		cli_fmt_bps(rate, sizeof(rate), (double)cli_jint(answer, "bits_per_second", -1));
+		printf("upload seq=%ld bytes=%lld time=%.3f ms rate=%s (server)\n", x->seq,
+		    t->size, (double)us / 1000.0, rate);
+	}
+	fflush(stdout);
+}
+
+/*
+ * libcurl passes the blank line that ends a head to on_header(); should a
+ * version not, libcurl's own time to the first byte stands in for it.
+ */
+static void
+first_byte_fallback(struct xfer *x)
+{
+	curl_off_t	 us = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_STARTTRANSFER_TIME_T, &us);
+	x->t1 = x->t0 + (int64_t)us;
+	if (x->t1 > x->t3)
+		x->t1 = x->t3;
+}
+
+/*
+ * A batch of reports the server could not take for now (503) is sent again,
+ * up to REPORT_TRIES times, as docs/api.md asks of a client that wants
+ * every delivered packet counted.  A batch is taken whole or not at all,
+ * so a repeat refused as duplicate_packet was taken the time before.
+ * True when f is dealt with that way.
+ */
+static int
+report_again(struct tp *t, const struct cli_fault *f)
+{
+	if (f->status == 409 && strcmp(f->code, "duplicate_packet") == 0 && t->rep_tries > 0)
+		return 1;
+	if (f->status != 503 || t->rep_tries >= REPORT_TRIES)
+		return 0;
+	t->rep_tries++;
+	t->rep_again_at = pingoo_mono_us() + 200000 * (int64_t)t->rep_tries;
+	return 1;
+}
+
+/* A finished request: judged, reported, and its slot freed. */
+static int
+complete(struct tp *t, struct xfer *x, CURLcode rc)
+{
+	struct json_object	*answer = NULL;
+	struct cli_fault	 f;
+	char			 msg[700];
+	long			 status = 0;
+	int			 r = 0;
+
+	curl_multi_remove_handle(t->m, x->e);
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		r = fail(t, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+	else if (rc == CURLE_WRITE_ERROR && x->kind == X_DOWNLOAD && x->bytes > t->size) {
+		snprintf(msg, sizeof(msg), "download %ld: more than %lld bytes", x->seq, t->size);
+		r = fail(t, CLI_ERR_SERVER, status, "invalid_response", msg);
+	} else if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "%s %ld: %s", x->kind == X_REPORT ? "reports" :
+		    dirname_of(x->kind), x->seq, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
+	} else if (x->kind == X_DOWNLOAD && status == 200) {
+		if (x->bytes != t->size) {
+			snprintf(msg, sizeof(msg), "download %ld: %lld of %lld bytes arrived",
+			    x->seq, (long long)x->bytes, t->size);
+			r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
+		} else if (x->t1 == 0)
+			first_byte_fallback(x);
+	} else if (cli_answer(status, x->resp.body, x->resp.len, &answer, &f) != CLI_OK &&
+	    (x->kind != X_REPORT || !report_again(t, &f))) {
+		if (!t->failed)
+			t->fault = f;
+		t->failed = 1;
+		r = -1;
+	}
+	if (r == 0 && x->kind != X_REPORT) {
+		if ((r = queue_report(t, x)) == 0) {
+			t->done++;
+			t->total_done++;
+			if (x->kind == X_UPLOAD)
+				t->live_bytes += t->size;
+			line(t, x, answer);
+		}
+	}
+	json_object_put(answer);
+	x->kind = X_IDLE;
+	return r;
+}
+
+/* Lets libcurl work, then judges every request that ended. */
+static void
+collect(struct tp *t)
+{
+	struct xfer	*x;
+	CURLMsg		*msg;
+	int		 running, left;
+
+	curl_multi_perform(t->m, &running);
+	while ((msg = curl_multi_info_read(t->m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		complete(t, x, msg->data.result);
+	}
+}
+
+/* One turn of the multi loop: start what can start, let libcurl work, collect. */
+static void
+turn(struct tp *t)
+{
+	int	 i;
+
+	for (i = 0; i < t->streams && !t->failed && t->next_seq < t->packets; i++)
+		if (t->slot[i].kind == X_IDLE)
+			start(t, &t->slot[i], t->dir, t->next_seq++);
+	send_reports(t, 0);
+	collect(t);
+	if (cli_interrupted)
+		fail(t, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+	draw(t, 0);
+	if (!t->failed)
+		curl_multi_poll(t->m, NULL, 0, 100, NULL);
+}
+
+/*
+ * Moves every packet of one direction.  Latency probes (issue 12) belong
+ * here once the API has them: an echo joining this multi handle next to
+ * the packets, tagged with the phase (idle before the first direction,
+ * then download, upload); no such route exists yet.
+ */
+static int
+run_direction(struct tp *t, enum xkind dir)
+{
+	t->dir = dir;
+	t->next_seq = t->done = 0;
+	t->dir_start = 0;
+	t->live_bytes = 0;
+	while (!t->failed && t->done < t->packets)
+		turn(t);
+	draw(t, 1);
+	if (t->bar != NULL)
+		fputc('\n', t->bar);
+	return t->failed ? -1 : 0;
+}
+
+/*
+ * Cuts what is in flight (a failure or an interruption).  A download whose
+ * last byte is in, though libcurl has not yet said it is done, is whole:
+ * it is reported like any other.
+ */
+static void
+cut(struct tp *t)
+{
+	struct xfer	*x;
+	long		 i;
+
+	for (i = 0; i < t->streams; i++) {
+		x = &t->slot[i];
+		if (x->kind == X_IDLE)
+			continue;
+		curl_multi_remove_handle(t->m, x->e);
+		if (x->kind == X_DOWNLOAD && x->bytes == t->size && x->t3 > 0) {
+			if (x->t1 == 0)
+				first_byte_fallback(x);
+			if (queue_report(t, x) == 0) {
+				t->done++;
+				t->total_done++;
+				line(t, x, NULL);
+			}
+		}
+		x->kind = X_IDLE;
+	}
+}
+
+/* Sends every report still held, waiting for each batch (never interrupted). */
+static void
+drain_reports(struct tp *t)
+{
+	t->c->interruptible = 0;
+	while (t->rep.kind != X_IDLE || t->rep_again_at > 0 ||
+	    json_object_array_length(t->pending) > 0) {
+		if (send_reports(t, 1) == -1 && t->rep.kind == X_IDLE)
+			return;
+		collect(t);
+		if (t->rep.kind != X_IDLE || t->rep_again_at > 0)
+			curl_multi_poll(t->m, NULL, 0, 100, NULL);
+	}
+}
+
+static struct curl_slist *
+headers_plus(const struct curl_slist *h, const char *extra)
+{
+	struct curl_slist	*l = NULL, *n;
+
+	for (; h != NULL; h = h->next)
+		if ((n = curl_slist_append(l, h->data)) == NULL)
+			goto fail;
+		else
+			l = n;
+	if ((n = curl_slist_append(l, extra)) != NULL)
+		return n;
+fail:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+/* Everything the multi loop needs; the caller frees with tp_free() even on error. */
+static enum cli_err
+tp_init(struct tp *t, struct cli_fault *f)
+{
+	long	 i;
+	size_t	 off;
+	ssize_t	 n;
+
+	if ((t->m = curl_multi_init()) == NULL ||
+	    (t->pending = json_object_new_array()) == NULL ||
+	    (t->uheaders = headers_plus(t->c->headers, "Content-Type: application/octet-stream")) == NULL ||
+	    (t->jheaders = headers_plus(t->c->headers, "Content-Type: application/json; charset=utf-8")) == NULL ||
+	    (t->rep.e = curl_easy_init()) == NULL)
+		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	t->rep.tp = t;
+	for (i = 0; i < t->streams; i++) {
+		t->slot[i].tp = t;
+		if ((t->slot[i].e = curl_easy_init()) == NULL)
+			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	}
+	if (strcmp(t->direction, "download") != 0) {
+		/* Incompressible, like the server's downloads. */
+		if ((t->payload = malloc((size_t)t->size)) == NULL)
+			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory for %lld bytes", t->size);
+		for (off = 0; off < (size_t)t->size; off += (size_t)n)
+			if ((n = getrandom(t->payload + off, (size_t)t->size - off, 0)) <= 0)
+				return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "getrandom failed");
+	}
+	return CLI_OK;
+}
+
+static void
+tp_free(struct tp *t)
+{
+	long	 i;
+
+	cut(t);
+	if (t->rep.kind != X_IDLE)
+		curl_multi_remove_handle(t->m, t->rep.e);
+	for (i = 0; i < STREAMS_MAX; i++) {
+		if (t->slot[i].e != NULL)
+			curl_easy_cleanup(t->slot[i].e);
+		free(t->slot[i].resp.body);
+	}
+	if (t->rep.e != NULL)
+		curl_easy_cleanup(t->rep.e);
+	free(t->rep.resp.body);
+	free(t->rep.report);
+	if (t->m != NULL)
+		curl_multi_cleanup(t->m);
+	curl_slist_free_all(t->uheaders);
+	curl_slist_free_all(t->jheaders);
+	json_object_put(t->pending);
+	free(t->payload);
+}
+
+/* Creates the test; fills t's id and base. */
+static enum cli_err
+create(struct tp *t, struct cli_fault *f)
+{
+	struct json_object	*req;
+	enum cli_err		 err;
+
+	if ((req = json_object_new_object()) != NULL) {
+		json_object_object_add(req, "direction", json_object_new_string(t->direction));
+		json_object_object_add(req, "packets", json_object_new_int64(t->packets));
+		json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
+	}
+	if ((err = cli_create(t->c, "/throughput-tests", req, &t->id, f)) == CLI_OK)
+		snprintf(t->base, sizeof(t->base), "/throughput-tests/%lld", (long long)t->id);
+	return err;
+}
+
+/* The test's packets, both directions in turn; on failure t->fault says why. */
+static enum cli_err
+run(struct tp *t)
+{
+	struct cli_resp	 r;
+	struct cli_fault f;
+	char		 path[96];
+
+	if (strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1)
+		goto failed;
+	if (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1)
+		goto failed;
+	drain_reports(t);
+	if (t->failed)
+		goto failed;
+	return CLI_OK;
+failed:
+	/* Keep what was measured, then end the test; never interrupted. */
+	cut(t);
+	t->c->interruptible = 0;
+	if (t->fault.err != CLI_ERR_LOCAL)
+		drain_reports(t);
+	snprintf(path, sizeof(path), "%s/abort", t->base);
+	if (cli_call(t->c, "POST", path, NULL, 30000, &r, &f) == CLI_OK &&
+	    t->fault.err != CLI_ERR_INTR)
+		snprintf(t->fault.message + strlen(t->fault.message),
+		    sizeof(t->fault.message) - strlen(t->fault.message),
+		    "; test %lld aborted", (long long)t->id);
+	cli_resp_free(&r);
+	return t->fault.err;
+}
+
+static int
+usage(void)
+{
+	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]\n",
+	    stderr);
+	return cli_exit(CLI_ERR_USAGE);
+}
+
+/* Parses the command's options into t; -1 on a usage error. */
+static int
+options(struct tp *t, int argc, char **argv)
+{
+	long long	 v;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "d:n:s:P:")) != -1) {
+		switch (ch) {
+		case 'd':
+			if (strcmp(optarg, "download") != 0 && strcmp(optarg, "upload") != 0 &&
+			    strcmp(optarg, "both") != 0)
+				return -1;
+			t->direction = optarg;
+			break;
+		case 'n':
+			if (cli_num(optarg, 1, 1000000, &v) == -1)
+				return -1;
+			t->packets = (long)v;
+			break;
+		case 's':
+			if (cli_size(optarg, &t->size) == -1)
+				return -1;
+			break;
+		case 'P':
+			if (cli_num(optarg, 1, STREAMS_MAX, &v) == -1)
+				return -1;
+			t->streams = (long)v;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+int
+cmd_throughput(const struct cli_opts *o, int argc, char **argv)
+{
+	struct tp	*t;
+	struct cli_conn	 c = { 0 };
+	struct cli_fault f;
+	struct cli_resp	 r = { 0 };
+	enum cli_err	 err;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		cli_fail(&f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		return cli_failed(&f);
+	}
+	t->direction = "download";
+	t->packets = 10;
+	t->size = 1048576;
+	t->streams = 1;
+	if (options(t, argc, argv) == -1) {
+		free(t);
+		return usage();
+	}
+	if (t->streams > t->packets)
+		t->streams = t->packets;
+	if (isatty(STDOUT_FILENO) && !o->json)
+		t->bar = stdout;
+	else if (o->json && isatty(STDERR_FILENO))
+		t->bar = stderr;
+	t->lines = t->bar == NULL && !o->json;
+	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
+		goto out;
+	t->c = &c;
+	if ((err = tp_init(t, &f)) != CLI_OK || (err = create(t, &f)) != CLI_OK)
+		goto out;
+	if (!o->json)
+		printf("THROUGHPUT %s test %lld: %s, %ld x %lld bytes, %ld stream%s\n", c.url,
+		    (long long)t->id, t->direction, t->packets, t->size, t->streams,
+		    t->streams == 1 ? "" : "s");
+	if ((err = run(t)) != CLI_OK) {
+		f = t->fault;
+		/* An interruption still shows the aborted test, as ping does. */
+		if (err != CLI_ERR_INTR)
+			goto out;
+	}
+	c.interruptible = 0;
+	if (cli_call(&c, "GET", t->base, NULL, 60000, &r, err == CLI_OK ? &f : &t->fault) != CLI_OK) {
+		if (err == CLI_OK)
+			err = f.err;
+		goto out;
+	}
+	if (o->json)
+		cli_print_json(&r);
+	else
+		cli_print_tp_summary(r.json);
+out:
+	cli_resp_free(&r);
+	tp_free(t);
+	free(t);
+	cli_conn_close(&c);
+	return err == CLI_OK ? 0 : cli_failed(&f);
+}
