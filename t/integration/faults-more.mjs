@@ -15,18 +15,14 @@ import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
-import { loadStack, stackEnvPath, missingKeys, childPids } from './lib/stack.mjs';
-import { api, describe } from './lib/http.mjs';
+import { childPids } from './lib/stack.mjs';
+import { requireStack, healthyApi } from './lib/open.mjs';
+import { describe } from './lib/http.mjs';
 import { userFactory } from './lib/users.mjs';
 import { loadKit, stackGuard, tally, poll, running, supervisorPid, liveKids } from './lib/load.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL', 'PINGOO_DB_PIDFILE',
+const stack = requireStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL', 'PINGOO_DB_PIDFILE',
     'PINGOO_DB_SOCKET', 'PINGOO_POOL_PIDFILE', 'PINGOO_NGINX_CTL', 'PINGOO_NGINX_PIDFILE']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
 
 const guard = stackGuard();
 
@@ -68,14 +64,7 @@ if (ourMounts().length) {
 	offTmpfs(path.join(DB_DIR, 'tmpfs.stage'));
 }
 
-const A = api(stack);
-try {
-	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-	if (h.status !== 200)
-		t.skipAll(`the stack is not healthy: ${describe(h)}`);
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
+const A = await healthyApi(stack);
 
 const L = loadKit(stack);
 const users = userFactory(stack);

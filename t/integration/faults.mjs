@@ -8,75 +8,38 @@
 // packets moved) and compares it with MySQL afterwards: nothing acknowledged may be lost.
 // Whatever happens (failure, exception, signal), MariaDB and the pool are left running.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
-import { loadStack, stackEnvPath, missingKeys, readConfig, poolPids, childPids, pidAlive }
-    from './lib/stack.mjs';
-import { api, describe } from './lib/http.mjs';
+import { readConfig } from './lib/stack.mjs';
+import { openStack } from './lib/open.mjs';
+import { describe } from './lib/http.mjs';
 import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
+import { loadKit, stackGuard, tally, poll, procState, supervisorPid as supPid, liveKids }
+    from './lib/load.mjs';
 
-const stack = loadStack();
-if (!stack)
-	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
-const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL',
+const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL',
     'PINGOO_POOL_CTL', 'PINGOO_POOL_PIDFILE', 'PINGOO_FCGI_SOCKET', 'PINGOO_DB_SOCKET']);
-if (missing.length)
-	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-
-const A = api(stack);
-try {
-	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-	if (h.status !== 200)
-		t.skipAll(`the stack is not healthy: ${describe(h)}`);
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
 const cfg = readConfig(stack) ?? {};
 const THREADS = Number(cfg.threads ?? 16);
-const CA = fs.readFileSync(stack.PINGOO_CA_FILE);
-const URL0 = new URL(stack.PINGOO_URL);
+const L = loadKit(stack);
+const { call, startLoad, verifyRecorded, CA, URL0 } = L;
+const supervisorPid = () => supPid(stack);
+const guard = stackGuard();
+const ctl = guard.ctl;
+const ctlSync = guard.ctlSync;
 
 // ---- leaving the stack as we found it -------------------------------------------------------
 
 let dbStopped = false;
 let poolStopped = false;
 let stoppingPid = null;	// the supervisor sent SIGTERM
-function ctlSync(ctl, action) {
-	return execFileSync(ctl, [action], { encoding: 'utf8', timeout: 120000,
-	    stdio: ['ignore', 'pipe', 'pipe'] });
-}
-// Control commands run asynchronously (the load goes on meanwhile); those in flight are
-// waited for before restore() starts anything, or a stop still running would undo it.
-const inFlight = new Set();
-function ctl(ctl, action) {
-	return new Promise((resolve, reject) => {
-		const child = execFile(ctl, [action], { encoding: 'utf8', timeout: 120000 }, (err, out, errout) => {
-			inFlight.delete(child);
-			err ? reject(new Error(`${ctl} ${action}: ${errout || err.message}`)) : resolve(out);
-		});
-		inFlight.add(child);
-	});
-}
-function waitInFlight() {
-	for (const child of inFlight) {
-		try {
-			// The event loop does not run here, so a finished child stays a zombie: wait
-			// for it to be gone or a zombie.
-			execFileSync('sh', ['-c', 'while s=$(sed "s/.*) //" /proc/$0/stat 2>/dev/null | cut -d" " -f1) && ' +
-			    '[ -n "$s" ] && [ "$s" != Z ]; do sleep 0.1; done', String(child.pid)],
-			    { timeout: 120000, stdio: 'ignore' });
-		} catch {
-			// waited long enough
-		}
-	}
-}
-function restore() {
-	waitInFlight();
+const poolWasRunning = !!supervisorPid();
+guard.undo('stack', () => {
 	if (dbStopped) {
 		try {
 			ctlSync(stack.PINGOO_DB_CTL, 'start');
@@ -109,334 +72,14 @@ function restore() {
 			process.stdout.write(`# could not restart the pool: ${e.message}\n`);
 		}
 	}
-}
-const poolWasRunning = !!supervisorPid();
-process.on('exit', () => {
-	restore();
+});
+guard.install(() => {
 	try {
 		users.cleanup();	// the throwaway user, and its tests with it
 	} catch {
 		// not made yet, or already gone
 	}
 });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-	process.on(sig, () => {
-		restore();
-		process.exit(1);
-	});
-}
-
-function supervisorPid() {
-	const p = poolPids(stack);
-	if (!p || !p.length)
-		return null;
-	return procState(p[0]) && !/[ZX]/.test(procState(p[0])) ? p[0] : null;
-}
-// The state letter of a process, or null when it is gone.
-function procState(pid) {
-	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-		return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-	} catch {
-		return null;
-	}
-}
-const liveKids = (pid) => childPids(pid).filter((k) => !/[ZX]/.test(procState(k) ?? 'X'));
-
-// ---- a keep-alive client that never rejects -------------------------------------------------
-
-// Resolves {status, headers, json, bytes (body length), cl, complete, ms, err}; status 0 when
-// no answer came (network error, or none within timeoutMs).
-function call(agent, { method = 'GET', path, token, json, body, timeoutMs = 10000, keep = true }) {
-	const headers = {};
-	if (token)
-		headers.Authorization = `Bearer ${token}`;
-	if (json !== undefined) {
-		body = Buffer.from(JSON.stringify(json));
-		headers['Content-Type'] = 'application/json';
-	} else if (body !== undefined) {
-		headers['Content-Type'] = 'application/octet-stream';
-	}
-	if (body !== undefined)
-		headers['Content-Length'] = String(body.length);
-	const started = performance.now();
-	return new Promise((resolve) => {
-		let settled = false;
-		const settle = (v) => {
-			if (settled)
-				return;
-			settled = true;
-			clearTimeout(timer);
-			resolve({ ms: performance.now() - started, ...v });
-		};
-		const req = https.request({ host: URL0.hostname, port: URL0.port, method, path, headers,
-		    agent, ca: CA });
-		const timer = setTimeout(() => {
-			req.destroy(new Error('timeout'));
-			settle({ status: 0, err: `no complete answer within ${timeoutMs} ms` });
-		}, timeoutMs);
-		req.on('response', (res) => {
-			const firstUs = nowUs();	// the response's head: its first byte
-			const chunks = [];
-			let bytes = 0;
-			// Packet bytes are only counted; an error body is kept.
-			const want = keep || !/octet-stream/i.test(res.headers['content-type'] ?? '');
-			res.on('data', (c) => {
-				bytes += c.length;
-				if (want)
-					chunks.push(c);
-			});
-			const end = (err) => {
-				const text = want ? Buffer.concat(chunks).toString('utf8') : '';
-				let j;
-				if (/^application\/json/i.test(res.headers['content-type'] ?? '')) {
-					try {
-						j = JSON.parse(text);
-					} catch {
-						j = undefined;
-					}
-				}
-				settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes, firstUs,
-				    cl: res.headers['content-length'] !== undefined ?
-				        Number(res.headers['content-length']) : null,
-				    complete: res.complete && !err, err: err ? err.message : undefined });
-			};
-			res.on('end', () => end());
-			res.on('error', (e) => end(e));
-			res.on('aborted', () => end(new Error('aborted')));
-		});
-		req.on('error', (e) => settle({ status: 0, err: e.message }));
-		req.end(body);
-	});
-}
-
-// Microseconds since the epoch from a monotonic clock, so a receipt never precedes its echo.
-const epochBaseUs = Date.now() * 1000 - performance.now() * 1000;
-const nowUs = () => Math.round(epochBaseUs + performance.now() * 1000);
-const SMALL = 64 * 1024;
-const smallBody = crypto.randomBytes(SMALL);
-
-// A clean error: a JSON body {"error": {"code": ...}} that is not a 500 bug, or a download
-// cut short in a way the client sees (fewer bytes than its Content-Length).
-function cleanError(r) {
-	if (r.status === 0)
-		return false;
-	if (r.status === 200 && r.cl !== null && r.bytes < r.cl)
-		return true;
-	return r.status !== 500 && r.json && r.json.error && typeof r.json.error.code === 'string';
-}
-
-// A mixed load: `clients` loops of ping tests (create, echoes, receipts) and small
-// throughput tests (2 x 64 KiB up and down), plus a history read.  Everything acknowledged
-// is kept in `rec` for the comparison with MySQL.
-function startLoad(token, clients) {
-	const agent = new https.Agent({ keepAlive: true, maxSockets: clients, ca: CA });
-	const rec = { ping: new Map(), tp: new Map(), events: [], stop: false, agent };
-	const ev = (op, r) => {
-		const e = { at: Date.now(), op, status: r.status, ms: r.ms,
-		    code: r.json?.error?.code, err: r.err };
-		e.ok = r.status >= 200 && r.status < 300 && (r.cl === null || r.cl === undefined ||
-		    r.bytes === r.cl) && !r.err;
-		e.clean = e.ok || cleanError(r);
-		rec.events.push(e);
-		return e.ok;
-	};
-	async function pingRound() {
-		const c = await call(agent, { method: 'POST', path: '/api/v1/ping-tests', token,
-		    json: { count: 6, interval_ms: 0 } });
-		if (!ev('ping create', c) || c.status !== 201)
-			return;
-		const p = { echoes: new Map(), receipts: new Map() };
-		rec.ping.set(c.json.id, p);
-		for (let seq = 0; seq < 6 && !rec.stop; seq++) {
-			const t0 = nowUs();
-			const r = await call(agent, { method: 'POST', path: `/api/v1/ping-tests/${c.json.id}/echo`,
-			    token, json: { seq, client_sent_at: t0 } });
-			if (ev('echo', r))
-				p.echoes.set(seq, { seq, client_sent_at: t0, server_received_at: r.json.server_received_at,
-				    server_sent_at: r.json.server_sent_at, sig: r.json.sig, client_received_at: nowUs() });
-			if (seq % 3 === 2)
-				await sendReceipts(c.json.id, p);
-		}
-	}
-	async function sendReceipts(id, p, opName = 'receipts') {
-		const todo = [...p.echoes.values()].filter((e) => !p.receipts.has(e.seq));
-		if (!todo.length)
-			return null;
-		const r = await call(agent, { method: 'POST', path: `/api/v1/ping-tests/${id}/receipts`,
-		    token, json: { receipts: todo } });
-		if (ev(opName, r))
-			for (const e of todo)
-				p.receipts.set(e.seq, e.client_received_at);
-		return r;
-	}
-	rec.sendReceipts = sendReceipts;
-	// Each packet moved is reported afterwards, as the SDK does: for a download that
-	// reached the client in full, the report is what settles it should its worker die or
-	// MySQL be away before the worker recorded it.
-	async function tpRound() {
-		const c = await call(agent, { method: 'POST', path: '/api/v1/throughput-tests', token,
-		    json: { direction: 'both', packets: 2, packet_size: SMALL } });
-		if (!ev('tp create', c) || c.status !== 201)
-			return;
-		const x = new Map();
-		const tp = { moved: x, reports: [], reported: new Set() };
-		rec.tp.set(c.json.id, tp);
-		for (let seq = 0; seq < 2 && !rec.stop; seq++) {
-			let t0 = nowUs();
-			const u = await call(agent, { method: 'PUT', token, body: smallBody,
-			    path: `/api/v1/throughput-tests/${c.json.id}/upload/${seq}` });
-			if (ev('upload', u)) {
-				x.set(`upload:${seq}`, u.json.bytes);
-				tp.reports.push({ direction: 'upload', seq, client_sent_at: t0, client_received_at: nowUs() });
-			}
-			t0 = nowUs();
-			const d = await call(agent, { token, keep: false,
-			    path: `/api/v1/throughput-tests/${c.json.id}/download/${seq}` });
-			if (ev('download', d)) {
-				x.set(`download:${seq}`, d.bytes);
-				tp.reports.push({ direction: 'download', seq, client_sent_at: t0, client_first_byte_at: d.firstUs,
-				    client_received_at: nowUs() });
-			}
-		}
-		await sendReports(c.json.id, tp);
-	}
-	// Reports what is not reported yet; a 409 duplicate_packet means an earlier try was
-	// committed although its answer was lost.
-	async function sendReports(id, tp, opName = 'reports') {
-		const todo = tp.reports.filter((p) => !tp.reported.has(`${p.direction}:${p.seq}`));
-		if (!todo.length)
-			return null;
-		const r = await call(agent, { method: 'POST', path: `/api/v1/throughput-tests/${id}/reports`,
-		    token, json: { packets: todo } });
-		if (ev(opName, r) || (r.status === 409 && r.json?.error?.code === 'duplicate_packet'))
-			for (const p of todo)
-				tp.reported.add(`${p.direction}:${p.seq}`);
-		return r;
-	}
-	rec.sendReports = sendReports;
-	async function loop(i) {
-		for (let n = i; !rec.stop; n++) {
-			await (n % 2 ? tpRound() : pingRound());
-			if (!rec.stop && n % 3 === 0)
-				ev('history', await call(agent, { path: '/api/v1/ping-tests?limit=5', token }));
-		}
-	}
-	rec.done = Promise.all(Array.from({ length: clients }, (_, i) => loop(i)));
-	rec.finish = async () => {
-		rec.stop = true;
-		await rec.done;
-	};
-	return rec;
-}
-
-function tally(events) {
-	const m = new Map();
-	for (const e of events) {
-		const k = e.ok ? `${e.status}` : `${e.status}${e.code ? ' ' + e.code : ''}${e.err ? ' (' + e.err + ')' : ''}`;
-		m.set(k, (m.get(k) ?? 0) + 1);
-	}
-	return [...m.entries()].sort().map(([k, v]) => `${k}: ${v}`).join(', ');
-}
-
-// After the fault: a client brings back, with their stamps and signature, the receipts of
-// every echo it was answered (the documented way a sample whose post-answer write failed
-// still reaches MySQL) and the reports of every packet it moved (the documented way a
-// download whose worker never recorded it is settled), then every acknowledgment is looked
-// up in MySQL.
-async function verifyRecorded(rec, label) {
-	const ids = [...rec.ping.keys()];
-	let missingBefore = 0;
-	if (ids.length) {
-		const have = new Set(query(stack, `SELECT CONCAT(test_id, ':', seq) FROM ping_samples
-		    WHERE test_id IN (${ids.join(',')})`).map((r) => r[0]));
-		for (const [id, p] of rec.ping)
-			for (const seq of p.echoes.keys())
-				if (!have.has(`${id}:${seq}`))
-					missingBefore++;
-	}
-	if (missingBefore)
-		t.diag(`${label}: ${missingBefore} acknowledged echoes were not in MySQL before their receipts came back`);
-	for (const [id, p] of rec.ping) {
-		for (let tries = 0; tries < 5; tries++) {
-			const r = await rec.sendReceipts(id, p, 'recovery receipts');
-			if (!r || r.status === 200)
-				break;
-			await sleep(200);
-		}
-	}
-	for (const [id, tp] of rec.tp) {
-		for (let tries = 0; tries < 5; tries++) {
-			const r = await rec.sendReports(id, tp, 'recovery reports');
-			if (!r || r.status === 200 || r.status === 409)
-				break;
-			await sleep(200);
-		}
-	}
-	const problems = [];
-	let acks = 0;
-	if (ids.length) {
-		const tests = new Set(query(stack, `SELECT id FROM ping_tests WHERE id IN (${ids.join(',')})`)
-		    .map((r) => Number(r[0])));
-		const rows = new Map(query(stack, `SELECT test_id, seq, client_sent_at, server_received_at,
-		    server_sent_at, client_received_at FROM ping_samples WHERE test_id IN (${ids.join(',')})`)
-		    .map((r) => [`${r[0]}:${r[1]}`, r.slice(2).map((v) => (v === null ? null : Number(v)))]));
-		for (const [id, p] of rec.ping) {
-			acks++;
-			if (!tests.has(id))
-				problems.push(`ping test ${id} (201) is not in ping_tests`);
-			for (const [seq, e] of p.echoes) {
-				acks++;
-				const row = rows.get(`${id}:${seq}`);
-				if (!row) {
-					problems.push(`echo ${id}/${seq} (200) is not in ping_samples`);
-					continue;
-				}
-				if (row[0] !== e.client_sent_at || row[1] !== e.server_received_at || row[2] !== e.server_sent_at)
-					problems.push(`echo ${id}/${seq}: stamps ${row.slice(0, 3)} differ from the answer's`);
-				if (p.receipts.has(seq)) {
-					acks++;
-					if (row[3] !== p.receipts.get(seq))
-						problems.push(`receipt ${id}/${seq} (200): client_received_at is ${row[3]}`);
-				}
-			}
-		}
-	}
-	const tids = [...rec.tp.keys()];
-	if (tids.length) {
-		const tests = new Set(query(stack, `SELECT id FROM throughput_tests WHERE id IN (${tids.join(',')})`)
-		    .map((r) => Number(r[0])));
-		const rows = new Map(query(stack, `SELECT test_id, direction, seq, status, bytes
-		    FROM throughput_transfers WHERE test_id IN (${tids.join(',')})`)
-		    .map((r) => [`${r[0]}:${r[1]}:${r[2]}`, { status: r[3], bytes: Number(r[4]) }]));
-		for (const [id, { moved: x }] of rec.tp) {
-			acks++;
-			if (!tests.has(id))
-				problems.push(`throughput test ${id} (201) is not in throughput_tests`);
-			for (const [k, bytes] of x) {
-				acks++;
-				const row = rows.get(`${id}:${k}`);
-				if (!row)
-					problems.push(`packet ${id} ${k} (200) is not in throughput_transfers`);
-				else if (row.status !== 'ok' || row.bytes !== bytes)
-					problems.push(`packet ${id} ${k} (200, ${bytes} bytes) is recorded ${row.status} with ${row.bytes} bytes`);
-			}
-		}
-	}
-	t.ok(problems.length === 0 && acks > 0,
-	    `${label}: every one of the ${acks} acknowledged writes is in MySQL`,
-	    problems.length ? problems.slice(0, 20).join('\n') : 'nothing was acknowledged');
-}
-
-async function poll(fn, untilMs, everyMs = 50) {
-	const end = Date.now() + untilMs;
-	for (;;) {
-		const v = await fn();
-		if (v || Date.now() >= end)
-			return v;
-		await sleep(everyMs);
-	}
-}
 
 const users = userFactory(stack);
 const user = users.create();

@@ -14,13 +14,18 @@ const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_AD
     'PINGOO_DB_SOCKET', 'PINGOO_POOL_CTL']);
 const users = userFactory(stack);
 
-await t.test('a packet whose worker died is recorded failed after tp_stale_after', async () => {
+// A throwaway user's token and a new test of theirs; the test's id.
+async function newTest(what, body) {
 	const u = users.create();
 	const token = await A.token(u.username, u.password);
-	const c = await A.json('POST', '/api/v1/throughput-tests',
-	    { direction: 'download', packets: 3, packet_size: 1000 }, token);
-	t.is(c.status, 201, 'a 3-packet download test is created', describe(c));
-	const id = c.json.id;
+	const c = await A.json('POST', '/api/v1/throughput-tests', body, token);
+	t.is(c.status, 201, `${what} is created`, describe(c));
+	return { token, id: c.json?.id };
+}
+
+await t.test('a packet whose worker died is recorded failed after tp_stale_after', async () => {
+	const { token, id } = await newTest('a 3-packet download test',
+	    { direction: 'download', packets: 3, packet_size: 1000 });
 	const now = Date.now() * 1000;
 	// As a worker killed mid-packet leaves them: claimed, never finished.
 	query(stack, `INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes,
@@ -62,12 +67,8 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 });
 
 await t.test('a report settles only a download that no worker recorded', async () => {
-	const u = users.create();
-	const token = await A.token(u.username, u.password);
-	const c = await A.json('POST', '/api/v1/throughput-tests',
-	    { direction: 'both', packets: 2, packet_size: 1000 }, token);
-	t.is(c.status, 201, 'a test of 2 packets each way is created', describe(c));
-	const id = c.json.id;
+	const { token, id } = await newTest('a test of 2 packets each way',
+	    { direction: 'both', packets: 2, packet_size: 1000 });
 	const now = Date.now() * 1000;
 	// download 0: its worker saw the connection fail (an end stamp); upload 0 and 1:
 	// claimed and never finished, or failed unseen.

@@ -50,17 +50,8 @@ export function supervisorPid(stack) {
 // The live worker processes under the supervisor pid.
 export const liveKids = (pid) => childPids(pid).filter(running);
 
-// Calls fn (sync or async) every everyMs until it returns something true or untilMs pass;
-// returns its last value.
-export async function poll(fn, untilMs, everyMs = 50) {
-	const end = Date.now() + untilMs;
-	for (;;) {
-		const v = await fn();
-		if (v || Date.now() >= end)
-			return v;
-		await sleep(everyMs);
-	}
-}
+// One way to wait for the stack, shared with the other tests.
+export { poll } from './poll.mjs';
 
 // ---- leaving the stack running -------------------------------------------------------------
 
