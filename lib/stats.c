@@ -86,7 +86,7 @@ static void
 clock_stats(const struct pingoo_sample *r, size_t n, int64_t *tmp,
     struct pingoo_ping_summary *out)
 {
-	size_t i;
+	size_t i, best;
 
 	for (i = 0; i < n; i++)
 		tmp[i] = pingoo_sample_server(&r[i]);
@@ -96,11 +96,21 @@ clock_stats(const struct pingoo_sample *r, size_t n, int64_t *tmp,
 		tmp[i] = pingoo_sample_network_rtt(&r[i]);
 	pingoo_sort_i64(tmp, n);
 	out->network_rtt_median = pingoo_median(tmp, n);
-	out->offset_uncertainty = tmp[0] / 2;
-	for (i = 0; i < n; i++)
-		tmp[i] = pingoo_sample_offset(&r[i]);
-	pingoo_sort_i64(tmp, n);
-	out->offset = pingoo_median(tmp, n);
+	/*
+	 * The true offset lies within half a sample's network round trip of
+	 * that sample's offset, whatever the asymmetry of its two legs; so the
+	 * offset is the one of the sample with the smallest network RTT (the
+	 * first in seq order on a tie) and the uncertainty half that RTT,
+	 * rounded up, a bound rather than a typical error.  A median of the
+	 * offsets has no such bound.
+	 */
+	best = 0;
+	for (i = 1; i < n; i++)
+		if (pingoo_sample_network_rtt(&r[i]) <
+		    pingoo_sample_network_rtt(&r[best]))
+			best = i;
+	out->offset = pingoo_sample_offset(&r[best]);
+	out->offset_uncertainty = tmp[0] >= 0 ? (tmp[0] + 1) / 2 : tmp[0] / 2;
 }
 
 enum pingoo_err

@@ -130,6 +130,31 @@ percentiles(void)
 	    "no values: median and percentile are 0");
 }
 
+/*
+ * The offset is the one of the sample with the smallest network RTT.  A:
+ * a slow way out (offset 495, network RTT 1010); B: symmetric and quick
+ * (offset 0, network RTT 100); C: slow out again (offset 445, 910).  The
+ * median of the offsets (445) would lie outside B's bound of +-50.
+ */
+static void
+offset_of_quickest(void)
+{
+	struct pingoo_sample v[3] = {
+		S(0, 0, 1000, 1010, 1020, 1),
+		S(1, 2000, 2050, 2060, 2110, 1),
+		S(2, 3000, 3900, 3910, 3920, 1),
+	};
+	struct pingoo_ping_summary m;
+
+	pingoo_ping_summarize(v, 3, 3, 1, &m);
+	ok(m.offset == 0 && m.offset_uncertainty == 50,
+	    "the offset is the quickest sample's, within half its network rtt");
+	v[1] = S(1, 2000, 2050, 2060, 2111, 1);
+	pingoo_ping_summarize(v, 3, 3, 1, &m);
+	ok(m.offset_uncertainty == 51,
+	    "half an odd network rtt is rounded up, so the bound holds");
+}
+
 int
 main(void)
 {
@@ -137,6 +162,7 @@ main(void)
 	one();
 	two_unsorted();
 	lost_and_equal();
+	offset_of_quickest();
 	percentiles();
 	return tap_done();
 }

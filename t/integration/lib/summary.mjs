@@ -80,8 +80,10 @@ export function pingSummary(samples, count, finished) {
 		jitter_us: rtt.length >= 2 ? Math.round(diff / (rtt.length - 1)) : null,
 		server_median_us: median(sortNum(d.map((x) => x.server_us))),
 		network_rtt_median_us: median(net),
-		offset_us: median(sortNum(d.map((x) => x.offset_us))),
-		offset_uncertainty_us: Math.trunc(net[0] / 2),	// C integer division
+		// The offset of the sample with the smallest network RTT (the first in seq order
+		// on a tie), and half that RTT rounded up: a bound on the offset's error.
+		offset_us: d.reduce((b, x) => (x.network_rtt_us < b.network_rtt_us ? x : b)).offset_us,
+		offset_uncertainty_us: net[0] >= 0 ? Math.ceil(net[0] / 2) : Math.trunc(net[0] / 2),
 	});
 	return out;
 }
