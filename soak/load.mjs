@@ -20,6 +20,7 @@ import { loadStack, stackEnvPath, poolPids, childPids } from '../t/integration/l
 import { api } from '../t/integration/lib/http.mjs';
 import { query } from '../t/integration/lib/db.mjs';
 import { userFactory } from '../t/integration/lib/users.mjs';
+import { requestParts } from '../t/integration/lib/request.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 64);
@@ -62,16 +63,8 @@ function note(op, r) {
 }
 
 // Resolves {status, json, bytes, cl, ms, err}; status 0 when nothing complete came back.
-function call({ method = 'GET', path, token, json, body, want, timeoutMs = 30000 }) {
-	const headers = { Authorization: `Bearer ${token}` };
-	if (json !== undefined) {
-		body = Buffer.from(JSON.stringify(json));
-		headers['Content-Type'] = 'application/json';
-	} else if (body !== undefined) {
-		headers['Content-Type'] = 'application/octet-stream';
-	}
-	if (body !== undefined)
-		headers['Content-Length'] = String(body.length);
+function call({ method = 'GET', path, token, json, body: raw, want, timeoutMs = 30000 }) {
+	const { headers, body } = requestParts({ token, json, body: raw });
 	const t0 = performance.now();
 	return new Promise((resolve) => {
 		let done = false;

@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './tap.mjs';
 import { poolPids, childPids } from './stack.mjs';
 import { query } from './db.mjs';
+import { requestParts } from './request.mjs';
 
 // ---- processes -------------------------------------------------------------------------------
 
@@ -169,20 +170,8 @@ export function loadKit(stack) {
 	// connection (see `served`) goes out once more on a new one, as HTTP clients do; the
 	// answer then carries `resent` (the first error's code).
 	function call(agent, opts) {
-		const { method = 'GET', path, token, json, timeoutMs = 10000, keep = true,
-		    resendStale = false } = opts;
-		let { body } = opts;
-		const headers = {};
-		if (token)
-			headers.Authorization = `Bearer ${token}`;
-		if (json !== undefined) {
-			body = Buffer.from(JSON.stringify(json));
-			headers['Content-Type'] = 'application/json';
-		} else if (body !== undefined) {
-			headers['Content-Type'] = 'application/octet-stream';
-		}
-		if (body !== undefined)
-			headers['Content-Length'] = String(body.length);
+		const { method = 'GET', path, timeoutMs = 10000, keep = true, resendStale = false } = opts;
+		const { headers, body } = requestParts(opts);
 		const started = performance.now();
 		return new Promise((resolve) => {
 			let settled = false;
