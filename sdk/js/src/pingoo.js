@@ -581,7 +581,7 @@ export class Pingoo {
 			    (simultaneous ? 2 : 1) },
 			    () => this.health({ signal: ctl.signal }).catch(() => undefined)));
 			if (prober)
-				await prober.idle(idleProbes);
+				await prober.idle(idleProbes, probeIntervalMs);
 			if (ctl.signal.aborted)
 				throw abortError();
 			for (const phase of simultaneous ? ['bidirectional'] : dirs) {
@@ -685,15 +685,19 @@ export class Pingoo {
 				    serverUs: echo.server_sent_at - echo.server_received_at });
 		};
 		return {
-			idle: async (n) => {
+			idle: async (n, everyMs) => {
 				// The probes' connection is opened (TLS handshake and all) first: no
 				// probe's RTT carries it.
 				await send('/health', { method: 'GET', headers: {}, signal })
 				    .then((r) => r.text()).catch(() => undefined);
-				// A short gap, so the idle RTT is not that of back-to-back requests.
+				// At the loaded probes' pace: both phases then see the same machine
+				// (a process that sleeps longer is woken sooner on a busy one), and
+				// only the load differs.
 				for (let i = 0; i < n && !refused && !signal.aborted; i++) {
+					const next = performance.now() + everyMs;
 					await one('idle');
-					await sleep(20, signal).catch(() => undefined);
+					if (i + 1 < n)
+						await sleep(next - performance.now(), signal).catch(() => undefined);
 				}
 			},
 			load: (phase, everyMs) => {
