@@ -6,7 +6,9 @@
  * (client_first_byte_at) and when its last byte arrives
  * (client_received_at); report only whole packets, in batches sent on the
  * same multi handle so a report never stalls a transfer; abort the test on
- * a failure or an interruption; read the test as stored.
+ * a failure or an interruption; read the test as stored.  Latency probes
+ * (probe.c) go beside the packets unless -N: idle ones first, then the
+ * phase of each direction.
  *
  * Its length is the multi loop's: slots, completions and the progress line
  * share the state of one struct tp.
@@ -27,6 +29,8 @@
 #define REPORT_TRIES	5	/* sends of a batch refused with 503 */
 #define STREAMS_MAX	64
 #define ERRBODY_MAX	65536
+#define IDLE_PROBES	10
+#define PROBE_EVERY_MS	100
 
 /* The interruptible flag of the reports' transfers. */
 static int	never;
@@ -74,6 +78,8 @@ struct tp {
 	int		 lines;		/* a plain line per packet on stdout */
 	struct cli_fault fault;		/* the first failure */
 	int		 failed;
+	int		 probing;	/* latency probes beside the packets */
+	struct cli_probes probes;
 };
 
 static const char *
@@ -406,12 +412,7 @@ turn(struct tp *t)
 		curl_multi_poll(t->m, NULL, 0, 100, NULL);
 }
 
-/*
- * Moves every packet of one direction.  Latency probes (issue 12) belong
- * here once the API has them: an echo joining this multi handle next to
- * the packets, tagged with the phase (idle before the first direction,
- * then download, upload); no such route exists yet.
- */
+/* Moves every packet of one direction, probes of its phase beside them. */
 static int
 run_direction(struct tp *t, enum xkind dir)
 {
@@ -419,8 +420,12 @@ run_direction(struct tp *t, enum xkind dir)
 	t->next_seq = t->done = 0;
 	t->dir_start = 0;
 	t->live_bytes = 0;
+	if (t->probing)
+		cli_probes_load(&t->probes, dirname_of(dir));
 	while (!t->failed && t->done < t->packets)
 		turn(t);
+	if (t->probing)
+		cli_probes_stop(&t->probes);
 	draw(t, 1);
 	if (t->bar != NULL)
 		fputc('\n', t->bar);
@@ -569,11 +574,23 @@ run(struct tp *t)
 	struct cli_fault f;
 	char		 path[96];
 
+	if (t->probing) {
+		if (cli_probes_open(&t->probes, t->c, t->id, PROBE_EVERY_MS, &f) != CLI_OK) {
+			t->fault = f;
+			t->failed = 1;
+			goto failed;
+		}
+		cli_probes_idle(&t->probes, IDLE_PROBES);
+	}
 	if (strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1)
 		goto failed;
 	if (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1)
 		goto failed;
 	drain_reports(t);
+	if (!t->failed && t->probing && cli_probes_receipts(&t->probes, &f) != CLI_OK) {
+		t->fault = f;
+		t->failed = 1;
+	}
 	if (t->failed)
 		goto failed;
 	return CLI_OK;
@@ -581,6 +598,10 @@ failed:
 	/* Keep what was measured, then end the test; never interrupted. */
 	cut(t);
 	t->c->interruptible = 0;
+	if (t->probing) {
+		cli_probes_stop(&t->probes);
+		cli_probes_receipts(&t->probes, &f);
+	}
 	if (t->fault.err != CLI_ERR_LOCAL)
 		drain_reports(t);
 	snprintf(path, sizeof(path), "%s/abort", t->base);
@@ -596,8 +617,8 @@ failed:
 static int
 usage(void)
 {
-	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]\n",
-	    stderr);
+	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]"
+	    " [-N]\n", stderr);
 	return cli_exit(CLI_ERR_USAGE);
 }
 
@@ -609,8 +630,11 @@ options(struct tp *t, int argc, char **argv)
 	int		 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "d:n:s:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:s:P:N")) != -1) {
 		switch (ch) {
+		case 'N':
+			t->probing = 0;
+			break;
 		case 'd':
 			if (strcmp(optarg, "download") != 0 && strcmp(optarg, "upload") != 0 &&
 			    strcmp(optarg, "both") != 0)
@@ -655,6 +679,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	t->packets = 10;
 	t->size = 1048576;
 	t->streams = 1;
+	t->probing = 1;
 	if (options(t, argc, argv) == -1) {
 		free(t);
 		return usage();
@@ -693,6 +718,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 		cli_print_tp_summary(r.json);
 out:
 	cli_resp_free(&r);
+	cli_probes_close(&t->probes);
 	tp_free(t);
 	free(t);
 	cli_conn_close(&c);
