@@ -206,6 +206,13 @@ int	echo_claim(struct req *, uint64_t key, uint32_t seq, const char *what,
  * q for the writer (or writes it, when the queue is full). */
 struct pingoo_queued_sample;
 void	echo_answer(struct req *, struct pingoo_queued_sample *q);
+/* Runs apply(r, arg, f) again while it is refused because an echo answered
+ * a moment ago is still writing its row (PINGOO_RECEIPT_IN_FLIGHT), up to
+ * 100 times 5 ms apart; one that outlasts them is 422 not_echoed.  f says
+ * why on an error. */
+enum pingoo_err receipts_apply(struct req *, enum pingoo_err (*apply)(
+	    struct req *, void *, struct pingoo_fault *), void *arg,
+	    struct pingoo_fault *f);
 /* h_probe.c */
 void	h_tp_probe(struct req *);
 void	h_tp_probe_receipts(struct req *);

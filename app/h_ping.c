@@ -130,24 +130,15 @@ load_test(struct req *r, uint64_t id)
 {
 	struct pingoo_ping_test t;
 	struct pingoo_sample *v = NULL;
-	uint32_t *seen = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	enum pingoo_err e;
 
 	if ((e = pingoo_ping_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return e;
-	if ((e = pingoo_ping_samples(r->store, id, &v, &n)) != PINGOO_OK)
-		goto out;
-	if (n > 0 && (seen = calloc(n, sizeof(*seen))) == NULL) {
-		e = PINGOO_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		seen[i] = v[i].seq;
-	e = pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count,
-	    t.state != PING_INCOMPLETE, seen, n);
-out:
-	free(seen);
+	if ((e = pingoo_ping_samples(r->store, id, &v, &n)) == PINGOO_OK)
+		e = pingoo_pingtab_put_items(background_pingtab(), t.id,
+		    t.user_id, t.count, t.state != PING_INCOMPLETE,
+		    n > 0 ? &v[0].seq : NULL, n, sizeof(*v));
 	free(v);
 	pingoo_ping_test_clear(&t);
 	return e;
@@ -274,6 +265,43 @@ echoed_here(void *arg, uint32_t seq)
 	return pingoo_pingtab_claimed(background_pingtab(), *(uint64_t *)arg, seq);
 }
 
+enum pingoo_err
+receipts_apply(struct req *r, enum pingoo_err (*apply)(struct req *, void *,
+    struct pingoo_fault *), void *arg, struct pingoo_fault *f)
+{
+	struct timespec pause = { 0, 5 * 1000000L };
+	int tries;
+	enum pingoo_err e = PINGOO_OK;
+
+	/* An echo answered a moment ago may still be writing its row. */
+	for (tries = 0; tries < 100; tries++) {
+		e = apply(r, arg, f);
+		if (e != PINGOO_ERR_CONFLICT || f->code == NULL ||
+		    strcmp(f->code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
+			return e;
+		nanosleep(&pause, NULL);
+	}
+	return pingoo_fault_set(f, PINGOO_ERR_RANGE, "not_echoed", f->field,
+	    "the echo was not recorded");
+}
+
+/* What a ping receipts batch gives and gets back. */
+struct ping_batch {
+	uint64_t	 id;
+	int64_t		 received;
+	enum ping_state	 state;
+};
+
+static enum pingoo_err
+ping_apply(struct req *r, void *arg, struct pingoo_fault *f)
+{
+	struct ping_batch *b = arg;
+
+	return pingoo_ping_receipts(r->store, r->user_id, b->id,
+	    r->in.u.receipts.v, r->in.u.receipts.n, echoed_here, &b->id,
+	    &b->received, &b->state, f);
+}
+
 /*
  * POST /api/v1/ping-tests/{id}/receipts: 200 accepted seqs, received and
  * state; the batch is all or nothing.  400, 404, 409 duplicate_seq or
@@ -283,43 +311,25 @@ void
 h_ping_receipts(struct req *r)
 {
 	const struct pingoo_receipt *rs = r->in.u.receipts.v;
+	struct ping_batch b = { r->m.id, 0, PING_INCOMPLETE };
 	struct pingoo_fault f;
 	struct json_object *o, *acc;
-	struct timespec pause = { 0, 5 * 1000000L };
-	enum ping_state state = PING_INCOMPLETE;
-	int64_t received = 0;
-	uint64_t id = r->m.id;
 	size_t n = r->in.u.receipts.n, i;
-	int tries;
-	enum pingoo_err e;
 
-	/* An echo answered a moment ago may still be writing its row. */
-	for (tries = 0; tries < 100; tries++) {
-		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
-		    echoed_here, &id, &received, &state, &f);
-		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
-		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	if (e != PINGOO_OK) {
-		if (f.code != NULL && strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT)
-		    == 0)
-			pingoo_fault_set(&f, PINGOO_ERR_RANGE, "not_echoed",
-			    f.field, "the sample's echo was not recorded");
+	if (receipts_apply(r, ping_apply, &b, &f) != PINGOO_OK) {
 		reply_fault(r, &f);
 		return;
 	}
-	if (state != PING_INCOMPLETE)
-		pingoo_pingtab_close(background_pingtab(), id);
+	if (b.state != PING_INCOMPLETE)
+		pingoo_pingtab_close(background_pingtab(), b.id);
 	o = json_object_new_object();
 	acc = json_object_new_array();
 	for (i = 0; i < n; i++)
 		json_object_array_add(acc, json_i64(rs[i].seq));
 	json_object_object_add(o, "accepted", acc);
-	json_object_object_add(o, "received", json_i64(received));
+	json_object_object_add(o, "received", json_i64(b.received));
 	json_object_object_add(o, "state",
-	    json_object_new_string(pingoo_ping_state_name(state)));
+	    json_object_new_string(pingoo_ping_state_name(b.state)));
 	reply_json(r, 200, o);
 	json_object_put(o);
 }

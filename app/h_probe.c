@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json.h>
 
@@ -29,25 +28,16 @@ load_test(struct req *r, uint64_t id)
 {
 	struct pingoo_tp_test t;
 	struct pingoo_tp_probe *p = NULL;
-	uint32_t *seen = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	enum pingoo_err e;
 
 	if ((e = pingoo_tp_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return e;
-	if ((e = pingoo_tp_probes(r->store, id, &p, &n)) != PINGOO_OK)
-		goto out;
-	if (n > 0 && (seen = calloc(n, sizeof(*seen))) == NULL) {
-		e = PINGOO_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		seen[i] = p[i].seq;
-	e = pingoo_pingtab_put(background_pingtab(), PINGOO_PINGTAB_TP(id),
-	    r->user_id, PINGOO_TP_MAX_PROBES, t.state != PINGOO_TP_INCOMPLETE,
-	    seen, n);
-out:
-	free(seen);
+	if ((e = pingoo_tp_probes(r->store, id, &p, &n)) == PINGOO_OK)
+		e = pingoo_pingtab_put_items(background_pingtab(),
+		    PINGOO_PINGTAB_TP(id), r->user_id, PINGOO_TP_MAX_PROBES,
+		    t.state != PINGOO_TP_INCOMPLETE, n > 0 ? &p[0].seq : NULL, n,
+		    sizeof(*p));
 	free(p);
 	pingoo_tp_test_clear(&t);
 	return e;
@@ -88,6 +78,22 @@ probed_here(void *arg, uint32_t seq)
 	    PINGOO_PINGTAB_TP(*(uint64_t *)arg), seq);
 }
 
+/* What a probe receipts batch gives and gets back. */
+struct probe_batch {
+	uint64_t	 id;
+	size_t		 bad;		/* the refused item */
+};
+
+static enum pingoo_err
+probe_apply(struct req *r, void *arg, struct pingoo_fault *f)
+{
+	struct probe_batch *b = arg;
+
+	return pingoo_tp_probe_receipts(r->store, r->user_id, b->id,
+	    r->in.u.probe_receipts.v, r->in.u.probe_receipts.n, probed_here,
+	    &b->id, &b->bad, f);
+}
+
 /*
  * POST /api/v1/throughput-tests/{id}/probe-receipts: 200 {"accepted":
  * [seq...]}, all or nothing, in any state of the test; 400, 404, 409
@@ -97,31 +103,16 @@ void
 h_tp_probe_receipts(struct req *r)
 {
 	const struct pingoo_probe_receipt *rs = r->in.u.probe_receipts.v;
+	struct probe_batch b = { r->m.id, 0 };
 	struct pingoo_fault f;
 	struct json_object *o, *acc;
-	struct timespec pause = { 0, 5 * 1000000L };
-	uint64_t id = r->m.id;
-	size_t n = r->in.u.probe_receipts.n, i, bad = n;
-	int tries;
-	enum pingoo_err e;
+	size_t n = r->in.u.probe_receipts.n, i;
 
-	/* A probe answered a moment ago may still be writing its row. */
-	for (tries = 0; tries < 100; tries++) {
-		e = pingoo_tp_probe_receipts(r->store, r->user_id, id, rs, n,
-		    probed_here, &id, &bad, &f);
-		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
-		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	if (e != PINGOO_OK) {
-		if (f.code != NULL && strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT)
-		    == 0)
-			pingoo_fault_set(&f, PINGOO_ERR_RANGE, "not_echoed",
-			    NULL, "the probe's echo was not recorded");
-		if (bad < n)
+	b.bad = n;
+	if (receipts_apply(r, probe_apply, &b, &f) != PINGOO_OK) {
+		if (b.bad < n)
 			snprintf(f.field, sizeof(f.field), "receipts[%zu].seq",
-			    bad);
+			    b.bad);
 		reply_fault(r, &f);
 		return;
 	}

@@ -73,6 +73,12 @@ void			 pingoo_pingtab_free(struct pingoo_pingtab *);
 enum pingoo_err		 pingoo_pingtab_put(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t count,
 			    int closed, const uint32_t *seen, size_t nseen);
+/* The same, the echoed seqs read from n records `stride` bytes apart, seq
+ * pointing at the first one's (a sample's or a probe's seq member). */
+enum pingoo_err		 pingoo_pingtab_put_items(struct pingoo_pingtab *,
+			    uint64_t test_id, uint64_t user_id, uint32_t count,
+			    int closed, const uint32_t *seq, size_t n,
+			    size_t stride);
 enum pingtab_result	 pingoo_pingtab_claim(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t seq);
 /* 1 when seq was claimed (echoed) in the table, 0 otherwise or unknown. */

@@ -217,16 +217,20 @@ async function stored(kind, id) {
 let pingId = null;
 let tpId = null;
 
+// Clicks a run button and waits for the page to say the run ended; the test's id.
+async function runAndWait(button, flag, timeout) {
+	await page.click(button);
+	await page.waitForSelector(`body[data-${flag}-done], body[data-${flag}-failed]`,
+	    { state: 'attached', timeout });
+	if (await page.getAttribute('body', `data-${flag}-failed`) !== null)
+		throw new Error(`the page says: ${await page.textContent('#status')}`);
+	return Number(await page.getAttribute('body', `data-${flag}-done`));
+}
+
 await test('run a ping test: live chart, and the table shows the stored summary', async () => {
 	await page.fill('#ping-count', '20');
 	await page.fill('#ping-interval', '25');
-	await page.click('#ping-run');
-	await page.waitForSelector('body[data-ping-done], body[data-ping-failed]',
-	    { state: 'attached', timeout: 120000 });
-	const failed = await page.getAttribute('body', 'data-ping-failed');
-	if (failed !== null)
-		throw new Error(`the page says: ${await page.textContent('#status')}`);
-	pingId = Number(await page.getAttribute('body', 'data-ping-done'));
+	pingId = await runAndWait('#ping-run', 'ping', 120000);
 	ok(pingId > 0, `ping test #${pingId} finished`);
 	is(await page.getAttribute('body', 'data-runner'), 'worker', 'it ran in a module worker');
 	const shown = await readTable(page, '#ping-result');
@@ -245,13 +249,7 @@ await test('run a download test: live chart, and the table shows the stored summ
 	await page.fill('#tp-packets', '12');
 	await page.fill('#tp-size', '256');
 	await page.fill('#tp-streams', '2');
-	await page.click('#tp-run');
-	await page.waitForSelector('body[data-tp-done], body[data-tp-failed]',
-	    { state: 'attached', timeout: 180000 });
-	const failed = await page.getAttribute('body', 'data-tp-failed');
-	if (failed !== null)
-		throw new Error(`the page says: ${await page.textContent('#status')}`);
-	tpId = Number(await page.getAttribute('body', 'data-tp-done'));
+	tpId = await runAndWait('#tp-run', 'tp', 180000);
 	ok(tpId > 0, `throughput test #${tpId} finished`);
 	const shown = await readTable(page, '#tp-result');
 	const t = await stored('throughput', tpId);
@@ -287,13 +285,7 @@ await test('a test in both directions shows its idle, download and upload probes
 	await page.fill('#tp-size', '1024');
 	await page.fill('#tp-streams', '2');
 	ok(await page.isChecked('#tp-probes'), 'latency probes are on by default');
-	await page.click('#tp-run');
-	await page.waitForSelector('body[data-tp-done], body[data-tp-failed]',
-	    { state: 'attached', timeout: 180000 });
-	const failed = await page.getAttribute('body', 'data-tp-failed');
-	if (failed !== null)
-		throw new Error(`the page says: ${await page.textContent('#status')}`);
-	latId = Number(await page.getAttribute('body', 'data-tp-done'));
+	latId = await runAndWait('#tp-run', 'tp', 180000);
 	const t = await stored('throughput', latId);
 	const lat = t.summary.latency;
 	is(Object.keys(lat), ['idle', 'download', 'upload'], 'the stored test has probes of the three phases');
