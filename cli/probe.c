@@ -24,11 +24,13 @@
 static void
 probe_one(struct cli_probes *p, const char *phase)
 {
+	static const char *const back[] = { "server_received_at", "server_sent_at", "sig" };
 	struct cli_resp		 r;
 	struct cli_fault	 f;
 	struct json_object	*o, *j;
 	char			 body[160];
 	int64_t			 t0 = cli_stamp();
+	size_t			 i;
 	enum cli_err		 e;
 
 	snprintf(body, sizeof(body), "{\"seq\":%ld,\"phase\":\"%s\",\"client_sent_at\":%lld}",
@@ -52,10 +54,10 @@ probe_one(struct cli_probes *p, const char *phase)
 	if (e == CLI_OK) {
 		json_object_object_add(o, "client_received_at",
 		    json_object_new_int64(r.head_at > 0 ? r.head_at : cli_stamp()));
-		for (const char *k = "server_received_at\0server_sent_at\0sig\0"; *k != '\0';
-		    k += strlen(k) + 1)
-			if ((j = cli_jget(r.json, k)) != NULL)
-				json_object_object_add(o, k, json_object_get(j));
+		/* The server's stamps and their sig go back with the receipt. */
+		for (i = 0; i < sizeof(back) / sizeof(back[0]); i++)
+			if ((j = cli_jget(r.json, back[i])) != NULL)
+				json_object_object_add(o, back[i], json_object_get(j));
 		p->answered++;
 	} else {
 		/* No answer: reported lost. */

@@ -273,7 +273,7 @@ try {
 	});
 
 	await t.test('throughput sends latency probes on a connection of its own and prints the grade and the RPM', async () => {
-		const r = await run(['throughput', '-d', 'upload', '-n', '4', '-s', '1M', '-P', '1']);
+		const r = await run(['throughput', '-d', 'upload', '-n', '8', '-s', '2M', '-P', '1']);
 		t.is(r.code, 0, 'throughput exits 0', why(r));
 		const id = Number(/^--- throughput test (\d+):/m.exec(r.stdout)?.[1]);
 		const test = await readTest('throughput', id);

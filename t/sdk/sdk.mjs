@@ -368,10 +368,10 @@ await t.test('a download carries probes; one is answered while a packet moves on
 });
 
 await t.test('both directions, one after the other, carry download then upload probes', () =>
-	probedThroughput({ direction: 'both', packets: 3 }, ['download', 'upload']));
+	probedThroughput({ direction: 'both', packets: 6 }, ['download', 'upload']));
 
 await t.test('both directions at once carry bidirectional probes', async () => {
-	const test = await probedThroughput({ direction: 'both', simultaneous: true, packets: 3 },
+	const test = await probedThroughput({ direction: 'both', simultaneous: true, packets: 6 },
 	    ['bidirectional']);
 	t.is(test.simultaneous, true, 'the test says it ran both directions at once');
 	const span = (d) => [Math.min(...test.transfers.filter((x) => x.direction === d)
