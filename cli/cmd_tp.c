@@ -1,7 +1,8 @@
 /*
  * cmd_tp.c - pingoo throughput: a throughput test run as the SDK runs it.
  * Create the test; move its packets over STREAMS parallel transfers on one
- * libcurl multi handle (download, then upload for "both"); stamp each
+ * libcurl multi handle (download, then upload for "both", or STREAMS of
+ * each at once with -B); stamp each
  * download when it is sent (client_sent_at), when its head arrives
  * (client_first_byte_at) and when its last byte arrives
  * (client_received_at); report only whole packets, in batches sent on the
@@ -63,14 +64,15 @@ struct tp {
 	unsigned char	*payload;	/* an upload's bytes */
 	struct curl_slist *uheaders;	/* auth + octet-stream */
 	struct curl_slist *jheaders;	/* auth + JSON */
-	struct xfer	 slot[STREAMS_MAX];
+	struct xfer	 slot[2 * STREAMS_MAX];	/* streams, of each direction with -B */
+	int		 simultaneous;	/* -B: both directions at once */
 	struct xfer	 rep;		/* the one report batch in flight */
 	struct json_object *pending;	/* reports not yet sent */
 	int		 rep_tries;	/* 503s for the batch in rep */
 	int64_t		 rep_again_at;	/* monotonic µs to send it again, 0 = no */
-	/* the direction under way */
+	/* the direction under way: X_DOWNLOAD, X_UPLOAD, or X_IDLE for both at once */
 	enum xkind	 dir;
-	long		 next_seq, done, total_done, total;
+	long		 next_seq[2], done, want, total_done, total;	/* next: by direction */
 	int64_t		 dir_start;	/* first head of the direction */
 	long long	 live_bytes;	/* bytes arrived (download) or acknowledged (upload) */
 	int64_t		 last_draw;
@@ -85,7 +87,14 @@ struct tp {
 static const char *
 dirname_of(enum xkind k)
 {
-	return k == X_DOWNLOAD ? "download" : "upload";
+	return k == X_DOWNLOAD ? "download" : k == X_UPLOAD ? "upload" : "bidirectional";
+}
+
+/* The slots in use: streams, of each direction when both move at once. */
+static long
+nslots(const struct tp *t)
+{
+	return t->streams * (t->simultaneous ? 2 : 1);
 }
 
 static int
@@ -262,12 +271,12 @@ draw(struct tp *t, int force)
 	t->last_draw = now;
 	cli_fmt_bps(rate, sizeof(rate), t->dir_start > 0 && now > t->dir_start ?
 	    (double)t->live_bytes * 8e6 / (double)(now - t->dir_start) : -1);
-	fill = t->packets > 0 ? t->done * 30 / t->packets : 0;
+	fill = t->want > 0 ? t->done * 30 / t->want : 0;
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, ' ', (size_t)(30 - fill));
 	bar[30] = '\0';
 	fprintf(t->bar, "\r%-8s [%s] %3ld%% %ld/%ld  %s   ", dirname_of(t->dir), bar,
-	    t->packets > 0 ? t->done * 100 / t->packets : 0, t->done, t->packets, rate);
+	    t->want > 0 ? t->done * 100 / t->want : 0, t->done, t->want, rate);
 	fflush(t->bar);
 }
 
@@ -398,11 +407,17 @@ collect(struct tp *t)
 static void
 turn(struct tp *t)
 {
-	int	 i;
+	enum xkind	 k;
+	long		 i;
 
-	for (i = 0; i < t->streams && !t->failed && t->next_seq < t->packets; i++)
-		if (t->slot[i].kind == X_IDLE)
-			start(t, &t->slot[i], t->dir, t->next_seq++);
+	for (i = 0; i < nslots(t) && !t->failed; i++) {
+		/* Both at once: the first streams download, the others upload. */
+		k = t->dir != X_IDLE ? t->dir : i < t->streams ? X_DOWNLOAD : X_UPLOAD;
+		if (t->slot[i].kind == X_IDLE && t->next_seq[k == X_UPLOAD] < t->packets) {
+			start(t, &t->slot[i], k, t->next_seq[k == X_UPLOAD]);
+			t->next_seq[k == X_UPLOAD]++;
+		}
+	}
 	send_reports(t, 0);
 	collect(t);
 	if (cli_interrupted)
@@ -412,17 +427,19 @@ turn(struct tp *t)
 		curl_multi_poll(t->m, NULL, 0, 100, NULL);
 }
 
-/* Moves every packet of one direction, probes of its phase beside them. */
+/* Moves every packet of one direction (X_IDLE: of both at once), probes of
+ * its phase beside them. */
 static int
 run_direction(struct tp *t, enum xkind dir)
 {
 	t->dir = dir;
-	t->next_seq = t->done = 0;
+	t->next_seq[0] = t->next_seq[1] = t->done = 0;
+	t->want = t->packets * (dir == X_IDLE ? 2 : 1);
 	t->dir_start = 0;
 	t->live_bytes = 0;
 	if (t->probing)
 		cli_probes_load(&t->probes, dirname_of(dir));
-	while (!t->failed && t->done < t->packets)
+	while (!t->failed && t->done < t->want)
 		turn(t);
 	if (t->probing)
 		cli_probes_stop(&t->probes);
@@ -443,7 +460,7 @@ cut(struct tp *t)
 	struct xfer	*x;
 	long		 i;
 
-	for (i = 0; i < t->streams; i++) {
+	for (i = 0; i < nslots(t); i++) {
 		x = &t->slot[i];
 		if (x->kind == X_IDLE)
 			continue;
@@ -508,7 +525,7 @@ tp_init(struct tp *t, struct cli_fault *f)
 	    (t->rep.e = curl_easy_init()) == NULL)
 		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
 	t->rep.tp = t;
-	for (i = 0; i < t->streams; i++) {
+	for (i = 0; i < nslots(t); i++) {
 		t->slot[i].tp = t;
 		if ((t->slot[i].e = curl_easy_init()) == NULL)
 			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
@@ -532,7 +549,7 @@ tp_free(struct tp *t)
 	cut(t);
 	if (t->rep.kind != X_IDLE)
 		curl_multi_remove_handle(t->m, t->rep.e);
-	for (i = 0; i < STREAMS_MAX; i++) {
+	for (i = 0; i < 2 * STREAMS_MAX; i++) {
 		if (t->slot[i].e != NULL)
 			curl_easy_cleanup(t->slot[i].e);
 		free(t->slot[i].resp.body);
@@ -559,6 +576,8 @@ create(struct tp *t, struct cli_fault *f)
 	if ((req = json_object_new_object()) != NULL) {
 		json_object_object_add(req, "direction", json_object_new_string(t->direction));
 		json_object_object_add(req, "packets", json_object_new_int64(t->packets));
+		if (t->simultaneous)
+			json_object_object_add(req, "simultaneous", json_object_new_boolean(1));
 		json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
 	}
 	if ((err = cli_create(t->c, "/throughput-tests", req, &t->id, f)) == CLI_OK)
@@ -582,9 +601,11 @@ run(struct tp *t)
 		}
 		cli_probes_idle(&t->probes, IDLE_PROBES);
 	}
-	if (strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1)
-		goto failed;
-	if (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1)
+	if (t->simultaneous) {
+		if (run_direction(t, X_IDLE) == -1)
+			goto failed;
+	} else if ((strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1) ||
+	    (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1))
 		goto failed;
 	drain_reports(t);
 	if (!t->failed && t->probing && cli_probes_receipts(&t->probes, &f) != CLI_OK) {
@@ -618,7 +639,7 @@ static int
 usage(void)
 {
 	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]"
-	    " [-N]\n", stderr);
+	    " [-B] [-N]\n", stderr);
 	return cli_exit(CLI_ERR_USAGE);
 }
 
@@ -630,8 +651,11 @@ options(struct tp *t, int argc, char **argv)
 	int		 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "d:n:s:P:N")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:s:P:BN")) != -1) {
 		switch (ch) {
+		case 'B':
+			t->simultaneous = 1;
+			break;
 		case 'N':
 			t->probing = 0;
 			break;
@@ -659,6 +683,9 @@ options(struct tp *t, int argc, char **argv)
 			return -1;
 		}
 	}
+	/* Both at once needs both. */
+	if (t->simultaneous && strcmp(t->direction, "both") != 0)
+		return -1;
 	return optind == argc ? 0 : -1;
 }
 

@@ -294,6 +294,22 @@ try {
 		t.is([quiet.probes, quiet.summary.bufferbloat_grade], [[], null], '-N sends no probe');
 	});
 
+	await t.test('throughput -B moves both directions at once, with bidirectional probes', async () => {
+		const r = await run(['throughput', '--json', '-d', 'both', '-B', '-n', '6', '-s', '1M', '-P', '2']);
+		t.is(r.code, 0, 'throughput -B exits 0', why(r));
+		const test = doc(r);
+		t.is([test.simultaneous, test.state, Object.keys(test.summary.latency)],
+		    [true, 'complete', ['idle', 'bidirectional']], 'a simultaneous test with idle and bidirectional probes');
+		const span = (d) => {
+			const xs = test.transfers.filter((x) => x.direction === d);
+			return [Math.min(...xs.map((x) => x.server_started_at)), Math.max(...xs.map((x) => x.server_finished_at))];
+		};
+		const [ds, de] = span('download');
+		const [us, ue] = span('upload');
+		t.ok(us < de && ds < ue, 'the downloads and the uploads overlapped', { ds, de, us, ue });
+		t.is((await run(['throughput', '-B', '-d', 'upload'])).code, 2, '-B without -d both is a usage error');
+	});
+
 	await t.test('a test run from the client reads like one run from the SDK', async () => {
 		const r = await run(['throughput', '--json', '-d', 'both', '-n', '3', '-s', '128k', '-P', '2']);
 		t.is(r.code, 0, 'the client\'s run exits 0', why(r));
