@@ -44,6 +44,8 @@ enum route {
 	ROUTE_TP_REPORTS,
 	ROUTE_TP_ABORT,
 	ROUTE_TP_GET,
+	ROUTE_TP_PROBE,
+	ROUTE_TP_PROBE_RECEIPTS,
 	ROUTE__MAX
 };
 
@@ -194,6 +196,30 @@ void	h_tp_upload(struct req *);
 void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
+/* h_ping.c: the echo's path, shared with the probes of throughput tests.
+ * Claims seq of the live table's entry key (what: "sample", "probe"),
+ * loading test id with load() on a miss; replies the refusal (404, 409,
+ * 422) and returns -1. */
+int	echo_claim(struct req *, uint64_t key, uint32_t seq, const char *what,
+	    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id);
+/* Stamps t1 and t2 of q, answers 200 with them and their sig, then queues
+ * q for the writer (or writes it, when the queue is full). */
+struct pingoo_queued_sample;
+void	echo_answer(struct req *, struct pingoo_queued_sample *q);
+/* Runs apply(r, arg, f) again while it is refused because an echo answered
+ * a moment ago is still writing its row (PINGOO_RECEIPT_IN_FLIGHT), up to
+ * 100 times 5 ms apart; one that outlasts them is 422 not_echoed.  f says
+ * why on an error. */
+enum pingoo_err receipts_apply(struct req *, enum pingoo_err (*apply)(
+	    struct req *, void *, struct pingoo_fault *), void *arg,
+	    struct pingoo_fault *f);
+/* h_probe.c */
+void	h_tp_probe(struct req *);
+void	h_tp_probe_receipts(struct req *);
+/* Puts a new throughput test in the live table, for its probes; it is
+ * closed there (pingoo_pingtab_close of PINGOO_PINGTAB_TP(id)) when it
+ * ends. */
+void	probe_table_put(uint64_t test_id, uint64_t user_id);
 
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
  * the connection (libfcgi's own are 8 KiB, one write() each, a hard-coded

@@ -1,9 +1,10 @@
 /*
  * background.c - what each worker process does besides answering: the
- * thread that writes echoed samples to MySQL in batches, after their
- * answers are out, and the sweep that records failed the packets a dead
- * worker left `started`.  It owns the table of live ping tests and the
- * queue of echoed samples the ping handlers use.
+ * thread that writes echoed samples (and throughput tests' latency
+ * probes) to MySQL in batches, after their answers are out, and the sweep
+ * that records failed the packets a dead worker left `started`.  It owns
+ * the table of live tests and the queue of echoed samples the ping and
+ * probe handlers use.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -36,7 +37,12 @@ static volatile int db_down;
 int
 background_init(const struct pingoo_config *cfg)
 {
-	tab = pingoo_pingtab_new(PINGTAB_SLOTS, (uint32_t)cfg->ping_max_count);
+	uint32_t max = (uint32_t)cfg->ping_max_count;
+
+	/* Throughput tests' probes share the table (lib/ping.h's key). */
+	if (max < PINGOO_TP_MAX_PROBES)
+		max = PINGOO_TP_MAX_PROBES;
+	tab = pingoo_pingtab_new(PINGTAB_SLOTS, max);
 	return tab != NULL ? 0 : -1;
 }
 
@@ -57,6 +63,28 @@ forget_gone(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 	}
 }
 
+/* Writes a batch sorted by cmp_queued: ping samples first, then probes.
+ * *written counts the ping samples written, *nping how many there were. */
+static enum pingoo_err
+record(struct pingoo_store *st, const struct pingoo_queued_sample *v,
+    size_t n, uint64_t *written, size_t *nping)
+{
+	uint64_t probes;
+	size_t k;
+	enum pingoo_err e;
+
+	for (k = 0; k < n && !v[k].probe; k++)
+		;
+	*nping = k;
+	*written = 0;
+	if (k > 0 && (e = pingoo_ping_record_batch(st, v, k, written)) !=
+	    PINGOO_OK)
+		return e;
+	if (k < n)
+		return pingoo_tp_probe_record_batch(st, v + k, n - k, &probes);
+	return PINGOO_OK;
+}
+
 /* Writes one batch until it is in MySQL; gives up only when stopping and
  * the database has been down for DRAIN_MS.  The store retries a failed
  * statement; this loop waits, for as long as it takes, for a database that
@@ -66,18 +94,18 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
     size_t n)
 {
 	uint64_t written;
+	size_t nping;
 	long waited = 0;
 	enum pingoo_err e;
 
 	for (;;) {
-		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
-		    PINGOO_OK) {
+		if ((e = record(st, v, n, &written, &nping)) == PINGOO_OK) {
 			if (db_down)
 				fprintf(stderr, "pingoo: database back; "
 				    "echo samples are written again\n");
 			db_down = 0;
-			if (written < n)
-				forget_gone(st, v, n);
+			if (written < nping)
+				forget_gone(st, v, nping);
 			return;
 		}
 		if (!pingoo_store_retryable(st)) {
@@ -113,6 +141,8 @@ cmp_queued(const void *a, const void *b)
 {
 	const struct pingoo_queued_sample *x = a, *y = b;
 
+	if (x->probe != y->probe)
+		return x->probe - y->probe;
 	if (x->test_id != y->test_id)
 		return x->test_id < y->test_id ? -1 : 1;
 	return (x->s.seq > y->s.seq) - (x->s.seq < y->s.seq);

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "ping.h"
+#include "tp.h"
 
 static struct json_object *
 samples_json(const struct pingoo_sample *v, size_t n)
@@ -129,50 +130,42 @@ load_test(struct req *r, uint64_t id)
 {
 	struct pingoo_ping_test t;
 	struct pingoo_sample *v = NULL;
-	uint32_t *seen = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	enum pingoo_err e;
 
 	if ((e = pingoo_ping_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return e;
-	if ((e = pingoo_ping_samples(r->store, id, &v, &n)) != PINGOO_OK)
-		goto out;
-	if (n > 0 && (seen = calloc(n, sizeof(*seen))) == NULL) {
-		e = PINGOO_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		seen[i] = v[i].seq;
-	e = pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count,
-	    t.state != PING_INCOMPLETE, seen, n);
-out:
-	free(seen);
+	if ((e = pingoo_ping_samples(r->store, id, &v, &n)) == PINGOO_OK)
+		e = pingoo_pingtab_put_items(background_pingtab(), t.id,
+		    t.user_id, t.count, t.state != PING_INCOMPLETE,
+		    n > 0 ? &v[0].seq : NULL, n, sizeof(*v));
 	free(v);
 	pingoo_ping_test_clear(&t);
 	return e;
 }
 
-/* Claims seq in the table; replies and returns -1 on a refusal. */
-static int
-echo_claim(struct req *r, uint64_t id, uint32_t seq)
+int
+echo_claim(struct req *r, uint64_t key, uint32_t seq, const char *what,
+    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id)
 {
 	enum pingtab_result c;
 	enum pingoo_err e;
 
-	c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
+	c = pingoo_pingtab_claim(background_pingtab(), key, r->user_id, seq);
 	if (c == PINGTAB_MISS) {
-		if ((e = load_test(r, id)) != PINGOO_OK) {
+		if ((e = load(r, id)) != PINGOO_OK) {
 			reply_err(r, e);
 			return -1;
 		}
-		c = pingoo_pingtab_claim(background_pingtab(), id, r->user_id, seq);
+		c = pingoo_pingtab_claim(background_pingtab(), key, r->user_id,
+		    seq);
 	}
 	switch (c) {
 	case PINGTAB_OK:
 		return 0;
 	case PINGTAB_DUP:
 		reply_error(r, 409, "duplicate_seq", "seq",
-		    "sample %u was already echoed", seq);
+		    "%s %u was already echoed", what, seq);
 		return -1;
 	case PINGTAB_RANGE:
 		reply_error(r, 422, "out_of_range", "seq",
@@ -189,6 +182,57 @@ echo_claim(struct req *r, uint64_t id, uint32_t seq)
 	}
 }
 
+/* Writes q now, when the writer's queue would not take it. */
+static enum pingoo_err
+record_now(struct req *r, const struct pingoo_queued_sample *q)
+{
+	uint64_t written;
+
+	if (q->probe)
+		return pingoo_tp_probe_record_batch(r->store, q, 1, &written);
+	return pingoo_ping_record_batch(r->store, q, 1, &written);
+}
+
+void
+echo_answer(struct req *r, struct pingoo_queued_sample *q)
+{
+	char sig[PINGOO_SIG_LEN + 1], body[200], phase[40] = "";
+	int len;
+	enum pingoo_err e;
+
+	q->s.t1 = r->arrived_at;
+	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
+	 * of the wall clock between the two cannot bend it. */
+	q->s.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
+	if (q->probe) {
+		pingoo_probe_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
+		    q->test_id, r->user_id, q->phase, &q->s, sig);
+		snprintf(phase, sizeof(phase), "\"phase\":\"%s\",",
+		    pingoo_phase_name((enum pingoo_phase)q->phase));
+	} else
+		pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
+		    q->test_id, r->user_id, &q->s, sig);
+	/* Integers, hex and a fixed name: no escaping, no allocation on the
+	 * hot path. */
+	len = snprintf(body, sizeof(body), "{\"seq\":%lld,%s"
+	    "\"server_received_at\":%lld,\"server_sent_at\":%lld,"
+	    "\"sig\":\"%s\"}", (long long)q->s.seq, phase,
+	    (long long)q->s.t1, (long long)q->s.t2, sig);
+	reply_header(r, "Server-Timing: app;dur=%.3f",
+	    (double)(q->s.t2 - q->s.t1) / 1000.0);
+	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
+		reply_header(r, "Timing-Allow-Origin: *");
+	reply_json_text(r, 200, body, (size_t)len);
+
+	/* The client has its answer; the writer takes it from here. */
+	req_finish(r);
+	if (background_push(q) != 0 && (e = record_now(r, q)) != PINGOO_OK)
+		fprintf(stderr, "pingoo: %s %llu/%u not recorded (%s); its "
+		    "receipt can still bring it\n", q->probe ? "probe" : "echo",
+		    (unsigned long long)q->test_id, q->s.seq,
+		    pingoo_strerror(e));
+}
+
 /*
  * POST /api/v1/ping-tests/{id}/echo: 200 with the server's stamps; 400,
  * 401, 404, 409 duplicate_seq or invalid_state, 422 out_of_range, 503
@@ -200,52 +244,62 @@ h_ping_echo(struct req *r)
 {
 	const struct pingoo_in_echo *in = &r->in.u.echo;
 	struct pingoo_queued_sample q;
-	char sig[PINGOO_SIG_LEN + 1], body[160];
-	int len;
-	uint64_t written;
-	enum pingoo_err e;
 
 	/* Refused before the claim, so the seq stays free for a retry. */
 	if (!background_accepts()) {
 		reply_err(r, PINGOO_ERR_DB);
 		return;
 	}
-	if (echo_claim(r, r->m.id, in->seq) < 0)
+	if (echo_claim(r, r->m.id, in->seq, "sample", load_test, r->m.id) < 0)
 		return;
 	memset(&q, 0, sizeof(q));
 	q.test_id = r->m.id;
 	q.s.seq = in->seq;
 	q.s.t0 = in->client_sent_at;
-	q.s.t1 = r->arrived_at;
-	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
-	 * of the wall clock between the two cannot bend it. */
-	q.s.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
-	pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len, r->m.id,
-	    r->user_id, &q.s, sig);
-	/* Integers and hex only: no escaping, no allocation on the hot path. */
-	len = snprintf(body, sizeof(body), "{\"seq\":%lld,\"server_received_at\""
-	    ":%lld,\"server_sent_at\":%lld,\"sig\":\"%s\"}", (long long)in->seq,
-	    (long long)q.s.t1, (long long)q.s.t2, sig);
-	reply_header(r, "Server-Timing: app;dur=%.3f",
-	    (double)(q.s.t2 - q.s.t1) / 1000.0);
-	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
-		reply_header(r, "Timing-Allow-Origin: *");
-	reply_json_text(r, 200, body, (size_t)len);
-
-	/* The client has its answer; the writer takes it from here. */
-	req_finish(r);
-	if (background_push(&q) != 0 &&
-	    (e = pingoo_ping_record_batch(r->store, &q, 1, &written)) !=
-	    PINGOO_OK)
-		fprintf(stderr, "pingoo: echo %llu/%u not recorded (%s); its "
-		    "receipt can still bring it\n", (unsigned long long)r->m.id,
-		    q.s.seq, pingoo_strerror(e));
+	echo_answer(r, &q);
 }
 
 static int
 echoed_here(void *arg, uint32_t seq)
 {
 	return pingoo_pingtab_claimed(background_pingtab(), *(uint64_t *)arg, seq);
+}
+
+enum pingoo_err
+receipts_apply(struct req *r, enum pingoo_err (*apply)(struct req *, void *,
+    struct pingoo_fault *), void *arg, struct pingoo_fault *f)
+{
+	struct timespec pause = { 0, 5 * 1000000L };
+	int tries;
+	enum pingoo_err e = PINGOO_OK;
+
+	/* An echo answered a moment ago may still be writing its row. */
+	for (tries = 0; tries < 100; tries++) {
+		e = apply(r, arg, f);
+		if (e != PINGOO_ERR_CONFLICT || f->code == NULL ||
+		    strcmp(f->code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
+			return e;
+		nanosleep(&pause, NULL);
+	}
+	return pingoo_fault_set(f, PINGOO_ERR_RANGE, "not_echoed", f->field,
+	    "the echo was not recorded");
+}
+
+/* What a ping receipts batch gives and gets back. */
+struct ping_batch {
+	uint64_t	 id;
+	int64_t		 received;
+	enum ping_state	 state;
+};
+
+static enum pingoo_err
+ping_apply(struct req *r, void *arg, struct pingoo_fault *f)
+{
+	struct ping_batch *b = arg;
+
+	return pingoo_ping_receipts(r->store, r->user_id, b->id,
+	    r->in.u.receipts.v, r->in.u.receipts.n, echoed_here, &b->id,
+	    &b->received, &b->state, f);
 }
 
 /*
@@ -257,43 +311,25 @@ void
 h_ping_receipts(struct req *r)
 {
 	const struct pingoo_receipt *rs = r->in.u.receipts.v;
+	struct ping_batch b = { r->m.id, 0, PING_INCOMPLETE };
 	struct pingoo_fault f;
 	struct json_object *o, *acc;
-	struct timespec pause = { 0, 5 * 1000000L };
-	enum ping_state state = PING_INCOMPLETE;
-	int64_t received = 0;
-	uint64_t id = r->m.id;
 	size_t n = r->in.u.receipts.n, i;
-	int tries;
-	enum pingoo_err e;
 
-	/* An echo answered a moment ago may still be writing its row. */
-	for (tries = 0; tries < 100; tries++) {
-		e = pingoo_ping_receipts(r->store, r->user_id, id, rs, n,
-		    echoed_here, &id, &received, &state, &f);
-		if (e != PINGOO_ERR_CONFLICT || f.code == NULL ||
-		    strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	if (e != PINGOO_OK) {
-		if (f.code != NULL && strcmp(f.code, PINGOO_RECEIPT_IN_FLIGHT)
-		    == 0)
-			pingoo_fault_set(&f, PINGOO_ERR_RANGE, "not_echoed",
-			    f.field, "the sample's echo was not recorded");
+	if (receipts_apply(r, ping_apply, &b, &f) != PINGOO_OK) {
 		reply_fault(r, &f);
 		return;
 	}
-	if (state != PING_INCOMPLETE)
-		pingoo_pingtab_close(background_pingtab(), id);
+	if (b.state != PING_INCOMPLETE)
+		pingoo_pingtab_close(background_pingtab(), b.id);
 	o = json_object_new_object();
 	acc = json_object_new_array();
 	for (i = 0; i < n; i++)
 		json_object_array_add(acc, json_i64(rs[i].seq));
 	json_object_object_add(o, "accepted", acc);
-	json_object_object_add(o, "received", json_i64(received));
+	json_object_object_add(o, "received", json_i64(b.received));
 	json_object_object_add(o, "state",
-	    json_object_new_string(pingoo_ping_state_name(state)));
+	    json_object_new_string(pingoo_ping_state_name(b.state)));
 	reply_json(r, 200, o);
 	json_object_put(o);
 }

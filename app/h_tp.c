@@ -17,6 +17,7 @@
 #include <json.h>
 
 #include "app.h"
+#include "ping.h"
 #include "tp.h"
 
 /* The incompressible bytes every download repeats: made once, never freed. */
@@ -134,6 +135,72 @@ summary_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
 	return o;
 }
 
+static struct json_object *
+probe_json(const struct pingoo_tp_probe *p)
+{
+	struct json_object *o = json_object_new_object();
+	int answered = p->t3 >= 0, echoed = p->t1 >= 0 && p->t2 >= 0;
+
+	json_object_object_add(o, "seq", json_i64(p->seq));
+	json_object_object_add(o, "phase",
+	    json_object_new_string(pingoo_phase_name(p->phase)));
+	json_object_object_add(o, "client_sent_at", json_i64(p->t0));
+	add_opt(o, "server_received_at", p->t1);
+	add_opt(o, "server_sent_at", p->t2);
+	add_opt(o, "client_received_at", p->t3);
+	json_object_object_add(o, "rtt_us",
+	    json_i64_or_null(p->t3 - p->t0, !answered));
+	json_object_object_add(o, "server_us",
+	    json_i64_or_null(p->t2 - p->t1, !echoed));
+	return o;
+}
+
+static struct json_object *
+phase_json(enum pingoo_phase ph, const struct pingoo_phase_summary *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "samples", json_i64(s->samples));
+	json_object_object_add(o, "lost", json_i64(s->lost));
+	add_opt(o, "rtt_median_us", s->rtt_median_us);
+	add_opt(o, "rtt_p90_us", s->rtt_p90_us);
+	add_opt(o, "rtt_p99_us", s->rtt_p99_us);
+	/* A rise may be negative: null only when there is none to give. */
+	if (ph != PINGOO_PHASE_IDLE)
+		json_object_object_add(o, "rise_median_us", json_i64_or_null(
+		    s->rise_median_us, !s->has_rise));
+	return o;
+}
+
+/* Adds latency, bufferbloat_grade and responsiveness_rpm to summary o. */
+static enum pingoo_err
+add_latency(struct json_object *o, const struct pingoo_tp_test *t,
+    const struct pingoo_tp_probe *p, size_t n)
+{
+	struct pingoo_latency_summary ls;
+	struct json_object *lat = json_object_new_object();
+	const char *grade;
+	int i;
+	enum pingoo_err e;
+
+	if ((e = pingoo_tp_latency(p, n, t->state != PINGOO_TP_INCOMPLETE,
+	    &ls)) != PINGOO_OK) {
+		json_object_put(lat);
+		return e;
+	}
+	for (i = 0; i < PINGOO_PHASE__MAX; i++)
+		if (ls.phase[i].present)
+			json_object_object_add(lat, pingoo_phase_name(
+			    (enum pingoo_phase)i), phase_json((enum pingoo_phase)i,
+			    &ls.phase[i]));
+	json_object_object_add(o, "latency", lat);
+	grade = pingoo_grade_name(ls.grade);
+	json_object_object_add(o, "bufferbloat_grade", grade != NULL ?
+	    json_object_new_string(grade) : NULL);
+	add_opt(o, "responsiveness_rpm", ls.responsiveness_rpm);
+	return PINGOO_OK;
+}
+
 /* The fields a test has from its creation on. */
 static struct json_object *
 test_head_json(const struct pingoo_tp_test *t)
@@ -146,6 +213,8 @@ test_head_json(const struct pingoo_tp_test *t)
 	    json_object_new_string(pingoo_tp_state_name(t->state)));
 	json_object_object_add(o, "direction",
 	    json_object_new_string(pingoo_tp_dirs_name(t->dirs)));
+	json_object_object_add(o, "simultaneous",
+	    json_object_new_boolean(t->simultaneous));
 	json_object_object_add(o, "packets", json_i64(t->packets));
 	json_object_object_add(o, "packet_size",
 	    json_i64((int64_t)t->packet_size));
@@ -158,43 +227,63 @@ test_head_json(const struct pingoo_tp_test *t)
 	return o;
 }
 
-/* The whole test; without the transfers array when with_xf is 0.  NULL
- * when out of memory. */
+/* What a test read renders besides the test row. */
+struct tp_rows {
+	struct pingoo_tp_xfer	*xf;
+	size_t			 nxf;
+	struct pingoo_tp_probe	*pr;
+	size_t			 npr;
+};
+
+/* The whole test; without the transfers and probes arrays when with_rows
+ * is 0.  NULL when out of memory. */
 static struct json_object *
-test_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
-    size_t n, int with_xf)
+test_json(const struct pingoo_tp_test *t, const struct tp_rows *rows,
+    int with_rows)
 {
 	struct json_object *o, *sum, *arr;
 	size_t i;
 
-	if ((sum = summary_json(t, xf, n)) == NULL)
+	if ((sum = summary_json(t, rows->xf, rows->nxf)) == NULL)
 		return NULL;
+	if (add_latency(sum, t, rows->pr, rows->npr) != PINGOO_OK) {
+		json_object_put(sum);
+		return NULL;
+	}
 	o = test_head_json(t);
 	json_object_object_add(o, "summary", sum);
-	if (!with_xf)
+	if (!with_rows)
 		return o;
-	arr = json_object_new_array_ext((int)n);
-	for (i = 0; i < n; i++)
-		json_object_array_add(arr, xfer_json(&xf[i]));
+	arr = json_object_new_array_ext((int)rows->nxf);
+	for (i = 0; i < rows->nxf; i++)
+		json_object_array_add(arr, xfer_json(&rows->xf[i]));
 	json_object_object_add(o, "transfers", arr);
+	arr = json_object_new_array_ext((int)rows->npr);
+	for (i = 0; i < rows->npr; i++)
+		json_object_array_add(arr, probe_json(&rows->pr[i]));
+	json_object_object_add(o, "probes", arr);
 	return o;
 }
 
-/* Reads test id with its transfers and renders it; NULL with *e set. */
+/* Reads test id with its transfers and probes and renders it; NULL with
+ * *e set. */
 static struct json_object *
-load_test_json(struct req *r, uint64_t id, int with_xf, enum pingoo_err *e)
+load_test_json(struct req *r, uint64_t id, int with_rows, enum pingoo_err *e)
 {
 	struct pingoo_tp_test t;
-	struct pingoo_tp_xfer *xf = NULL;
+	struct tp_rows rows;
 	struct json_object *o = NULL;
-	size_t n = 0;
 
+	memset(&rows, 0, sizeof(rows));
 	if ((*e = pingoo_tp_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return NULL;
-	if ((*e = pingoo_tp_transfers(r->store, id, &xf, &n)) == PINGOO_OK &&
-	    (o = test_json(&t, xf, n, with_xf)) == NULL)
+	if ((*e = pingoo_tp_transfers(r->store, id, &rows.xf, &rows.nxf)) ==
+	    PINGOO_OK && (*e = pingoo_tp_probes(r->store, id, &rows.pr,
+	    &rows.npr)) == PINGOO_OK &&
+	    (o = test_json(&t, &rows, with_rows)) == NULL)
 		*e = PINGOO_ERR_NOMEM;
-	free(xf);
+	free(rows.pr);
+	free(rows.xf);
 	pingoo_tp_test_clear(&t);
 	return o;
 }
@@ -226,14 +315,17 @@ h_tp_create(struct req *r)
 
 	memset(&t, 0, sizeof(t));
 	t.dirs = in->dirs;
+	t.simultaneous = in->simultaneous;
 	t.packets = in->packets;
 	t.packet_size = in->packet_size;
 	t.client = in->client;		/* the test owns it now */
 	in->client = NULL;
 	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK)
 		reply_err(r, e);
-	else
+	else {
+		probe_table_put(t.id, r->user_id);
 		reply_test(r, 201, t.id);
+	}
 	pingoo_tp_test_clear(&t);
 }
 
@@ -262,8 +354,11 @@ h_tp_abort(struct req *r)
 		    "the test is no longer incomplete");
 	else if (e != PINGOO_OK)
 		reply_err(r, e);
-	else
+	else {
+		pingoo_pingtab_close(background_pingtab(),
+		    PINGOO_PINGTAB_TP(r->m.id));
 		reply_test(r, 200, r->m.id);
+	}
 }
 
 /* Renders tests t[0..n) with their summaries into a new array. */
@@ -352,6 +447,10 @@ record(struct req *r, const struct pingoo_tp_xfer *x)
 	int completed;
 
 	e = pingoo_tp_record(r->store, r->user_id, r->m.id, x, &completed);
+	/* Probes end with the test: this host refuses them from now on. */
+	if (e == PINGOO_OK && completed)
+		pingoo_pingtab_close(background_pingtab(),
+		    PINGOO_PINGTAB_TP(r->m.id));
 	if (e != PINGOO_OK)
 		fprintf(stderr, "pingoo: test %" PRIu64 " %s %u not recorded: "
 		    "%s (%s)\n", r->m.id, pingoo_tp_dir_name(x->dir), x->seq,

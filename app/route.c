@@ -17,11 +17,12 @@
 #define R_AUTH		0x01	/* bearer token required */
 #define R_USERCHECK	0x02	/* ... and the user looked up in MySQL */
 #define R_JSON		0x04	/* a JSON body is required */
-/* The echo has no R_USERCHECK: it answers without MySQL (h_ping.c); a
- * deleted user's tests are gone with them and the echo's write finds
- * nothing to write into.  Packet routes skip it too: their claim of the
- * packet is filtered by the owner, so a deleted user's test is simply not
- * found (404), one database round trip fewer per packet. */
+/* The echo and the probes have no R_USERCHECK: they answer without MySQL
+ * (h_ping.c, h_probe.c); a deleted user's tests are gone with them and the
+ * echo's write finds nothing to write into.  Packet routes skip it too:
+ * their claim of the packet is filtered by the owner, so a deleted user's
+ * test is simply not found (404), one database round trip fewer per
+ * packet. */
 
 struct route_def {
 	enum method	  method;
@@ -50,6 +51,8 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probes", h_tp_probe, R_AUTH | R_JSON, pingoo_in_probe }, /* ROUTE_TP_PROBE */
+	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probe-receipts", h_tp_probe_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_probe_receipts }, /* ROUTE_TP_PROBE_RECEIPTS */
 };
 
 const char *

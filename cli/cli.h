@@ -7,6 +7,7 @@
 #define PINGOO_CLI_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,6 +144,32 @@ int		 cmd_ping(const struct cli_opts *, int, char **);
 
 /* cmd_tp.c */
 int		 cmd_throughput(const struct cli_opts *, int, char **);
+
+/* probe.c: a throughput test's latency probes, on a curl handle (and so a
+ * connection) of their own; the loaded ones from a thread. */
+struct cli_probes {
+	struct cli_conn	 conn;		/* the test's, with a handle of its own */
+	char		 path[96];	/* /throughput-tests/ID/probes */
+	long		 every_ms;
+	pthread_t	 thread;
+	int		 running;
+	int		 stop;		/* read and written atomically */
+	const char	*phase;		/* of the loaded probes (static) */
+	struct json_object *receipts;	/* every probe's receipt, to send */
+	long		 seq, answered, lost;
+	int		 refused;	/* the server refused one: no more */
+};
+/* Opens the probes' own connection; close with cli_probes_close() even on error. */
+enum cli_err	 cli_probes_open(struct cli_probes *, const struct cli_conn *,
+		    int64_t id, long every_ms, struct cli_fault *);
+/* n idle probes, every_ms apart, before the first packet. */
+void		 cli_probes_idle(struct cli_probes *, int n);
+/* A probe of phase every every_ms from a thread until cli_probes_stop(). */
+int		 cli_probes_load(struct cli_probes *, const char *phase);
+void		 cli_probes_stop(struct cli_probes *);
+/* Sends every probe's receipt (a lost one's client_received_at null). */
+enum cli_err	 cli_probes_receipts(struct cli_probes *, struct cli_fault *);
+void		 cli_probes_close(struct cli_probes *);
 
 /* cmd_history.c */
 int		 cmd_history(const struct cli_opts *, int, char **);

@@ -83,6 +83,39 @@ print_direction(const char *dir, struct json_object *s)
 		    (long long)cli_jint(s, "reported", 0));
 }
 
+/* The latency under load: a line a phase, then the grade and the RPM. */
+static void
+print_latency(struct json_object *s)
+{
+	static const char *const phases[] = { "idle", "download", "upload", "bidirectional" };
+	struct json_object	*lat = cli_jget(s, "latency"), *p;
+	char			 v[4][32];
+	size_t			 i;
+
+	if (lat == NULL || json_object_object_length(lat) == 0)
+		return;
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		if ((p = cli_jget(lat, phases[i])) == NULL)
+			continue;
+		cli_fmt_us(v[0], sizeof(v[0]), p, "rtt_median_us");
+		cli_fmt_us(v[1], sizeof(v[1]), p, "rtt_p90_us");
+		cli_fmt_us(v[2], sizeof(v[2]), p, "rtt_p99_us");
+		cli_fmt_us(v[3], sizeof(v[3]), p, "rise_median_us");
+		printf("latency %s: %lld probes, %lld lost, rtt median/p90/p99 = %s / %s / %s ms",
+		    phases[i], (long long)cli_jint(p, "samples", 0),
+		    (long long)cli_jint(p, "lost", 0), v[0], v[1], v[2]);
+		if (i > 0)
+			printf(", rise %s ms", v[3]);
+		putchar('\n');
+	}
+	printf("bufferbloat grade %s, responsiveness ",
+	    cli_jstr(s, "bufferbloat_grade") ? cli_jstr(s, "bufferbloat_grade") : "-");
+	if (cli_jint(s, "responsiveness_rpm", -1) >= 0)
+		printf("%lld RPM\n", (long long)cli_jint(s, "responsiveness_rpm", 0));
+	else
+		printf("- RPM\n");
+}
+
 void
 cli_print_tp_summary(struct json_object *test)
 {
@@ -95,6 +128,7 @@ cli_print_tp_summary(struct json_object *test)
 	    cli_jstr(test, "state") ? cli_jstr(test, "state") : "?");
 	print_direction("download", cli_jget(s, "download"));
 	print_direction("upload", cli_jget(s, "upload"));
+	print_latency(s);
 }
 
 /* One line of history. */
@@ -119,6 +153,11 @@ print_row(const char *kind, struct json_object *t)
 			cli_fmt_bps(bps, sizeof(bps), jbps(d, "bits_per_second"));
 			n = strlen(res);
 			snprintf(res + n, sizeof(res) - n, "%s%s %s", n ? ", " : "", dirs[i], bps);
+		}
+		if (cli_jstr(s, "bufferbloat_grade") != NULL) {
+			n = strlen(res);
+			snprintf(res + n, sizeof(res) - n, ", grade %s",
+			    cli_jstr(s, "bufferbloat_grade"));
 		}
 	}
 	printf("%-10s %8lld  %-10s  %s  %s\n", kind, (long long)cli_jint(t, "id", 0),

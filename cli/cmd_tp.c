@@ -1,12 +1,15 @@
 /*
  * cmd_tp.c - pingoo throughput: a throughput test run as the SDK runs it.
  * Create the test; move its packets over STREAMS parallel transfers on one
- * libcurl multi handle (download, then upload for "both"); stamp each
+ * libcurl multi handle (download, then upload for "both", or STREAMS of
+ * each at once with -B); stamp each
  * download when it is sent (client_sent_at), when its head arrives
  * (client_first_byte_at) and when its last byte arrives
  * (client_received_at); report only whole packets, in batches sent on the
  * same multi handle so a report never stalls a transfer; abort the test on
- * a failure or an interruption; read the test as stored.
+ * a failure or an interruption; read the test as stored.  Latency probes
+ * (probe.c) go beside the packets unless -N: idle ones first, then the
+ * phase of each direction.
  *
  * Its length is the multi loop's: slots, completions and the progress line
  * share the state of one struct tp.
@@ -27,6 +30,8 @@
 #define REPORT_TRIES	5	/* sends of a batch refused with 503 */
 #define STREAMS_MAX	64
 #define ERRBODY_MAX	65536
+#define IDLE_PROBES	10
+#define PROBE_EVERY_MS	100
 
 /* The interruptible flag of the reports' transfers. */
 static int	never;
@@ -59,14 +64,15 @@ struct tp {
 	unsigned char	*payload;	/* an upload's bytes */
 	struct curl_slist *uheaders;	/* auth + octet-stream */
 	struct curl_slist *jheaders;	/* auth + JSON */
-	struct xfer	 slot[STREAMS_MAX];
+	struct xfer	 slot[2 * STREAMS_MAX];	/* streams, of each direction with -B */
+	int		 simultaneous;	/* -B: both directions at once */
 	struct xfer	 rep;		/* the one report batch in flight */
 	struct json_object *pending;	/* reports not yet sent */
 	int		 rep_tries;	/* 503s for the batch in rep */
 	int64_t		 rep_again_at;	/* monotonic µs to send it again, 0 = no */
-	/* the direction under way */
+	/* the direction under way: X_DOWNLOAD, X_UPLOAD, or X_IDLE for both at once */
 	enum xkind	 dir;
-	long		 next_seq, done, total_done, total;
+	long		 next_seq[2], done, want, total_done, total;	/* next: by direction */
 	int64_t		 dir_start;	/* first head of the direction */
 	long long	 live_bytes;	/* bytes arrived (download) or acknowledged (upload) */
 	int64_t		 last_draw;
@@ -74,12 +80,21 @@ struct tp {
 	int		 lines;		/* a plain line per packet on stdout */
 	struct cli_fault fault;		/* the first failure */
 	int		 failed;
+	int		 probing;	/* latency probes beside the packets */
+	struct cli_probes probes;
 };
 
 static const char *
 dirname_of(enum xkind k)
 {
-	return k == X_DOWNLOAD ? "download" : "upload";
+	return k == X_DOWNLOAD ? "download" : k == X_UPLOAD ? "upload" : "bidirectional";
+}
+
+/* The slots in use: streams, of each direction when both move at once. */
+static long
+nslots(const struct tp *t)
+{
+	return t->streams * (t->simultaneous ? 2 : 1);
 }
 
 static int
@@ -256,12 +271,12 @@ draw(struct tp *t, int force)
 	t->last_draw = now;
 	cli_fmt_bps(rate, sizeof(rate), t->dir_start > 0 && now > t->dir_start ?
 	    (double)t->live_bytes * 8e6 / (double)(now - t->dir_start) : -1);
-	fill = t->packets > 0 ? t->done * 30 / t->packets : 0;
+	fill = t->want > 0 ? t->done * 30 / t->want : 0;
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, ' ', (size_t)(30 - fill));
 	bar[30] = '\0';
 	fprintf(t->bar, "\r%-8s [%s] %3ld%% %ld/%ld  %s   ", dirname_of(t->dir), bar,
-	    t->packets > 0 ? t->done * 100 / t->packets : 0, t->done, t->packets, rate);
+	    t->want > 0 ? t->done * 100 / t->want : 0, t->done, t->want, rate);
 	fflush(t->bar);
 }
 
@@ -392,11 +407,17 @@ collect(struct tp *t)
 static void
 turn(struct tp *t)
 {
-	int	 i;
+	enum xkind	 k;
+	long		 i;
 
-	for (i = 0; i < t->streams && !t->failed && t->next_seq < t->packets; i++)
-		if (t->slot[i].kind == X_IDLE)
-			start(t, &t->slot[i], t->dir, t->next_seq++);
+	for (i = 0; i < nslots(t) && !t->failed; i++) {
+		/* Both at once: the first streams download, the others upload. */
+		k = t->dir != X_IDLE ? t->dir : i < t->streams ? X_DOWNLOAD : X_UPLOAD;
+		if (t->slot[i].kind == X_IDLE && t->next_seq[k == X_UPLOAD] < t->packets) {
+			start(t, &t->slot[i], k, t->next_seq[k == X_UPLOAD]);
+			t->next_seq[k == X_UPLOAD]++;
+		}
+	}
 	send_reports(t, 0);
 	collect(t);
 	if (cli_interrupted)
@@ -406,21 +427,22 @@ turn(struct tp *t)
 		curl_multi_poll(t->m, NULL, 0, 100, NULL);
 }
 
-/*
- * Moves every packet of one direction.  Latency probes (issue 12) belong
- * here once the API has them: an echo joining this multi handle next to
- * the packets, tagged with the phase (idle before the first direction,
- * then download, upload); no such route exists yet.
- */
+/* Moves every packet of one direction (X_IDLE: of both at once), probes of
+ * its phase beside them. */
 static int
 run_direction(struct tp *t, enum xkind dir)
 {
 	t->dir = dir;
-	t->next_seq = t->done = 0;
+	t->next_seq[0] = t->next_seq[1] = t->done = 0;
+	t->want = t->packets * (dir == X_IDLE ? 2 : 1);
 	t->dir_start = 0;
 	t->live_bytes = 0;
-	while (!t->failed && t->done < t->packets)
+	if (t->probing)
+		cli_probes_load(&t->probes, dirname_of(dir));
+	while (!t->failed && t->done < t->want)
 		turn(t);
+	if (t->probing)
+		cli_probes_stop(&t->probes);
 	draw(t, 1);
 	if (t->bar != NULL)
 		fputc('\n', t->bar);
@@ -438,7 +460,7 @@ cut(struct tp *t)
 	struct xfer	*x;
 	long		 i;
 
-	for (i = 0; i < t->streams; i++) {
+	for (i = 0; i < nslots(t); i++) {
 		x = &t->slot[i];
 		if (x->kind == X_IDLE)
 			continue;
@@ -503,7 +525,7 @@ tp_init(struct tp *t, struct cli_fault *f)
 	    (t->rep.e = curl_easy_init()) == NULL)
 		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
 	t->rep.tp = t;
-	for (i = 0; i < t->streams; i++) {
+	for (i = 0; i < nslots(t); i++) {
 		t->slot[i].tp = t;
 		if ((t->slot[i].e = curl_easy_init()) == NULL)
 			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
@@ -527,7 +549,7 @@ tp_free(struct tp *t)
 	cut(t);
 	if (t->rep.kind != X_IDLE)
 		curl_multi_remove_handle(t->m, t->rep.e);
-	for (i = 0; i < STREAMS_MAX; i++) {
+	for (i = 0; i < 2 * STREAMS_MAX; i++) {
 		if (t->slot[i].e != NULL)
 			curl_easy_cleanup(t->slot[i].e);
 		free(t->slot[i].resp.body);
@@ -554,6 +576,8 @@ create(struct tp *t, struct cli_fault *f)
 	if ((req = json_object_new_object()) != NULL) {
 		json_object_object_add(req, "direction", json_object_new_string(t->direction));
 		json_object_object_add(req, "packets", json_object_new_int64(t->packets));
+		if (t->simultaneous)
+			json_object_object_add(req, "simultaneous", json_object_new_boolean(1));
 		json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
 	}
 	if ((err = cli_create(t->c, "/throughput-tests", req, &t->id, f)) == CLI_OK)
@@ -569,11 +593,25 @@ run(struct tp *t)
 	struct cli_fault f;
 	char		 path[96];
 
-	if (strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1)
-		goto failed;
-	if (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1)
+	if (t->probing) {
+		if (cli_probes_open(&t->probes, t->c, t->id, PROBE_EVERY_MS, &f) != CLI_OK) {
+			t->fault = f;
+			t->failed = 1;
+			goto failed;
+		}
+		cli_probes_idle(&t->probes, IDLE_PROBES);
+	}
+	if (t->simultaneous) {
+		if (run_direction(t, X_IDLE) == -1)
+			goto failed;
+	} else if ((strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1) ||
+	    (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1))
 		goto failed;
 	drain_reports(t);
+	if (!t->failed && t->probing && cli_probes_receipts(&t->probes, &f) != CLI_OK) {
+		t->fault = f;
+		t->failed = 1;
+	}
 	if (t->failed)
 		goto failed;
 	return CLI_OK;
@@ -581,6 +619,10 @@ failed:
 	/* Keep what was measured, then end the test; never interrupted. */
 	cut(t);
 	t->c->interruptible = 0;
+	if (t->probing) {
+		cli_probes_stop(&t->probes);
+		cli_probes_receipts(&t->probes, &f);
+	}
 	if (t->fault.err != CLI_ERR_LOCAL)
 		drain_reports(t);
 	snprintf(path, sizeof(path), "%s/abort", t->base);
@@ -596,8 +638,8 @@ failed:
 static int
 usage(void)
 {
-	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]\n",
-	    stderr);
+	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]"
+	    " [-B] [-N]\n", stderr);
 	return cli_exit(CLI_ERR_USAGE);
 }
 
@@ -609,8 +651,14 @@ options(struct tp *t, int argc, char **argv)
 	int		 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "d:n:s:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:s:P:BN")) != -1) {
 		switch (ch) {
+		case 'B':
+			t->simultaneous = 1;
+			break;
+		case 'N':
+			t->probing = 0;
+			break;
 		case 'd':
 			if (strcmp(optarg, "download") != 0 && strcmp(optarg, "upload") != 0 &&
 			    strcmp(optarg, "both") != 0)
@@ -635,6 +683,9 @@ options(struct tp *t, int argc, char **argv)
 			return -1;
 		}
 	}
+	/* Both at once needs both. */
+	if (t->simultaneous && strcmp(t->direction, "both") != 0)
+		return -1;
 	return optind == argc ? 0 : -1;
 }
 
@@ -655,6 +706,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	t->packets = 10;
 	t->size = 1048576;
 	t->streams = 1;
+	t->probing = 1;
 	if (options(t, argc, argv) == -1) {
 		free(t);
 		return usage();
@@ -693,6 +745,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 		cli_print_tp_summary(r.json);
 out:
 	cli_resp_free(&r);
+	cli_probes_close(&t->probes);
 	tp_free(t);
 	free(t);
 	cli_conn_close(&c);

@@ -267,7 +267,7 @@ pingoo_in_tp_create(const struct pingoo_input_src *src,
     struct pingoo_input *in, struct pingoo_fault *f)
 {
 	static const char *const keys[] = { "direction", "packets",
-	    "packet_size", "client", NULL };
+	    "packet_size", "client", "simultaneous", NULL };
 	struct pingoo_in_tp_create *t = &in->u.tp_create;
 	const char *dir = NULL;
 	int64_t packets, size;
@@ -281,6 +281,12 @@ pingoo_in_tp_create(const struct pingoo_input_src *src,
 	if ((t->dirs = pingoo_tp_dirs_parse(dir)) == 0)
 		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
 		    "direction", "direction must be download, upload or both");
+	if ((e = pingoo_json_bool(src->body, "simultaneous", 0,
+	    &t->simultaneous, f)) != PINGOO_OK)
+		return e;
+	if (t->simultaneous && t->dirs != PINGOO_TP_BOTH)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "simultaneous", "simultaneous needs direction both");
 	if ((e = count_field(src->body, "packets", &packets, f)) != PINGOO_OK ||
 	    (e = count_field(src->body, "packet_size", &size, f)) != PINGOO_OK ||
 	    (e = pingoo_valid_client(src->body, src->cfg->max_client_bytes,
@@ -369,6 +375,149 @@ pingoo_in_reports(const struct pingoo_input_src *src,
 	return PINGOO_OK;
 }
 
+/* ---- latency probes --------------------------------------------------- */
+
+/* Reads "phase" of o into *p. */
+static enum pingoo_err
+phase_field(struct json_object *o, enum pingoo_phase *p,
+    struct pingoo_fault *f)
+{
+	const char *name;
+
+	if (pingoo_json_str(o, "phase", 1, 16, &name, f) != PINGOO_OK)
+		return f->err;
+	if (pingoo_phase_parse(name, p) != PINGOO_OK)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		    "phase", "phase must be idle, download, upload or "
+		    "bidirectional");
+	return PINGOO_OK;
+}
+
+/* Reads the seq of a probe: below PINGOO_TP_MAX_PROBES. */
+static enum pingoo_err
+probe_seq(struct json_object *o, uint32_t *seq, struct pingoo_fault *f)
+{
+	int64_t v;
+
+	if (pingoo_json_int(o, "seq", 1, 0, INT32_MAX, &v, f) != PINGOO_OK)
+		return f->err;
+	if (v >= PINGOO_TP_MAX_PROBES)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "seq", "seq must be below %d, the probes a test may carry",
+		    PINGOO_TP_MAX_PROBES);
+	*seq = (uint32_t)v;
+	return PINGOO_OK;
+}
+
+enum pingoo_err
+pingoo_in_probe(const struct pingoo_input_src *src, struct pingoo_input *in,
+    struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "seq", "phase", "client_sent_at",
+	    NULL };
+	struct pingoo_in_probe *p = &in->u.probe;
+
+	memset(in, 0, sizeof(*in));
+	if (pingoo_json_only(src->body, keys, f) != PINGOO_OK ||
+	    probe_seq(src->body, &p->seq, f) != PINGOO_OK ||
+	    phase_field(src->body, &p->phase, f) != PINGOO_OK ||
+	    pingoo_json_int(src->body, "client_sent_at", 1, 1, STAMP_MAX,
+	    &p->client_sent_at, f) != PINGOO_OK) {
+		memset(in, 0, sizeof(*in));
+		return f->err;
+	}
+	in->kind = PINGOO_IN_PROBE;
+	return PINGOO_OK;
+}
+
+/* The stamps of a probe receipt that brought them back: all three and a
+ * valid signature. */
+static enum pingoo_err
+probe_stamps(const struct pingoo_input_src *src, struct json_object *o,
+    struct pingoo_probe_receipt *r, struct pingoo_fault *f)
+{
+	struct pingoo_sample x;
+	const char *sig = NULL;
+
+	r->t1 = r->t2 = -1;
+	if (pingoo_json_int(o, "server_received_at", 0, 1, STAMP_MAX, &r->t1,
+	    f) != PINGOO_OK ||
+	    pingoo_json_int(o, "server_sent_at", 0, 1, STAMP_MAX, &r->t2, f) !=
+	    PINGOO_OK ||
+	    pingoo_json_str(o, "sig", 0, 64, &sig, f) != PINGOO_OK)
+		return f->err;
+	if (sig == NULL && r->t1 < 0 && r->t2 < 0)
+		return PINGOO_OK;
+	if (sig == NULL || r->t1 < 0 || r->t2 < 0)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    "sig", "server_received_at, server_sent_at and sig come "
+		    "back together");
+	memset(&x, 0, sizeof(x));
+	x.seq = r->seq;
+	x.t0 = r->t0;
+	x.t1 = r->t1;
+	x.t2 = r->t2;
+	if (pingoo_probe_verify(src->cfg->jwt_key, src->cfg->jwt_key_len,
+	    src->test_id, src->user_id, (int)r->phase, &x, sig) != PINGOO_OK)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "invalid_sig",
+		    "sig", "the stamps do not match the server's signature");
+	r->has_stamps = 1;
+	return PINGOO_OK;
+}
+
+/* Reads receipts[i] of a probe receipts batch. */
+static enum pingoo_err
+probe_receipt_item(const struct pingoo_input_src *src, struct json_object *o,
+    void *dst, struct pingoo_fault *f)
+{
+	static const char *const keys[] = { "seq", "phase", "client_sent_at",
+	    "client_received_at", "server_received_at", "server_sent_at",
+	    "sig", NULL };
+	struct pingoo_probe_receipt *r = dst;
+	struct json_object *v;
+
+	memset(r, 0, sizeof(*r));
+	r->t3 = -1;
+	if (pingoo_json_only(o, keys, f) != PINGOO_OK ||
+	    probe_seq(o, &r->seq, f) != PINGOO_OK ||
+	    phase_field(o, &r->phase, f) != PINGOO_OK ||
+	    pingoo_json_int(o, "client_sent_at", 1, 1, STAMP_MAX, &r->t0, f) !=
+	    PINGOO_OK)
+		return f->err;
+	/* Present and null: the probe got no answer. */
+	if (!json_object_object_get_ex(o, "client_received_at", &v))
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "missing_field",
+		    "client_received_at", "client_received_at is required "
+		    "(null when no answer came)");
+	if (v != NULL && pingoo_json_int(o, "client_received_at", 1, 1,
+	    STAMP_MAX, &r->t3, f) != PINGOO_OK)
+		return f->err;
+	if (v != NULL && r->t3 < r->t0)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "client_received_at", "client_received_at must not be "
+		    "before client_sent_at");
+	return probe_stamps(src, o, r, f);
+}
+
+enum pingoo_err
+pingoo_in_probe_receipts(const struct pingoo_input_src *src,
+    struct pingoo_input *in, struct pingoo_fault *f)
+{
+	const struct item_list l = { "receipts", "ping_max_receipts",
+	    src->cfg->ping_max_receipts, sizeof(struct pingoo_probe_receipt),
+	    probe_receipt_item };
+	void *v;
+	size_t n;
+
+	memset(in, 0, sizeof(*in));
+	if (item_list(src, &l, &v, &n, f) != PINGOO_OK)
+		return f->err;
+	in->kind = PINGOO_IN_PROBE_RECEIPTS;
+	in->u.probe_receipts.v = v;
+	in->u.probe_receipts.n = n;
+	return PINGOO_OK;
+}
+
 /* ---- list queries ------------------------------------------------------- */
 
 /* Parses one "limit" or "cursor" value; others are ignored. */
@@ -433,6 +582,8 @@ static const pingoo_validator validators[PINGOO_IN__MAX] = {
 	pingoo_in_tp_create,	/* PINGOO_IN_TP_CREATE */
 	pingoo_in_reports,	/* PINGOO_IN_REPORTS */
 	pingoo_in_page,		/* PINGOO_IN_PAGE */
+	pingoo_in_probe,	/* PINGOO_IN_PROBE */
+	pingoo_in_probe_receipts, /* PINGOO_IN_PROBE_RECEIPTS */
 };
 
 pingoo_validator
@@ -456,6 +607,9 @@ pingoo_input_clear(struct pingoo_input *in)
 		break;
 	case PINGOO_IN_REPORTS:
 		free(in->u.reports.v);
+		break;
+	case PINGOO_IN_PROBE_RECEIPTS:
+		free(in->u.probe_receipts.v);
 		break;
 	default:
 		break;

@@ -45,6 +45,7 @@ struct pingoo_in_receipts {
 /* POST /api/v1/throughput-tests */
 struct pingoo_in_tp_create {
 	unsigned	 dirs;		/* PINGOO_TP_MASK bits */
+	int		 simultaneous;	/* both directions at once */
 	uint32_t	 packets;
 	uint64_t	 packet_size;
 	char		*client;	/* canonical JSON or NULL; owned */
@@ -54,6 +55,19 @@ struct pingoo_in_tp_create {
 struct pingoo_in_reports {
 	struct pingoo_tp_report	*v;
 	size_t			 n;
+};
+
+/* POST /api/v1/throughput-tests/{id}/probes */
+struct pingoo_in_probe {
+	uint32_t		 seq;		/* < PINGOO_TP_MAX_PROBES */
+	enum pingoo_phase	 phase;
+	int64_t			 client_sent_at;
+};
+
+/* POST /api/v1/throughput-tests/{id}/probe-receipts: v[0..n), owned */
+struct pingoo_in_probe_receipts {
+	struct pingoo_probe_receipt	*v;
+	size_t				 n;
 };
 
 /* ?limit=&cursor= of both list routes */
@@ -70,6 +84,8 @@ enum pingoo_input_kind {
 	PINGOO_IN_TP_CREATE,
 	PINGOO_IN_REPORTS,
 	PINGOO_IN_PAGE,
+	PINGOO_IN_PROBE,
+	PINGOO_IN_PROBE_RECEIPTS,
 	PINGOO_IN__MAX
 };
 
@@ -83,6 +99,8 @@ struct pingoo_input {
 		struct pingoo_in_tp_create	tp_create;
 		struct pingoo_in_reports	reports;
 		struct pingoo_in_page		page;
+		struct pingoo_in_probe		probe;
+		struct pingoo_in_probe_receipts	probe_receipts;
 	} u;
 };
 
@@ -103,6 +121,13 @@ enum pingoo_err	pingoo_in_receipts(const struct pingoo_input_src *,
 enum pingoo_err	pingoo_in_tp_create(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 enum pingoo_err	pingoo_in_reports(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+enum pingoo_err	pingoo_in_probe(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* Each receipt names its probe (seq, phase, client_sent_at) and gives
+ * client_received_at, null when no answer came; stamps brought back with a
+ * sig are checked as pingoo_in_receipts does. */
+enum pingoo_err	pingoo_in_probe_receipts(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 /* Strict about limit and cursor (each at most once), deaf to other keys. */
 enum pingoo_err	pingoo_in_page(const struct pingoo_input_src *,

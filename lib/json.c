@@ -333,6 +333,22 @@ pingoo_json_int(struct json_object *obj, const char *key, int required,
 	return PINGOO_OK;
 }
 
+/* Reads a boolean field; an optional one absent (or null) leaves *out
+ * untouched. */
+enum pingoo_err
+pingoo_json_bool(struct json_object *obj, const char *key, int required,
+    int *out, struct pingoo_fault *f)
+{
+	struct json_object *v;
+	enum pingoo_err e;
+
+	if ((e = typed_field(obj, key, required, json_type_boolean,
+	    "true or false", &v, f)) != PINGOO_OK || v == NULL)
+		return e;
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return PINGOO_OK;
+}
+
 /*
  * Reads a string field of at most maxlen bytes.  *out points into obj (it
  * lives as long as obj).  Absent optional fields leave *out untouched.

@@ -73,6 +73,12 @@ void			 pingoo_pingtab_free(struct pingoo_pingtab *);
 enum pingoo_err		 pingoo_pingtab_put(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t count,
 			    int closed, const uint32_t *seen, size_t nseen);
+/* The same, the echoed seqs read from n records `stride` bytes apart, seq
+ * pointing at the first one's (a sample's or a probe's seq member). */
+enum pingoo_err		 pingoo_pingtab_put_items(struct pingoo_pingtab *,
+			    uint64_t test_id, uint64_t user_id, uint32_t count,
+			    int closed, const uint32_t *seq, size_t n,
+			    size_t stride);
 enum pingtab_result	 pingoo_pingtab_claim(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t seq);
 /* 1 when seq was claimed (echoed) in the table, 0 otherwise or unknown. */
@@ -95,10 +101,25 @@ enum pingoo_err	pingoo_sample_verify(const unsigned char *key, size_t keylen,
 		    uint64_t test_id, uint64_t user_id,
 		    const struct pingoo_sample *, const char *sig);
 
-/* sampleq.c: echoed samples on their way to MySQL. */
+/* The table key of throughput test id's probes: the ids of ping tests and
+ * throughput tests are counted apart, so the top bit keeps them apart. */
+#define PINGOO_PINGTAB_TP(id)	((id) | (1ULL << 63))
+/* The signature over a probe's stamps: as a sample's, its phase named too. */
+enum pingoo_err	pingoo_probe_verify(const unsigned char *key, size_t keylen,
+		    uint64_t test_id, uint64_t user_id, int phase,
+		    const struct pingoo_sample *, const char *sig);
+void		pingoo_probe_sign(const unsigned char *key, size_t keylen,
+		    uint64_t test_id, uint64_t user_id, int phase,
+		    const struct pingoo_sample *, char out[PINGOO_SIG_LEN + 1]);
+
+/* sampleq.c: echoed samples on their way to MySQL, and the latency probes
+ * of throughput tests (probe 1: test_id is a throughput test's, phase an
+ * enum pingoo_phase), which are echoes too. */
 struct pingoo_queued_sample {
 	uint64_t		test_id;
 	struct pingoo_sample	s;
+	int			probe;
+	int			phase;
 };
 struct pingoo_sampleq;
 struct pingoo_sampleq	*pingoo_sampleq_new(size_t cap);

@@ -131,6 +131,8 @@ enum pingoo_err	 pingoo_json_int(struct json_object *, const char *key,
 enum pingoo_err	 pingoo_json_str(struct json_object *, const char *key,
 		    int required, size_t maxlen, const char **out,
 		    struct pingoo_fault *);
+enum pingoo_err	 pingoo_json_bool(struct json_object *, const char *key,
+		    int required, int *out, struct pingoo_fault *);
 /* Refuses keys outside the NULL-terminated list. */
 enum pingoo_err	 pingoo_json_only(struct json_object *, const char *const *keys,
 		    struct pingoo_fault *);

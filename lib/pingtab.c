@@ -168,7 +168,18 @@ enum pingoo_err
 pingoo_pingtab_put(struct pingoo_pingtab *t, uint64_t id, uint64_t user_id,
     uint32_t count, int closed, const uint32_t *seen, size_t nseen)
 {
+	return pingoo_pingtab_put_items(t, id, user_id, count, closed, seen,
+	    nseen, sizeof(*seen));
+}
+
+enum pingoo_err
+pingoo_pingtab_put_items(struct pingoo_pingtab *t, uint64_t id,
+    uint64_t user_id, uint32_t count, int closed, const uint32_t *seq,
+    size_t n, size_t stride)
+{
 	struct pt_slot *s;
+	const unsigned char *item = (const unsigned char *)seq;
+	uint32_t v;
 	size_t i;
 
 	if (id == 0 || count > t->max_count)
@@ -182,9 +193,11 @@ pingoo_pingtab_put(struct pingoo_pingtab *t, uint64_t id, uint64_t user_id,
 	s->count = count;
 	s->closed = closed != 0;
 	memset(s->bits, 0, ((count + 63) / 64) * sizeof(uint64_t));
-	for (i = 0; i < nseen; i++)
-		if (seen[i] < count)
-			s->bits[seen[i] / 64] |= 1ULL << (seen[i] % 64);
+	for (i = 0; i < n; i++, item += stride) {
+		memcpy(&v, item, sizeof(v));
+		if (v < count)
+			s->bits[v / 64] |= 1ULL << (v % 64);
+	}
 	s->touched = now_s();
 	__atomic_store_n(&s->test_id, id, __ATOMIC_RELEASE);
 	slot_unlock(s);

@@ -1,7 +1,9 @@
 /*
  * sign.c - the server's signature over a sample's stamps.  The echo hands
  * it out with t1 and t2; a receipt that brings the stamps back with it can
- * then be trusted even if the echo's own write never reached MySQL.
+ * then be trusted even if the echo's own write never reached MySQL.  A
+ * throughput test's latency probes are signed the same way, their phase
+ * in the message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,9 +14,11 @@
 
 #include "ping.h"
 
+/* kind names what is signed ("sample", or "probe-<phase>"), so the MAC of
+ * one can never stand for another. */
 static void
-sample_mac(const unsigned char *key, size_t keylen, uint64_t test_id,
-    uint64_t user_id, const struct pingoo_sample *s,
+stamps_mac(const unsigned char *key, size_t keylen, const char *kind,
+    uint64_t test_id, uint64_t user_id, const struct pingoo_sample *s,
     char out[PINGOO_SIG_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -24,8 +28,8 @@ sample_mac(const unsigned char *key, size_t keylen, uint64_t test_id,
 	int n, i;
 
 	/* The prefix keeps these MACs apart from anything else the key signs. */
-	n = snprintf(msg, sizeof(msg), "pingoo-sample-v1:%llu:%llu:%u:%lld:"
-	    "%lld:%lld", (unsigned long long)test_id,
+	n = snprintf(msg, sizeof(msg), "pingoo-%s-v1:%llu:%llu:%u:%lld:"
+	    "%lld:%lld", kind, (unsigned long long)test_id,
 	    (unsigned long long)user_id, s->seq, (long long)s->t0,
 	    (long long)s->t1, (long long)s->t2);
 	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
@@ -37,16 +41,8 @@ sample_mac(const unsigned char *key, size_t keylen, uint64_t test_id,
 	out[PINGOO_SIG_LEN] = '\0';
 }
 
-void
-pingoo_sample_sign(const unsigned char *key, size_t keylen, uint64_t test_id,
-    uint64_t user_id, const struct pingoo_sample *s,
-    char out[PINGOO_SIG_LEN + 1])
-{
-	sample_mac(key, keylen, test_id, user_id, s, out);
-}
-
-enum pingoo_err
-pingoo_sample_verify(const unsigned char *key, size_t keylen,
+static enum pingoo_err
+stamps_verify(const unsigned char *key, size_t keylen, const char *kind,
     uint64_t test_id, uint64_t user_id, const struct pingoo_sample *s,
     const char *sig)
 {
@@ -54,7 +50,52 @@ pingoo_sample_verify(const unsigned char *key, size_t keylen,
 
 	if (sig == NULL || strlen(sig) != PINGOO_SIG_LEN)
 		return PINGOO_ERR_AUTH;
-	sample_mac(key, keylen, test_id, user_id, s, want);
+	stamps_mac(key, keylen, kind, test_id, user_id, s, want);
 	return CRYPTO_memcmp(want, sig, PINGOO_SIG_LEN) == 0 ?
 	    PINGOO_OK : PINGOO_ERR_AUTH;
+}
+
+void
+pingoo_sample_sign(const unsigned char *key, size_t keylen, uint64_t test_id,
+    uint64_t user_id, const struct pingoo_sample *s,
+    char out[PINGOO_SIG_LEN + 1])
+{
+	stamps_mac(key, keylen, "sample", test_id, user_id, s, out);
+}
+
+enum pingoo_err
+pingoo_sample_verify(const unsigned char *key, size_t keylen,
+    uint64_t test_id, uint64_t user_id, const struct pingoo_sample *s,
+    const char *sig)
+{
+	return stamps_verify(key, keylen, "sample", test_id, user_id, s, sig);
+}
+
+/* "probe-<phase>"; phase is a small enum pingoo_phase. */
+static void
+probe_kind(int phase, char kind[32])
+{
+	snprintf(kind, 32, "probe-%d", phase);
+}
+
+void
+pingoo_probe_sign(const unsigned char *key, size_t keylen, uint64_t test_id,
+    uint64_t user_id, int phase, const struct pingoo_sample *s,
+    char out[PINGOO_SIG_LEN + 1])
+{
+	char kind[32];
+
+	probe_kind(phase, kind);
+	stamps_mac(key, keylen, kind, test_id, user_id, s, out);
+}
+
+enum pingoo_err
+pingoo_probe_verify(const unsigned char *key, size_t keylen,
+    uint64_t test_id, uint64_t user_id, int phase,
+    const struct pingoo_sample *s, const char *sig)
+{
+	char kind[32];
+
+	probe_kind(phase, kind);
+	return stamps_verify(key, keylen, kind, test_id, user_id, s, sig);
 }

@@ -32,6 +32,7 @@ static const struct pingoo_sql_table *const tables[PINGOO_SQL__DOMAINS] = {
 	&pingoo_sql_ping,	/* PINGOO_SQL_PING */
 	&pingoo_sql_tp,		/* PINGOO_SQL_TP */
 	&pingoo_sql_misc,	/* PINGOO_SQL_MISC */
+	&pingoo_sql_probe,	/* PINGOO_SQL_PROBE */
 };
 
 enum pingoo_err

@@ -17,6 +17,7 @@ enum pingoo_sql_domain {
 	PINGOO_SQL_PING,
 	PINGOO_SQL_TP,
 	PINGOO_SQL_MISC,
+	PINGOO_SQL_PROBE,
 	PINGOO_SQL__DOMAINS
 };
 #define PINGOO_SQL_PER_DOMAIN 48
@@ -30,6 +31,7 @@ extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
 extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
 extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
+extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */

@@ -28,13 +28,13 @@ enum tp_sql {
 };
 
 #define TP_COLS "id, direction, packets, packet_size, client, state, " \
-	"created_at, finished_at"
+	"created_at, finished_at, simultaneous"
 
 static const char *const sql[TP__MAX] = {
 	/* TP_CREATE */
 	"INSERT INTO throughput_tests (user_id, direction, packets, "
-	"packet_size, client, state, created_at) "
-	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?)",
+	"packet_size, client, state, created_at, simultaneous) "
+	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?)",
 	/* TP_GET */
 	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ?",
 	/* TP_GET_LOCK: serializes the transactions that may complete a test */
@@ -109,9 +109,9 @@ run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
 /* The output row of TP_GET, TP_GET_LOCK and TP_LIST.  Heap-allocated: the
  * client buffer is large. */
 struct test_row {
-	MYSQL_BIND		 out[8];
+	MYSQL_BIND		 out[9];
 	uint64_t		 id, size;
-	int32_t			 packets;
+	int32_t			 packets, simultaneous;
 	int64_t			 created, finished;
 	char			 dir[16], state[16], client[CLIENT_CAP];
 	unsigned long		 dirlen, statelen, clientlen;
@@ -138,6 +138,7 @@ test_row_new(struct pingoo_tp_test *dst, size_t max)
 	    &r->statelen, &r->statenull);
 	pingoo_bind_i64(&r->out[6], &r->created);
 	pingoo_bind_i64out(&r->out[7], &r->finished, &r->finnull);
+	pingoo_bind_i32(&r->out[8], &r->simultaneous);
 	r->dst = dst;
 	r->max = max;
 	return r;
@@ -166,6 +167,7 @@ test_row_found(void *arg)
 	memset(t, 0, sizeof(*t));
 	t->id = r->id;
 	t->dirs = pingoo_tp_dirs_parse(r->dir);
+	t->simultaneous = r->simultaneous != 0;
 	t->packets = (uint32_t)r->packets;
 	t->packet_size = r->size;
 	t->state = state_parse(r->state);
@@ -188,10 +190,10 @@ enum pingoo_err
 pingoo_tp_create(struct pingoo_store *s, uint64_t user,
     struct pingoo_tp_test *t)
 {
-	MYSQL_BIND in[6];
+	MYSQL_BIND in[7];
 	const char *dir = pingoo_tp_dirs_name(t->dirs);
 	unsigned long dlen, clen;
-	int32_t packets = (int32_t)t->packets;
+	int32_t packets = (int32_t)t->packets, both = t->simultaneous != 0;
 	int64_t now = pingoo_now_us();
 	enum pingoo_err e;
 
@@ -205,6 +207,7 @@ pingoo_tp_create(struct pingoo_store *s, uint64_t user,
 	pingoo_bind_u64(&in[3], &t->packet_size);
 	pingoo_bind_str(&in[4], t->client, &clen);
 	pingoo_bind_i64(&in[5], &now);
+	pingoo_bind_i32(&in[6], &both);
 	e = run(s, TP_CREATE, in, NULL, NULL, NULL, NULL, &t->id);
 	if (e != PINGOO_OK)
 		return e;

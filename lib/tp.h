@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency.h"
 #include "pingoo.h"
 
 struct pingoo_store;
@@ -42,6 +43,7 @@ enum pingoo_tp_status {
 struct pingoo_tp_test {
 	uint64_t		 id;
 	unsigned		 dirs;		/* PINGOO_TP_MASK bits */
+	int			 simultaneous;	/* both directions at once */
 	uint32_t		 packets;	/* per direction */
 	uint64_t		 packet_size;
 	enum pingoo_tp_state	 state;
@@ -202,5 +204,61 @@ enum pingoo_err	 pingoo_tp_abort(struct pingoo_store *, uint64_t user,
 enum pingoo_err	 pingoo_tp_list(struct pingoo_store *, uint64_t user,
 		    uint64_t before, size_t max, struct pingoo_tp_test *t,
 		    size_t *n);
+
+/*
+ * Latency probes (store_probe.c): echoes a test carries, seq 0 to
+ * PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
+ * t1 and t2 for a probe the client reported lost before the server saw it,
+ * t3 for one without an answer.
+ */
+#define PINGOO_TP_MAX_PROBES 4096
+struct pingoo_tp_probe {
+	uint32_t		 seq;
+	enum pingoo_phase	 phase;
+	int64_t			 t0, t1, t2, t3;
+};
+/* A client's account of one probe: t3 -1 when no answer came (lost); the
+ * server's stamps t1, t2 set (has_stamps) only when they came back with a
+ * valid signature. */
+struct pingoo_probe_receipt {
+	uint32_t		 seq;
+	enum pingoo_phase	 phase;
+	int64_t			 t0, t3;
+	int			 has_stamps;
+	int64_t			 t1, t2;
+};
+/* Every probe of test id (owner checked by the caller), by seq; *out
+ * malloc'd (caller frees, NULL when there is none). */
+enum pingoo_err	 pingoo_tp_probes(struct pingoo_store *, uint64_t id,
+		    struct pingoo_tp_probe **out, size_t *n);
+/* Writes echoed probes (queued samples with probe set; t3 unused) in
+ * multi-row statements like pingoo_ping_record_batch: a row already there
+ * or of a test that is gone is skipped.  *written gets the rows inserted. */
+struct pingoo_queued_sample;
+enum pingoo_err	 pingoo_tp_probe_record_batch(struct pingoo_store *,
+		    const struct pingoo_queued_sample *, size_t n,
+		    uint64_t *written);
+/*
+ * Applies a batch of probe receipts in one transaction, all or nothing, in
+ * any state of the test (the last probes answer after the last packet).
+ * A receipt adds t3 to an echoed probe; brings back, with its signed
+ * stamps, one whose write failed; or, with t3 -1, records as lost a probe
+ * the server never answered.  Refusals fill f and name the item in *bad:
+ * NOTFOUND (no such test for this user), CONFLICT "duplicate_seq" (a
+ * receipt came already), RANGE "not_echoed" (an answer claimed for a probe
+ * the server has no trace of), CONFLICT PINGOO_RECEIPT_IN_FLIGHT when
+ * in_flight(arg, seq) says its echo is still being written (wait, call
+ * again).
+ */
+enum pingoo_err	 pingoo_tp_probe_receipts(struct pingoo_store *,
+		    uint64_t user, uint64_t id,
+		    const struct pingoo_probe_receipt *, size_t n,
+		    int (*in_flight)(void *, uint32_t), void *arg, size_t *bad,
+		    struct pingoo_fault *f);
+/* The latency summary of probes p[0..n): answered ones count with their
+ * RTT; an unanswered one counts as lost once the client said so (no
+ * server stamps) or the test is finished, and not at all before. */
+enum pingoo_err	 pingoo_tp_latency(const struct pingoo_tp_probe *p, size_t n,
+		    int finished, struct pingoo_latency_summary *out);
 
 #endif

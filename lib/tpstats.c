@@ -214,3 +214,25 @@ pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 	*out = s;
 	return PINGOO_OK;
 }
+
+enum pingoo_err
+pingoo_tp_latency(const struct pingoo_tp_probe *p, size_t n, int finished,
+    struct pingoo_latency_summary *out)
+{
+	struct pingoo_probe_rtt *v;
+	size_t i, k = 0;
+	enum pingoo_err e;
+
+	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		/* Echoed, no receipt yet, the test still running: pending. */
+		if (p[i].t3 < 0 && p[i].t1 >= 0 && !finished)
+			continue;
+		v[k].phase = p[i].phase;
+		v[k++].rtt_us = p[i].t3 < 0 ? -1 : p[i].t3 - p[i].t0;
+	}
+	e = pingoo_latency_summarize(v, k, out);
+	free(v);
+	return e;
+}

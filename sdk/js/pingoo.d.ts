@@ -86,12 +86,43 @@ export interface TransferRecord {
   sender_duration_us: number | null; sender_bits_per_second: number | null;
 }
 
+/** When a latency probe was sent: before the first packet, or while packets moved. */
+export type ProbePhase = 'idle' | 'download' | 'upload' | 'bidirectional';
+
+/** One phase's round trips under load (µs); rise_median_us only for loaded phases, null
+ *  without an idle baseline. */
+export interface PhaseLatency {
+  samples: number; lost: number;
+  rtt_median_us: number | null; rtt_p90_us: number | null; rtt_p99_us: number | null;
+  rise_median_us?: number | null;
+}
+
+export type BufferbloatGrade = 'A+' | 'A' | 'B' | 'C' | 'D' | 'F';
+
+/** A latency probe as stored: server stamps null when it never reached the server, the
+ *  client's receipt null when no answer came (or has not been reported yet). */
+export interface ProbeRecord {
+  seq: number; phase: ProbePhase;
+  client_sent_at: number; server_received_at: number | null; server_sent_at: number | null;
+  client_received_at: number | null; rtt_us: number | null; server_us: number | null;
+}
+
 export interface ThroughputTest {
   id: number; kind: 'throughput'; state: TestState;
-  direction: Direction | 'both'; packets: number; packet_size: number;
+  direction: Direction | 'both'; simultaneous: boolean; packets: number; packet_size: number;
   client: ClientInfo | null; created_at: number; finished_at: number | null;
-  summary: { download: DirectionSummary | null; upload: DirectionSummary | null };
+  summary: {
+    download: DirectionSummary | null; upload: DirectionSummary | null;
+    /** One entry per phase the test has probes of. */
+    latency: Partial<Record<ProbePhase, PhaseLatency>>;
+    /** From the largest rise: A+ under 5 ms, A under 30, B under 60, C under 200, D under
+     *  400, else F; null without an idle and a loaded phase. */
+    bufferbloat_grade: BufferbloatGrade | null;
+    /** 60000 ms over the trimmed mean (worst 5% dropped) of the loaded probes' RTT. */
+    responsiveness_rpm: number | null;
+  };
   transfers?: TransferRecord[];
+  probes?: ProbeRecord[];
 }
 
 export interface History<T> { tests: T[]; next_cursor: string | null; }
@@ -134,6 +165,20 @@ export interface ThroughputProgress {
   done: number; total: number;
 }
 
+/** What onProbe receives after each latency probe (times in µs, this client's view). */
+export interface ThroughputProbe {
+  seq: number; phase: ProbePhase;
+  /** true when no answer came: the probe is reported lost. */
+  lost: boolean;
+  clientSentAt: number;
+  clientReceivedAt?: number;
+  serverReceivedAt?: number;
+  serverSentAt?: number;
+  rttUs?: number;
+  serverUs?: number;
+  error?: PingooError;
+}
+
 export interface PingooOptions {
   /** The server's origin, e.g. https://pingoo.example; '' for the page's own origin. */
   baseUrl: string;
@@ -145,6 +190,9 @@ export interface PingooOptions {
   /** Client reports per request (throughput); 10 by default. */
   reportBatch?: number;
   expiresAt?: number | null;
+  /** A fetch for latency probes on a connection of their own.  In Node the SDK makes one
+   *  (a one-socket keep-alive agent); in a browser probes share the page's connection. */
+  probeFetch?: typeof fetch;
 }
 
 export interface LoginOptions {
@@ -174,10 +222,19 @@ export interface ThroughputOptions {
   packetSize?: number;
   /** Parallel exchanges. Default 1. */
   streams?: number;
+  /** With direction 'both': download and upload at once (probes in phase bidirectional). */
+  simultaneous?: boolean;
+  /** Latency probes beside the packets; true by default. */
+  probes?: boolean;
+  /** Probes before the first packet (phase idle). Default 10. */
+  idleProbes?: number;
+  /** Milliseconds from one loaded probe to the next. Default 100. */
+  probeIntervalMs?: number;
   client?: ClientInfo;
   /** Aborting calls the abort route and rejects with an AbortError. */
   signal?: AbortSignal;
   onProgress?: (p: ThroughputProgress) => void;
+  onProbe?: (p: ThroughputProbe) => void;
   onStart?: (test: ThroughputTest) => void;
   reportBatch?: number;
 }

@@ -13,9 +13,12 @@
 // sender did not fill the link (`sender_bits_per_second` more than 3% under goodput: a client
 // starved of CPU on a busy machine) is measured again, once.
 //
+// Then, across an uplink whose queue tbf limits to 50 ms and to 5 ms, the latency probes of
+// an upload must show that queue: its rise and the bufferbloat grade.
+//
 // Everything it creates goes again at the end, on failure and on SIGINT/SIGTERM too, and the
 // leftovers of a run that was killed are removed first.  Every step has a time limit taken
-// from a budget of 110 s for the whole file.
+// from a budget of 120 s for the whole file.
 //
 // Run: node t/accuracy/links.mjs, as root, after deploy/local/up (deploy/local/test runs it).
 // Skips without a stack, fails instead when PINGOO_REQUIRE_STACK=1.
@@ -26,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as t from '../integration/lib/tap.mjs';
 import { loadStack, stackEnvPath } from '../integration/lib/stack.mjs';
+import { gradeOfRise } from '../integration/lib/summary.mjs';
 
 const GOODPUT = 1448 / 1514;
 const TOLERANCE = 0.03;
@@ -50,8 +54,25 @@ const LINKS = [
 	    upload: { packets: 2, packetSize: MiB, streams: 1 } },
 ];
 
+// Latency under load (issue 12): an upload fills the uplink's queue, and the probes sent
+// meanwhile wait in it.  tbf's `latency` bounds the time a packet may wait for tokens beyond
+// the bucket: the queue holds rate × latency + burst bytes, so the bucket is kept small
+// here (two full frames) to leave the queue at about `latency`.  A 50 ms queue must show as
+// an upload rise of 50% to 110% of it; a 5 ms queue as rises all under 10 ms, grade A or A+.
+// Four streams keep the queue full: one TCP flow halves its window at each drop and leaves
+// the queue part empty for a while.
+const BLOAT = [
+	{ up: 10, latencyMs: 50, upload: { packets: 6, packetSize: MiB, streams: 4 },
+	    riseMs: [25, 55] },
+	{ up: 10, latencyMs: 5, upload: { packets: 6, packetSize: MiB, streams: 4 },
+	    riseMs: [null, 10] },
+];
+
+// An idle baseline above this says the machine, not the link, set the round trips.
+const IDLE_BUSY_US = 5000;
+
 const started = Date.now();
-const deadline = started + 110000;
+const deadline = started + 120000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 const stack = loadStack();
@@ -179,10 +200,10 @@ function reachable() {
 // namespace (body bytes over the time from the first byte to the last): 40 Mbit/s gave
 // 38.30 Mbit/s (goodput 38.26), 8 gave 7.69 (7.65), and uploads 10 gave 9.60 (9.56), 2 gave
 // 1.97 (1.91) on a single packet of 2 MiB or 512 KiB.
-function shape(rateMbit, nsSide) {
-	const burst = Math.max(16384, Math.round((rateMbit * 1e6 / 8) * 0.004));
+function shape(rateMbit, nsSide, latencyMs = 50, burst = null) {
+	burst = burst ?? Math.max(16384, Math.round((rateMbit * 1e6 / 8) * 0.004));
 	const args = ['qdisc', 'replace', 'dev', nsSide ? NS_IF : HOST_IF, 'root', 'tbf',
-		'rate', `${rateMbit}mbit`, 'burst', String(burst), 'latency', '50ms'];
+		'rate', `${rateMbit}mbit`, 'burst', String(burst), 'latency', `${latencyMs}ms`];
 	run('tc', nsSide ? ['-n', NS, ...args] : args);
 }
 
@@ -273,6 +294,52 @@ for (const link of LINKS) {
 			t.is(s?.report_missing, false, `${name}, ${direction}: no report is missing`);
 		});
 	}
+}
+
+const ms = (us) => (us === null || us === undefined ? 'null' : (us / 1000).toFixed(1));
+
+for (const b of BLOAT) {
+	const name = `${b.up} Mbit/s uplink, ${b.latencyMs} ms queue`;
+	await t.test(`${name}: the upload's latency rise is the queue's and grades so`, async () => {
+		await breathe();
+		shape(50, false);
+		shape(b.up, true, b.latencyMs, 3028);
+		let r = client('upload', b.upload);
+		await breathe();
+		// Across a veth pair an idle TLS round trip through nginx and the pool takes about
+		// a millisecond; a baseline far above that is a machine too busy to schedule the
+		// probes' processes on time, which says nothing about the link: measured again, once.
+		const idle = r.test?.summary?.latency?.idle?.rtt_median_us;
+		if (Number.isFinite(idle) && idle > IDLE_BUSY_US) {
+			t.diag(`${name}: idle median ${ms(idle)} ms, the machine is busy: measuring again`);
+			r = client('upload', b.upload);
+			await breathe();
+		}
+		const s = r.test?.summary;
+		const lat = s?.latency ?? {};
+		t.ok(!r.error && r.test?.state === 'complete' && lat.idle?.samples >= 10 &&
+		    lat.upload?.samples >= 10, `${name}: the test completes with at least 10 idle ` +
+		    'and 10 upload probes answered', r.error ?? lat);
+		const rise = lat.upload?.rise_median_us;
+		t.diag(`${name}: idle median ${ms(lat.idle?.rtt_median_us)} ms, upload median ` +
+		    `${ms(lat.upload?.rtt_median_us)} ms (p90 ${ms(lat.upload?.rtt_p90_us)}), rise ` +
+		    `${ms(rise)} ms, grade ${s?.bufferbloat_grade}, RPM ${s?.responsiveness_rpm}, ` +
+		    `upload ${mbit(s?.upload?.bits_per_second)} Mbit/s`);
+		const [lo, hi] = b.riseMs;
+		if (lo !== null)
+			t.ok(Number.isFinite(rise) && rise >= lo * 1000 && rise <= hi * 1000,
+			    `${name}: the upload rise (${ms(rise)} ms) lies between ${lo} and ${hi} ms`);
+		const rises = Object.values(lat).map((p) => p.rise_median_us).filter((x) => x != null);
+		if (lo === null)
+			t.ok(rises.length > 0 && rises.every((x) => x < hi * 1000),
+			    `${name}: every rise is under ${hi} ms (${rises.map(ms).join(', ')})`);
+		t.is(s?.bufferbloat_grade, gradeOfRise(Math.max(...rises)),
+		    `${name}: the grade follows from the largest rise`);
+		if (lo === null)
+			t.ok(['A+', 'A'].includes(s?.bufferbloat_grade), `${name}: the grade is A or A+`);
+		t.ok(Number.isInteger(s?.responsiveness_rpm) && s.responsiveness_rpm > 0,
+		    `${name}: the responsiveness is a positive RPM`);
+	});
 }
 
 await t.test('everything the suite created is gone', async () => {

@@ -217,16 +217,20 @@ async function stored(kind, id) {
 let pingId = null;
 let tpId = null;
 
+// Clicks a run button and waits for the page to say the run ended; the test's id.
+async function runAndWait(button, flag, timeout) {
+	await page.click(button);
+	await page.waitForSelector(`body[data-${flag}-done], body[data-${flag}-failed]`,
+	    { state: 'attached', timeout });
+	if (await page.getAttribute('body', `data-${flag}-failed`) !== null)
+		throw new Error(`the page says: ${await page.textContent('#status')}`);
+	return Number(await page.getAttribute('body', `data-${flag}-done`));
+}
+
 await test('run a ping test: live chart, and the table shows the stored summary', async () => {
 	await page.fill('#ping-count', '20');
 	await page.fill('#ping-interval', '25');
-	await page.click('#ping-run');
-	await page.waitForSelector('body[data-ping-done], body[data-ping-failed]',
-	    { state: 'attached', timeout: 120000 });
-	const failed = await page.getAttribute('body', 'data-ping-failed');
-	if (failed !== null)
-		throw new Error(`the page says: ${await page.textContent('#status')}`);
-	pingId = Number(await page.getAttribute('body', 'data-ping-done'));
+	pingId = await runAndWait('#ping-run', 'ping', 120000);
 	ok(pingId > 0, `ping test #${pingId} finished`);
 	is(await page.getAttribute('body', 'data-runner'), 'worker', 'it ran in a module worker');
 	const shown = await readTable(page, '#ping-result');
@@ -245,13 +249,7 @@ await test('run a download test: live chart, and the table shows the stored summ
 	await page.fill('#tp-packets', '12');
 	await page.fill('#tp-size', '256');
 	await page.fill('#tp-streams', '2');
-	await page.click('#tp-run');
-	await page.waitForSelector('body[data-tp-done], body[data-tp-failed]',
-	    { state: 'attached', timeout: 180000 });
-	const failed = await page.getAttribute('body', 'data-tp-failed');
-	if (failed !== null)
-		throw new Error(`the page says: ${await page.textContent('#status')}`);
-	tpId = Number(await page.getAttribute('body', 'data-tp-done'));
+	tpId = await runAndWait('#tp-run', 'tp', 180000);
 	ok(tpId > 0, `throughput test #${tpId} finished`);
 	const shown = await readTable(page, '#tp-result');
 	const t = await stored('throughput', tpId);
@@ -277,6 +275,51 @@ await test('run a download test: live chart, and the table shows the stored summ
 	    'the per-packet figures shown are the transfers\' receiver rates');
 	const points = await page.$$eval('#tp-chart canvas', (cs) => cs.map((c) => c.width * c.height));
 	ok(points.length > 0 && points[0] > 0, 'the throughput chart is drawn');
+});
+
+let latId = null;
+
+await test('a test in both directions shows its idle, download and upload probes, the grade and the RPM as stored', async () => {
+	await page.selectOption('#tp-direction', 'both');
+	await page.fill('#tp-packets', '6');
+	await page.fill('#tp-size', '1024');
+	await page.fill('#tp-streams', '2');
+	ok(await page.isChecked('#tp-probes'), 'latency probes are on by default');
+	latId = await runAndWait('#tp-run', 'tp', 180000);
+	const t = await stored('throughput', latId);
+	const lat = t.summary.latency;
+	is(Object.keys(lat), ['idle', 'download', 'upload'], 'the stored test has probes of the three phases');
+	ok(lat.idle.samples >= 10, 'at least 10 idle probes were answered');
+	await page.waitForSelector(`#lat-result table[data-test-id="${latId}"]`);
+	const shown = await readTable(page, '#lat-result');
+	const bad = [];
+	for (const ph of ['idle', 'download', 'upload'])
+		for (const k of ['samples', 'lost', 'rtt_median_us', 'rtt_p90_us', 'rtt_p99_us', 'rise_median_us']) {
+			const want = lat[ph][k];
+			if (want === undefined)
+				continue;
+			const got = shown[k]?.[ph];
+			if (!got || got.value !== (want === null ? '' : String(want)) ||
+			    !sameAsShown(k, got.text, want))
+				bad.push(`${ph}.${k}: shown ${JSON.stringify(got)}, stored ${want}`);
+		}
+	ok(bad.length === 0, 'each phase\'s figures shown are the stored ones', bad.join('\n'));
+	is([shown.bufferbloat_grade[''].text, shown.responsiveness_rpm[''].text],
+	    [t.summary.bufferbloat_grade ?? '—', t.summary.responsiveness_rpm === null ? '—'
+		: `${t.summary.responsiveness_rpm} RPM`], 'the grade and the RPM shown are the stored ones');
+	const legend = await page.textContent('#lat-chart');
+	ok(['Idle', 'Download', 'Upload'].every((x) => legend.includes(x)),
+	    'the latency chart has a series for each phase', legend);
+	const points = await page.$$eval('#lat-chart canvas', (cs) => cs.map((c) => c.width * c.height));
+	ok(points.length > 0 && points[0] > 0, 'the latency chart is drawn');
+	await page.click('#hist-tp');
+	const item = page.locator(`#history-list button[data-id="${latId}"]`);
+	await item.waitFor();
+	is(await item.getAttribute('data-grade'), t.summary.bufferbloat_grade,
+	    'the past tests list carries the stored grade');
+	ok((await item.textContent()).includes(`grade ${t.summary.bufferbloat_grade}`),
+	    'and shows it');
+	await page.click('#hist-ping');
 });
 
 await test('the past tests list shows both runs', async () => {

@@ -272,6 +272,44 @@ try {
 		t.ok(!/sender/.test(r.stdout), 'no sender figure is printed');
 	});
 
+	await t.test('throughput sends latency probes on a connection of its own and prints the grade and the RPM', async () => {
+		const r = await run(['throughput', '-d', 'upload', '-n', '8', '-s', '2M', '-P', '1']);
+		t.is(r.code, 0, 'throughput exits 0', why(r));
+		const id = Number(/^--- throughput test (\d+):/m.exec(r.stdout)?.[1]);
+		const test = await readTest('throughput', id);
+		const lat = test.summary.latency;
+		t.ok(lat.idle?.samples >= 10 && lat.upload?.samples >= 1 && !lat.download,
+		    'at least 10 idle probes and upload probes are stored, all answered', lat);
+		t.ok(test.probes.every((p) => p.client_received_at !== null && p.server_received_at !== null),
+		    'every probe has its four stamps', test.probes);
+		const ms = (v) => (v / 1000).toFixed(3);
+		t.like(r.stdout, new RegExp(`^latency idle: ${lat.idle.samples} probes, 0 lost, rtt median/p90/p99 = ` +
+		    `${ms(lat.idle.rtt_median_us)} / ${ms(lat.idle.rtt_p90_us)} / ${ms(lat.idle.rtt_p99_us)} ms$`, 'm'),
+		    'the idle line is the stored one');
+		t.like(r.stdout, new RegExp(`^latency upload: .*, rise ${ms(lat.upload.rise_median_us)} ms$`, 'm'),
+		    'the upload line gives the stored rise');
+		t.like(r.stdout, new RegExp(`^bufferbloat grade ${test.summary.bufferbloat_grade.replace('+', '\\+')}, ` +
+		    `responsiveness ${test.summary.responsiveness_rpm} RPM$`, 'm'), 'the grade and the RPM are the stored ones');
+		const quiet = doc(await run(['throughput', '--json', '-N', '-d', 'upload', '-n', '1', '-s', '64k']));
+		t.is([quiet.probes, quiet.summary.bufferbloat_grade], [[], null], '-N sends no probe');
+	});
+
+	await t.test('throughput -B moves both directions at once, with bidirectional probes', async () => {
+		const r = await run(['throughput', '--json', '-d', 'both', '-B', '-n', '6', '-s', '1M', '-P', '2']);
+		t.is(r.code, 0, 'throughput -B exits 0', why(r));
+		const test = doc(r);
+		t.is([test.simultaneous, test.state, Object.keys(test.summary.latency)],
+		    [true, 'complete', ['idle', 'bidirectional']], 'a simultaneous test with idle and bidirectional probes');
+		const span = (d) => {
+			const xs = test.transfers.filter((x) => x.direction === d);
+			return [Math.min(...xs.map((x) => x.server_started_at)), Math.max(...xs.map((x) => x.server_finished_at))];
+		};
+		const [ds, de] = span('download');
+		const [us, ue] = span('upload');
+		t.ok(us < de && ds < ue, 'the downloads and the uploads overlapped', { ds, de, us, ue });
+		t.is((await run(['throughput', '-B', '-d', 'upload'])).code, 2, '-B without -d both is a usage error');
+	});
+
 	await t.test('a test run from the client reads like one run from the SDK', async () => {
 		const r = await run(['throughput', '--json', '-d', 'both', '-n', '3', '-s', '128k', '-P', '2']);
 		t.is(r.code, 0, 'the client\'s run exits 0', why(r));
@@ -291,7 +329,7 @@ try {
 	});
 
 	await t.test('history lists both kinds, and --json with -k is the server\'s answer', async () => {
-		const r = await run(['history', '-l', '5']);
+		const r = await run(['history', '-l', '10']);
 		t.is(r.code, 0, 'history exits 0', why(r));
 		t.like(r.stdout, new RegExp(`^ping +${pingId} +complete`, 'm'), 'the ping test is listed');
 		t.like(r.stdout, new RegExp(`^throughput +${tpId} +complete`, 'm'), 'the throughput test is listed');

@@ -94,6 +94,8 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 	const tests = new Map();
 	let nextId = 1;
 	const log = [];
+	// Probe seqs whose exchange the mock cuts (no answer: the client must report them lost).
+	const cutProbes = new Set();
 
 	const view = (t, full) => {
 		if (t.kind === 'ping') {
@@ -283,7 +285,7 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 		}
 		if (p === '/throughput-tests' && m === 'GET')
 			return [200, list(user, 'throughput', url)];
-		r = /^\/throughput-tests\/(\d+)(?:\/(download|upload|reports|abort)(?:\/(\d+))?)?$/.exec(p);
+		r = /^\/throughput-tests\/(\d+)(?:\/(download|upload|reports|abort|probes|probe-receipts)(?:\/(\d+))?)?$/.exec(p);
 		if (r) {
 			const t = owned(user, r[1], 'throughput');
 			if (!r[2] && m === 'GET')
@@ -361,6 +363,23 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 				}
 				return [200, { accepted: b.packets.length }];
 			}
+			if (r[2] === 'probes' && m === 'POST' && !r[3]) {
+				const b = json();
+				const at = nowUs();
+				log.push({ kind: 'probe', id: t.id, seq: b.seq, phase: b.phase });
+				incomplete(t);
+				if (cutProbes.has(b.seq)) {
+					res.destroy();
+					return null;
+				}
+				return [200, { seq: b.seq, phase: b.phase, server_received_at: at,
+				    server_sent_at: at + 1, sig: 'f'.repeat(32) }];
+			}
+			if (r[2] === 'probe-receipts' && m === 'POST' && !r[3]) {
+				const b = json();
+				log.push({ kind: 'probe-receipts', id: t.id, body: b });
+				return [200, { accepted: b.receipts.map((x) => x.seq) }];
+			}
 			if (r[2] === 'abort' && m === 'POST' && !r[3]) {
 				incomplete(t);
 				log.push({ kind: 'abort', id: t.id });
@@ -413,7 +432,7 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 	});
 
 	return {
-		server, tests, log,
+		server, tests, log, cutProbes,
 		listen(port = 0) {
 			return new Promise((resolve) => server.listen(port, '127.0.0.1', () =>
 			    resolve(`http://127.0.0.1:${server.address().port}`)));

@@ -25,7 +25,7 @@ if (stack && stack.PINGOO_CA_FILE && /^https:/i.test(stack.PINGOO_URL) &&
 
 const t = await import('../integration/lib/tap.mjs');
 const { rejects } = t;
-const { pingSummary, median, percentile, sortNum } = await import('../integration/lib/summary.mjs');
+const { pingSummary, median, percentile, sortNum, latencySummary } = await import('../integration/lib/summary.mjs');
 const { records } = await import('../integration/lib/db.mjs');
 const { Pingoo, PingooError } = await import('../../sdk/js/src/pingoo.js');
 
@@ -320,6 +320,76 @@ async function wholeThroughput(direction, packets, packetSize, streams) {
 await t.test('a whole download test over 2 streams', () => wholeThroughput('download', 8, 262144, 2));
 await t.test('a whole upload test over 2 streams', () => wholeThroughput('upload', 6, 200000, 2));
 await t.test('a whole test in both directions', () => wholeThroughput('both', 3, 65536, 1));
+
+// ---- latency probes ------------------------------------------------------------------------
+
+// The stored probes of a test, as the API names them.
+function dbProbes(id) {
+	return sql('SELECT seq, phase, client_sent_at, server_received_at, server_sent_at, ' +
+	    'client_received_at FROM throughput_probes WHERE test_id = ? ORDER BY seq', id)
+	    .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) =>
+		[k, k === 'phase' || v === null ? v : Number(v)])));
+}
+
+async function probedThroughput(opts, loadedPhases) {
+	const seen = [];
+	const test = await pg.throughput({ packets: 6, packetSize: 1 << 20, streams: 1, client,
+	    onProbe: (p) => seen.push(p), ...opts });
+	const label = `${opts.direction}${opts.simultaneous ? ' at once' : ''}`;
+	t.is(test.state, 'complete', `${label}: the test is complete`);
+	const idle = seen.filter((p) => p.phase === 'idle');
+	t.ok(idle.length >= 10 && seen.slice(0, idle.length).every((p) => p.phase === 'idle'),
+	    `${label}: at least 10 idle probes come first`, seen.map((p) => p.phase));
+	t.is([...new Set(seen.map((p) => p.phase))], ['idle', ...loadedPhases],
+	    `${label}: then probes of the phases ${loadedPhases.join(', ')}`);
+	const rows = dbProbes(test.id);
+	t.is(rows, seen.map((p) => ({ seq: p.seq, phase: p.phase, client_sent_at: p.clientSentAt,
+	    server_received_at: p.serverReceivedAt ?? null, server_sent_at: p.serverSentAt ?? null,
+	    client_received_at: p.clientReceivedAt ?? null })),
+	    `${label}: MySQL holds each probe onProbe reported, with its four stamps`);
+	t.is(test.probes.map(({ rtt_us: _r, server_us: _s, ...p }) => p), rows,
+	    `${label}: the read lists them as stored`);
+	const want = latencySummary(rows, true);
+	t.is({ latency: test.summary.latency, bufferbloat_grade: test.summary.bufferbloat_grade,
+	    responsiveness_rpm: test.summary.responsiveness_rpm }, want,
+	    `${label}: summary.latency, the grade and the RPM follow from the stored probes`);
+	return test;
+}
+
+await t.test('a download carries probes; one is answered while a packet moves on the only stream', async () => {
+	const test = await probedThroughput({ direction: 'download', packets: 12 }, ['download']);
+	// One stream: a probe answered while the client was still getting a packet (from its
+	// request to its last byte) did not wait behind it.
+	const during = test.probes.filter((p) => p.phase === 'download' && test.transfers.some((x) =>
+	    p.client_sent_at > x.client_sent_at && p.client_received_at < x.client_received_at));
+	t.ok(during.length > 0, 'a probe went and came back while a packet was moving on the ' +
+	    'only stream: in Node probes have a connection of their own',
+	    { probes: test.probes, transfers: test.transfers });
+});
+
+await t.test('both directions, one after the other, carry download then upload probes', () =>
+	probedThroughput({ direction: 'both', packets: 6 }, ['download', 'upload']));
+
+await t.test('both directions at once carry bidirectional probes', async () => {
+	const test = await probedThroughput({ direction: 'both', simultaneous: true, packets: 6 },
+	    ['bidirectional']);
+	t.is(test.simultaneous, true, 'the test says it ran both directions at once');
+	const span = (d) => [Math.min(...test.transfers.filter((x) => x.direction === d)
+	    .map((x) => x.server_started_at)), Math.max(...test.transfers
+	    .filter((x) => x.direction === d).map((x) => x.server_finished_at))];
+	const [ds, de] = span('download');
+	const [us, ue] = span('upload');
+	t.ok(us < de && ds < ue, 'the downloads and the uploads overlapped in time', { ds, de, us, ue });
+});
+
+await t.test('probes: false runs no probes', async () => {
+	let n = 0;
+	const test = await pg.throughput({ direction: 'upload', packets: 1, packetSize: 65536,
+	    probes: false, onProbe: () => n++ });
+	t.is([n, test.probes, test.summary.latency, test.summary.bufferbloat_grade,
+	    test.summary.responsiveness_rpm], [0, [], {}, null, null],
+	    'no probe, no latency, no grade, no RPM');
+});
 
 // ---- abort ---------------------------------------------------------------------------------
 

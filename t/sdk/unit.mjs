@@ -1,5 +1,6 @@
 // unit.mjs - the SDK's exchanges against an in-memory mock of the API (mock-server.mjs):
-// batching of receipts and reports, abort, error mapping.  Needs no stack; TAP on stdout.
+// batching of receipts and reports, latency probes, abort, error mapping.  Needs no stack; TAP
+// on stdout.
 // Run: node t/sdk/unit.mjs
 
 import { ok, is, test, done, diag, rejects } from '../integration/lib/tap.mjs';
@@ -158,6 +159,35 @@ test('throughput abort calls the abort route', async () => {
 	is(e?.test?.state, 'aborted', 'the error carries the aborted test');
 	const t = await pg.test('throughput', e.testId);
 	is(t.state, 'aborted', 'aborted on the server');
+});
+
+test('throughput probes: idle first, answers sent back signed, a cut one reported lost, none after the end', async () => {
+	mock.log.length = 0;
+	mock.cutProbes.add(3);
+	const seen = [];
+	const t = await pg.throughput({ direction: 'upload', packets: 6, packetSize: 300000,
+	    idleProbes: 5, probeIntervalMs: 5, onProbe: (p) => seen.push(p) });
+	mock.cutProbes.clear();
+	is(t.state, 'complete', 'the test completes');
+	const sent = mock.log.filter((x) => x.kind === 'probe' && x.id === t.id);
+	const rec = mock.log.filter((x) => x.kind === 'probe-receipts' && x.id === t.id)
+	    .flatMap((x) => x.body.receipts);
+	is(sent.slice(0, 5).map((x) => x.phase), Array(5).fill('idle'), 'five idle probes come first');
+	ok(sent.slice(5).every((x) => x.phase === 'upload'), 'then upload probes', sent);
+	const cut = rec.find((r) => r.seq === 3);
+	ok(cut && cut.client_received_at === null && cut.sig === undefined &&
+	    cut.server_received_at === undefined, 'the cut probe is reported lost, with no server stamps', cut);
+	is(seen.find((p) => p.seq === 3)?.lost, true, 'onProbe said it was lost');
+	ok(rec.filter((r) => r.seq !== 3).every((r) => r.sig === 'f'.repeat(32) &&
+	    Number.isInteger(r.server_received_at) && r.client_received_at >= r.client_sent_at),
+	    'every answered probe goes back with its signed stamps and client_received_at', rec);
+	is(rec.map((r) => r.seq), seen.map((p) => p.seq),
+	    'every probe onProbe reported is in the receipts, and nothing else');
+	ok(sent.length - rec.length <= 1,
+	    'at most one probe, refused once the test had ended, goes unreported');
+	const quiet = await pg.throughput({ direction: 'upload', packets: 1, packetSize: 1000,
+	    probes: false });
+	ok(!mock.log.some((x) => x.kind === 'probe' && x.id === quiet.id), 'probes: false sends none');
 });
 
 test('history pages newest first', async () => {

@@ -208,6 +208,18 @@ test_tp_create(void)
 	    "\"packets\":4,\"packet_size\":65536,\"client\":{\"os\":\"x\"},"
 	    "\"packets\":5}", NULL, PINGOO_ERR_INVAL, "invalid_json", ""),
 	    "a duplicate key never reaches the validator");
+	ok(run(pingoo_in_tp_create, "{\"direction\":\"both\",\"packets\":4,"
+	    "\"packet_size\":65536,\"simultaneous\":true}", NULL, &in, &f) ==
+	    PINGOO_OK && in.u.tp_create.simultaneous == 1,
+	    "simultaneous both directions is read");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"packets\":4,\"packet_size\":65536,\"simultaneous\":true}",
+	    NULL, PINGOO_ERR_RANGE, "out_of_range", "simultaneous") &&
+	    refuses(pingoo_in_tp_create, "{\"direction\":\"both\","
+	    "\"packets\":4,\"packet_size\":65536,\"simultaneous\":1}",
+	    NULL, PINGOO_ERR_INVAL, "invalid_field", "simultaneous"),
+	    "simultaneous needs direction both and a boolean");
 }
 
 static void
@@ -262,6 +274,91 @@ test_page(void)
 	    "cursor 0 and an encoded cursor are refused");
 }
 
+static void
+test_probe(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_probe, "{\"seq\":3,\"phase\":\"upload\","
+	    "\"client_sent_at\":1700000000000000}", NULL, &in, &f) ==
+	    PINGOO_OK && in.kind == PINGOO_IN_PROBE && in.u.probe.seq == 3 &&
+	    in.u.probe.phase == PINGOO_PHASE_UPLOAD &&
+	    in.u.probe.client_sent_at == 1700000000000000LL,
+	    "a probe is read with its seq, phase and client stamp");
+	ok(refuses(pingoo_in_probe, "{\"seq\":0,\"phase\":\"loaded\","
+	    "\"client_sent_at\":1}", NULL, PINGOO_ERR_INVAL, "invalid_field",
+	    "phase"), "an unknown phase is refused");
+	ok(refuses(pingoo_in_probe, "{\"seq\":4096,\"phase\":\"idle\","
+	    "\"client_sent_at\":1}", NULL, PINGOO_ERR_RANGE, "out_of_range",
+	    "seq"), "a seq past the probes a test may carry is refused");
+	ok(refuses(pingoo_in_probe, "{\"seq\":0,\"client_sent_at\":1}", NULL,
+	    PINGOO_ERR_INVAL, "missing_field", "phase"),
+	    "a probe without a phase is refused");
+	ok(refuses(pingoo_in_probe, "{\"seq\":0,\"phase\":\"idle\","
+	    "\"client_sent_at\":1,\"x\":1}", NULL, PINGOO_ERR_INVAL,
+	    "unknown_field", "x"), "a probe with an unknown key is refused");
+}
+
+static void
+test_probe_receipts(void)
+{
+	struct pingoo_sample s = { 4, 100, 200, 300, 0, 0 };
+	struct pingoo_input in;
+	struct pingoo_fault f;
+	char sig[PINGOO_SIG_LEN + 1], body[512];
+
+	ok(run(pingoo_in_probe_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"phase\":\"idle\",\"client_sent_at\":5,"
+	    "\"client_received_at\":9},{\"seq\":2,\"phase\":\"download\","
+	    "\"client_sent_at\":6,\"client_received_at\":null}]}", NULL, &in,
+	    &f) == PINGOO_OK && in.u.probe_receipts.n == 2 &&
+	    in.u.probe_receipts.v[0].t3 == 9 && in.u.probe_receipts.v[1].t3 == -1
+	    && in.u.probe_receipts.v[1].phase == PINGOO_PHASE_DOWNLOAD,
+	    "an answered and a lost probe (client_received_at null) are read");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_probe_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"phase\":\"idle\",\"client_sent_at\":5}]}", NULL,
+	    PINGOO_ERR_INVAL, "missing_field", "receipts[0].client_received_at"),
+	    "a receipt must say client_received_at, if only null");
+	ok(refuses(pingoo_in_probe_receipts, "{\"receipts\":[{\"seq\":1,"
+	    "\"phase\":\"idle\",\"client_sent_at\":5,"
+	    "\"client_received_at\":4}]}", NULL, PINGOO_ERR_RANGE,
+	    "out_of_range", "receipts[0].client_received_at"),
+	    "an answer before its probe left is refused");
+	pingoo_probe_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3,
+	    PINGOO_PHASE_UPLOAD, &s, sig);
+	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,\"phase\":"
+	    "\"upload\",\"client_received_at\":400,\"client_sent_at\":100,"
+	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\""
+	    "}]}", sig);
+	ok(run(pingoo_in_probe_receipts, body, NULL, &in, &f) == PINGOO_OK &&
+	    in.u.probe_receipts.v[0].has_stamps &&
+	    in.u.probe_receipts.v[0].t2 == 300,
+	    "a probe's stamps with the server's signature come back");
+	pingoo_input_clear(&in);
+	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,\"phase\":"
+	    "\"download\",\"client_received_at\":400,\"client_sent_at\":100,"
+	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\""
+	    "}]}", sig);
+	ok(refuses(pingoo_in_probe_receipts, body, NULL, PINGOO_ERR_RANGE,
+	    "invalid_sig", "receipts[0].sig"),
+	    "the signature of a probe does not hold for another phase");
+	pingoo_sample_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3, &s, sig);
+	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,\"phase\":"
+	    "\"upload\",\"client_received_at\":400,\"client_sent_at\":100,"
+	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\""
+	    "}]}", sig);
+	ok(refuses(pingoo_in_probe_receipts, body, NULL, PINGOO_ERR_RANGE,
+	    "invalid_sig", "receipts[0].sig"),
+	    "a ping sample's signature does not hold for a probe");
+	ok(refuses(pingoo_in_probe_receipts, "{\"receipts\":[{\"seq\":4,"
+	    "\"phase\":\"upload\",\"client_received_at\":400,"
+	    "\"client_sent_at\":100,\"server_sent_at\":300}]}", NULL,
+	    PINGOO_ERR_INVAL, "missing_field", "receipts[0].sig"),
+	    "server stamps without their sig are refused");
+}
+
 int
 main(void)
 {
@@ -284,6 +381,11 @@ main(void)
 	    "{\"direction\":\"upload\",\"seq\":1,\"client_sent_at\":1,"
 	    "\"client_received_at\":2}");
 	test_page();
+	test_probe();
+	test_probe_receipts();
+	test_arrays(pingoo_in_probe_receipts, "receipts", cfg.ping_max_receipts,
+	    "{\"seq\":1,\"phase\":\"idle\",\"client_sent_at\":1,"
+	    "\"client_received_at\":5}");
 	for (k = 0; k < PINGOO_IN__MAX; k++)
 		if ((pingoo_input_validator((enum pingoo_input_kind)k) == NULL) !=
 		    (k == PINGOO_IN_NONE))

@@ -69,5 +69,21 @@ main(void)
 		pingoo_pingtab_free(more[--i]);
 	ok(pingoo_pingtab_new(0, 64) == NULL && pingoo_pingtab_new(8, 0) ==
 	    NULL, "a table of no slots or no samples is refused");
+	{
+		struct pingoo_sample v[3] = { { .seq = 2 }, { .seq = 40 },
+		    { .seq = 70 } };
+		uint64_t key = PINGOO_PINGTAB_TP(5);
+
+		t = pingoo_pingtab_new(8, 64);
+		ok(t != NULL && pingoo_pingtab_put_items(t, key, 9, 64, 0,
+		    &v[0].seq, 3, sizeof(v[0])) == PINGOO_OK &&
+		    pingoo_pingtab_claimed(t, key, 2) &&
+		    pingoo_pingtab_claimed(t, key, 40) &&
+		    !pingoo_pingtab_claimed(t, key, 3) &&
+		    pingoo_pingtab_claim(t, 5, 9, 1) == PINGTAB_MISS,
+		    "seqs are read from records a stride apart, one out of "
+		    "range ignored, and a throughput test's key is not its id");
+		pingoo_pingtab_free(t);
+	}
 	return tap_done();
 }

@@ -60,5 +60,13 @@ main(void)
 	    "a signature one character short or long is refused");
 	ok(refused(7, 3, &good, NULL) && refused(7, 3, &good, ""),
 	    "no signature is refused");
+	pingoo_probe_sign(key, KEYLEN, 7, 3, 2, &good, upper);
+	ok(strcmp(upper, sig) != 0 && pingoo_probe_verify(key, KEYLEN, 7, 3, 2,
+	    &good, upper) == PINGOO_OK, "a probe's signature verifies and is "
+	    "not the sample's over the same stamps");
+	ok(pingoo_probe_verify(key, KEYLEN, 7, 3, 1, &good, upper) ==
+	    PINGOO_ERR_AUTH && pingoo_probe_verify(key, KEYLEN, 7, 3, 2, &good,
+	    sig) == PINGOO_ERR_AUTH, "a probe's signature holds for its phase "
+	    "only, and a sample's does not hold for a probe");
 	return tap_done();
 }

@@ -288,6 +288,36 @@ test_settled_by_report(void)
 	    "the sender's figures cover only the packets the server timed");
 }
 
+/* The probes of a test: which count, and as what. */
+static void
+test_probe_latency(void)
+{
+	const struct pingoo_tp_probe p[] = {
+		{ 0, PINGOO_PHASE_IDLE, 1000, 1100, 1200, 4000 },	/* 3 ms */
+		{ 1, PINGOO_PHASE_IDLE, 5000, 5100, 5200, 9000 },	/* 4 ms */
+		{ 2, PINGOO_PHASE_UPLOAD, 9000, 9100, 9200, 59000 },	/* 50 ms */
+		{ 3, PINGOO_PHASE_UPLOAD, 9000, 9100, 9200, -1 },	/* pending */
+		{ 4, PINGOO_PHASE_UPLOAD, 9000, -1, -1, -1 },		/* lost */
+	};
+	struct pingoo_latency_summary ls;
+
+	ok(pingoo_tp_latency(p, 5, 0, &ls) == PINGOO_OK &&
+	    ls.phase[PINGOO_PHASE_IDLE].samples == 2 &&
+	    ls.phase[PINGOO_PHASE_UPLOAD].samples == 1 &&
+	    ls.phase[PINGOO_PHASE_UPLOAD].lost == 1 &&
+	    ls.phase[PINGOO_PHASE_UPLOAD].rise_median_us == 50000 - 3500 &&
+	    ls.grade == PINGOO_GRADE_B && ls.responsiveness_rpm == 1200,
+	    "while the test runs, an echoed probe without its receipt is "
+	    "pending and one reported lost counts as lost");
+	ok(pingoo_tp_latency(p, 5, 1, &ls) == PINGOO_OK &&
+	    ls.phase[PINGOO_PHASE_UPLOAD].lost == 2 &&
+	    !ls.phase[PINGOO_PHASE_DOWNLOAD].present,
+	    "once the test has ended, every probe without an answer is lost");
+	ok(pingoo_tp_latency(p, 0, 1, &ls) == PINGOO_OK &&
+	    ls.grade == PINGOO_GRADE_NONE && ls.responsiveness_rpm == -1,
+	    "a test without probes has no grade and no RPM");
+}
+
 int
 main(void)
 {
@@ -300,5 +330,6 @@ main(void)
 	test_failed();
 	test_settled_by_report();
 	test_unsorted();
+	test_probe_latency();
 	return tap_done();
 }

@@ -154,6 +154,42 @@ function renderThroughput(test) {
 	box.dataset.testId = String(test.id);
 }
 
+// The latency under load of a throughput test: one row per phase it has probes of, then the
+// grade and the responsiveness.
+const PHASES = [['idle', 'Idle'], ['download', 'Download'], ['upload', 'Upload'],
+	['bidirectional', 'Both at once']];
+const PHASE_COLORS = { idle: '#64748b', download: '#2563eb', upload: '#db2777',
+	bidirectional: '#d97706' };
+const LAT_ROWS = [['samples', 'Probes answered'], ['lost', 'Lost'],
+	['rtt_median_us', 'RTT median'], ['rtt_p90_us', 'RTT p90'], ['rtt_p99_us', 'RTT p99'],
+	['rise_median_us', 'Rise over idle (median)']];
+
+function renderLatency(test) {
+	const box = $('lat-result');
+	const sum = test.summary || {};
+	const lat = sum.latency || {};
+	const phases = PHASES.filter(([ph]) => lat[ph]);
+	if (!phases.length) {
+		box.replaceChildren(el('p', { class: 'muted', text: 'No latency probes in this test.' }));
+		delete box.dataset.testId;
+		return;
+	}
+	const head = el('thead', {}, el('tr', {}, el('th', { text: 'Latency' }),
+	    ...phases.map(([, label]) => el('th', { scope: 'col', text: label }))));
+	const body = el('tbody', {});
+	for (const [k, label] of LAT_ROWS)
+		body.append(row(k, label, phases.map(([ph]) => cell(k, lat[ph][k], ph))));
+	const span = Math.max(1, phases.length);
+	body.append(row('bufferbloat_grade', 'Bufferbloat grade', [el('td', { colSpan: span,
+	    class: 'grade', 'data-value': sum.bufferbloat_grade ?? '',
+	    text: sum.bufferbloat_grade ?? '—' })]));
+	body.append(row('responsiveness_rpm', 'Responsiveness', [el('td', { colSpan: span,
+	    'data-value': sum.responsiveness_rpm ?? '', text: sum.responsiveness_rpm === null ||
+		sum.responsiveness_rpm === undefined ? '—' : `${sum.responsiveness_rpm} RPM` })]));
+	box.replaceChildren(el('table', { class: 'summary', 'data-test-id': test.id }, head, body));
+	box.dataset.testId = String(test.id);
+}
+
 // ---- charts --------------------------------------------------------------------------------
 
 function chartSize(node) {
@@ -167,7 +203,7 @@ function axisColor() {
 }
 
 function makeChart(name, opts, data) {
-	const node = $(name === 'rtt' ? 'rtt-chart' : 'tp-chart');
+	const node = $(`${name}-chart`);
 	if (app.charts[name])
 		app.charts[name].chart.destroy();
 	node.replaceChildren();
@@ -218,6 +254,39 @@ function tpChart() {
 			    spanGaps: true, value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} Mbit/s`) },
 		],
 	}, [[], [], []]);
+}
+
+// Each probe's RTT at the moment it was sent, one series (colour) a phase; a lost probe is a
+// gap.
+function latChart() {
+	return makeChart('lat', {
+		scales: { x: { time: false } },
+		axes: [{ label: 's', ...axisColor() }, { label: 'ms', ...axisColor() }],
+		series: [
+			{ label: 't', value: (u, v) => (v === null ? '—' : `${v.toFixed(3)} s`) },
+			...PHASES.map(([ph, label]) => ({ label, stroke: PHASE_COLORS[ph], width: 0,
+			    points: { show: true, size: 5, fill: PHASE_COLORS[ph] },
+			    value: (u, v) => (v === null ? '—' : `${v.toFixed(3)} ms`) })),
+		],
+	}, [[], ...PHASES.map(() => [])]);
+}
+
+// Adds one probe (the SDK's onProbe object or a stored probe) to the latency chart.
+function latPoint(c, t0, phase, sentAt, rttUs) {
+	c.data[0].push((sentAt - t0) / 1e6);
+	PHASES.forEach(([ph], i) => c.data[i + 1].push(ph === phase && rttUs !== null &&
+	    rttUs !== undefined ? rttUs / 1000 : null));
+}
+
+function chartFromProbes(test) {
+	const c = latChart();
+	if (!c || !test.probes)
+		return;
+	const ps = [...test.probes].sort((a, b) => a.client_sent_at - b.client_sent_at);
+	const t0 = ps.length ? ps[0].client_sent_at : 0;
+	for (const p of ps)
+		latPoint(c, t0, p.phase, p.client_sent_at, p.rtt_us);
+	redraw('lat');
 }
 
 function chartFromPing(test) {
@@ -284,6 +353,8 @@ function startRun(kind, params, on) {
 					on.sample(m.sample);
 				else if (m.type === 'progress')
 					on.progress(m.progress);
+				else if (m.type === 'probe')
+					on.probe(m.probe);
 				else if (m.type === 'done')
 					resolve(m.test);
 				else if (m.type === 'error')
@@ -297,7 +368,7 @@ function startRun(kind, params, on) {
 	const ctl = new AbortController();
 	const opts = { ...params, signal: ctl.signal, onStart: on.start };
 	const done = kind === 'ping' ? app.pg.ping({ ...opts, onSample: on.sample })
-	    : app.pg.throughput({ ...opts, onProgress: on.progress });
+	    : app.pg.throughput({ ...opts, onProgress: on.progress, onProbe: on.probe });
 	return { done, abort: () => ctl.abort(), where: 'page' };
 }
 
@@ -346,7 +417,9 @@ async function runTest(kind) {
 		}
 	} else {
 		params = { direction: $('tp-direction').value, packets: intOf('tp-packets'),
-		    packetSize: intOf('tp-size') * 1024, streams: intOf('tp-streams') };
+		    packetSize: intOf('tp-size') * 1024, streams: intOf('tp-streams'),
+		    probes: $('tp-probes').checked,
+		    simultaneous: $('tp-simultaneous').checked && $('tp-direction').value === 'both' };
 		if (!(params.packets >= 1) || !(params.packetSize >= 1024) || !(params.streams >= 1)) {
 			setStatus('Packets, size and streams must be whole numbers ≥ 1.', 'error');
 			return;
@@ -356,8 +429,10 @@ async function runTest(kind) {
 	setRunning(kind);
 	setProgress(0);
 	const chart = kind === 'ping' ? rttChart() : tpChart();
+	const lchart = kind === 'ping' ? null : latChart();
 	let testId = null;
 	let t0 = null;
+	let probeT0 = null;
 	const on = {
 		start: (test) => {
 			testId = test.id;
@@ -389,6 +464,17 @@ async function runTest(kind) {
 				: 'too short to time'}`);
 		},
 	};
+	on.probe = (p) => {
+		if (probeT0 === null)
+			probeT0 = p.clientSentAt;
+		if (lchart) {
+			latPoint(lchart, probeT0, p.phase, p.clientSentAt, p.lost ? null : p.rttUs);
+			redraw('lat');
+		}
+		if (p.phase === 'idle' && !p.lost)
+			setStatus(`Throughput test #${testId}: idle round trip ` +
+			    `${(p.rttUs / 1000).toFixed(3)} ms`);
+	};
 	const flag = kind === 'ping' ? 'ping' : 'tp';
 	delete document.body.dataset[`${flag}Done`];
 	delete document.body.dataset[`${flag}Failed`];
@@ -399,8 +485,11 @@ async function runTest(kind) {
 		const test = await run.done;
 		if (kind === 'ping')
 			renderPing(test);
-		else
+		else {
 			renderThroughput(test);
+			renderLatency(test);
+			chartFromProbes(test);
+		}
 		setProgress(1);
 		setStatus(`${kind === 'ping' ? 'Ping' : 'Throughput'} test #${test.id} ${test.state}.`, 'ok');
 		document.body.dataset[`${flag}Done`] = String(test.id);
@@ -411,8 +500,10 @@ async function runTest(kind) {
 			if (e.test) {
 				if (kind === 'ping')
 					renderPing(e.test);
-				else
+				else {
 					renderThroughput(e.test);
+					renderLatency(e.test);
+				}
 			}
 		} else {
 			setStatus(`The test failed: ${explain(e)}`, 'error');
@@ -441,8 +532,10 @@ function historyLine(t) {
 	    (s[d].bits_per_second !== null || s[d].report_missing))
 	    .map((d) => `${d} ${s[d].bits_per_second !== null ? fmt('bits_per_second', s[d].bits_per_second)
 		: REPORT_MISSING}`);
-	return `#${t.id} · ${t.direction} · ${t.packets} × ${t.packet_size} B · ${t.state}` +
-	    (parts.length ? ` · ${parts.join(' · ')}` : '');
+	if (s.bufferbloat_grade)
+		parts.push(`grade ${s.bufferbloat_grade}`);
+	return `#${t.id} · ${t.direction}${t.simultaneous ? ' at once' : ''} · ` +
+	    `${t.packets} × ${t.packet_size} B · ${t.state}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
 }
 
 async function loadHistory(reset) {
@@ -460,7 +553,8 @@ async function loadHistory(reset) {
 			list.replaceChildren();
 		for (const t of h.tests) {
 			const b = el('button', { type: 'button', class: 'history-item', text: historyLine(t),
-			    'data-id': t.id, 'data-kind': kind });
+			    'data-id': t.id, 'data-kind': kind,
+			    'data-grade': t.summary?.bufferbloat_grade ?? undefined });
 			const d = el('span', { class: 'when', text: when(t.created_at) });
 			b.append(d);
 			list.append(el('li', {}, b));
@@ -484,7 +578,9 @@ async function showTest(kind, id) {
 			chartFromPing(t);
 		} else {
 			renderThroughput(t);
+			renderLatency(t);
 			chartFromThroughput(t);
+			chartFromProbes(t);
 		}
 		setStatus(`Showing ${kind} test #${id} as stored.`);
 	} catch (e) {

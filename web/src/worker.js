@@ -3,6 +3,7 @@
 // in:  {type: 'run', kind: 'ping'|'throughput', baseUrl, token, params}
 //      {type: 'abort'}
 // out: {type: 'start', test} {type: 'sample', sample} {type: 'progress', progress}
+//      {type: 'probe', probe}
 //      {type: 'done', test} {type: 'error', error: {name, status, code, message, field, test}}
 
 import { Pingoo } from './pingoo.js';
@@ -47,7 +48,11 @@ self.onmessage = async (ev) => {
 			} });
 		} else {
 			test = await pg.throughput({ ...common,
-			    onProgress: (progress) => self.postMessage({ type: 'progress', progress }) });
+			    onProgress: (progress) => self.postMessage({ type: 'progress', progress }),
+			    onProbe: (p) => {
+				const { error, ...probe } = p;
+				self.postMessage({ type: 'probe', probe });
+			    } });
 		}
 		self.postMessage({ type: 'done', test });
 	} catch (e) {

@@ -136,6 +136,37 @@ function checkInt(name, v, min, max) {
 		throw new RangeError(`${name} must be an integer in ${min}..${max ?? 'inf'}`);
 }
 
+// In Node, latency probes go on a connection of their own: a keep-alive agent of one socket
+// (node:https or node:http), so a probe never waits behind a packet on a pooled connection.
+// Answers {ok, status, headers.get, text()} like fetch.  null outside Node, where probes
+// share the page's connection (HTTP/2 multiplexes them beside the packets).
+async function nodeProbeFetch(baseUrl) {
+	if (typeof process === 'undefined' || !process.versions || !process.versions.node ||
+	    !/^https?:/i.test(baseUrl))
+		return null;
+	const tls = /^https:/i.test(baseUrl);
+	const mod = tls ? await import('node:https') : await import('node:http');
+	const agent = new mod.Agent({ keepAlive: true, maxSockets: 1 });
+	const probeFetch = (url, init = {}) => new Promise((resolve, reject) => {
+		const req = mod.request(url, { method: init.method, headers: init.headers, agent,
+		    signal: init.signal }, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('error', reject);
+			res.on('end', () => resolve({
+				ok: res.statusCode >= 200 && res.statusCode < 300,
+				status: res.statusCode, statusText: res.statusMessage ?? '',
+				headers: { get: (k) => res.headers[String(k).toLowerCase()] ?? null },
+				text: async () => Buffer.concat(chunks).toString('utf8'),
+			}));
+		});
+		req.on('error', reject);
+		req.end(init.body);
+	});
+	probeFetch.close = () => agent.destroy();
+	return probeFetch;
+}
+
 export class Pingoo {
 	// opts: {baseUrl, token, fetch?}.  baseUrl '' means the page's own origin.
 	constructor(opts = {}) {
@@ -151,6 +182,8 @@ export class Pingoo {
 		this._fetch = opts.fetch ? opts.fetch : f.bind(globalThis);
 		this.receiptBatch = opts.receiptBatch ?? 10;
 		this.reportBatch = opts.reportBatch ?? 10;
+		// A fetch for latency probes on a connection of their own (see throughput()).
+		this.probeFetch = opts.probeFetch ?? null;
 	}
 
 	// Gets a token with a username and password; resolves to a ready instance.
@@ -390,17 +423,27 @@ export class Pingoo {
 
 	// Runs a whole throughput test: create, move `packets` packets per direction over
 	// `streams` parallel exchanges, report the client's stamps in batches; resolves to the
-	// server's test.  `both` runs download then upload.
+	// server's test.  `both` runs download then upload, or both at once when
+	// `simultaneous`.  Unless `probes` is false, latency probes go with it: `idleProbes`
+	// before the first packet, then one every `probeIntervalMs` while packets move, each
+	// reported to `onProbe` as it comes and their receipts sent at the end.
 	async throughput({ direction = 'download', packets = 10, packetSize = 1048576, streams = 1,
-	    client, signal, onProgress, onStart, reportBatch = this.reportBatch } = {}) {
+	    simultaneous = false, probes = true, idleProbes = 10, probeIntervalMs = 100,
+	    client, signal, onProgress, onProbe, onStart, reportBatch = this.reportBatch } = {}) {
 		if (!['download', 'upload', 'both'].includes(direction))
 			throw new TypeError("direction must be 'download', 'upload' or 'both'");
 		checkInt('packets', packets, 1);
 		checkInt('packetSize', packetSize, 1);
 		checkInt('streams', streams, 1);
+		checkInt('idleProbes', idleProbes, 0);
+		checkInt('probeIntervalMs', probeIntervalMs, 1);
+		if (simultaneous && direction !== 'both')
+			throw new TypeError("simultaneous needs direction 'both'");
 		if (signal && signal.aborted)
 			throw abortError();
 		const create = { direction, packets, packet_size: packetSize };
+		if (simultaneous)
+			create.simultaneous = true;
 		if (client)
 			create.client = client;
 		const test = await this._json('POST', '/throughput-tests', create, { signal });
@@ -511,42 +554,60 @@ export class Pingoo {
 			}
 		};
 
+		const prober = probes ? await this._prober(base, ctl.signal, onProbe) : null;
+		// One direction's packets over `streams` exchanges; the first failure stops the
+		// other streams at once.
+		const run = async (dir) => {
+			let nextSeq = 0;
+			const worker = async () => {
+				while (nextSeq < packets && !ctl.signal.aborted) {
+					const seq = nextSeq++;
+					await one(dir, seq);
+				}
+			};
+			const workers = [];
+			for (let i = 0; i < Math.min(streams, packets); i++)
+				workers.push(worker());
+			await Promise.all(workers.map((w) => w.catch((e) => {
+				ctl.abort();
+				throw e;
+			})));
+		};
 		try {
 			// Each stream's connection is opened (TLS handshake and all) before the first
 			// packet: a handshake running meanwhile delays the stamps of the packets already
 			// moving, and a packet moving alone while the others connect overstates its rate.
-			await Promise.all(Array.from({ length: Math.min(streams, packets) },
+			await Promise.all(Array.from({ length: Math.min(streams, packets) *
+			    (simultaneous ? 2 : 1) },
 			    () => this.health({ signal: ctl.signal }).catch(() => undefined)));
+			if (prober)
+				await prober.idle(idleProbes, probeIntervalMs);
 			if (ctl.signal.aborted)
 				throw abortError();
-			for (const dir of dirs) {
-				let nextSeq = 0;
-				const worker = async () => {
-					while (nextSeq < packets && !ctl.signal.aborted) {
-						const seq = nextSeq++;
-						await one(dir, seq);
-					}
-				};
-				const workers = [];
-				for (let i = 0; i < Math.min(streams, packets); i++)
-					workers.push(worker());
-				// The first failure stops the other streams at once.
-				await Promise.all(workers.map((w) => w.catch((e) => {
-					ctl.abort();
-					throw e;
-				})));
+			for (const phase of simultaneous ? ['bidirectional'] : dirs) {
+				if (prober)
+					prober.load(phase, probeIntervalMs);
+				await (phase === 'bidirectional' ? Promise.all(dirs.map(run)) : run(phase));
+				if (prober)
+					await prober.stop();
 				if (ctl.signal.aborted)
 					throw abortError();
 			}
 			await sendReports(true);
 			if (reportError)
 				throw reportError;
+			if (prober)
+				await prober.receipts();
 			return await this.test('throughput', test.id, { signal });
 		} catch (e) {
 			const aborted = isAbort(e) || (signal && signal.aborted);
 			let ended = test;
 			try {
 				await sendReports(true);
+				if (prober) {
+					await prober.stop();
+					await prober.receipts();
+				}
 			} catch {
 				// best effort
 			}
@@ -559,8 +620,114 @@ export class Pingoo {
 				throw abortError(ended);
 			throw e;
 		} finally {
+			if (prober)
+				prober.close();
 			ctl.dispose();
 		}
+	}
+
+	// The latency probes of throughput test `base`: idle(n) sends n probes one after the
+	// other; load(phase, everyMs) sends one every everyMs until stop(); receipts() sends
+	// what they measured.  A probe without an answer is reported lost; one the server
+	// refused (the test had ended, a server without probes) is no measurement and is
+	// dropped, and a refusal ends the probing.
+	async _prober(base, signal, onProbe) {
+		let probeFetch = this.probeFetch;
+		let own = false;
+		if (!probeFetch) {
+			probeFetch = await nodeProbeFetch(this.baseUrl);
+			own = probeFetch !== null;
+		}
+		const send = probeFetch
+		    ? (path, init) => probeFetch(this._url(path), init).catch((e) => {
+			throw new PingooError(0, 'network_error', `probe: ${e && e.message ? e.message : e}`);
+		}) : (path, init) => this._send('POST', path, init);
+		const done = [];
+		let seq = 0;
+		let refused = false;
+		let loop = null;
+		let stopping = false;
+		const one = async (phase) => {
+			const t0 = nowUs();
+			const me = { seq: seq++, phase, client_sent_at: t0, client_received_at: null };
+			let res;
+			try {
+				res = await send(`${base}/probes`, { method: 'POST',
+				    headers: this._headers(true, true), signal,
+				    body: JSON.stringify({ seq: me.seq, phase, client_sent_at: t0 }) });
+			} catch (e) {
+				if (isAbort(e) || signal.aborted)
+					return;
+				done.push(me);
+				if (onProbe)
+					onProbe({ seq: me.seq, phase, lost: true, clientSentAt: t0, error: e });
+				return;
+			}
+			const t3 = nowUs();
+			let echo = null;
+			try {
+				echo = res.ok ? JSON.parse(await res.text()) : null;
+			} catch {
+				echo = null;
+			}
+			if (!echo) {
+				refused = true;
+				return;
+			}
+			Object.assign(me, { client_received_at: t3,
+			    server_received_at: echo.server_received_at,
+			    server_sent_at: echo.server_sent_at, sig: echo.sig });
+			done.push(me);
+			if (onProbe)
+				onProbe({ seq: me.seq, phase, lost: false, clientSentAt: t0,
+				    clientReceivedAt: t3, serverReceivedAt: echo.server_received_at,
+				    serverSentAt: echo.server_sent_at, rttUs: t3 - t0,
+				    serverUs: echo.server_sent_at - echo.server_received_at });
+		};
+		return {
+			idle: async (n, everyMs) => {
+				// The probes' connection is opened (TLS handshake and all) first: no
+				// probe's RTT carries it.
+				await send('/health', { method: 'GET', headers: {}, signal })
+				    .then((r) => r.text()).catch(() => undefined);
+				// At the loaded probes' pace: both phases then see the same machine
+				// (a process that sleeps longer is woken sooner on a busy one), and
+				// only the load differs.
+				for (let i = 0; i < n && !refused && !signal.aborted; i++) {
+					const next = performance.now() + everyMs;
+					await one('idle');
+					if (i + 1 < n)
+						await sleep(next - performance.now(), signal).catch(() => undefined);
+				}
+			},
+			load: (phase, everyMs) => {
+				stopping = false;
+				loop = (async () => {
+					while (!stopping && !refused && !signal.aborted) {
+						const next = performance.now() + everyMs;
+						await one(phase);
+						if (!stopping)
+							await sleep(next - performance.now(), signal)
+							    .catch(() => undefined);
+					}
+				})();
+			},
+			stop: async () => {
+				stopping = true;
+				await loop;
+				loop = null;
+			},
+			receipts: async () => {
+				while (done.length) {
+					const batch = done.splice(0, 100);
+					await this._json('POST', `${base}/probe-receipts`, { receipts: batch });
+				}
+			},
+			close: () => {
+				if (own && probeFetch.close)
+					probeFetch.close();
+			},
+		};
 	}
 }
 

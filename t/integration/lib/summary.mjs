@@ -87,3 +87,63 @@ export function pingSummary(samples, count, finished) {
 	});
 	return out;
 }
+
+// The grade of a rise, as lib/latency.c: A+ under 5 ms, A under 30, B under 60, C under
+// 200, D under 400, else F.
+export function gradeOfRise(riseUs) {
+	const bounds = [[5000, 'A+'], [30000, 'A'], [60000, 'B'], [200000, 'C'], [400000, 'D']];
+	for (const [below, g] of bounds)
+		if (riseUs < below)
+			return g;
+	return 'F';
+}
+
+// The mean of sorted values with the largest floor(n / 20) left out, rounded; null for none.
+export function trimmedMean(sorted) {
+	if (sorted.length === 0)
+		return null;
+	const keep = sorted.slice(0, sorted.length - Math.floor(sorted.length / 20));
+	return Math.round(keep.reduce((a, b) => a + b, 0) / keep.length);
+}
+
+// summary.latency, bufferbloat_grade and responsiveness_rpm of a throughput test from its
+// probes ({seq, phase, client_sent_at, server_received_at, server_sent_at,
+// client_received_at}): an unanswered probe is lost once the client said so (no server
+// stamps) or the test has finished, and pending (not counted) before.
+export function latencySummary(probes, finished) {
+	const phases = ['idle', 'download', 'upload', 'bidirectional'];
+	const latency = {};
+	const loaded = [];
+	let worst = null;
+	for (const ph of phases) {
+		const mine = probes.filter((p) => p.phase === ph &&
+		    (p.client_received_at !== null || finished || p.server_received_at === null));
+		if (mine.length === 0)
+			continue;
+		const rtt = sortNum(mine.filter((p) => p.client_received_at !== null)
+		    .map((p) => p.client_received_at - p.client_sent_at));
+		if (ph !== 'idle')
+			loaded.push(...rtt);
+		latency[ph] = {
+			samples: rtt.length, lost: mine.length - rtt.length,
+			rtt_median_us: median(rtt), rtt_p90_us: rtt.length ? percentile(rtt, 90) : null,
+			rtt_p99_us: rtt.length ? percentile(rtt, 99) : null,
+		};
+	}
+	for (const ph of phases.slice(1)) {
+		if (!latency[ph])
+			continue;
+		const idle = latency.idle?.rtt_median_us ?? null;
+		const rise = idle !== null && latency[ph].rtt_median_us !== null ?
+		    latency[ph].rtt_median_us - idle : null;
+		latency[ph].rise_median_us = rise;
+		if (rise !== null && (worst === null || rise > worst))
+			worst = rise;
+	}
+	const mean = trimmedMean(sortNum(loaded));
+	return {
+		latency,
+		bufferbloat_grade: worst === null ? null : gradeOfRise(worst),
+		responsiveness_rpm: mean === null || mean <= 0 ? null : Math.round(60e6 / mean),
+	};
+}
