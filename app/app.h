@@ -44,6 +44,7 @@ enum route {
 	ROUTE_TP_REPORTS,
 	ROUTE_TP_ABORT,
 	ROUTE_TP_GET,
+	ROUTE_METRICS,
 	ROUTE__MAX
 };
 
@@ -87,6 +88,7 @@ struct req {
 	struct json_object		*body;		/* JSON routes */
 	struct pingoo_input		 in;		/* the route's validator's */
 	int				 status;	/* for the log */
+	int				 preflight;	/* a CORS preflight */
 	int				 replied;
 	int				 finished;	/* FCGX_Finish_r done */
 	char				 extra[1024];	/* extra header lines */
@@ -177,6 +179,17 @@ struct pingoo_pingtab *background_pingtab(void);
 int	background_accepts(void);
 /* Queues an answered echo for the writer; -1 when full or stopping. */
 int	background_push(const struct pingoo_queued_sample *);
+
+/* h_metrics.c */
+/* Maps the shared counters: before the pool forks. */
+int	metrics_init(const struct pingoo_config *);
+/* In a worker process: its slot i of the queue-depth gauge; replaced says
+ * it takes the place of one that died (counted, its depth zeroed). */
+void	metrics_worker(size_t i, int replaced);
+void	metrics_queue_depth(uint64_t depth);
+/* Counts one answered request: route, status, time since arrival. */
+void	metrics_request(const struct req *);
+void	h_metrics(struct req *);
 
 /* h_ping.c */
 void	h_ping_create(struct req *);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "metrics.h"
 #include "ping.h"
 #include "tp.h"
 
@@ -72,6 +73,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 	for (;;) {
 		if ((e = pingoo_ping_record_batch(st, v, n, &written)) ==
 		    PINGOO_OK) {
+			pingoo_metrics_add(PINGOO_M_SAMPLES, written);
 			if (db_down)
 				fprintf(stderr, "pingoo: database back; "
 				    "echo samples are written again\n");
@@ -162,6 +164,7 @@ writer_main(void *arg)
 	for (;;) {
 		sweep_tick(st, cfg);
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
+		metrics_queue_depth(pingoo_sampleq_len(queue) + n);
 		if (n > 1)
 			qsort(v, n, sizeof(*v), cmp_queued);
 		if (n > 0)

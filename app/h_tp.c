@@ -17,6 +17,7 @@
 #include <json.h>
 
 #include "app.h"
+#include "metrics.h"
 #include "tp.h"
 
 /* The incompressible bytes every download repeats: made once, never freed. */
@@ -232,8 +233,10 @@ h_tp_create(struct req *r)
 	in->client = NULL;
 	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK)
 		reply_err(r, e);
-	else
+	else {
+		pingoo_metrics_add(PINGOO_M_TP_CREATED, 1);
 		reply_test(r, 201, t.id);
+	}
 	pingoo_tp_test_clear(&t);
 }
 

@@ -50,6 +50,7 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
+	{ METHOD_GET, "/metrics", h_metrics, 0, NULL },	/* ROUTE_METRICS: nginx allows only metrics_allow */
 };
 
 const char *
@@ -200,6 +201,7 @@ route_dispatch(struct req *r)
 	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND &&
 	    mt != MATCH_BADPATH) {
 		r->route_name = "preflight";
+		r->preflight = 1;
 		preflight(r);
 		return;
 	}
@@ -244,6 +246,7 @@ serve_request(struct worker *w, FCGX_Request *f)
 	req_init(&r, f, w);
 	route_dispatch(&r);
 	req_finish(&r);
+	metrics_request(&r);
 	req_log(&r);
 	req_free(&r);
 }

@@ -14,12 +14,14 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "metrics.h"
 #include "store_int.h"
 
 struct pingoo_store {
 	const struct pingoo_config	*cfg;
 	int				 migrate;
 	int				 in_txn;
+	int				 connected;	/* once, ever */
 	MYSQL				*m;
 	MYSQL_STMT			*stmts[PINGOO_SQL__DOMAINS][PINGOO_SQL_PER_DOMAIN];
 	unsigned			 errcode;	/* of the last failure */
@@ -143,6 +145,8 @@ store_note(struct pingoo_store *s, const char *what, unsigned code,
     const char *msg)
 {
 	s->errcode = code;
+	if (code != ER_DUP_ENTRY)
+		pingoo_metrics_add(PINGOO_M_DB_ERRORS, 1);
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %u %s", what, code, msg);
 }
 
@@ -182,6 +186,9 @@ store_connect(struct pingoo_store *s)
 		s->m = NULL;
 		return PINGOO_ERR_DB;
 	}
+	if (s->connected)
+		pingoo_metrics_add(PINGOO_M_DB_RECONNECTS, 1);
+	s->connected = 1;
 	return PINGOO_OK;
 }
 

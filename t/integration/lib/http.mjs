@@ -52,7 +52,7 @@ function finish(status, headers, body, extra) {
 	return { status, headers, body, text, json, ...extra };
 }
 
-// request(stack, {method, path, headers, body, token, timeoutMs, base})
+// request(stack, {method, path, headers, body, token, timeoutMs, base, localAddress})
 //   -> {status, headers (lower-case names), body: Buffer, text, json|undefined, ms}
 // Rejects on a network error or when no complete answer arrives within timeoutMs.
 export function request(stack, opts = {}) {
@@ -86,6 +86,8 @@ export function request(stack, opts = {}) {
 			path: b.prefix + path,
 			headers,
 			agent: false,
+			// {localAddress: '127.0.0.2'}: a loopback address outside an allow-list.
+			localAddress: opts.localAddress,
 			ca: b.secure ? caOf(stack) : undefined,
 			setHost: !has('host'),
 		});
