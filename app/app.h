@@ -45,6 +45,12 @@ enum route {
 	ROUTE_TP_ABORT,
 	ROUTE_TP_GET,
 	ROUTE_METRICS,
+	ROUTE_EXPORT_CSV,
+	ROUTE_EXPORT_NDJSON,
+	ROUTE_AGGREGATES,
+	ROUTE_PING_DELETE,
+	ROUTE_TP_DELETE,
+	ROUTE_TESTS_DELETE,
 	ROUTE__MAX
 };
 
@@ -106,6 +112,8 @@ struct worker {
 /* pool.c */
 int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
+/* This worker process's index, 0..processes-1 (0 without a supervisor). */
+extern int pool_worker;
 
 /* http.c */
 /* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any
@@ -190,6 +198,12 @@ void	metrics_queue_depth(uint64_t depth);
 /* Counts one answered request: route, status, time since arrival. */
 void	metrics_request(const struct req *);
 void	h_metrics(struct req *);
+
+/* h_data.c */
+void	h_export(struct req *);
+void	h_aggregates(struct req *);
+void	h_test_delete(struct req *);
+void	h_tests_delete(struct req *);
 
 /* h_ping.c */
 void	h_ping_create(struct req *);

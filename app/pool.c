@@ -23,6 +23,7 @@
 #include "app.h"
 
 volatile int pool_stopping;
+int pool_worker;
 
 struct thread_slot {
 	pthread_t	 tid;
@@ -158,6 +159,7 @@ spawn_child(const struct pingoo_config *cfg, int fd, int i, int replaced)
 
 	if ((pid = fork()) != 0)
 		return pid;
+	pool_worker = i;
 	metrics_worker((size_t)i, replaced);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

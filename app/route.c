@@ -51,6 +51,12 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 	{ METHOD_GET, "/metrics", h_metrics, 0, NULL },	/* ROUTE_METRICS: nginx allows only metrics_allow */
+	{ METHOD_GET, "/api/v1/export/tests.csv", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_CSV */
+	{ METHOD_GET, "/api/v1/export/tests.ndjson", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_NDJSON */
+	{ METHOD_GET, "/api/v1/export/aggregates", h_aggregates, R_AUTH | R_USERCHECK, pingoo_in_aggregates }, /* ROUTE_AGGREGATES */
+	{ METHOD_DELETE, "/api/v1/ping-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_DELETE */
+	{ METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_DELETE */
+	{ METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TESTS_DELETE */
 };
 
 const char *
