@@ -213,15 +213,19 @@ export class Pingoo {
 		    `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
 	}
 
-	async _readJson(res, signal) {
-		let text;
+	// Awaits read() of res's body: a failure is an AbortError, or a network_error naming what.
+	static async _reading(res, signal, what, read) {
 		try {
-			text = await res.text();
+			return await read();
 		} catch (e) {
 			if (isAbort(e) || (signal && signal.aborted))
 				throw abortError();
-			throw new PingooError(res.status, 'network_error', `reading the answer: ${e.message}`);
+			throw new PingooError(res.status, 'network_error', `reading ${what}: ${e.message}`);
 		}
+	}
+
+	async _readJson(res, signal) {
+		const text = await Pingoo._reading(res, signal, 'the answer', () => res.text());
 		try {
 			return JSON.parse(text);
 		} catch {
@@ -321,14 +325,7 @@ export class Pingoo {
 		};
 		try {
 			for (;;) {
-				let chunk;
-				try {
-					chunk = await reader.read();
-				} catch (e) {
-					if (isAbort(e) || (signal && signal.aborted))
-						throw abortError();
-					throw new PingooError(res.status, 'network_error', `reading the export: ${e.message}`);
-				}
+				const chunk = await Pingoo._reading(res, signal, 'the export', () => reader.read());
 				buf += dec.decode(chunk.value ?? new Uint8Array(), { stream: !chunk.done });
 				for (const rec of lines()) {
 					if (rec.type === 'end')
@@ -350,14 +347,7 @@ export class Pingoo {
 	// 'export_truncated' when its last record is not `end`.
 	async exportText({ format = 'csv', from, to, kind, signal } = {}) {
 		const res = await this._exportResponse(format, { from, to, kind, signal });
-		let text;
-		try {
-			text = await res.text();
-		} catch (e) {
-			if (isAbort(e) || (signal && signal.aborted))
-				throw abortError();
-			throw new PingooError(res.status, 'network_error', `reading the export: ${e.message}`);
-		}
+		const text = await Pingoo._reading(res, signal, 'the export', () => res.text());
 		const last = text.trimEnd().split(/\r?\n/).pop() ?? '';
 		if (!(format === 'csv' ? last.startsWith('end,') : /^\{"type":"end"/.test(last)))
 			throw new PingooError(res.status, 'export_truncated', 'the export ended before its end record');
