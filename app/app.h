@@ -46,6 +46,13 @@ enum route {
 	ROUTE_TP_GET,
 	ROUTE_TP_PROBE,
 	ROUTE_TP_PROBE_RECEIPTS,
+	ROUTE_METRICS,
+	ROUTE_EXPORT_CSV,
+	ROUTE_EXPORT_NDJSON,
+	ROUTE_AGGREGATES,
+	ROUTE_PING_DELETE,
+	ROUTE_TP_DELETE,
+	ROUTE_TESTS_DELETE,
 	ROUTE__MAX
 };
 
@@ -89,6 +96,7 @@ struct req {
 	struct json_object		*body;		/* JSON routes */
 	struct pingoo_input		 in;		/* the route's validator's */
 	int				 status;	/* for the log */
+	int				 preflight;	/* a CORS preflight */
 	int				 replied;
 	int				 finished;	/* FCGX_Finish_r done */
 	char				 extra[1024];	/* extra header lines */
@@ -106,6 +114,8 @@ struct worker {
 /* pool.c */
 int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
+/* This worker process's index, 0..processes-1 (0 without a supervisor). */
+extern int pool_worker;
 
 /* http.c */
 /* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any
@@ -179,6 +189,23 @@ struct pingoo_pingtab *background_pingtab(void);
 int	background_accepts(void);
 /* Queues an answered echo for the writer; -1 when full or stopping. */
 int	background_push(const struct pingoo_queued_sample *);
+
+/* h_metrics.c */
+/* Maps the shared counters: before the pool forks. */
+int	metrics_init(const struct pingoo_config *);
+/* In a worker process: its slot i of the queue-depth gauge; replaced says
+ * it takes the place of one that died (counted, its depth zeroed). */
+void	metrics_worker(size_t i, int replaced);
+void	metrics_queue_depth(uint64_t depth);
+/* Counts one answered request: route, status, time since arrival. */
+void	metrics_request(const struct req *);
+void	h_metrics(struct req *);
+
+/* h_data.c */
+void	h_export(struct req *);
+void	h_aggregates(struct req *);
+void	h_test_delete(struct req *);
+void	h_tests_delete(struct req *);
 
 /* h_ping.c */
 void	h_ping_create(struct req *);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "metrics.h"
 #include "ping.h"
 #include "tp.h"
 
@@ -100,6 +101,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 
 	for (;;) {
 		if ((e = record(st, v, n, &written, &nping)) == PINGOO_OK) {
+			pingoo_metrics_add(PINGOO_M_SAMPLES, written);
 			if (db_down)
 				fprintf(stderr, "pingoo: database back; "
 				    "echo samples are written again\n");
@@ -174,6 +176,35 @@ sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 		    "dead worker recorded failed\n", n);
 }
 
+/*
+ * The retention: tests older than retention_days are removed a small
+ * batch at a time (store_data.c), one step per turn of the writer, so the
+ * echo's samples keep being written between the steps.  Only the first
+ * worker process runs it.  Returns 1 while a pass has more to remove.
+ */
+static int
+retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
+{
+	static int64_t next;
+	static int running;
+	int64_t mono = pingoo_mono_us(), before;
+	int more = 0;
+
+	if (cfg->retention_days == 0 || pool_worker != 0)
+		return 0;
+	if (!running && next != 0 && mono < next)
+		return 0;
+	before = pingoo_now_us() - (int64_t)cfg->retention_days * 86400 *
+	    1000000;
+	if (pingoo_retention_step(st, before, cfg->retention_batch, &more) !=
+	    PINGOO_OK)
+		more = 0;	/* the database is away: next pass */
+	running = more;
+	if (!more)
+		next = mono + (int64_t)cfg->retention_every * 1000000;
+	return more;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -181,6 +212,7 @@ writer_main(void *arg)
 	struct pingoo_queued_sample *v;
 	struct pingoo_store *st;
 	size_t n;
+	int busy;
 
 	pingoo_store_thread_init();
 	st = pingoo_store_new(cfg, 0);
@@ -191,7 +223,9 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		sweep_tick(st, cfg);
-		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, 200);
+		busy = retention_tick(st, cfg);
+		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, busy ? 0 : 200);
+		metrics_queue_depth(pingoo_sampleq_len(queue) + n);
 		if (n > 1)
 			qsort(v, n, sizeof(*v), cmp_queued);
 		if (n > 0)

@@ -13,6 +13,7 @@
 #include <json.h>
 
 #include "app.h"
+#include "metrics.h"
 #include "ping.h"
 #include "tp.h"
 
@@ -119,6 +120,7 @@ h_ping_create(struct req *r)
 		reply_err(r, e);
 		return;
 	}
+	pingoo_metrics_add(PINGOO_M_PING_CREATED, 1);
 	pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count, 0, NULL, 0);
 	reply_test(r, 201, &t);
 	pingoo_ping_test_clear(&t);

@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "ping.h"
+#include "metrics.h"
 #include "tp.h"
 
 /* The incompressible bytes every download repeats: made once, never freed. */
@@ -324,6 +325,7 @@ h_tp_create(struct req *r)
 		reply_err(r, e);
 	else {
 		probe_table_put(t.id, r->user_id);
+		pingoo_metrics_add(PINGOO_M_TP_CREATED, 1);
 		reply_test(r, 201, t.id);
 	}
 	pingoo_tp_test_clear(&t);

@@ -23,6 +23,7 @@
 #include "app.h"
 
 volatile int pool_stopping;
+int pool_worker;
 
 struct thread_slot {
 	pthread_t	 tid;
@@ -149,14 +150,17 @@ serve(const struct pingoo_config *cfg, int fd)
 	return 0;
 }
 
+/* Forks worker i; replaced says it takes the place of one that died. */
 static pid_t
-spawn_child(const struct pingoo_config *cfg, int fd)
+spawn_child(const struct pingoo_config *cfg, int fd, int i, int replaced)
 {
 	sigset_t none;
 	pid_t pid;
 
 	if ((pid = fork()) != 0)
 		return pid;
+	pool_worker = i;
+	metrics_worker((size_t)i, replaced);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGCHLD, SIG_DFL);
@@ -189,7 +193,7 @@ supervise(const struct pingoo_config *cfg, int fd)
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (i = 0; i < n; i++) {
-		kids[i] = spawn_child(cfg, fd);
+		kids[i] = spawn_child(cfg, fd, i, 0);
 		born[i] = time(NULL);
 		live += kids[i] > 0;
 	}
@@ -221,7 +225,7 @@ supervise(const struct pingoo_config *cfg, int fd)
 			    WEXITSTATUS(st));
 			if (time(NULL) - born[i] < 1)
 				sleep(1);
-			kids[i] = spawn_child(cfg, fd);
+			kids[i] = spawn_child(cfg, fd, i, 1);
 			born[i] = time(NULL);
 			live += kids[i] > 0;
 		}
@@ -236,8 +240,8 @@ int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
 	/* Shared memory must exist before the children are forked. */
-	if (background_init(cfg) < 0) {
-		fprintf(stderr, "pingoo: cannot map the table of live tests\n");
+	if (background_init(cfg) < 0 || metrics_init(cfg) < 0) {
+		fprintf(stderr, "pingoo: cannot map the shared tables\n");
 		return 1;
 	}
 	if (cfg->processes == 0)

@@ -53,6 +53,13 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probes", h_tp_probe, R_AUTH | R_JSON, pingoo_in_probe }, /* ROUTE_TP_PROBE */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probe-receipts", h_tp_probe_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_probe_receipts }, /* ROUTE_TP_PROBE_RECEIPTS */
+	{ METHOD_GET, "/metrics", h_metrics, 0, NULL },	/* ROUTE_METRICS: nginx allows only metrics_allow */
+	{ METHOD_GET, "/api/v1/export/tests.csv", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_CSV */
+	{ METHOD_GET, "/api/v1/export/tests.ndjson", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_NDJSON */
+	{ METHOD_GET, "/api/v1/export/aggregates", h_aggregates, R_AUTH | R_USERCHECK, pingoo_in_aggregates }, /* ROUTE_AGGREGATES */
+	{ METHOD_DELETE, "/api/v1/ping-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_DELETE */
+	{ METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_DELETE */
+	{ METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TESTS_DELETE */
 };
 
 const char *
@@ -203,6 +210,7 @@ route_dispatch(struct req *r)
 	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND &&
 	    mt != MATCH_BADPATH) {
 		r->route_name = "preflight";
+		r->preflight = 1;
 		preflight(r);
 		return;
 	}
@@ -247,6 +255,7 @@ serve_request(struct worker *w, FCGX_Request *f)
 	req_init(&r, f, w);
 	route_dispatch(&r);
 	req_finish(&r);
+	metrics_request(&r);
 	req_log(&r);
 	req_free(&r);
 }

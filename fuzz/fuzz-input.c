@@ -1,6 +1,7 @@
 /* fuzz-input.c - libFuzzer harness: every request validator.  The first
  * byte picks the validator (lib/input.h's kinds; 0 runs the strict JSON
- * parser alone); the rest is the query string of a list route or the
+ * parser alone); the rest is the query string of a list, export or
+ * aggregates route or the
  * JSON body the validator reads after strict parsing. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src.query = "";
 	src.test_id = 1;
 	src.user_id = 1;
-	if (k == PINGOO_IN_PAGE) {
+	if (k == PINGOO_IN_PAGE || k == PINGOO_IN_EXPORT ||
+	    k == PINGOO_IN_AGGREGATES) {
 		if ((query = malloc(size)) == NULL)
 			return 0;
 		memcpy(query, data + 1, size - 1);

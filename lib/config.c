@@ -46,6 +46,11 @@
  *   tp_stale_after = 900         seconds before a packet still `started` is
  *                                failed (its worker died), 60..604800
  *   cors_origins = ""            space-separated origins
+ *   metrics_allow = 127.0.0.1 ::1  addresses or CIDR networks that may read
+ *                                /metrics (nginx enforces it)
+ *   retention_days = 0           tests older are removed; 0 = kept, 0..36500
+ *   retention_batch = 500        rows per delete statement, 1..100000
+ *   retention_every = 300        seconds between retention passes, 1..86400
  *
  * *_file keys name a file holding the secret; a relative path is taken
  * from the configuration file's directory, and one trailing newline is
@@ -128,6 +133,10 @@ static const struct key keys[] = {
 	NUM(K_INT, tp_max_reports, 1, 100000),
 	NUM(K_INT, tp_stale_after, 60, 604800),
 	STR(cors_origins),
+	STR(metrics_allow),
+	NUM(K_INT, retention_days, 0, 36500),
+	NUM(K_INT, retention_batch, 1, 100000),
+	NUM(K_INT, retention_every, 1, 86400),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -169,6 +178,10 @@ pingoo_config_defaults(struct pingoo_config *c)
 	c->tp_max_total_bytes = 4 * GIB;
 	c->tp_max_reports = 500;
 	c->tp_stale_after = 900;
+	snprintf(c->metrics_allow, sizeof(c->metrics_allow), "127.0.0.1 ::1");
+	c->retention_days = 0;
+	c->retention_batch = 500;
+	c->retention_every = 300;
 }
 
 /* "line N: KEY what": names the line and the key, never the value. */
@@ -450,5 +463,10 @@ pingoo_config_check(const struct pingoo_config *c, struct pingoo_fault *f)
 	    c->tp_max_reports < 1 || c->max_client_bytes < 2 ||
 	    c->max_body < 64)
 		return check_fault(f, NULL, "limits must be positive");
+	/* It becomes nginx configuration: addresses, networks and spaces. */
+	if (c->metrics_allow[strspn(c->metrics_allow,
+	    "0123456789abcdefABCDEF.:/ ")] != '\0')
+		return check_fault(f, "metrics_allow", "metrics_allow must hold "
+		    "only IP addresses and CIDR networks, separated by spaces");
 	return PINGOO_OK;
 }

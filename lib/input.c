@@ -572,6 +572,126 @@ pingoo_in_page(const struct pingoo_input_src *src, struct pingoo_input *in,
 	return PINGOO_OK;
 }
 
+/* ---- export and aggregates queries --------------------------------------- */
+
+/* Splits a query string: calls each(k, klen, v, vlen) per parameter. */
+static enum pingoo_err
+query_each(const char *q, enum pingoo_err (*each)(const char *, size_t,
+    const char *, size_t, void *), void *arg)
+{
+	const char *amp, *eq;
+	enum pingoo_err e;
+
+	q = q != NULL ? q : "";
+	while (*q != '\0') {
+		if ((amp = strchr(q, '&')) == NULL)
+			amp = q + strlen(q);
+		if ((eq = memchr(q, '=', (size_t)(amp - q))) == NULL)
+			eq = amp;
+		if ((e = each(q, (size_t)(eq - q), eq < amp ? eq + 1 : eq,
+		    eq < amp ? (size_t)(amp - eq - 1) : 0, arg)) != PINGOO_OK)
+			return e;
+		q = *amp == '&' ? amp + 1 : amp;
+	}
+	return PINGOO_OK;
+}
+
+struct export_parse {
+	struct pingoo_export_query *x;
+	int			 aggregates;
+	unsigned		 seen;		/* bits of the keys below */
+	struct pingoo_fault	*f;
+};
+
+#define KEY_IS(k, n, s) ((n) == sizeof(s) - 1 && memcmp((k), (s), (n)) == 0)
+
+static enum pingoo_err
+bad_query(struct export_parse *p, const char *key, const char *what)
+{
+	return pingoo_fault_set(p->f, PINGOO_ERR_INVAL, "invalid_query", key,
+	    "%s must be %s, given once", key, what);
+}
+
+static enum pingoo_err
+export_param(const char *k, size_t klen, const char *v, size_t vlen,
+    void *arg)
+{
+	struct export_parse *p = arg;
+	uint64_t x;
+	int g;
+
+	if (KEY_IS(k, klen, "from") || KEY_IS(k, klen, "to")) {
+		unsigned bit = k[0] == 'f' ? 1 : 2;
+		const char *key = k[0] == 'f' ? "from" : "to";
+
+		if ((p->seen & bit) || pingoo_parse_uint(v, vlen, STAMP_MAX,
+		    &x) != PINGOO_OK)
+			return bad_query(p, key, "a time in microseconds since "
+			    "the epoch (0..2^53)");
+		p->seen |= bit;
+		*(bit == 1 ? &p->x->from : &p->x->to) = (int64_t)x;
+	} else if (KEY_IS(k, klen, "kind")) {
+		if (p->seen & 4)
+			return bad_query(p, "kind", "ping or throughput");
+		p->seen |= 4;
+		if (KEY_IS(v, vlen, "ping"))
+			p->x->kinds = PINGOO_KIND_PING;
+		else if (KEY_IS(v, vlen, "throughput"))
+			p->x->kinds = PINGOO_KIND_TP;
+		else
+			return bad_query(p, "kind", "ping or throughput");
+	} else if (p->aggregates && KEY_IS(k, klen, "group")) {
+		if ((p->seen & 8) || (g = pingoo_group_parse(v, vlen)) < 0)
+			return bad_query(p, "group", "network_type, platform, "
+			    "carrier or day");
+		p->seen |= 8;
+		p->x->group = g;
+	}
+	return PINGOO_OK;
+}
+
+static enum pingoo_err
+export_query(const struct pingoo_input_src *src, struct pingoo_input *in,
+    int aggregates, struct pingoo_fault *f)
+{
+	struct export_parse p;
+
+	memset(in, 0, sizeof(*in));
+	p.x = &in->u.export;
+	p.aggregates = aggregates;
+	p.seen = 0;
+	p.f = f;
+	p.x->from = 0;
+	p.x->to = STAMP_MAX;
+	p.x->kinds = PINGOO_KIND_ALL;
+	p.x->group = PINGOO_GROUP_NETWORK_TYPE;
+	if (query_each(src->query, export_param, &p) != PINGOO_OK) {
+		memset(in, 0, sizeof(*in));
+		return f->err;
+	}
+	if (p.x->from >= p.x->to) {
+		memset(in, 0, sizeof(*in));
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_query",
+		    "to", "to must be later than from");
+	}
+	in->kind = aggregates ? PINGOO_IN_AGGREGATES : PINGOO_IN_EXPORT;
+	return PINGOO_OK;
+}
+
+enum pingoo_err
+pingoo_in_export(const struct pingoo_input_src *src, struct pingoo_input *in,
+    struct pingoo_fault *f)
+{
+	return export_query(src, in, 0, f);
+}
+
+enum pingoo_err
+pingoo_in_aggregates(const struct pingoo_input_src *src,
+    struct pingoo_input *in, struct pingoo_fault *f)
+{
+	return export_query(src, in, 1, f);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const pingoo_validator validators[PINGOO_IN__MAX] = {
@@ -584,6 +704,8 @@ static const pingoo_validator validators[PINGOO_IN__MAX] = {
 	pingoo_in_page,		/* PINGOO_IN_PAGE */
 	pingoo_in_probe,	/* PINGOO_IN_PROBE */
 	pingoo_in_probe_receipts, /* PINGOO_IN_PROBE_RECEIPTS */
+	pingoo_in_export,	/* PINGOO_IN_EXPORT */
+	pingoo_in_aggregates,	/* PINGOO_IN_AGGREGATES */
 };
 
 pingoo_validator

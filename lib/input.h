@@ -13,6 +13,7 @@
 #include "pingoo.h"
 #include "ping.h"
 #include "tp.h"
+#include "export.h"
 
 /* What a validator reads. */
 struct pingoo_input_src {
@@ -86,6 +87,8 @@ enum pingoo_input_kind {
 	PINGOO_IN_PAGE,
 	PINGOO_IN_PROBE,
 	PINGOO_IN_PROBE_RECEIPTS,
+	PINGOO_IN_EXPORT,
+	PINGOO_IN_AGGREGATES,
 	PINGOO_IN__MAX
 };
 
@@ -101,6 +104,8 @@ struct pingoo_input {
 		struct pingoo_in_page		page;
 		struct pingoo_in_probe		probe;
 		struct pingoo_in_probe_receipts	probe_receipts;
+		/* ?from=&to=&kind= (&group= of the aggregates) */
+		struct pingoo_export_query	export;
 	} u;
 };
 
@@ -131,6 +136,14 @@ enum pingoo_err	pingoo_in_probe_receipts(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 /* Strict about limit and cursor (each at most once), deaf to other keys. */
 enum pingoo_err	pingoo_in_page(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* from and to (0..2^53, from < to; default all time) and kind (ping or
+ * throughput; default both), each at most once; other keys ignored. */
+enum pingoo_err	pingoo_in_export(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* The same and group (network_type, platform, carrier or day; default
+ * network_type). */
+enum pingoo_err	pingoo_in_aggregates(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 /* The validator of a kind; NULL for PINGOO_IN_NONE or out of range. */
 pingoo_validator pingoo_input_validator(enum pingoo_input_kind);

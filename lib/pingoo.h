@@ -104,6 +104,16 @@ struct pingoo_config {
 	int		 tp_stale_after;	/* seconds; see store_tp.c */
 	/* CORS: space-separated origins allowed to call the API */
 	char		 cors_origins[1024];
+	/* Addresses and networks (CIDR) nginx lets read /metrics; the pool
+	 * never reads it: deploy/local/up renders it into nginx's allow
+	 * list, so it is checked here to hold nothing else. */
+	char		 metrics_allow[1024];
+	/* Tests older than retention_days are removed by the background
+	 * thread (0 keeps them forever), retention_batch rows per statement,
+	 * a pass every retention_every seconds. */
+	int		 retention_days;
+	int		 retention_batch;
+	int		 retention_every;
 };
 
 void		 pingoo_config_defaults(struct pingoo_config *);

@@ -14,12 +14,14 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "metrics.h"
 #include "store_int.h"
 
 struct pingoo_store {
 	const struct pingoo_config	*cfg;
 	int				 migrate;
 	int				 in_txn;
+	int				 connected;	/* once, ever */
 	MYSQL				*m;
 	MYSQL_STMT			*stmts[PINGOO_SQL__DOMAINS][PINGOO_SQL_PER_DOMAIN];
 	unsigned			 errcode;	/* of the last failure */
@@ -33,6 +35,7 @@ static const struct pingoo_sql_table *const tables[PINGOO_SQL__DOMAINS] = {
 	&pingoo_sql_tp,		/* PINGOO_SQL_TP */
 	&pingoo_sql_misc,	/* PINGOO_SQL_MISC */
 	&pingoo_sql_probe,	/* PINGOO_SQL_PROBE */
+	&pingoo_sql_data,	/* PINGOO_SQL_DATA */
 };
 
 enum pingoo_err
@@ -144,6 +147,8 @@ store_note(struct pingoo_store *s, const char *what, unsigned code,
     const char *msg)
 {
 	s->errcode = code;
+	if (code != ER_DUP_ENTRY)
+		pingoo_metrics_add(PINGOO_M_DB_ERRORS, 1);
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %u %s", what, code, msg);
 }
 
@@ -183,6 +188,9 @@ store_connect(struct pingoo_store *s)
 		s->m = NULL;
 		return PINGOO_ERR_DB;
 	}
+	if (s->connected)
+		pingoo_metrics_add(PINGOO_M_DB_RECONNECTS, 1);
+	s->connected = 1;
 	return PINGOO_OK;
 }
 
@@ -262,7 +270,7 @@ terminate_strings(MYSQL_BIND *out, unsigned n)
 static enum pingoo_err
 store_run_once(struct pingoo_store *s, MYSQL_STMT *st, MYSQL_BIND *in,
     MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg,
-    uint64_t *affected, uint64_t *insert_id, unsigned *code)
+    uint64_t *affected, uint64_t *insert_id, unsigned *code, int stream)
 {
 	enum pingoo_err e = PINGOO_OK;
 	unsigned nout;
@@ -279,8 +287,10 @@ store_run_once(struct pingoo_store *s, MYSQL_STMT *st, MYSQL_BIND *in,
 	nout = mysql_stmt_field_count(st);
 	if (nout == 0)
 		return PINGOO_OK;
+	/* Streamed, each row is read off the connection as it is fetched:
+	 * nothing holds the whole result. */
 	if (out == NULL || mysql_stmt_bind_result(st, out) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
+	    (!stream && mysql_stmt_store_result(st) != 0)) {
 		if (out == NULL) {
 			mysql_stmt_free_result(st);
 			return PINGOO_OK;
@@ -328,7 +338,7 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 			return e;
 		if ((st = store_stmt(s, d, i, sql, &code)) != NULL)
 			e = store_run_once(s, st, in, out, row, arg, affected,
-			    insert_id, &code);
+			    insert_id, &code, 0);
 		else
 			e = PINGOO_ERR_DB;
 		if (e == PINGOO_OK || !lost_connection(code))
@@ -341,6 +351,30 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 		}
 		store_disconnect(s);
 	}
+	return e;
+}
+
+enum pingoo_err
+pingoo_store_stream(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
+    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg)
+{
+	enum pingoo_err e;
+	MYSQL_STMT *st;
+	unsigned code = 0;
+
+	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
+	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN || s->in_txn)
+		return PINGOO_ERR_INTERNAL;
+	/* No retry once rows have gone out: check the connection first. */
+	if ((e = pingoo_store_check(s)) != PINGOO_OK)
+		return e;
+	if ((st = store_stmt(s, d, i, tables[d]->sql[i], &code)) == NULL)
+		e = PINGOO_ERR_DB;
+	else
+		e = store_run_once(s, st, in, out, row, arg, NULL, NULL, &code,
+		    1);
+	if (e != PINGOO_OK && lost_connection(code))
+		store_disconnect(s);
 	return e;
 }
 

@@ -56,6 +56,39 @@ enum pingoo_err	pingoo_user_each(struct pingoo_store *,
 		    enum pingoo_err (*cb)(const struct pingoo_user *, void *),
 		    void *arg);
 
+/* store_data.c: a user's data as a whole (lib/export.h's types). */
+struct pingoo_export_query;
+struct pingoo_export_rec;
+struct pingoo_agg;
+/* Calls each(rec, arg) for every test of user in the query, each test's
+ * record before its items (samples by seq; transfers by direction, then
+ * seq), ping tests first; rows are streamed from MySQL, never held.  A
+ * non-OK return from each stops it and is returned.  *tests and *records
+ * count what was handed over (on success). */
+enum pingoo_err	pingoo_export(struct pingoo_store *, uint64_t user,
+		    const struct pingoo_export_query *,
+		    enum pingoo_err (*each)(const struct pingoo_export_rec *,
+		    void *), void *arg, uint64_t *tests, uint64_t *records);
+/* The groups of user's tests in the query, in key order (no key first);
+ * *out is malloc'd (the caller frees it), NULL with *n 0 when none. */
+enum pingoo_err	pingoo_aggregates(struct pingoo_store *, uint64_t user,
+		    const struct pingoo_export_query *, struct pingoo_agg **out,
+		    size_t *n);
+/* Deletes user's test id, a throughput test when tp, with its items;
+ * PINGOO_ERR_NOTFOUND when user has no such test. */
+enum pingoo_err	pingoo_test_delete(struct pingoo_store *, uint64_t user,
+		    int tp, uint64_t id);
+/* Deletes every test of user, the items of each in deletes of at most
+ * batch rows, each committed on its own; counts what went. */
+enum pingoo_err	pingoo_tests_delete_all(struct pingoo_store *, uint64_t user,
+		    int batch, uint64_t *ping, uint64_t *tp);
+/* One step of the retention: removes at most batch items (or, once it has
+ * none, the row) of the oldest test created before `before`, of any user,
+ * in one committed statement or two.  *more is 1 when it found such a
+ * test (call again), 0 when none is left. */
+enum pingoo_err	pingoo_retention_step(struct pingoo_store *, int64_t before,
+		    int batch, int *more);
+
 /* migrate.c */
 #define PINGOO_MIGRATIONS_MAX	256
 struct pingoo_migrations {

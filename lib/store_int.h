@@ -18,6 +18,7 @@ enum pingoo_sql_domain {
 	PINGOO_SQL_TP,
 	PINGOO_SQL_MISC,
 	PINGOO_SQL_PROBE,
+	PINGOO_SQL_DATA,
 	PINGOO_SQL__DOMAINS
 };
 #define PINGOO_SQL_PER_DOMAIN 48
@@ -32,6 +33,7 @@ extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
 extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
 extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
+extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
@@ -62,6 +64,14 @@ enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
  * or not, or NULL when out of memory (v is then left as it was). */
 void			*pingoo_store_grow(void *v, size_t n, size_t *cap,
 			    size_t size);
+/* As pingoo_store_run, for a SELECT whose rows are not held: each is
+ * fetched off the connection and handed to row(arg) in turn, so a result
+ * of any size takes constant memory.  Never retried (rows may have gone
+ * out); not inside a transaction.  A row callback that fails stops the
+ * fetch and the rest of the result is discarded. */
+enum pingoo_err		 pingoo_store_stream(struct pingoo_store *, int domain,
+			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+			    enum pingoo_err (*row)(void *), void *arg);
 /* Transactions: no automatic retry inside one (the store function retries
  * the whole transaction on a retryable PINGOO_ERR_DB). */
 enum pingoo_err		 pingoo_store_begin(struct pingoo_store *);

@@ -8,6 +8,7 @@
 
 #include <json.h>
 
+#include "metrics.h"
 #include "ping.h"
 #include "store_int.h"
 
@@ -684,13 +685,15 @@ pingoo_ping_receipts(struct pingoo_store *s, uint64_t user_id,
 		e = receipts_once(s, user_id, test_id, rs, nr, in_flight, arg,
 		    received, state, f);
 	} while (pingoo_store_again(s, e, &tries));
+	if (e == PINGOO_OK && *state == PING_COMPLETE)
+		pingoo_metrics_add(PINGOO_M_PING_COMPLETED, 1);
 	return e;
 }
 
 /* One attempt at the close transaction. */
 static enum pingoo_err
 close_once(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
-    struct pingoo_fault *f)
+    int *closed, struct pingoo_fault *f)
 {
 	struct pingoo_ping_test t;
 	struct pingoo_sample *v = NULL;
@@ -710,6 +713,7 @@ close_once(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
 			pingoo_fault_set(f, e, NULL, NULL, "database unavailable");
 			goto out;
 		}
+		*closed = 1;
 	}
 out:
 	e = end_locked(s, e, &t, f);
@@ -722,11 +726,14 @@ pingoo_ping_close(struct pingoo_store *s, uint64_t user_id, uint64_t test_id,
     struct pingoo_fault *f)
 {
 	enum pingoo_err e;
-	int tries = 0;
+	int tries = 0, closed;
 
 	do {
 		memset(f, 0, sizeof(*f));
-		e = close_once(s, user_id, test_id, f);
+		closed = 0;
+		e = close_once(s, user_id, test_id, &closed, f);
 	} while (pingoo_store_again(s, e, &tries));
+	if (e == PINGOO_OK && closed)
+		pingoo_metrics_add(PINGOO_M_PING_COMPLETED, 1);
 	return e;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "store_int.h"
 #include "tp.h"
 
@@ -429,6 +430,14 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
 	while ((e = record_once(s, user, id, x, completed)) == PINGOO_ERR_DB &&
 	    pingoo_store_retryable(s) && ++tries < PINGOO_STORE_RETRIES)
 		;
+	if (e == PINGOO_OK) {
+		pingoo_metrics_add(x->dir == PINGOO_TP_DOWNLOAD ?
+		    (x->status == PINGOO_TP_OK ? PINGOO_M_DOWNLOAD_OK :
+		    PINGOO_M_DOWNLOAD_FAILED) : (x->status == PINGOO_TP_OK ?
+		    PINGOO_M_UPLOAD_OK : PINGOO_M_UPLOAD_FAILED), 1);
+		if (*completed)
+			pingoo_metrics_add(PINGOO_M_TP_COMPLETED, 1);
+	}
 	return e;
 }
 
@@ -589,7 +598,7 @@ report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
 {
 	struct pingoo_tp_test t;
 	enum pingoo_err e;
-	int settled = 0, completed;
+	int settled = 0, completed = 0;
 	size_t i;
 
 	*bad = n;
@@ -621,6 +630,8 @@ report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
 	pingoo_tp_test_clear(&t);
 	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
 		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
+	else if (settled && completed)
+		pingoo_metrics_add(PINGOO_M_TP_COMPLETED, 1);
 	return e;
 out:
 	if (e != PINGOO_ERR_CONFLICT && e != PINGOO_ERR_RANGE &&

@@ -265,6 +265,53 @@ export declare class Pingoo {
   history(opts?: { kind?: 'ping' | 'throughput'; limit?: number; cursor?: string | null; signal?: AbortSignal }): Promise<History<PingTest | ThroughputTest>>;
   test(kind: 'ping', id: number, opts?: { signal?: AbortSignal }): Promise<PingTest>;
   test(kind: 'throughput', id: number, opts?: { signal?: AbortSignal }): Promise<ThroughputTest>;
+  /** Deletes one of the user's tests; a 404 PingooError for another user's or a gone one. */
+  deleteTest(kind: 'ping' | 'throughput', id: number, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Deletes every test of the user; resolves to how many of each kind went. */
+  deleteAllTests(opts?: { signal?: AbortSignal }): Promise<{ ping: number; throughput: number }>;
+  /** Every record of the user's tests as it streams in (NDJSON, constant memory), `end` excluded;
+   *  rejects with code 'export_truncated' when the stream lacks its end record. */
+  exportRecords(opts?: ExportQuery): AsyncGenerator<ExportRecord, void, undefined>;
+  /** The whole export as text (CSV by default), e.g. for a file to save. */
+  exportText(opts?: ExportQuery & { format?: 'csv' | 'ndjson' }): Promise<string>;
+  /** The user's tests in groups (docs/api.md "Aggregates"). */
+  aggregates(opts?: ExportQuery & { group?: AggregateGroup }): Promise<Aggregates>;
+}
+
+/** Which tests an export or aggregate covers: created in [from, to) (µs), of one kind. */
+export interface ExportQuery {
+  from?: number; to?: number; kind?: 'ping' | 'throughput'; signal?: AbortSignal;
+}
+
+/** One NDJSON export record: its `type` and the columns of docs/api.md "Export" it has. */
+export type ExportRecord =
+  | ({ type: 'ping_test'; test_id: number; state: TestState; created_at: number; finished_at: number | null;
+       count: number; interval_ms: number | null; client: ClientInfo | null })
+  | ({ type: 'throughput_test'; test_id: number; state: TestState; created_at: number; finished_at: number | null;
+       test_direction: Direction | 'both'; packets: number; packet_size: number; client: ClientInfo | null })
+  | ({ type: 'ping_sample'; test_id: number } & PingSampleRecord)
+  | ({ type: 'transfer'; test_id: number } & TransferRecord)
+  | { type: string; test_id?: number; [key: string]: unknown };
+
+export type AggregateGroup = 'network_type' | 'platform' | 'carrier' | 'day';
+
+export interface AggregateRate {
+  tests: number; bits_per_second_median: number | null; bits_per_second_p90: number | null;
+}
+
+export interface AggregateGroupFigures {
+  /** The client's value, or the UTC day YYYY-MM-DD; null for tests that did not say. */
+  key: string | null;
+  ping: { tests: number; planned: number; received: number; loss_pct: number | null;
+    rtt_median_us: number | null; rtt_p90_us: number | null } | null;
+  throughput: { tests: number; download: AggregateRate; upload: AggregateRate } | null;
+  /** Null until throughput tests carry latency probes. */
+  loaded_latency: { rise_median_us: number | null; bufferbloat_grade: string | null };
+}
+
+export interface Aggregates {
+  group: AggregateGroup; from: number; to: number; kinds: Array<'ping' | 'throughput'>;
+  groups: AggregateGroupFigures[];
 }
 
 export default Pingoo;

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ok, is, test, done, diag, skipAll, bailOut } from '../integration/lib/tap.mjs';
+import { ok, is, like, test, done, diag, skipAll, bailOut } from '../integration/lib/tap.mjs';
 import { loadStack, repoDir } from '../integration/lib/stack.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -386,6 +386,34 @@ await test('a download the client never reported shows "report missing", not the
 	    receiver.every((k) => !sender.includes(shown[k].download.value)),
 	    'no receiver row holds the sender\'s figures, which the server has');
 	compareSummary(shown, d, 'download', 'unreported download');
+});
+
+await test('your data: the aggregates table and the CSV download', async () => {
+	if (!pingId)
+		throw new Error('the ping run failed above');
+	const auth = { Authorization: `Bearer ${token}` };
+	const a = await (await api.get(`${base}/api/v1/export/aggregates?group=network_type`, { headers: auth })).json();
+	await page.selectOption('#agg-group', 'network_type');
+	const want = JSON.stringify(a.groups.map((x) => x.key ?? ''));
+	const read = () => page.$$eval('#agg-body tr', (trs) => trs.map((tr) => ({ key: tr.dataset.key,
+	    cells: [...tr.children].map((td) => td.textContent) })));
+	let rows = await read();
+	for (let i = 0; i < 100 && JSON.stringify(rows.map((r) => r.key)) !== want; i++) {
+		await page.waitForTimeout(100);
+		rows = await read();
+	}
+	is(rows.map((r) => r.key), a.groups.map((g) => g.key ?? ''), 'a row per group, as the API groups them');
+	const g = a.groups[0];
+	is(rows[0].cells[2], g.ping && g.ping.rtt_median_us !== null ? `${(g.ping.rtt_median_us / 1000).toFixed(3)} ms` : '—',
+	    'the RTT median shown is the aggregate\'s');
+	const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+	is(download.suggestedFilename(), 'pingoo-tests.csv', 'the button saves pingoo-tests.csv');
+	const file = path.join(outDir, 'pingoo-tests.csv');
+	await download.saveAs(file);
+	const text = fs.readFileSync(file, 'utf8');
+	like(text, /^record,test_id,state,/, 'it starts with the CSV header');
+	ok(text.includes(`\r\nping_test,${pingId},`), `it holds ping test #${pingId}`);
+	like(text, /\r\nend,(,)*\d+,\d+\r\n$/, 'and ends with the end row');
 });
 
 await test('no console errors, page errors or CSP violations', () => {

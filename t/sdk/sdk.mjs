@@ -464,4 +464,44 @@ await t.test('history lists the tests newest first, page by page', async () => {
 	    'throughput history lists throughput tests');
 });
 
+// ---- export, aggregates, deletion -------------------------------------------------------------
+
+await t.test('export, aggregates and deletion, for one user only', async () => {
+	const { userFactory } = await import('../integration/lib/users.mjs');
+	const users = userFactory(stack);
+	const u = users.create();
+	const mine = await Pingoo.login(base, u.username, u.password);
+	const p = await mine.ping({ count: 3, intervalMs: 0, client: { network_type: 'sdk-net', platform: 'node' } });
+	const tp = await mine.throughput({ direction: 'upload', packets: 2, packetSize: 100000,
+	    client: { network_type: 'sdk-net' } });
+	const recs = [];
+	for await (const r of mine.exportRecords())
+		recs.push(r);
+	t.is(recs.filter((r) => r.type.endsWith('_test')).map((r) => r.test_id), [p.id, tp.id],
+	    'exportRecords streams this user\'s two tests, and nobody else\'s');
+	t.is(recs.filter((r) => r.type === 'ping_sample').length, 3, 'with its three samples');
+	t.is(recs.filter((r) => r.type === 'transfer').map((r) => r.bits_per_second),
+	    tp.transfers.map((x) => x.bits_per_second), 'and the transfers\' receiver-side rates');
+	const pingOnly = [];
+	for await (const r of mine.exportRecords({ kind: 'ping' }))
+		pingOnly.push(r.type);
+	t.ok(pingOnly.length === 4 && !pingOnly.includes('transfer'), 'kind filters the records');
+	const csv = await mine.exportText({ format: 'csv' });
+	t.like(csv, /^record,test_id,/, 'exportText gives the CSV with its header');
+	t.like(csv, /\r\nend,/, 'ending with the end row');
+	const agg = await mine.aggregates({ group: 'network_type' });
+	const g = agg.groups.find((x) => x.key === 'sdk-net');
+	t.ok(g && g.ping.tests === 1 && g.ping.rtt_median_us === p.summary.rtt_median_us,
+	    'aggregates: the group\'s RTT median is the test\'s', JSON.stringify(agg.groups));
+	t.is(g?.throughput.upload.bits_per_second_median, tp.summary.upload.bits_per_second,
+	    'and its upload rate is summary.upload.bits_per_second');
+	errorIs(await rejects(pg.deleteTest('ping', p.id)), 404, 'not_found',
+	    'another user cannot delete the test: 404, as a read');
+	await mine.deleteTest('ping', p.id);
+	errorIs(await rejects(mine.test('ping', p.id)), 404, 'not_found', 'deleteTest removes it');
+	t.is(await mine.deleteAllTests(), { ping: 0, throughput: 1 }, 'deleteAllTests says what went');
+	t.is((await mine.history({ kind: 'throughput' })).tests, [], 'nothing is left');
+	t.is(users.cleanup(), [], 'the test user is removed');
+});
+
 await t.done();

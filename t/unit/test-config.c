@@ -209,6 +209,16 @@ test_check(void)
 	    "jwt_alg none fails the check");
 	snprintf(c.jwt_alg, sizeof(c.jwt_alg), "HS512");
 	ok(pingoo_config_check(&c, &f) == PINGOO_OK, "jwt_alg HS512 passes");
+	ok(strcmp(c.metrics_allow, "127.0.0.1 ::1") == 0,
+	    "metrics_allow defaults to loopback");
+	snprintf(c.metrics_allow, sizeof(c.metrics_allow), "10.0.0.0/8 ::1");
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK,
+	    "metrics_allow takes addresses and networks");
+	snprintf(c.metrics_allow, sizeof(c.metrics_allow), "all; allow 1.2.3.4");
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "metrics_allow") == 0,
+	    "metrics_allow refuses what would be nginx syntax");
+	snprintf(c.metrics_allow, sizeof(c.metrics_allow), "127.0.0.1");
 	c.threads = 0;
 	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
 	    "zero threads fail the check");

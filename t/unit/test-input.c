@@ -359,6 +359,46 @@ test_probe_receipts(void)
 	    "server stamps without their sig are refused");
 }
 
+static void
+test_export(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+	const struct pingoo_export_query *x = &in.u.export;
+
+	ok(run(pingoo_in_export, NULL, "", &in, &f) == PINGOO_OK &&
+	    x->from == 0 && x->to == ((int64_t)1 << 53) &&
+	    x->kinds == PINGOO_KIND_ALL, "no query: all time, both kinds");
+	ok(run(pingoo_in_export, NULL, "from=10&to=20&kind=ping&x=1", &in, &f)
+	    == PINGOO_OK && x->from == 10 && x->to == 20 &&
+	    x->kinds == PINGOO_KIND_PING, "from, to and kind are read, other "
+	    "keys ignored");
+	ok(run(pingoo_in_export, NULL, "kind=throughput", &in, &f) == PINGOO_OK &&
+	    x->kinds == PINGOO_KIND_TP, "kind=throughput");
+	ok(refuses(pingoo_in_export, NULL, "from=5&to=5", PINGOO_ERR_INVAL,
+	    "invalid_query", "to"), "an empty range is refused");
+	ok(refuses(pingoo_in_export, NULL, "from=-1", PINGOO_ERR_INVAL,
+	    "invalid_query", "from") && refuses(pingoo_in_export, NULL,
+	    "to=9007199254740993", PINGOO_ERR_INVAL, "invalid_query", "to"),
+	    "a negative from and a to past 2^53 are refused");
+	ok(refuses(pingoo_in_export, NULL, "kind=ping&kind=ping",
+	    PINGOO_ERR_INVAL, "invalid_query", "kind") && refuses(
+	    pingoo_in_export, NULL, "kind=Ping", PINGOO_ERR_INVAL,
+	    "invalid_query", "kind"), "a repeated or unknown kind is refused");
+	ok(run(pingoo_in_export, NULL, "group=nope", &in, &f) == PINGOO_OK,
+	    "the export ignores group");
+	ok(run(pingoo_in_aggregates, NULL, "", &in, &f) == PINGOO_OK &&
+	    x->group == PINGOO_GROUP_NETWORK_TYPE && in.kind ==
+	    PINGOO_IN_AGGREGATES, "aggregates group by network_type by default");
+	ok(run(pingoo_in_aggregates, NULL, "group=day&from=1", &in, &f) ==
+	    PINGOO_OK && x->group == PINGOO_GROUP_DAY && x->from == 1,
+	    "group=day");
+	ok(refuses(pingoo_in_aggregates, NULL, "group=os", PINGOO_ERR_INVAL,
+	    "invalid_query", "group") && refuses(pingoo_in_aggregates, NULL,
+	    "group=day&group=day", PINGOO_ERR_INVAL, "invalid_query", "group"),
+	    "an unknown or repeated group is refused");
+}
+
 int
 main(void)
 {
@@ -386,6 +426,7 @@ main(void)
 	test_arrays(pingoo_in_probe_receipts, "receipts", cfg.ping_max_receipts,
 	    "{\"seq\":1,\"phase\":\"idle\",\"client_sent_at\":1,"
 	    "\"client_received_at\":5}");
+	test_export();
 	for (k = 0; k < PINGOO_IN__MAX; k++)
 		if ((pingoo_input_validator((enum pingoo_input_kind)k) == NULL) !=
 		    (k == PINGOO_IN_NONE))

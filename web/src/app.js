@@ -513,8 +513,10 @@ async function runTest(kind) {
 	} finally {
 		app.run = null;
 		setRunning(null);
-		if (app.pg)
+		if (app.pg) {
 			loadHistory(true);
+			loadAggregates();
+		}
 	}
 }
 
@@ -595,6 +597,56 @@ function selectTab(kind) {
 	loadHistory(true);
 }
 
+// ---- the user's data: export and aggregates ------------------------------------------------
+
+async function downloadCsv() {
+	const status = $('export-status');
+	status.textContent = 'Preparing the export…';
+	try {
+		const text = await app.pg.exportText({ format: 'csv' });
+		const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+		const a = el('a', { href: url, download: 'pingoo-tests.csv' });
+		document.body.append(a);
+		a.click();
+		a.remove();
+		setTimeout(() => URL.revokeObjectURL(url), 10000);
+		const rows = text.split('\r\n').length - 3;
+		status.textContent = `Exported ${rows} records.`;
+		status.dataset.records = String(rows);
+	} catch (e) {
+		status.textContent = `Cannot export: ${explain(e)}`;
+	}
+}
+
+function aggCell(v, key) {
+	return el('td', { text: v === null || v === undefined ? '—' : key ? fmt(key, v) : String(v) });
+}
+
+async function loadAggregates() {
+	if (!app.pg)
+		return;
+	const body = $('agg-body');
+	try {
+		const a = await app.pg.aggregates({ group: $('agg-group').value });
+		body.replaceChildren();
+		for (const g of a.groups) {
+			const p = g.ping ?? {};
+			const tp = g.throughput ?? {};
+			body.append(el('tr', { 'data-key': g.key ?? '' },
+			    el('td', { text: g.key ?? '(not given)' }), aggCell(p.tests),
+			    aggCell(p.rtt_median_us, 'rtt_median_us'), aggCell(p.rtt_p90_us, 'rtt_p90_us'),
+			    aggCell(p.loss_pct, 'loss_pct'),
+			    aggCell(tp.download?.bits_per_second_median, 'bits_per_second'),
+			    aggCell(tp.upload?.bits_per_second_median, 'bits_per_second')));
+		}
+		if (!a.groups.length)
+			body.append(el('tr', {}, el('td', { class: 'muted', colSpan: 7, text: 'No tests yet.' })));
+	} catch (e) {
+		body.replaceChildren(el('tr', {}, el('td', { class: 'error', colSpan: 7,
+		    text: `Cannot load the aggregates: ${explain(e)}` })));
+	}
+}
+
 // ---- session -------------------------------------------------------------------------------
 
 function showApp(user) {
@@ -605,6 +657,7 @@ function showApp(user) {
 	$('who-name').textContent = user.username;
 	document.body.dataset.user = user.username;
 	selectTab(app.histKind);
+	loadAggregates();
 }
 
 function signOut(message) {
@@ -690,6 +743,8 @@ $('hist-ping').addEventListener('click', () => selectTab('ping'));
 $('hist-tp').addEventListener('click', () => selectTab('throughput'));
 $('hist-refresh').addEventListener('click', () => loadHistory(true));
 $('history-more').addEventListener('click', () => loadHistory(false));
+$('export-csv').addEventListener('click', downloadCsv);
+$('agg-group').addEventListener('change', loadAggregates);
 $('history-list').addEventListener('click', (ev) => {
 	const b = ev.target.closest('button.history-item');
 	if (b)

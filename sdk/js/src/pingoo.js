@@ -246,15 +246,19 @@ export class Pingoo {
 		    `HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
 	}
 
-	async _readJson(res, signal) {
-		let text;
+	// Awaits read() of res's body: a failure is an AbortError, or a network_error naming what.
+	static async _reading(res, signal, what, read) {
 		try {
-			text = await res.text();
+			return await read();
 		} catch (e) {
 			if (isAbort(e) || (signal && signal.aborted))
 				throw abortError();
-			throw new PingooError(res.status, 'network_error', `reading the answer: ${e.message}`);
+			throw new PingooError(res.status, 'network_error', `reading ${what}: ${e.message}`);
 		}
+	}
+
+	async _readJson(res, signal) {
+		const text = await Pingoo._reading(res, signal, 'the answer', () => res.text());
 		try {
 			return JSON.parse(text);
 		} catch {
@@ -299,6 +303,95 @@ export class Pingoo {
 			q.set('cursor', String(cursor));
 		const qs = q.toString();
 		return this._json('GET', this._base(kind) + (qs ? `?${qs}` : ''), undefined, { signal });
+	}
+
+	// Deletes one of the user's tests (a 404 PingooError for another user's or a gone one).
+	async deleteTest(kind, id, { signal } = {}) {
+		const res = await this._send('DELETE', `${this._base(kind)}/${encodeURIComponent(id)}`,
+		    { headers: this._headers(true, false), signal });
+		if (!res.ok)
+			throw await Pingoo._error(res);
+	}
+
+	// Deletes every test of the user: resolves to {ping, throughput}, how many went.
+	async deleteAllTests({ signal } = {}) {
+		return (await this._json('DELETE', '/tests', undefined, { signal })).deleted;
+	}
+
+	// The query string of the export and the aggregates.
+	static _exportQuery({ from, to, kind, group } = {}) {
+		const q = new URLSearchParams();
+		for (const [k, v] of Object.entries({ from, to, kind, group }))
+			if (v !== undefined && v !== null && v !== '')
+				q.set(k, String(v));
+		const qs = q.toString();
+		return qs ? `?${qs}` : '';
+	}
+
+	async _exportResponse(format, opts) {
+		if (format !== 'csv' && format !== 'ndjson')
+			throw new TypeError(`format must be 'csv' or 'ndjson', not ${format}`);
+		const res = await this._send('GET', `/export/tests.${format}${Pingoo._exportQuery(opts)}`,
+		    { headers: this._headers(true, false), signal: opts.signal });
+		if (!res.ok)
+			throw await Pingoo._error(res);
+		return res;
+	}
+
+	// The user's tests with every sample and transfer, one record at a time as they stream in
+	// (constant memory): an async iterator of the NDJSON records, `end` excluded.  Rejects with
+	// a PingooError 'export_truncated' when the stream ends without its `end` record.
+	async *exportRecords({ from, to, kind, signal } = {}) {
+		const res = await this._exportResponse('ndjson', { from, to, kind, signal });
+		const reader = res.body.getReader();
+		const dec = new TextDecoder();
+		let buf = '';
+		let ended = false;
+		const lines = function* () {
+			let nl;
+			while ((nl = buf.indexOf('\n')) >= 0) {
+				const line = buf.slice(0, nl);
+				buf = buf.slice(nl + 1);
+				if (line)
+					yield JSON.parse(line);
+			}
+		};
+		try {
+			for (;;) {
+				const chunk = await Pingoo._reading(res, signal, 'the export', () => reader.read());
+				buf += dec.decode(chunk.value ?? new Uint8Array(), { stream: !chunk.done });
+				for (const rec of lines()) {
+					if (rec.type === 'end')
+						ended = true;
+					else
+						yield rec;
+				}
+				if (chunk.done)
+					break;
+			}
+		} finally {
+			reader.releaseLock?.();
+		}
+		if (!ended)
+			throw new PingooError(res.status, 'export_truncated', 'the export ended before its end record');
+	}
+
+	// The whole export as text ('csv' or 'ndjson'), e.g. for a file to save.  Rejects with
+	// 'export_truncated' when its last record is not `end`.
+	async exportText({ format = 'csv', from, to, kind, signal } = {}) {
+		const res = await this._exportResponse(format, { from, to, kind, signal });
+		const text = await Pingoo._reading(res, signal, 'the export', () => res.text());
+		const last = text.trimEnd().split(/\r?\n/).pop() ?? '';
+		if (!(format === 'csv' ? last.startsWith('end,') : /^\{"type":"end"/.test(last)))
+			throw new PingooError(res.status, 'export_truncated', 'the export ended before its end record');
+		return text;
+	}
+
+	// The user's tests grouped by 'network_type' (default), 'platform', 'carrier' or 'day':
+	// {group, from, to, kinds, groups: [{key, ping, throughput, loaded_latency}]}.
+	aggregates({ group, from, to, kind, signal } = {}) {
+		return this._json('GET', `/export/aggregates${Pingoo._exportQuery({ from, to, kind, group })}`,
+		    undefined, { signal });
 	}
 
 	_base(kind) {

@@ -12,6 +12,8 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 
+import { checkResponse } from './openapi.mjs';
+
 const DEFAULT_TIMEOUT_MS = 10000;
 
 const caCache = new Map();
@@ -50,7 +52,7 @@ function finish(status, headers, body, extra) {
 	return { status, headers, body, text, json, ...extra };
 }
 
-// request(stack, {method, path, headers, body, token, timeoutMs, base})
+// request(stack, {method, path, headers, body, token, timeoutMs, base, localAddress})
 //   -> {status, headers (lower-case names), body: Buffer, text, json|undefined, ms}
 // Rejects on a network error or when no complete answer arrives within timeoutMs.
 export function request(stack, opts = {}) {
@@ -84,6 +86,8 @@ export function request(stack, opts = {}) {
 			path: b.prefix + path,
 			headers,
 			agent: false,
+			// {localAddress: '127.0.0.2'}: a loopback address outside an allow-list.
+			localAddress: opts.localAddress,
 			ca: b.secure ? caOf(stack) : undefined,
 			setHost: !has('host'),
 		});
@@ -98,9 +102,14 @@ export function request(stack, opts = {}) {
 			response = res;
 			const chunks = [];
 			res.on('data', (c) => chunks.push(c));
-			res.on('end', () => settle(resolve, finish(res.statusCode, res.headers,
-			    Buffer.concat(chunks), { ms: performance.now() - started,
-			    complete: res.complete })));
+			res.on('end', () => {
+				const r = finish(res.statusCode, res.headers, Buffer.concat(chunks),
+				    { ms: performance.now() - started, complete: res.complete });
+				// Plain HTTP only redirects: the API is the HTTPS server's.
+				if (b.secure)
+					checkResponse(method, path, r);
+				settle(resolve, r);
+			});
 			// A body cut short still resolves, with complete: false, so a test can say so.
 			res.on('error', (e) => settle(resolve, finish(res.statusCode, res.headers,
 			    Buffer.concat(chunks), { ms: performance.now() - started,
@@ -197,8 +206,13 @@ export function rawRequest(stack, raw, opts = {}) {
 				return;
 			}
 			try {
-				resolve({ ...parseRawResponse(buf), raw: buf,
-				    ms: performance.now() - started, timedOut: !!(err && err.code === 'ETIMEDOUT') });
+				const r = { ...parseRawResponse(buf), raw: buf,
+				    ms: performance.now() - started, timedOut: !!(err && err.code === 'ETIMEDOUT') };
+				const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(
+				    Buffer.from((chunks ?? [raw])[0]).toString('latin1'));
+				if (line && b.secure && !r.timedOut && !err)
+					checkResponse(line[1], line[2], r);
+				resolve(r);
 			} catch (e) {
 				reject(e);
 			}

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './tap.mjs';
+import { checkResponse } from './openapi.mjs';
 import { poolPids, childPids } from './stack.mjs';
 import { query } from './db.mjs';
 import { requestParts } from './request.mjs';
@@ -220,10 +221,13 @@ export function loadKit(stack) {
 							j = undefined;
 						}
 					}
-					settle({ status: res.statusCode, headers: res.headers, json: j, text, bytes, firstUs,
+					const r = { status: res.statusCode, headers: res.headers, json: j, text, bytes, firstUs,
 					    cl: res.headers['content-length'] !== undefined ?
 					        Number(res.headers['content-length']) : null,
-					    complete: res.complete && !err, err: err ? err.message : undefined });
+					    complete: res.complete && !err, err: err ? err.message : undefined };
+					if (want)
+						checkResponse(method, path, r);
+					settle(r);
 				};
 				res.on('end', () => end());
 				res.on('error', (e) => end(e));

@@ -10,6 +10,8 @@
 
 import { isDeepStrictEqual, inspect } from 'node:util';
 
+import { setContractReporter } from './openapi.mjs';
+
 let count = 0;
 let failed = 0;
 let finished = false;
@@ -153,6 +155,9 @@ export function bailOut(reason) {
 export function failedCount() {
 	return failed;
 }
+
+// A response docs/openapi.json does not describe is a failing case where it happened.
+setContractReporter((why) => fail('the response matches docs/openapi.json', why));
 
 // A crash outside any test must still give the driver a failing, well-formed stream.
 function crash(e) {

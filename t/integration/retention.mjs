@@ -1,0 +1,113 @@
+// retention.mjs - deleting tests: one (ping or throughput) or all of a user's, never another
+// user's; and the retention period, which removes old tests in small batches in the background
+// while the echo goes on answering.
+import * as t from './lib/tap.mjs';
+import { loadStack, stackEnvPath, readConfig } from './lib/stack.mjs';
+import { api, request, expectError } from './lib/http.mjs';
+import { userFactory } from './lib/users.mjs';
+import { query, scalar, count } from './lib/db.mjs';
+import { poll } from './lib/poll.mjs';
+
+const stack = loadStack();
+if (!stack)
+	t.skipAll(`no stack: ${stackEnvPath()} does not exist`);
+const A = api(stack);
+const cfg = readConfig(stack) || {};
+const users = userFactory(stack);
+const me = users.create();
+const other = users.create();
+const token = await A.token(me.username, me.password);
+const otherToken = await A.token(other.username, other.password);
+
+const ping = async (tok) => (await A.json('POST', '/api/v1/ping-tests', { count: 2 }, tok)).json.id;
+const tput = async (tok) => (await A.json('POST', '/api/v1/throughput-tests',
+    { direction: 'download', packets: 1, packet_size: 100 }, tok)).json.id;
+
+await t.test('a user deletes one of their tests', async () => {
+	const id = await ping(token);
+	await A.json('POST', `/api/v1/ping-tests/${id}/echo`, { seq: 0, client_sent_at: Date.now() * 1000 }, token);
+	const theirs = await ping(otherToken);
+	const e = expectError(await A.request({ method: 'DELETE', path: `/api/v1/ping-tests/${theirs}`, token }), 404, 'not_found');
+	t.ok(e.pass, 'another user\'s test answers 404, as a read does', e.why);
+	t.is((await A.get(`/api/v1/ping-tests/${theirs}`, otherToken)).status, 200, 'and it is still there for its owner');
+	const d = await A.request({ method: 'DELETE', path: `/api/v1/ping-tests/${id}`, token });
+	t.is(d.status, 204, 'DELETE of one\'s own ping test answers 204');
+	t.is((await A.get(`/api/v1/ping-tests/${id}`, token)).status, 404, 'it reads 404 afterwards');
+	await poll(() => count(stack, 'ping_samples', `test_id = ${id}`) === 0, 3000, 100);
+	t.is(count(stack, 'ping_samples', `test_id = ${id}`), 0, 'its samples are gone');
+	const again = expectError(await A.request({ method: 'DELETE', path: `/api/v1/ping-tests/${id}`, token }), 404, 'not_found');
+	t.ok(again.pass, 'deleting it again is 404', again.why);
+	const echo = expectError(await A.json('POST', `/api/v1/ping-tests/${id}/echo`, { seq: 1, client_sent_at: Date.now() * 1000 }, token),
+	    404, 'not_found');
+	t.ok(echo.pass, 'its echo is 404 now', echo.why);
+	const tid = await tput(token);
+	t.is((await A.request({ method: 'DELETE', path: `/api/v1/throughput-tests/${tid}`, token })).status, 204,
+	    'DELETE of one\'s own throughput test answers 204');
+	t.is((await A.get(`/api/v1/throughput-tests/${tid}`, token)).status, 404, 'it reads 404 afterwards');
+	const bad = expectError(await A.request({ method: 'DELETE', path: '/api/v1/ping-tests/0', token }), 400, 'invalid_path');
+	t.ok(bad.pass, 'a bad id is 400 invalid_path', bad.why);
+});
+
+await t.test('a user deletes all of their tests, and only theirs', async () => {
+	await ping(token);
+	await ping(token);
+	await tput(token);
+	const theirs = await ping(otherToken);
+	const r = await A.request({ method: 'DELETE', path: '/api/v1/tests', token });
+	t.is(r.status, 200, 'DELETE /api/v1/tests answers 200');
+	t.is(r.json?.deleted, { ping: 2, throughput: 1 }, 'it says how many of each kind went');
+	t.is((await A.get('/api/v1/ping-tests', token)).json.tests, [], 'the ping list is empty');
+	t.is((await A.get('/api/v1/throughput-tests', token)).json.tests, [], 'the throughput list is empty');
+	t.is((await A.get(`/api/v1/ping-tests/${theirs}`, otherToken)).status, 200, 'the other user\'s test is still there');
+	const again = await A.request({ method: 'DELETE', path: '/api/v1/tests', token });
+	t.is(again.json?.deleted, { ping: 0, throughput: 0 }, 'again: nothing left to delete');
+	const get = expectError(await A.get('/api/v1/tests', token), 405, 'method_not_allowed');
+	t.ok(get.pass, 'GET /api/v1/tests is 405', get.why);
+	const n = expectError(await request(stack, { method: 'DELETE', path: '/api/v1/tests' }), 401, 'unauthorized');
+	t.ok(n.pass, 'without a token: 401', n.why);
+});
+
+await t.test('the retention removes old tests in batches, not the recent ones', async () => {
+	const days = Number(cfg.retention_days ?? 0);
+	const batch = Number(cfg.retention_batch ?? 500);
+	if (!(days > 0)) {
+		t.fail('the stack sets retention_days', `${cfg.__file}: retention_days=${cfg.retention_days}`);
+		return;
+	}
+	const uid = scalar(stack, `SELECT id FROM users WHERE name = '${me.username}'`);
+	const old = (Date.now() - (days + 30) * 86400000) * 1000;
+	const samples = batch * 3 + 7;
+	// An old ping test with more samples than three batches, and an old throughput test.
+	query(stack, `INSERT INTO ping_tests (user_id, state, count, created_at, closed_at) VALUES (${uid}, 'complete', ${samples}, ${old}, ${old + 1});` +
+	    ` SET @p = LAST_INSERT_ID();` +
+	    ` INSERT INTO ping_samples (test_id, seq, client_sent_at, server_received_at, server_sent_at, client_received_at)` +
+	    ` SELECT @p, seq, ${old}, ${old + 10}, ${old + 20}, ${old + 30} FROM seq_0_to_${samples - 1};` +
+	    ` INSERT INTO throughput_tests (user_id, direction, packets, packet_size, state, created_at) VALUES (${uid}, 'upload', 3, 10, 'complete', ${old});` +
+	    ` SET @t = LAST_INSERT_ID();` +
+	    ` INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes, server_started_at, server_finished_at)` +
+	    ` SELECT @t, 'upload', seq, 'ok', 10, ${old}, ${old + 5} FROM seq_0_to_2;`);
+	const oldPing = Number(scalar(stack, `SELECT MAX(id) FROM ping_tests WHERE user_id = ${uid} AND created_at = ${old}`));
+	const oldTp = Number(scalar(stack, `SELECT MAX(id) FROM throughput_tests WHERE user_id = ${uid} AND created_at = ${old}`));
+	const recent = await ping(token);
+	t.is(count(stack, 'ping_samples', `test_id = ${oldPing}`), samples, `an old test with ${samples} samples is planted`);
+	// The echo goes on while the pass runs.
+	const live = await A.json('POST', '/api/v1/ping-tests', { count: 50 }, token);
+	let worst = 0, refused = 0;
+	for (let seq = 0; seq < 50; seq++) {
+		const e = await A.json('POST', `/api/v1/ping-tests/${live.json.id}/echo`, { seq, client_sent_at: Date.now() * 1000 }, token);
+		worst = Math.max(worst, e.ms);
+		refused += e.status !== 200;
+	}
+	const gone = await poll(() => count(stack, 'ping_tests', `id = ${oldPing}`) === 0 &&
+	    count(stack, 'throughput_tests', `id = ${oldTp}`) === 0, 30000, 200);
+	t.ok(gone, 'the old ping and throughput tests are removed by the background thread');
+	t.is(count(stack, 'ping_samples', `test_id = ${oldPing}`), 0, 'with every sample');
+	t.is(count(stack, 'throughput_transfers', `test_id = ${oldTp}`), 0, 'and every transfer');
+	t.is((await A.get(`/api/v1/ping-tests/${recent}`, token)).status, 200, 'a recent test stays');
+	t.is(refused, 0, 'every echo meanwhile was answered 200', `worst ${worst.toFixed(1)} ms`);
+	const metrics = (await request(stack, { path: '/metrics' })).text;
+	t.like(metrics, /^pingoo_tests_expired_total\{kind="ping"\} [1-9]/m, 'pingoo_tests_expired_total counts it');
+});
+
+t.is(users.cleanup(), [], 'the test users are removed');
+await t.done();
