@@ -155,11 +155,12 @@ agg_json(const struct pingoo_agg *g, unsigned kinds)
 		json_object_object_add(tp, "upload", agg_dir(&g->dir[1]));
 	}
 	json_object_object_add(o, "throughput", tp);
-	/* Latency under load needs the throughput tests' probes: null until
-	 * they are recorded. */
 	ll = json_object_new_object();
-	json_object_object_add(ll, "rise_median_us", NULL);
-	json_object_object_add(ll, "bufferbloat_grade", NULL);
+	json_object_object_add(ll, "rise_median_us", g->has_rise ?
+	    json_object_new_int64(g->rise_median_us) : NULL);
+	json_object_object_add(ll, "bufferbloat_grade", g->has_rise ?
+	    json_object_new_string(pingoo_grade_name(pingoo_grade_of_rise(
+	    g->rise_median_us))) : NULL);
 	json_object_object_add(o, "loaded_latency", ll);
 	return o;
 }
@@ -211,9 +212,10 @@ h_test_delete(struct req *r)
 		reply_err(r, e);
 		return;
 	}
-	/* Its next echo, if any comes, reloads and finds nothing: 404. */
-	if (!tp)
-		pingoo_pingtab_forget(background_pingtab(), r->m.id);
+	/* Its next echo or probe, if any comes, reloads and finds nothing:
+	 * 404. */
+	pingoo_pingtab_forget(background_pingtab(), tp ?
+	    PINGOO_PINGTAB_TP(r->m.id) : r->m.id);
 	reply_head(r, 204, NULL, -1);
 }
 

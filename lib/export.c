@@ -18,6 +18,7 @@ static const char *const type_names[PINGOO_EXPORT__TYPES] = {
 	"ping_sample",		/* PINGOO_EXPORT_PING_SAMPLE */
 	"throughput_test",	/* PINGOO_EXPORT_TP_TEST */
 	"transfer",		/* PINGOO_EXPORT_TRANSFER */
+	"probe",		/* PINGOO_EXPORT_PROBE */
 	"end",			/* PINGOO_EXPORT_END */
 };
 
@@ -37,7 +38,7 @@ enum col {
 	C_SERVER_US, C_NETWORK_RTT_US, C_OFFSET_US, C_SERVER_STARTED_AT,
 	C_SERVER_FINISHED_AT, C_CLIENT_FIRST_BYTE_AT, C_DURATION_US,
 	C_BITS_PER_SECOND, C_SENDER_DURATION_US, C_SENDER_BITS_PER_SECOND,
-	C_TESTS, C_RECORDS,
+	C_PHASE, C_TESTS, C_RECORDS,
 	C__MAX
 };
 
@@ -49,7 +50,7 @@ static const char *const col_names[C__MAX] = {
 	"server_us", "network_rtt_us", "offset_us", "server_started_at",
 	"server_finished_at", "client_first_byte_at", "duration_us",
 	"bits_per_second", "sender_duration_us", "sender_bits_per_second",
-	"tests", "records",
+	"phase", "tests", "records",
 };
 
 /* One record's cells: a number, a string, or nothing (empty / null). */
@@ -181,6 +182,23 @@ xfer_cells(const struct pingoo_tp_xfer *x, struct cell *c)
 	opt(&c[C_SENDER_BITS_PER_SECOND], pingoo_tp_bps(x->bytes, d));
 }
 
+/* As a read shows a probe: rtt_us with an answer, server_us with the
+ * server's stamps. */
+static void
+probe_cells(const struct pingoo_tp_probe *p, struct cell *c)
+{
+	str(&c[C_PHASE], pingoo_phase_name(p->phase));
+	num(&c[C_SEQ], p->seq);
+	num(&c[C_CLIENT_SENT_AT], p->t0);
+	opt(&c[C_SERVER_RECEIVED_AT], p->t1);
+	opt(&c[C_SERVER_SENT_AT], p->t2);
+	opt(&c[C_CLIENT_RECEIVED_AT], p->t3);
+	if (p->t3 >= 0)
+		num(&c[C_RTT_US], p->t3 - p->t0);
+	if (p->t1 >= 0 && p->t2 >= 0)
+		num(&c[C_SERVER_US], p->t2 - p->t1);
+}
+
 static void
 cells_of(const struct pingoo_export_rec *r, struct cell *c)
 {
@@ -198,6 +216,9 @@ cells_of(const struct pingoo_export_rec *r, struct cell *c)
 		break;
 	case PINGOO_EXPORT_TRANSFER:
 		xfer_cells(&r->xfer, c);
+		break;
+	case PINGOO_EXPORT_PROBE:
+		probe_cells(&r->probe, c);
 		break;
 	case PINGOO_EXPORT_END:
 		num(&c[C_TESTS], (int64_t)r->tests);
@@ -277,6 +298,9 @@ has_col(enum pingoo_export_type t, enum col i)
 		return i <= C_TEST_ID || (i >= C_DIRECTION &&
 		    i <= C_CLIENT_SENT_AT) || i == C_CLIENT_RECEIVED_AT ||
 		    (i >= C_SERVER_STARTED_AT && i <= C_SENDER_BITS_PER_SECOND);
+	case PINGOO_EXPORT_PROBE:
+		return i <= C_TEST_ID || i == C_SEQ || i == C_PHASE ||
+		    (i >= C_CLIENT_SENT_AT && i <= C_SERVER_US);
 	case PINGOO_EXPORT_END:
 		return i == C_RECORD || i >= C_TESTS;
 	default:

@@ -26,14 +26,14 @@ struct pingoo_export_query {
 	int		 group;		/* enum pingoo_group */
 };
 
-/* The record types, in the order a test's records come.  A new item type
- * (the throughput latency probes, once their table exists) is one more
- * entry here, its columns in export.c and its query in store_data.c. */
+/* The record types.  A new item type is one more entry here, its columns
+ * in export.c and its query in store_data.c. */
 enum pingoo_export_type {
 	PINGOO_EXPORT_PING_TEST,
 	PINGOO_EXPORT_PING_SAMPLE,
 	PINGOO_EXPORT_TP_TEST,
 	PINGOO_EXPORT_TRANSFER,
+	PINGOO_EXPORT_PROBE,		/* a throughput test's latency probe */
 	PINGOO_EXPORT_END,		/* the last record: the export is whole */
 	PINGOO_EXPORT__TYPES
 };
@@ -62,6 +62,7 @@ struct pingoo_export_rec {
 	struct pingoo_export_test test;		/* *_TEST */
 	struct pingoo_sample	 sample;	/* PING_SAMPLE */
 	struct pingoo_tp_xfer	 xfer;		/* TRANSFER */
+	struct pingoo_tp_probe	 probe;		/* PROBE: stamps -1 absent */
 	uint64_t		 tests, records;	/* END: how many came */
 };
 
@@ -101,6 +102,10 @@ struct pingoo_agg {
 	int64_t		 rtt_median_us, rtt_p90_us;
 	int64_t		 tp_tests;
 	struct pingoo_agg_dir dir[2];	/* PINGOO_TP_DOWNLOAD, _UPLOAD */
+	/* The median over the tests of each one's largest rise of latency
+	 * under load (a phase's median RTT over the idle one; may be < 0). */
+	int		 has_rise;
+	int64_t		 rise_median_us;
 };
 
 #endif

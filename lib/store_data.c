@@ -18,12 +18,14 @@
 enum data_sql {
 	DS_EXPORT_PING,
 	DS_EXPORT_TP,
+	DS_EXPORT_PROBE,
 	/* Four of each, one per enum pingoo_group, in its order. */
-	DS_AGG_PING = DS_EXPORT_TP + 1,
+	DS_AGG_PING = DS_EXPORT_PROBE + 1,
 	DS_AGG_RTT = DS_AGG_PING + PINGOO_GROUP__MAX,
 	DS_AGG_TP = DS_AGG_RTT + PINGOO_GROUP__MAX,
 	DS_AGG_RATES = DS_AGG_TP + PINGOO_GROUP__MAX,
-	DS_DELETE_PING = DS_AGG_RATES + PINGOO_GROUP__MAX,
+	DS_AGG_PROBES = DS_AGG_RATES + PINGOO_GROUP__MAX,
+	DS_DELETE_PING = DS_AGG_PROBES + PINGOO_GROUP__MAX,
 	DS_DELETE_TP,
 	DS_USER_PING,		/* a user's first test, for deleting all */
 	DS_USER_TP,
@@ -31,6 +33,7 @@ enum data_sql {
 	DS_OLD_TP,
 	DS_SAMPLES_BATCH,	/* LIMITed deletes of one test's items */
 	DS_TRANSFERS_BATCH,
+	DS_PROBES_BATCH,
 	DS_PING_ROW,		/* a test row once its items are gone */
 	DS_TP_ROW,
 	DS__MAX
@@ -76,6 +79,12 @@ enum data_sql {
 	"ON t.id = x.test_id WHERE " FILTER " AND x.status = 'ok' AND " \
 	RECV_START " IS NOT NULL AND " RECV_END " >= " RECV_START " " \
 	"GROUP BY t.id, x.direction"
+/* Every probe of the group's tests, a test's adjacent, with what a read
+ * needs to tell a pending probe from a lost one. */
+#define AGG_PROBES(G) "SELECT " G " AS g, t.id, t.state <> 'incomplete', " \
+	"p.phase, p.client_sent_at, p.server_received_at, " \
+	"p.client_received_at FROM throughput_probes p JOIN throughput_tests t " \
+	"ON t.id = p.test_id WHERE " FILTER " ORDER BY t.id"
 
 static const char *const sql[DS__MAX] = {
 	/* DS_EXPORT_PING: a test's rows are adjacent, its samples in order. */
@@ -91,12 +100,20 @@ static const char *const sql[DS__MAX] = {
 	"x.client_first_byte_at, x.client_received_at FROM throughput_tests t "
 	"LEFT JOIN throughput_transfers x ON x.test_id = t.id WHERE " FILTER
 	" ORDER BY t.id, x.direction, x.seq",
+	/* DS_EXPORT_PROBE: after every throughput test, by test and seq. */
+	"SELECT t.id, p.phase, p.seq, p.client_sent_at, p.server_received_at, "
+	"p.server_sent_at, p.client_received_at FROM throughput_tests t "
+	"JOIN throughput_probes p ON p.test_id = t.id WHERE " FILTER
+	" ORDER BY t.id, p.seq",
 	AGG_PING(G_NET), AGG_PING(G_PLAT), AGG_PING(G_CARR), AGG_PING(G_DAY),
 	AGG_RTT(G_NET), AGG_RTT(G_PLAT), AGG_RTT(G_CARR), AGG_RTT(G_DAY),
 	AGG_TP(G_NET), AGG_TP(G_PLAT), AGG_TP(G_CARR), AGG_TP(G_DAY),
 	AGG_RATES(G_NET), AGG_RATES(G_PLAT), AGG_RATES(G_CARR),
 	AGG_RATES(G_DAY),
-	/* DS_DELETE_PING: samples go with it (ON DELETE CASCADE) */
+	AGG_PROBES(G_NET), AGG_PROBES(G_PLAT), AGG_PROBES(G_CARR),
+	AGG_PROBES(G_DAY),
+	/* DS_DELETE_PING: samples go with it (ON DELETE CASCADE), as a
+	 * throughput test's transfers and probes with it */
 	"DELETE FROM ping_tests WHERE id = ? AND user_id = ?",
 	/* DS_DELETE_TP */
 	"DELETE FROM throughput_tests WHERE id = ? AND user_id = ?",
@@ -114,6 +131,8 @@ static const char *const sql[DS__MAX] = {
 	"DELETE FROM ping_samples WHERE test_id = ? LIMIT ?",
 	/* DS_TRANSFERS_BATCH */
 	"DELETE FROM throughput_transfers WHERE test_id = ? LIMIT ?",
+	/* DS_PROBES_BATCH */
+	"DELETE FROM throughput_probes WHERE test_id = ? LIMIT ?",
 	/* DS_PING_ROW */
 	"DELETE FROM ping_tests WHERE id = ?",
 	/* DS_TP_ROW */
@@ -215,6 +234,20 @@ bind_tp_row(struct export_row *r)
 		bind_i64n(&o[12 + i], &r->v[i], &r->n[i]);
 }
 
+static void
+bind_probe_row(struct export_row *r)
+{
+	MYSQL_BIND *o = r->out;
+	int i;
+
+	pingoo_bind_u64(&o[0], &r->id);
+	pingoo_bind_strout(&o[1], r->dir, sizeof(r->dir), &r->dirlen,
+	    &r->dirnull);
+	pingoo_bind_i64(&o[2], &r->seq);
+	for (i = 0; i < 4; i++)
+		bind_i64n(&o[3 + i], &r->v[i], &r->n[i]);
+}
+
 static enum pingoo_err
 emit(struct export_row *r)
 {
@@ -300,6 +333,25 @@ tp_row(void *arg)
 	return emit(r);
 }
 
+static enum pingoo_err
+probe_row(void *arg)
+{
+	struct export_row *r = arg;
+	struct pingoo_tp_probe *p = &r->rec.probe;
+
+	memset(&r->rec, 0, sizeof(r->rec));
+	r->rec.type = PINGOO_EXPORT_PROBE;
+	r->rec.test_id = r->id;
+	if (pingoo_phase_parse(r->dir, &p->phase) != PINGOO_OK)
+		return PINGOO_ERR_INTERNAL;
+	p->seq = (uint32_t)r->seq;
+	p->t0 = r->v[0];
+	p->t1 = r->n[1] ? -1 : r->v[1];
+	p->t2 = r->n[2] ? -1 : r->v[2];
+	p->t3 = r->n[3] ? -1 : r->v[3];
+	return emit(r);
+}
+
 enum pingoo_err
 pingoo_export(struct pingoo_store *s, uint64_t user,
     const struct pingoo_export_query *query,
@@ -329,9 +381,13 @@ pingoo_export(struct pingoo_store *s, uint64_t user,
 		e = pingoo_store_stream(s, PINGOO_SQL_DATA, DS_EXPORT_TP, in,
 		    r->out, tp_row, r);
 	}
-	/* The throughput latency probes, once their table exists, are one
-	 * more streamed query here (test_id, phase, seq and the four stamps),
-	 * each row a PINGOO_EXPORT_PROBE record. */
+	/* The probes last: a query of their own keeps each stream a plain
+	 * index walk, where a union with the transfers would be sorted. */
+	if (e == PINGOO_OK && (q.kinds & PINGOO_KIND_TP)) {
+		bind_probe_row(r);
+		e = pingoo_store_stream(s, PINGOO_SQL_DATA, DS_EXPORT_PROBE, in,
+		    r->out, probe_row, r);
+	}
 	*tests = r->tests;
 	*records = r->records;
 out:
@@ -348,18 +404,31 @@ struct rates {
 	size_t		 n, cap;
 };
 
+/* Per group: the download and upload rates of its tests, and the rise of
+ * latency under load of each test that has one. */
+#define AGG_DOWN	0
+#define AGG_UP		1
+#define AGG_RISE	2
+#define AGG_SERIES	3
+
 struct agg_set {
 	struct pingoo_agg	*g;
-	struct rates		*rates;		/* two per group */
+	struct rates		*rates;		/* AGG_SERIES per group */
 	size_t			 ng, cap;
 	int			 group;
 	/* the row being fetched */
-	MYSQL_BIND		 out[5];
+	MYSQL_BIND		 out[7];
 	char			 key[130], dir[16];
 	unsigned long		 keylen, dirlen;
 	char			 keynull, dirnull, nul[4];
-	int64_t			 a, b, c;
+	int64_t			 a, b, c, d;
+	uint64_t		 id;
 	double			 median, p90;
+	/* the probes of test pid so far, of group pg */
+	struct pingoo_tp_probe	*pv;
+	size_t			 pn, pcap, pg;
+	uint64_t		 pid;
+	int			 pfinished;
 };
 
 /* The group of the fetched key, made when new; NULL when out of memory. */
@@ -386,10 +455,10 @@ group_of(struct agg_set *a)
 	if ((g = pingoo_store_grow(a->g, a->ng, &a->cap, sizeof(*g))) == NULL)
 		return NULL;
 	a->g = g;
-	if ((r = realloc(a->rates, a->cap * 2 * sizeof(*r))) == NULL)
+	if ((r = realloc(a->rates, a->cap * AGG_SERIES * sizeof(*r))) == NULL)
 		return NULL;
 	a->rates = r;
-	memset(&a->rates[a->ng * 2], 0, 2 * sizeof(*r));
+	memset(&a->rates[a->ng * AGG_SERIES], 0, AGG_SERIES * sizeof(*r));
 	g = &a->g[a->ng++];
 	memset(g, 0, sizeof(*g));
 	g->key_null = a->keynull != 0;
@@ -457,14 +526,26 @@ tp_agg_row(void *arg)
 	return PINGOO_OK;
 }
 
+/* Appends v to series r. */
+static enum pingoo_err
+series_add(struct rates *r, int64_t v)
+{
+	int64_t *p;
+
+	if ((p = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*p))) == NULL)
+		return PINGOO_ERR_NOMEM;
+	r->v = p;
+	r->v[r->n++] = v;
+	return PINGOO_OK;
+}
+
 static enum pingoo_err
 rate_agg_row(void *arg)
 {
 	struct agg_set *a = arg;
 	struct pingoo_agg *g;
-	struct rates *r;
 	enum pingoo_tp_dir d;
-	int64_t bps, *v;
+	int64_t bps;
 
 	if ((g = group_of(a)) == NULL)
 		return PINGOO_ERR_NOMEM;
@@ -472,11 +553,67 @@ rate_agg_row(void *arg)
 		return PINGOO_ERR_INTERNAL;
 	if ((bps = pingoo_tp_bps((uint64_t)a->a, a->c - a->b)) < 0)
 		return PINGOO_OK;	/* too short for the clock */
-	r = &a->rates[(size_t)(g - a->g) * 2 + (d == PINGOO_TP_UPLOAD)];
-	if ((v = pingoo_store_grow(r->v, r->n, &r->cap, sizeof(*v))) == NULL)
+	return series_add(&a->rates[(size_t)(g - a->g) * AGG_SERIES +
+	    (d == PINGOO_TP_UPLOAD ? AGG_UP : AGG_DOWN)], bps);
+}
+
+/* The test whose probes were gathered: its largest rise (the one its
+ * grade is from) joins its group's. */
+static enum pingoo_err
+probe_test_done(struct agg_set *a)
+{
+	struct pingoo_latency_summary ls;
+	const struct pingoo_phase_summary *ph;
+	int64_t worst = 0;
+	int i, has = 0;
+	enum pingoo_err e;
+
+	if (a->pn == 0)
+		return PINGOO_OK;
+	e = pingoo_tp_latency(a->pv, a->pn, a->pfinished, &ls);
+	a->pn = 0;
+	if (e != PINGOO_OK)
+		return e;
+	for (i = 0; i < PINGOO_PHASE__MAX; i++) {
+		ph = &ls.phase[i];
+		if (ph->present && ph->has_rise && (!has ||
+		    ph->rise_median_us > worst)) {
+			worst = ph->rise_median_us;
+			has = 1;
+		}
+	}
+	if (!has)
+		return PINGOO_OK;
+	return series_add(&a->rates[a->pg * AGG_SERIES + AGG_RISE], worst);
+}
+
+static enum pingoo_err
+probe_agg_row(void *arg)
+{
+	struct agg_set *a = arg;
+	struct pingoo_agg *g;
+	struct pingoo_tp_probe *p;
+	enum pingoo_err e;
+
+	if (a->pn > 0 && a->id != a->pid &&
+	    (e = probe_test_done(a)) != PINGOO_OK)
+		return e;
+	if ((g = group_of(a)) == NULL)
 		return PINGOO_ERR_NOMEM;
-	r->v = v;
-	r->v[r->n++] = bps;
+	if ((p = pingoo_store_grow(a->pv, a->pn, &a->pcap, sizeof(*p))) ==
+	    NULL)
+		return PINGOO_ERR_NOMEM;
+	a->pv = p;
+	p = &a->pv[a->pn++];
+	memset(p, 0, sizeof(*p));
+	if (pingoo_phase_parse(a->dir, &p->phase) != PINGOO_OK)
+		return PINGOO_ERR_INTERNAL;
+	p->t0 = a->b;
+	p->t1 = p->t2 = a->nul[1] ? -1 : a->c;
+	p->t3 = a->nul[2] ? -1 : a->d;
+	a->pid = a->id;
+	a->pg = (size_t)(g - a->g);
+	a->pfinished = a->a != 0;
 	return PINGOO_OK;
 }
 
@@ -491,16 +628,23 @@ agg_run(struct pingoo_store *s, int idx, uint64_t user,
 	return run(s, idx + q->group, in, a->out, row, a, NULL);
 }
 
-/* Fills each group's rate figures from its tests' rates. */
+/* Fills each group's rate figures from its tests' rates, and its loaded
+ * latency from its tests' rises. */
 static void
 agg_rates(struct agg_set *a)
 {
 	struct rates *r;
 	size_t i, d;
 
-	for (i = 0; i < a->ng; i++)
-		for (d = 0; d < 2; d++) {
-			r = &a->rates[i * 2 + d];
+	for (i = 0; i < a->ng; i++) {
+		r = &a->rates[i * AGG_SERIES + AGG_RISE];
+		if (r->n > 0) {
+			pingoo_sort_i64(r->v, r->n);
+			a->g[i].has_rise = 1;
+			a->g[i].rise_median_us = pingoo_median(r->v, r->n);
+		}
+		for (d = AGG_DOWN; d <= AGG_UP; d++) {
+			r = &a->rates[i * AGG_SERIES + d];
 			a->g[i].dir[d].tests = (int64_t)r->n;
 			if (r->n == 0)
 				continue;
@@ -509,6 +653,7 @@ agg_rates(struct agg_set *a)
 			a->g[i].dir[d].bps_p90 = pingoo_percentile(r->v, r->n,
 			    90);
 		}
+	}
 }
 
 static int
@@ -563,17 +708,30 @@ pingoo_aggregates(struct pingoo_store *s, uint64_t user,
 			pingoo_bind_i64(&a.out[4], &a.c);
 			e = agg_run(s, DS_AGG_RATES, user, &q, &a, rate_agg_row);
 		}
+		if (e == PINGOO_OK) {
+			bind_key(&a);
+			pingoo_bind_u64(&a.out[1], &a.id);
+			pingoo_bind_i64(&a.out[2], &a.a);
+			pingoo_bind_strout(&a.out[3], a.dir, sizeof(a.dir),
+			    &a.dirlen, &a.dirnull);
+			pingoo_bind_i64(&a.out[4], &a.b);
+			pingoo_bind_i64out(&a.out[5], &a.c, &a.nul[1]);
+			pingoo_bind_i64out(&a.out[6], &a.d, &a.nul[2]);
+			e = agg_run(s, DS_AGG_PROBES, user, &q, &a,
+			    probe_agg_row);
+			if (e == PINGOO_OK)
+				e = probe_test_done(&a);
+		}
 	}
 	if (e == PINGOO_OK) {
 		agg_rates(&a);
 		/* The rates are no longer needed and the order is by key. */
 		qsort(a.g, a.ng, sizeof(*a.g), cmp_agg);
 	}
-	for (i = 0; i < a.ng; i++) {
-		free(a.rates[i * 2].v);
-		free(a.rates[i * 2 + 1].v);
-	}
+	for (i = 0; i < a.ng * AGG_SERIES; i++)
+		free(a.rates[i].v);
 	free(a.rates);
+	free(a.pv);
 	if (e != PINGOO_OK) {
 		free(a.g);
 		return e;
@@ -649,6 +807,9 @@ remove_step(struct pingoo_store *s, int tp, uint64_t id, int batch, int *gone)
 	pingoo_bind_i32(&in[1], &lim);
 	if ((e = run(s, tp ? DS_TRANSFERS_BATCH : DS_SAMPLES_BATCH, in, NULL,
 	    NULL, NULL, &n)) != PINGOO_OK || n >= (uint64_t)batch)
+		return e;
+	if (tp && ((e = run(s, DS_PROBES_BATCH, in, NULL, NULL, NULL, &n)) !=
+	    PINGOO_OK || n >= (uint64_t)batch))
 		return e;
 	if ((e = run(s, tp ? DS_TP_ROW : DS_PING_ROW, in, NULL, NULL, NULL,
 	    &n)) != PINGOO_OK)

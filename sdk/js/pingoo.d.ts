@@ -291,6 +291,7 @@ export type ExportRecord =
        test_direction: Direction | 'both'; packets: number; packet_size: number; client: ClientInfo | null })
   | ({ type: 'ping_sample'; test_id: number } & PingSampleRecord)
   | ({ type: 'transfer'; test_id: number } & TransferRecord)
+  | ({ type: 'probe'; test_id: number } & ProbeRecord)
   | { type: string; test_id?: number; [key: string]: unknown };
 
 export type AggregateGroup = 'network_type' | 'platform' | 'carrier' | 'day';
@@ -306,7 +307,7 @@ export interface AggregateGroupFigures {
     rtt_median_us: number | null; rtt_p90_us: number | null } | null;
   throughput: { tests: number; download: AggregateRate; upload: AggregateRate } | null;
   /** Null until throughput tests carry latency probes. */
-  loaded_latency: { rise_median_us: number | null; bufferbloat_grade: string | null };
+  loaded_latency: { rise_median_us: number | null; bufferbloat_grade: BufferbloatGrade | null };
 }
 
 export interface Aggregates {

@@ -1,4 +1,4 @@
-// export.mjs - a user's data out: every test with its samples and transfers as CSV and NDJSON
+// export.mjs - a user's data out: every test with its samples, transfers and probes as CSV and NDJSON
 // (filtered by time and kind, ending with an `end` record), and the aggregates by network type,
 // platform, carrier or day; nobody gets another user's data.
 import * as t from './lib/tap.mjs';
@@ -32,13 +32,32 @@ async function pingTest(tok, client, count = 3) {
 	return (await A.get(`/api/v1/ping-tests/${id}`, tok)).json;
 }
 
-// An upload test of `packets` packets (the server is where the bytes arrive).
+// An upload test of `packets` packets (the server is where the bytes arrive), with latency
+// probes: three idle ones before the first packet, two in the upload phase after it, and their
+// receipts with client stamps that make the idle RTT 1 ms and the loaded one 41 ms (a rise of
+// 40 ms: grade B).
 async function uploadTest(tok, client, packets = 2, size = 200000) {
 	const c = await A.json('POST', '/api/v1/throughput-tests', { direction: 'upload', packets, packet_size: size, client }, tok);
-	for (let seq = 0; seq < packets; seq++)
-		await A.request({ method: 'PUT', path: `/api/v1/throughput-tests/${c.json.id}/upload/${seq}`, token: tok,
+	const id = c.json.id;
+	const receipts = [];
+	const probe = async (seq, phase, rtt) => {
+		const t0 = nowUs();
+		const p = await A.json('POST', `/api/v1/throughput-tests/${id}/probes`, { seq, phase, client_sent_at: t0 }, tok);
+		receipts.push({ seq, phase, client_sent_at: t0, client_received_at: t0 + rtt,
+		    server_received_at: p.json.server_received_at, server_sent_at: p.json.server_sent_at, sig: p.json.sig });
+	};
+	for (let seq = 0; seq < 3; seq++)
+		await probe(seq, 'idle', 1000);
+	for (let seq = 0; seq < packets; seq++) {
+		await A.request({ method: 'PUT', path: `/api/v1/throughput-tests/${id}/upload/${seq}`, token: tok,
 		    body: Buffer.alloc(size, 7), headers: { 'Content-Type': 'application/octet-stream' } });
-	return (await A.get(`/api/v1/throughput-tests/${c.json.id}`, tok)).json;
+		if (seq === 0) {
+			await probe(3, 'upload', 41000);
+			await probe(4, 'upload', 41000);
+		}
+	}
+	await A.json('POST', `/api/v1/throughput-tests/${id}/probe-receipts`, { receipts }, tok);
+	return (await A.get(`/api/v1/throughput-tests/${id}`, tok)).json;
 }
 
 const since = nowUs();
@@ -97,6 +116,11 @@ await t.test('NDJSON: every test of the user, each before its items, and an end 
 	    up.transfers.map((x) => Object.keys(x).sort()), 'a transfer has the read\'s fields');
 	t.is(xfers.map((x) => x.bits_per_second), up.transfers.map((x) => x.bits_per_second),
 	    'and its receiver-side rate');
+	const probes = recs.filter((x) => x.type === 'probe');
+	t.is(probes.map(({ type, test_id, ...p }) => p), up.probes, 'the probes are the read\'s, field by field');
+	t.ok(probes.every((p) => p.test_id === up.id) && recs.indexOf(probes[0]) >
+	    recs.findIndex((x) => x.type === 'throughput_test' && x.test_id === up.id),
+	    'each after its test\'s record');
 	const head = recs.find((x) => x.test_id === wifi.id);
 	t.is(head.client, { carrier: 'acme', network_type: 'wifi', platform: 'node' }, 'a test carries its client object');
 	t.is(recs.indexOf(head) < recs.indexOf(recs.find((x) => x.type === 'ping_sample' && x.test_id === wifi.id)), true,
@@ -117,6 +141,8 @@ await t.test('CSV: the same records, one header row', async () => {
 	    'the client object is one quoted JSON cell');
 	t.is(rows.filter((x) => x.record === 'transfer').map((x) => x.bits_per_second),
 	    up.transfers.map((x) => String(x.bits_per_second)), 'transfers carry their receiver-side rates');
+	t.is(rows.filter((x) => x.record === 'probe').map((x) => [x.seq, x.phase, x.rtt_us]),
+	    up.probes.map((p) => [String(p.seq), p.phase, String(p.rtt_us)]), 'probes carry their phase and RTT');
 });
 
 await t.test('filters: kind and time range', async () => {
@@ -155,7 +181,12 @@ await t.test('aggregates by network type: counts, RTT, loss and receiver-side ra
 	    'the upload rate is summary.upload.bits_per_second, measured where the bytes arrived');
 	t.is(by.wifi.throughput.download.tests, 0, 'no download was measured');
 	t.is(by.cellular.throughput.tests, 0, 'cellular ran no throughput test');
-	t.is(by.wifi.loaded_latency, { rise_median_us: null, bufferbloat_grade: null }, 'loaded latency is null until probes exist');
+	t.is([up.summary.latency.upload.rise_median_us, up.summary.bufferbloat_grade], [40000, 'B'],
+	    'the upload test\'s probes rise 40 ms under load: grade B');
+	t.is(by.wifi.loaded_latency, { rise_median_us: 40000, bufferbloat_grade: 'B' },
+	    'wifi\'s loaded latency is the median of its tests\' largest rises, graded as a test\'s');
+	t.is(by.cellular.loaded_latency, { rise_median_us: null, bufferbloat_grade: null },
+	    'a group without probes has no loaded latency');
 	const day = await A.get(`/api/v1/export/aggregates?group=day&kind=ping&from=${since}&to=${until}`, token);
 	const today = new Date(wifi.created_at / 1000).toISOString().slice(0, 10);
 	t.ok(day.json.groups.some((g) => g.key === today && g.ping.tests >= 2 && g.throughput === null),

@@ -41,9 +41,16 @@ await t.test('a user deletes one of their tests', async () => {
 	    404, 'not_found');
 	t.ok(echo.pass, 'its echo is 404 now', echo.why);
 	const tid = await tput(token);
+	const probe = (seq) => A.json('POST', `/api/v1/throughput-tests/${tid}/probes`,
+	    { seq, phase: 'idle', client_sent_at: Date.now() * 1000 }, token);
+	t.is((await probe(0)).status, 200, 'the throughput test has a probe');
+	await poll(() => count(stack, 'throughput_probes', `test_id = ${tid}`) === 1, 3000, 100);
 	t.is((await A.request({ method: 'DELETE', path: `/api/v1/throughput-tests/${tid}`, token })).status, 204,
 	    'DELETE of one\'s own throughput test answers 204');
 	t.is((await A.get(`/api/v1/throughput-tests/${tid}`, token)).status, 404, 'it reads 404 afterwards');
+	t.is(count(stack, 'throughput_probes', `test_id = ${tid}`), 0, 'its probes are gone');
+	const late = expectError(await probe(1), 404, 'not_found');
+	t.ok(late.pass, 'its probe is 404 now', late.why);
 	const bad = expectError(await A.request({ method: 'DELETE', path: '/api/v1/ping-tests/0', token }), 400, 'invalid_path');
 	t.ok(bad.pass, 'a bad id is 400 invalid_path', bad.why);
 });
@@ -77,7 +84,8 @@ await t.test('the retention removes old tests in batches, not the recent ones', 
 	const uid = scalar(stack, `SELECT id FROM users WHERE name = '${me.username}'`);
 	const old = (Date.now() - (days + 30) * 86400000) * 1000;
 	const samples = batch * 3 + 7;
-	// An old ping test with more samples than three batches, and an old throughput test.
+	// An old ping test with more samples than three batches, and an old throughput test with
+	// more probes than two.
 	query(stack, `INSERT INTO ping_tests (user_id, state, count, created_at, closed_at) VALUES (${uid}, 'complete', ${samples}, ${old}, ${old + 1});` +
 	    ` SET @p = LAST_INSERT_ID();` +
 	    ` INSERT INTO ping_samples (test_id, seq, client_sent_at, server_received_at, server_sent_at, client_received_at)` +
@@ -85,7 +93,9 @@ await t.test('the retention removes old tests in batches, not the recent ones', 
 	    ` INSERT INTO throughput_tests (user_id, direction, packets, packet_size, state, created_at) VALUES (${uid}, 'upload', 3, 10, 'complete', ${old});` +
 	    ` SET @t = LAST_INSERT_ID();` +
 	    ` INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes, server_started_at, server_finished_at)` +
-	    ` SELECT @t, 'upload', seq, 'ok', 10, ${old}, ${old + 5} FROM seq_0_to_2;`);
+	    ` SELECT @t, 'upload', seq, 'ok', 10, ${old}, ${old + 5} FROM seq_0_to_2;` +
+	    ` INSERT INTO throughput_probes (test_id, seq, phase, client_sent_at, server_received_at, server_sent_at, client_received_at)` +
+	    ` SELECT @t, seq, 'idle', ${old}, ${old + 10}, ${old + 20}, ${old + 30} FROM seq_0_to_${batch * 2 + 2};`);
 	const oldPing = Number(scalar(stack, `SELECT MAX(id) FROM ping_tests WHERE user_id = ${uid} AND created_at = ${old}`));
 	const oldTp = Number(scalar(stack, `SELECT MAX(id) FROM throughput_tests WHERE user_id = ${uid} AND created_at = ${old}`));
 	const recent = await ping(token);
@@ -103,6 +113,7 @@ await t.test('the retention removes old tests in batches, not the recent ones', 
 	t.ok(gone, 'the old ping and throughput tests are removed by the background thread');
 	t.is(count(stack, 'ping_samples', `test_id = ${oldPing}`), 0, 'with every sample');
 	t.is(count(stack, 'throughput_transfers', `test_id = ${oldTp}`), 0, 'and every transfer');
+	t.is(count(stack, 'throughput_probes', `test_id = ${oldTp}`), 0, 'and every probe');
 	t.is((await A.get(`/api/v1/ping-tests/${recent}`, token)).status, 200, 'a recent test stays');
 	t.is(refused, 0, 'every echo meanwhile was answered 200', `worst ${worst.toFixed(1)} ms`);
 	const metrics = (await request(stack, { path: '/metrics' })).text;

@@ -114,6 +114,30 @@ main(void)
 	json_object_put(o);
 
 	memset(&r, 0, sizeof(r));
+	r.type = PINGOO_EXPORT_PROBE;
+	r.test_id = 9;
+	r.probe.seq = 4;
+	r.probe.phase = PINGOO_PHASE_UPLOAD;
+	r.probe.t0 = 1000;
+	r.probe.t1 = 1100;
+	r.probe.t2 = 1150;
+	r.probe.t3 = 1300;
+	fmt(PINGOO_EXPORT_NDJSON, &r);
+	ok(strcmp(buf, "{\"type\":\"probe\",\"test_id\":9,\"seq\":4,"
+	    "\"client_sent_at\":1000,\"server_received_at\":1100,"
+	    "\"server_sent_at\":1150,\"client_received_at\":1300,\"rtt_us\":300,"
+	    "\"server_us\":50,\"phase\":\"upload\"}\n") == 0,
+	    "a probe carries its phase, its stamps and what they give");
+	r.probe.t1 = r.probe.t2 = r.probe.t3 = -1;
+	fmt(PINGOO_EXPORT_CSV, &r);
+	ok(strncmp(buf, "probe,9,", 8) == 0 &&
+	    strstr(buf, ",4,,,1000,,,,,,") != NULL &&
+	    strstr(buf, ",upload,,\r\n") != NULL &&
+	    fields(buf) == fields(head),
+	    "a probe lost before the server: its stamps, RTT and server time "
+	    "empty");
+
+	memset(&r, 0, sizeof(r));
 	r.type = PINGOO_EXPORT_END;
 	r.tests = 2;
 	r.records = 5;
