@@ -8,6 +8,15 @@
  * every thread except while it waits in FCGX_Accept_r: a request being
  * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
  * keeps nudging the busy ones until they are all gone.
+ *
+ * Connections: libfcgi gives a thread one connection at a time, and nginx
+ * keeps connections alive (fastcgi_keep_conn), so a thread between two
+ * requests of a kept connection waits in read() inside FCGX_Accept_r.  A
+ * process therefore holds at most `threads` connections, and
+ * deploy/nginx/render bounds the idle ones nginx keeps to half of
+ * processes x threads, which leaves the other half free to accept.  A
+ * SIGTERM interrupts that read() like the accept(): libfcgi closes the
+ * connection and the thread leaves.
  */
 #include <errno.h>
 #include <malloc.h>
