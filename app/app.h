@@ -99,6 +99,7 @@ struct worker {
 	struct pingoo_store		*store;
 	int				 listen_fd;
 	int				 index;
+	int				 pid;	/* for the log, read once */
 };
 
 /* pool.c */

@@ -59,6 +59,7 @@ thread_main(void *arg)
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
 	pingoo_store_thread_init();
+	t->w.pid = (int)getpid();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
