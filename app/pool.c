@@ -83,6 +83,7 @@ thread_main(void *arg)
 	}
 	FCGX_Free(&f, 1);
 out:
+	rawout_thread_end(&t->w);
 	pingoo_store_free(t->w.store);
 	pingoo_store_thread_end();
 	t->done = 1;
@@ -126,6 +127,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		slots[i].w.cfg = cfg;
 		slots[i].w.listen_fd = fd;
 		slots[i].w.index = i;
+		slots[i].w.pipe_in = slots[i].w.pipe_out = -1;
 		if (pthread_create(&slots[i].tid, NULL, thread_main,
 		    &slots[i]) != 0) {
 			fprintf(stderr, "pingoo: pthread_create failed\n");
