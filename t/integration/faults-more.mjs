@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
 import { loadStack, stackEnvPath, missingKeys, childPids } from './lib/stack.mjs';
-import { api, describe } from './lib/http.mjs';
+import { api, describe, skipUnlessHealthy } from './lib/http.mjs';
 import { userFactory } from './lib/users.mjs';
 import { loadKit, stackGuard, tally, poll, running, supervisorPid, liveKids } from './lib/load.mjs';
 
@@ -69,13 +69,7 @@ if (ourMounts().length) {
 }
 
 const A = api(stack);
-try {
-	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-	if (h.status !== 200)
-		t.skipAll(`the stack is not healthy: ${describe(h)}`);
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
+await skipUnlessHealthy(stack);
 
 const L = loadKit(stack);
 const users = userFactory(stack);

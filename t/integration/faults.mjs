@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './lib/tap.mjs';
 import { loadStack, stackEnvPath, missingKeys, readConfig, poolPids, childPids, pidAlive }
     from './lib/stack.mjs';
-import { api, describe } from './lib/http.mjs';
+import { api, describe, skipUnlessHealthy } from './lib/http.mjs';
 import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
 
@@ -29,13 +29,7 @@ if (missing.length)
 	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
 
 const A = api(stack);
-try {
-	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-	if (h.status !== 200)
-		t.skipAll(`the stack is not healthy: ${describe(h)}`);
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
+await skipUnlessHealthy(stack);
 const cfg = readConfig(stack) ?? {};
 const THREADS = Number(cfg.threads ?? 16);
 const CA = fs.readFileSync(stack.PINGOO_CA_FILE);

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as t from './lib/tap.mjs';
 import { loadStack, stackEnvPath, missingKeys, readConfig } from './lib/stack.mjs';
-import { api, describe } from './lib/http.mjs';
+import { skipUnlessHealthy } from './lib/http.mjs';
 
 const stack = loadStack();
 if (!stack)
@@ -24,14 +24,7 @@ if (!stack)
 const missing = missingKeys(stack, ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_FCGI_SOCKET']);
 if (missing.length)
 	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
-const A = api(stack);
-try {
-	const h = await A.get('/api/v1/health', undefined, { timeoutMs: 5000 });
-	if (h.status !== 200)
-		t.skipAll(`the stack is not healthy: ${describe(h)}`);
-} catch (e) {
-	t.skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
-}
+await skipUnlessHealthy(stack);
 
 const cfg = readConfig(stack) ?? {};
 const PROCESSES = Math.max(1, Number(cfg.processes ?? 2));

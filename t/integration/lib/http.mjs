@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { skipAll } from './tap.mjs';
 
 const DEFAULT_TIMEOUT_MS = 10000;
 
@@ -336,4 +337,15 @@ export function api(stack) {
 		},
 	};
 	return self;
+}
+
+// Skips the whole file unless the stack answers /api/v1/health with 200 within 5 s.
+export async function skipUnlessHealthy(stack) {
+	try {
+		const h = await api(stack).get('/api/v1/health', undefined, { timeoutMs: 5000 });
+		if (h.status !== 200)
+			skipAll(`the stack is not healthy: ${describe(h)}`);
+	} catch (e) {
+		skipAll(`the stack of ${stack.envFile} does not answer at ${stack.PINGOO_URL}: ${e.message}`);
+	}
 }
