@@ -191,6 +191,9 @@ writer_main(void *arg)
 int
 background_start(const struct pingoo_config *cfg)
 {
+	/* Each worker maps the whole shared table at start, so its RSS does
+	 * not grow by a page whenever a test lands in a slot it never read. */
+	pingoo_pingtab_prefault(tab);
 	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
 	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
 	    != 0)

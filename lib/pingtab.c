@@ -106,6 +106,16 @@ pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 }
 
 void
+pingoo_pingtab_prefault(struct pingoo_pingtab *t)
+{
+	const volatile unsigned char *p = t->base;
+	size_t i, page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (i = 0; i < t->maplen; i += page)
+		(void)p[i];
+}
+
+void
 pingoo_pingtab_free(struct pingoo_pingtab *t)
 {
 	if (t == NULL)
