@@ -152,6 +152,13 @@ enum pingoo_err	 pingoo_parse_uint(const char *s, size_t len, uint64_t max,
 enum pingoo_err	 pingoo_valid_client(struct json_object *parent,
 		    size_t maxbytes, char **out, struct pingoo_fault *);
 
+/* mac.c: HMAC (digest "SHA256", "SHA384", "SHA512") of msg into out[0..cap),
+ * *outlen bytes, with a keyed context kept per thread (freed at its exit).
+ * PINGOO_ERR_NOMEM or PINGOO_ERR_INTERNAL on failure. */
+enum pingoo_err	 pingoo_hmac(const char *digest, const unsigned char *key,
+		    size_t keylen, const void *msg, size_t len,
+		    unsigned char *out, size_t cap, size_t *outlen);
+
 /* token.c: JWTs.  The algorithm is pinned by the configuration; `exp`,
  * `iss`, `aud` and `sub` are required; `nbf`/`iat` allow jwt_leeway. */
 /* On success *out is a malloc'd compact token the caller frees. */

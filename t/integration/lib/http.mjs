@@ -337,3 +337,4 @@ export function api(stack) {
 	};
 	return self;
 }
+
