@@ -50,6 +50,7 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
+	{ METHOD_GET, "/.well-known/jwks.json", h_jwks, 0, NULL }, /* ROUTE_JWKS */
 };
 
 const char *
