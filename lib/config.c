@@ -24,6 +24,9 @@
  *   db_password = ""             or db_password_file = PATH
  *   db_connect_timeout = 3       seconds, 1..3600
  *   db_rw_timeout = 5            seconds, 1..3600
+ *   db_wsrep_sync_wait = 0       0..15: wsrep_sync_wait for every session
+ *                                (1 on a Galera cluster: reads see writes
+ *                                made through other nodes)
  *   migrate_db_user = ""         "" = db_user
  *   migrate_db_password = ""     or migrate_db_password_file = PATH
  *   jwt_alg = HS256              HS256, HS384, HS512 or ES256
@@ -108,6 +111,7 @@ static const struct key keys[] = {
 	SECRETFILE("db_password_file", db_password),
 	NUM(K_INT, db_connect_timeout, 1, 3600),
 	NUM(K_INT, db_rw_timeout, 1, 3600),
+	NUM(K_INT, db_wsrep_sync_wait, 0, 15),
 	STR(migrate_db_user),
 	STR(migrate_db_password),
 	SECRETFILE("migrate_db_password_file", migrate_db_password),

@@ -78,6 +78,7 @@ struct pingoo_config {
 	char		 db_password[256];
 	int		 db_connect_timeout;	/* seconds */
 	int		 db_rw_timeout;		/* seconds */
+	int		 db_wsrep_sync_wait;	/* Galera: per session, 0 = off */
 	/* migrations run as a separate, more privileged account when set */
 	char		 migrate_db_user[64];	/* "" = db_user */
 	char		 migrate_db_password[256];
