@@ -68,7 +68,7 @@ node_args() {
 	printf '%s\n' --no-defaults --user=mysql --datadir="$d/data" \
 	    --socket="$(node_socket "$n")" --port="${NODE_PORT[$n]}" \
 	    --bind-address="${NODE_ADDR[$n]}" --pid-file="$(node_pidfile "$n")" \
-	    --log-error="$d/mysqld.log" \
+	    --log-error="$d/mysqld.log" --tmpdir="$d/tmp" \
 	    --innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
 	    --innodb-flush-log-at-trx-commit=2 --skip-name-resolve \
 	    --max-connections=300 \
