@@ -15,7 +15,9 @@
  * read may miss a write made through another node a moment before (a test
  * created on one host, echoed on another): db_wsrep_sync_wait sets
  * wsrep_sync_wait on every session, making each read wait until the node
- * has applied everything committed before it began.
+ * has applied everything committed before it began.  A node that is not
+ * part of the primary component answers 1047 to everything: it is treated
+ * as a lost connection (the store is unreachable until it is back).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -223,6 +225,11 @@ lost_connection(unsigned code)
 	case 1927:			/* ER_CONNECTION_KILLED */
 	case ER_UNKNOWN_STMT_HANDLER:	/* 1243 */
 	case 4031:			/* idle client disconnected */
+	/* A Galera node outside the primary component, or still joining,
+	 * refuses every query ("WSREP has not yet prepared node for
+	 * application use"): for Pingoo that node is away, like a lost
+	 * server, and the echo's writer waits for it rather than drop. */
+	case ER_UNKNOWN_COM_ERROR:	/* 1047 */
 		return 1;
 	default:
 		return 0;
