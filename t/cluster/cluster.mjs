@@ -212,18 +212,24 @@ t.test('transactions that lose certification are retried: the same test closed o
 });
 
 t.test('what wsrep_sync_wait costs a read', async () => {
-	// The same 400 primary-key reads on node 2, in one session, without and with the wait.
-	const reads = Array.from({ length: 400 }, () => 'SELECT id FROM users WHERE id = 1;').join('');
-	const figures = {};
-	for (const w of [0, 1, 0, 1]) {
+	// The same primary-key reads on node 2, in one session, without and with the wait, in
+	// 8 alternating series of each; the machine is shared, so the median and the best series
+	// are both told.
+	const N = 400;
+	const reads = 'SELECT id FROM users WHERE id = 1;'.repeat(N);
+	const per = { 0: [], 1: [] };
+	for (let i = 0; i < 16; i++) {
+		const w = i % 2;
 		const started = performance.now();
 		query(onNode(2), `SET SESSION wsrep_sync_wait = ${w};${reads}`);
-		const us = (performance.now() - started) * 1000 / 400;
-		figures[w] = Math.min(figures[w] ?? Infinity, us);
+		per[w].push((performance.now() - started) * 1000 / N);
 	}
-	t.diag(`per read (client process included): wsrep_sync_wait=0 ${figures[0].toFixed(0)} µs, ` +
-	    `wsrep_sync_wait=1 ${figures[1].toFixed(0)} µs, cost ${(figures[1] - figures[0]).toFixed(0)} µs`);
-	t.ok(figures[0] > 0 && figures[1] > 0, 'both series ran');
+	const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+	const fmt = (w) => `median ${med(per[w]).toFixed(0)} µs, best ${Math.min(...per[w]).toFixed(0)} µs`;
+	t.diag(`per read (the client included): wsrep_sync_wait=0 ${fmt(0)}; wsrep_sync_wait=1 ${fmt(1)}; ` +
+	    `cost: median ${(med(per[1]) - med(per[0])).toFixed(0)} µs, best ` +
+	    `${(Math.min(...per[1]) - Math.min(...per[0])).toFixed(0)} µs`);
+	t.ok(per[0].length === 8 && per[1].length === 8, 'both series ran');
 });
 
 // Node n killed with SIGKILL under load through nginx, then started again.
