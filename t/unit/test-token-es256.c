@@ -121,39 +121,45 @@ test_hosts(void)
 	free(tok);
 }
 
+/* Tokens an ES256 host with A_PUB must refuse: algorithm, key, sentence. */
+static const struct {
+	jwt_alg_t	 alg;
+	const char	*key;
+	size_t		 cut;	/* bytes dropped from the key's end */
+	const char	*what;
+} forgeries[] = {
+	/* The PEM text as cfg holds it, with and without its newline. */
+	{ JWT_ALG_HS256, A_PUB, 0, "an HS256 token whose secret is the "
+	    "public key's PEM text is refused (algorithm confusion)" },
+	{ JWT_ALG_HS256, A_PUB, 1, "... also with the PEM text's trailing "
+	    "newline dropped" },
+	{ JWT_ALG_HS256, KEY, 0, "an HS256 token signed with the sample "
+	    "secret is refused by an ES256 host" },
+	{ JWT_ALG_NONE, NULL, 0, "an unsigned (alg none) token is refused by "
+	    "an ES256 host" },
+	{ JWT_ALG_ES256, B_PRIV, 0, "an ES256 token of another key pair is "
+	    "refused" },
+};
+
 static void
 test_pinning(void)
 {
-	struct pingoo_config b, hs, other;
+	struct pingoo_config b, hs, a;
 	char *tok = NULL, *forged;
+	size_t i;
 
 	setup(&b, "ES256", NULL, A_PUB);
+	for (i = 0; i < sizeof(forgeries) / sizeof(forgeries[0]); i++) {
+		forged = forge(forgeries[i].alg, forgeries[i].key,
+		    forgeries[i].key == NULL ? 0 :
+		    strlen(forgeries[i].key) - forgeries[i].cut);
+		ok(forged != NULL && !accepts(&b, forged), "%s",
+		    forgeries[i].what);
+		free(forged);
+	}
 	setup(&hs, "HS256", NULL, NULL);
-	setup(&other, "ES256", B_PRIV, NULL);
-	/* The PEM text as cfg holds it, with and without its newline. */
-	forged = forge(JWT_ALG_HS256, A_PUB, strlen(A_PUB));
-	ok(forged != NULL && !accepts(&b, forged), "an HS256 token whose "
-	    "secret is the public key's PEM text is refused (algorithm "
-	    "confusion)");
-	free(forged);
-	forged = forge(JWT_ALG_HS256, A_PUB, strlen(A_PUB) - 1);
-	ok(forged != NULL && !accepts(&b, forged), "... also with the PEM "
-	    "text's trailing newline dropped");
-	free(forged);
-	forged = forge(JWT_ALG_HS256, KEY, strlen(KEY));
-	ok(forged != NULL && !accepts(&b, forged), "an HS256 token signed "
-	    "with the sample secret is refused by an ES256 host");
-	free(forged);
-	forged = forge(JWT_ALG_NONE, NULL, 0);
-	ok(forged != NULL && !accepts(&b, forged), "an unsigned (alg none) "
-	    "token is refused by an ES256 host");
-	free(forged);
-	forged = forge(JWT_ALG_ES256, B_PRIV, strlen(B_PRIV));
-	ok(forged != NULL && !accepts(&b, forged), "an ES256 token of "
-	    "another key pair is refused");
-	free(forged);
-	setup(&other, "ES256", A_PRIV, A_PUB);
-	ok(pingoo_token_issue(&other, 42, NOW, &tok) == PINGOO_OK &&
+	setup(&a, "ES256", A_PRIV, A_PUB);
+	ok(pingoo_token_issue(&a, 42, NOW, &tok) == PINGOO_OK &&
 	    !accepts(&hs, tok), "an ES256 token is refused by an HS256 host");
 	free(tok);
 }
@@ -175,27 +181,35 @@ test_jwk(void)
 	    "an HS256 host has no JWK to publish");
 }
 
+/* Configurations the start-up check must refuse. */
+static const struct {
+	const char	*alg, *priv, *pub;
+	const char	*what;
+} bad_configs[] = {
+	{ "ES256", NULL, NULL, "ES256 without a public key is refused at start" },
+	{ "ES256", B_PRIV, A_PUB, "a private key that does not match the "
+	    "public key is refused" },
+	{ "ES256", NULL, C_PUB, "a P-384 public key is refused (ES256 is "
+	    "P-256)" },
+	{ "ES256", NULL, "-----BEGIN PUBLIC KEY-----\nnonsense\n", "a public "
+	    "key that is not PEM is refused" },
+	{ "HS256", NULL, A_PUB, "a public key with jwt_alg = HS256 is refused "
+	    "(it would be unused)" },
+};
+
 static void
 test_config(void)
 {
 	struct pingoo_config c;
 	struct pingoo_fault f;
+	size_t i;
 
-	setup(&c, "ES256", NULL, NULL);
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
-	    "ES256 without a public key is refused at start");
-	setup(&c, "ES256", B_PRIV, A_PUB);
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
-	    "a private key that does not match the public key is refused");
-	setup(&c, "ES256", NULL, C_PUB);
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
-	    "a P-384 public key is refused (ES256 is P-256)");
-	setup(&c, "ES256", NULL, "-----BEGIN PUBLIC KEY-----\nnonsense\n");
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
-	    "a public key that is not PEM is refused");
-	setup(&c, "HS256", NULL, A_PUB);
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
-	    "a public key with jwt_alg = HS256 is refused (it would be unused)");
+	for (i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
+		setup(&c, bad_configs[i].alg, bad_configs[i].priv,
+		    bad_configs[i].pub);
+		ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG, "%s",
+		    bad_configs[i].what);
+	}
 	setup(&c, "ES256", NULL, A_PUB);
 	c.jwt_key_len = 0;
 	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
