@@ -164,6 +164,56 @@ test_pinning(void)
 	free(tok);
 }
 
+/* token with the character at i (counted from the end when negative)
+ * changed; the caller frees it. */
+static char *
+altered(const char *token, long i)
+{
+	char *t = strdup(token);
+	size_t n = strlen(t);
+	size_t k = i < 0 ? n - (size_t)-i : (size_t)i;
+
+	t[k] = t[k] == 'A' ? 'B' : 'A';
+	return t;
+}
+
+static void
+test_signature(void)
+{
+	struct pingoo_config a, b;
+	char *tok = NULL, *bad, *dot;
+	size_t n;
+
+	setup(&a, "ES256", A_PRIV, A_PUB);
+	setup(&b, "ES256", NULL, A_PUB);
+	if (pingoo_token_issue(&a, 42, NOW, &tok) != PINGOO_OK) {
+		ok(0, "an ES256 token to alter");
+		return;
+	}
+	n = strlen(tok);
+	dot = strchr(tok, '.');
+	bad = altered(tok, -2);
+	ok(!accepts(&b, bad), "an ES256 token with its signature altered is "
+	    "refused");
+	free(bad);
+	bad = altered(tok, (long)(dot - tok) + 3);
+	ok(!accepts(&b, bad), "an ES256 token with its payload altered is "
+	    "refused");
+	free(bad);
+	bad = altered(tok, 3);
+	ok(!accepts(&b, bad), "an ES256 token with its header altered is "
+	    "refused");
+	free(bad);
+	bad = strdup(tok);
+	bad[n - 1] = '\0';
+	ok(!accepts(&b, bad), "an ES256 token with its signature one "
+	    "character short is refused");
+	free(bad);
+	ok(accepts(&b, tok) && accepts(&b, tok), "the genuine token is "
+	    "accepted again (the decoded key is reused)");
+	free(tok);
+}
+
 static void
 test_jwk(void)
 {
@@ -221,6 +271,7 @@ main(void)
 {
 	test_hosts();
 	test_pinning();
+	test_signature();
 	test_jwk();
 	test_config();
 	return tap_done();
