@@ -46,6 +46,7 @@ enum route {
 	ROUTE_TP_GET,
 	ROUTE_TP_PROBE,
 	ROUTE_TP_PROBE_RECEIPTS,
+	ROUTE_JWKS,
 	ROUTE__MAX
 };
 
@@ -165,6 +166,7 @@ void	h_health(struct req *);
 int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
+void	h_jwks(struct req *);
 
 /* background.c */
 /* Maps the shared table of live tests: before the pool forks. */

@@ -53,6 +53,7 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probes", h_tp_probe, R_AUTH | R_JSON, pingoo_in_probe }, /* ROUTE_TP_PROBE */
 	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probe-receipts", h_tp_probe_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_probe_receipts }, /* ROUTE_TP_PROBE_RECEIPTS */
+	{ METHOD_GET, "/.well-known/jwks.json", h_jwks, 0, NULL }, /* ROUTE_JWKS */
 };
 
 const char *
