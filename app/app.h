@@ -53,6 +53,7 @@ enum route {
 	ROUTE_PING_DELETE,
 	ROUTE_TP_DELETE,
 	ROUTE_TESTS_DELETE,
+	ROUTE_JWKS,
 	ROUTE__MAX
 };
 
@@ -109,6 +110,8 @@ struct worker {
 	struct pingoo_store		*store;
 	int				 listen_fd;
 	int				 index;
+	int				 pid;	/* for the log, read once */
+	int				 pipe_in, pipe_out;	/* rawout.c's, or -1 */
 };
 
 /* pool.c */
@@ -173,6 +176,7 @@ void	h_health(struct req *);
 int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
+void	h_jwks(struct req *);
 
 /* background.c */
 /* Maps the shared table of live tests: before the pool forks. */
@@ -250,9 +254,12 @@ void	probe_table_put(uint64_t test_id, uint64_t user_id);
 
 /* rawout.c: FCGI_STDOUT records of up to 65528 bytes written straight to
  * the connection (libfcgi's own are 8 KiB, one write() each, a hard-coded
- * size no API changes).  Flushes libfcgi's buffer first.  Returns 0, or -1
- * when the client has gone. */
+ * size no API changes).  Flushes libfcgi's buffer first.  buf's pages are
+ * lent to the kernel, not copied: it must never change while the process
+ * lives.  Returns 0, or -1 when the client has gone. */
 int	rawout_write(struct req *, const void *buf, size_t len);
+/* Releases the thread's pipe. */
+void	rawout_thread_end(struct worker *);
 
 /* json output helpers (reply.c) */
 struct json_object *json_i64(int64_t);

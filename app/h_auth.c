@@ -57,7 +57,8 @@ auth_require(struct req *r, int check_user)
 /*
  * POST /api/v1/auth/token: 200 with a token, 400 for a malformed body,
  * 401 invalid_credentials for a wrong user or password (the same answer
- * and the same work for both), 503 without a database.
+ * and the same work for both), 503 without a database, 503
+ * not_token_issuer on a host that holds only the ES256 public key.
  */
 void
 h_token(struct req *r)
@@ -71,6 +72,13 @@ h_token(struct req *r)
 	char *tok = NULL;
 	enum pingoo_err e;
 
+	/* Before the password: a verifying-only host does no work for it. */
+	if (!pingoo_token_can_issue(r->cfg)) {
+		reply_error(r, 503, "not_token_issuer", NULL, "this host "
+		    "verifies tokens but does not issue them: ask the issuing "
+		    "host");
+		return;
+	}
 	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
 	    pingoo_json_str(r->body, "username", 1, 64, &name, &f) !=
 	    PINGOO_OK ||
@@ -124,6 +132,45 @@ h_me(struct req *r)
 	json_object_object_add(o, "username",
 	    json_object_new_string(r->user.name));
 	json_object_object_add(o, "created_at", json_i64(r->user.created_at));
+	reply_json(r, 200, o);
+	json_object_put(o);
+}
+
+/*
+ * GET /.well-known/jwks.json: the ES256 public key as a JWK set, 200; 404
+ * when tokens are HMAC-signed (no public key exists); 500 for an unusable
+ * key (pingoo_config_check refuses one at start).
+ */
+void
+h_jwks(struct req *r)
+{
+	char x[PINGOO_JWK_COORD_MAX], y[PINGOO_JWK_COORD_MAX];
+	char kid[PINGOO_KID_MAX];
+	struct json_object *o, *k, *a;
+	enum pingoo_err e;
+
+	e = pingoo_token_jwk(r->cfg, x, y, kid);
+	if (e == PINGOO_ERR_NOTFOUND) {
+		reply_error(r, 404, "not_found", NULL, "tokens are signed "
+		    "with a shared secret here: there is no public key");
+		return;
+	}
+	if (e != PINGOO_OK) {
+		reply_err(r, PINGOO_ERR_INTERNAL);
+		return;
+	}
+	k = json_object_new_object();
+	json_object_object_add(k, "kty", json_object_new_string("EC"));
+	json_object_object_add(k, "crv", json_object_new_string("P-256"));
+	json_object_object_add(k, "x", json_object_new_string(x));
+	json_object_object_add(k, "y", json_object_new_string(y));
+	json_object_object_add(k, "kid", json_object_new_string(kid));
+	json_object_object_add(k, "alg", json_object_new_string("ES256"));
+	json_object_object_add(k, "use", json_object_new_string("sig"));
+	a = json_object_new_array();
+	json_object_array_add(a, k);
+	o = json_object_new_object();
+	json_object_object_add(o, "keys", a);
 	reply_json(r, 200, o);
 	json_object_put(o);
 }

@@ -224,7 +224,7 @@ req_log(const struct req *r)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%06lldZ pingoo[%d] %s %s %d %lldus\n",
-	    when, (long long)(r->arrived_at % 1000000), (int)getpid(),
+	    when, (long long)(r->arrived_at % 1000000), r->w->pid,
 	    r->method_name[0] != '\0' ? r->method_name : "-", r->route_name,
 	    r->status, (long long)(pingoo_mono_us() - r->mono_start));
 	if (n > 0)

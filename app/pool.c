@@ -8,6 +8,15 @@
  * every thread except while it waits in FCGX_Accept_r: a request being
  * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
  * keeps nudging the busy ones until they are all gone.
+ *
+ * Connections: libfcgi gives a thread one connection at a time, and nginx
+ * keeps connections alive (fastcgi_keep_conn), so a thread between two
+ * requests of a kept connection waits in read() inside FCGX_Accept_r.  A
+ * process therefore holds at most `threads` connections, and
+ * deploy/nginx/render bounds the idle ones nginx keeps to half of
+ * processes x threads, which leaves the other half free to accept.  A
+ * SIGTERM interrupts that read() like the accept(): libfcgi closes the
+ * connection and the thread leaves.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -51,6 +60,7 @@ thread_main(void *arg)
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
 	pingoo_store_thread_init();
+	t->w.pid = (int)getpid();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
@@ -74,6 +84,7 @@ thread_main(void *arg)
 	}
 	FCGX_Free(&f, 1);
 out:
+	rawout_thread_end(&t->w);
 	pingoo_store_free(t->w.store);
 	pingoo_store_thread_end();
 	t->done = 1;
@@ -117,6 +128,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		slots[i].w.cfg = cfg;
 		slots[i].w.listen_fd = fd;
 		slots[i].w.index = i;
+		slots[i].w.pipe_in = slots[i].w.pipe_out = -1;
 		if (pthread_create(&slots[i].tid, NULL, thread_main,
 		    &slots[i]) != 0) {
 			fprintf(stderr, "pingoo: pthread_create failed\n");

@@ -60,6 +60,7 @@ static const struct route_def routes[ROUTE__MAX] = {
 	{ METHOD_DELETE, "/api/v1/ping-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_DELETE */
 	{ METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_DELETE */
 	{ METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TESTS_DELETE */
+	{ METHOD_GET, "/.well-known/jwks.json", h_jwks, 0, NULL }, /* ROUTE_JWKS */
 };
 
 const char *

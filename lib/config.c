@@ -24,10 +24,16 @@
  *   db_password = ""             or db_password_file = PATH
  *   db_connect_timeout = 3       seconds, 1..3600
  *   db_rw_timeout = 5            seconds, 1..3600
+ *   db_wsrep_sync_wait = 0       0..15: wsrep_sync_wait for every session
+ *                                (1 on a Galera cluster: reads see writes
+ *                                made through other nodes)
  *   migrate_db_user = ""         "" = db_user
  *   migrate_db_password = ""     or migrate_db_password_file = PATH
- *   jwt_alg = HS256              HS256, HS384 or HS512
- *   jwt_key = (none)             at least 32 bytes; or jwt_key_file = PATH
+ *   jwt_alg = HS256              HS256, HS384, HS512 or ES256
+ *   jwt_key = (none)             at least 32 bytes; or jwt_key_file = PATH;
+ *                                with ES256 it signs samples, not tokens
+ *   jwt_private_key_file = ""    ES256: PEM P-256 private key (issuer only)
+ *   jwt_public_key_file = ""     ES256: PEM P-256 public key (every host)
  *   jwt_issuer = pingoo
  *   jwt_audience = pingoo-api
  *   jwt_ttl = 3600               seconds, 60..2592000
@@ -110,12 +116,15 @@ static const struct key keys[] = {
 	SECRETFILE("db_password_file", db_password),
 	NUM(K_INT, db_connect_timeout, 1, 3600),
 	NUM(K_INT, db_rw_timeout, 1, 3600),
+	NUM(K_INT, db_wsrep_sync_wait, 0, 15),
 	STR(migrate_db_user),
 	STR(migrate_db_password),
 	SECRETFILE("migrate_db_password_file", migrate_db_password),
 	STR(jwt_alg),
 	{ "jwt_key", K_KEY, OFF(jwt_key), CAP(jwt_key), 0, 0, 0 },
 	{ "jwt_key_file", K_FILE, OFF(jwt_key), CAP(jwt_key), 0, 0, 1 },
+	SECRETFILE("jwt_private_key_file", jwt_private_key),
+	SECRETFILE("jwt_public_key_file", jwt_public_key),
 	STR(jwt_issuer),
 	STR(jwt_audience),
 	NUM(K_INT, jwt_ttl, 60, 2592000),
@@ -435,9 +444,21 @@ pingoo_config_check(const struct pingoo_config *c, struct pingoo_fault *f)
 		    "bytes: set jwt_key or jwt_key_file");
 	if (strcmp(c->jwt_alg, "HS256") != 0 &&
 	    strcmp(c->jwt_alg, "HS384") != 0 &&
-	    strcmp(c->jwt_alg, "HS512") != 0)
+	    strcmp(c->jwt_alg, "HS512") != 0 &&
+	    strcmp(c->jwt_alg, "ES256") != 0)
 		return check_fault(f, "jwt_alg", "jwt_alg must be HS256, "
-		    "HS384 or HS512");
+		    "HS384, HS512 or ES256");
+	if (strcmp(c->jwt_alg, "ES256") != 0 &&
+	    (c->jwt_private_key[0] != '\0' || c->jwt_public_key[0] != '\0'))
+		return check_fault(f, "jwt_public_key_file", "jwt_private_key_file "
+		    "and jwt_public_key_file need jwt_alg = ES256");
+	if (strcmp(c->jwt_alg, "ES256") == 0 && c->jwt_public_key[0] == '\0')
+		return check_fault(f, "jwt_public_key_file", "jwt_alg = ES256 "
+		    "needs jwt_public_key_file");
+	if (pingoo_token_check_keys(c) != PINGOO_OK)
+		return check_fault(f, "jwt_public_key_file", "the ES256 keys are "
+		    "not a P-256 key pair (the private key must match the "
+		    "public key)");
 	if (c->jwt_issuer[0] == '\0' || c->jwt_audience[0] == '\0')
 		return check_fault(f, "jwt_issuer", "jwt_issuer and "
 		    "jwt_audience must not be empty");

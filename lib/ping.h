@@ -69,6 +69,10 @@ struct pingoo_pingtab;
  * pingoo_pingtab_free (unmaps it; children keep their own mapping). */
 struct pingoo_pingtab	*pingoo_pingtab_new(size_t slots, uint32_t max_count);
 void			 pingoo_pingtab_free(struct pingoo_pingtab *);
+/* Maps every page of the table into this process now (a read of each), so
+ * that its memory is counted once at start rather than page by page as
+ * tests land in new slots. */
+void			 pingoo_pingtab_prefault(struct pingoo_pingtab *);
 /* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs. */
 enum pingoo_err		 pingoo_pingtab_put(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t count,

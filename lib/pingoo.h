@@ -78,17 +78,23 @@ struct pingoo_config {
 	char		 db_password[256];
 	int		 db_connect_timeout;	/* seconds */
 	int		 db_rw_timeout;		/* seconds */
+	int		 db_wsrep_sync_wait;	/* Galera: per session, 0 = off */
 	/* migrations run as a separate, more privileged account when set */
 	char		 migrate_db_user[64];	/* "" = db_user */
 	char		 migrate_db_password[256];
 	/* tokens */
-	char		 jwt_alg[16];		/* only HS256/HS384/HS512 */
+	char		 jwt_alg[16];		/* HS256/HS384/HS512 or ES256 */
+	/* The HMAC secret of HS* tokens; always the sample signatures' key
+	 * (sign.c), shared by every host that answers echoes and receipts. */
 	unsigned char	 jwt_key[512];
 	size_t		 jwt_key_len;
 	char		 jwt_issuer[128];
 	char		 jwt_audience[128];
 	int		 jwt_ttl;		/* seconds */
 	int		 jwt_leeway;		/* seconds of clock skew allowed */
+	/* ES256: PEM text; the private key only on the issuing host */
+	char		 jwt_private_key[2048];
+	char		 jwt_public_key[2048];
 	/* limits */
 	size_t		 max_body;		/* bytes of a JSON request body */
 	size_t		 max_client_bytes;	/* serialized "client" object */
@@ -162,6 +168,13 @@ enum pingoo_err	 pingoo_parse_uint(const char *s, size_t len, uint64_t max,
 enum pingoo_err	 pingoo_valid_client(struct json_object *parent,
 		    size_t maxbytes, char **out, struct pingoo_fault *);
 
+/* mac.c: HMAC (digest "SHA256", "SHA384", "SHA512") of msg into out[0..cap),
+ * *outlen bytes, with a keyed context kept per thread (freed at its exit).
+ * PINGOO_ERR_NOMEM or PINGOO_ERR_INTERNAL on failure. */
+enum pingoo_err	 pingoo_hmac(const char *digest, const unsigned char *key,
+		    size_t keylen, const void *msg, size_t len,
+		    unsigned char *out, size_t cap, size_t *outlen);
+
 /* token.c: JWTs.  The algorithm is pinned by the configuration; `exp`,
  * `iss`, `aud` and `sub` are required; `nbf`/`iat` allow jwt_leeway. */
 /* On success *out is a malloc'd compact token the caller frees. */
@@ -169,6 +182,17 @@ enum pingoo_err	 pingoo_token_issue(const struct pingoo_config *,
 		    uint64_t user_id, int64_t now_s, char **out);
 enum pingoo_err	 pingoo_token_verify(const struct pingoo_config *,
 		    const char *token, int64_t now_s, uint64_t *user_id);
+/* 1 when this host holds the key that signs tokens (ES256: the private
+ * key; a verifying-only host answers the token route with an error). */
+int		 pingoo_token_can_issue(const struct pingoo_config *);
+/* The ES256 public key as JWK members (x, y base64url; kid = RFC 7638
+ * thumbprint); xs and ys may be NULL.  NOTFOUND for HMAC algorithms. */
+#define PINGOO_JWK_COORD_MAX	48
+#define PINGOO_KID_MAX		48
+enum pingoo_err	 pingoo_token_jwk(const struct pingoo_config *, char *xs,
+		    char *ys, char kid[PINGOO_KID_MAX]);
+/* CONFIG when the ES256 keys are unusable or do not match. */
+enum pingoo_err	 pingoo_token_check_keys(const struct pingoo_config *);
 
 /* password.c: yescrypt through the C library's crypt_r. */
 #define PINGOO_HASH_MAX 256

@@ -12,6 +12,7 @@
  * lock left by a worker killed inside that window is taken over.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -45,11 +46,44 @@ struct pingoo_pingtab {
 	uint32_t	 max_count;
 };
 
+/* This process's id, the lock's holder mark: read once per process rather
+ * than with a system call per claim (glibc does not cache getpid); a fork
+ * clears it in the child. */
+static int32_t self_pid;
+
+static void
+self_pid_reset(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static int32_t
+self(void)
+{
+	int32_t p = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (p == 0) {
+		p = (int32_t)getpid();
+		__atomic_store_n(&self_pid, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+static void
+self_pid_atfork(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_reset);
+}
+
 struct pingoo_pingtab *
 pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct pingoo_pingtab *t;
 	void *p;
+
+	/* Before the fork that shares the table: children re-read their id. */
+	pthread_once(&once, self_pid_atfork);
 
 	/* The struct is private memory, copied into children by fork(); the
 	 * slots it points to are the shared mapping. */
@@ -69,6 +103,16 @@ pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 	}
 	t->base = p;
 	return t;
+}
+
+void
+pingoo_pingtab_prefault(struct pingoo_pingtab *t)
+{
+	const volatile unsigned char *p = t->base;
+	size_t i, page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (i = 0; i < t->maplen; i += page)
+		(void)p[i];
 }
 
 void
@@ -97,7 +141,7 @@ home(const struct pingoo_pingtab *t, uint64_t id)
 static void
 slot_lock(struct pt_slot *s)
 {
-	int32_t me = (int32_t)getpid(), holder, zero;
+	int32_t me = self(), holder, zero;
 	unsigned spins = 0;
 
 	for (;;) {

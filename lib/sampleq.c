@@ -88,6 +88,11 @@ pingoo_sampleq_pop(struct pingoo_sampleq *q, struct pingoo_queued_sample *out,
 		q->head = (q->head + 1) % q->cap;
 		q->len--;
 	}
+	/* An empty queue starts again at its first slot: only as many slots
+	 * as the deepest backlog are ever touched, so a worker's memory does
+	 * not creep up by the ring's pages (3.5 MiB) as the head goes round. */
+	if (q->len == 0)
+		q->head = 0;
 	pthread_mutex_unlock(&q->mu);
 	return n;
 }

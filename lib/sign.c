@@ -10,20 +10,22 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "pingoo.h"
 #include "ping.h"
 
 /* kind names what is signed ("sample", or "probe-<phase>"), so the MAC of
- * one can never stand for another. */
-static void
+ * one can never stand for another.  Returns 0, or -1 when the MAC could not
+ * be computed (out is then a string no receipt can match: verify refuses on
+ * -1). */
+static int
 stamps_mac(const unsigned char *key, size_t keylen, const char *kind,
     uint64_t test_id, uint64_t user_id, const struct pingoo_sample *s,
     char out[PINGOO_SIG_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	size_t maclen = 0;
 	char msg[160];
 	int n, i;
 
@@ -32,13 +34,18 @@ stamps_mac(const unsigned char *key, size_t keylen, const char *kind,
 	    "%lld:%lld", kind, (unsigned long long)test_id,
 	    (unsigned long long)user_id, s->seq, (long long)s->t0,
 	    (long long)s->t1, (long long)s->t2);
-	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-	    (size_t)n, mac, &maclen);
+	if (pingoo_hmac("SHA256", key, keylen, msg, (size_t)n, mac,
+	    sizeof(mac), &maclen) != PINGOO_OK || maclen < PINGOO_SIG_LEN / 2) {
+		memset(out, '-', PINGOO_SIG_LEN);
+		out[PINGOO_SIG_LEN] = '\0';
+		return -1;
+	}
 	for (i = 0; i < PINGOO_SIG_LEN / 2; i++) {
 		out[2 * i] = hex[mac[i] >> 4];
 		out[2 * i + 1] = hex[mac[i] & 0xf];
 	}
 	out[PINGOO_SIG_LEN] = '\0';
+	return 0;
 }
 
 static enum pingoo_err
@@ -50,7 +57,8 @@ stamps_verify(const unsigned char *key, size_t keylen, const char *kind,
 
 	if (sig == NULL || strlen(sig) != PINGOO_SIG_LEN)
 		return PINGOO_ERR_AUTH;
-	stamps_mac(key, keylen, kind, test_id, user_id, s, want);
+	if (stamps_mac(key, keylen, kind, test_id, user_id, s, want) != 0)
+		return PINGOO_ERR_AUTH;
 	return CRYPTO_memcmp(want, sig, PINGOO_SIG_LEN) == 0 ?
 	    PINGOO_OK : PINGOO_ERR_AUTH;
 }
@@ -60,7 +68,7 @@ pingoo_sample_sign(const unsigned char *key, size_t keylen, uint64_t test_id,
     uint64_t user_id, const struct pingoo_sample *s,
     char out[PINGOO_SIG_LEN + 1])
 {
-	stamps_mac(key, keylen, "sample", test_id, user_id, s, out);
+	(void)stamps_mac(key, keylen, "sample", test_id, user_id, s, out);
 }
 
 enum pingoo_err
@@ -86,7 +94,7 @@ pingoo_probe_sign(const unsigned char *key, size_t keylen, uint64_t test_id,
 	char kind[32];
 
 	probe_kind(phase, kind);
-	stamps_mac(key, keylen, kind, test_id, user_id, s, out);
+	(void)stamps_mac(key, keylen, kind, test_id, user_id, s, out);
 }
 
 enum pingoo_err

@@ -4,6 +4,20 @@
  * MYSQL_OPT_RECONNECT stays off because a silent reconnect invalidates every
  * prepared statement: each one then fails with error 1243 (unknown
  * prepared statement handler) ever after.
+ *
+ * On a Galera cluster (docs/deployment.md) two more rules hold.  A
+ * transaction that loses certification against a write committed through
+ * another node is rolled back whole and reported as ER_LOCK_DEADLOCK
+ * (1213), on any statement or on COMMIT itself: it is retried like a
+ * deadlock (pingoo_store_retryable covers the failed COMMIT, whose error
+ * pingoo_store_commit notes; a single autocommit statement is run again
+ * here).  And a node applies other nodes' writes after they commit, so a
+ * read may miss a write made through another node a moment before (a test
+ * created on one host, echoed on another): db_wsrep_sync_wait sets
+ * wsrep_sync_wait on every session, making each read wait until the node
+ * has applied everything committed before it began.  A node that is not
+ * part of the primary component answers 1047 to everything: it is treated
+ * as a lost connection (the store is unreachable until it is back).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,6 +166,20 @@ store_note(struct pingoo_store *s, const char *what, unsigned code,
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %u %s", what, code, msg);
 }
 
+/* The session's settings after connecting: 0, or non-zero on failure. */
+static int
+session_setup(struct pingoo_store *s)
+{
+	char sql[64];
+	int n;
+
+	if (s->cfg->db_wsrep_sync_wait == 0)
+		return 0;
+	n = snprintf(sql, sizeof(sql), "SET SESSION wsrep_sync_wait = %d",
+	    s->cfg->db_wsrep_sync_wait);
+	return mysql_real_query(s->m, sql, (unsigned long)n);
+}
+
 static enum pingoo_err
 store_connect(struct pingoo_store *s)
 {
@@ -182,7 +210,8 @@ store_connect(struct pingoo_store *s)
 	sock = c->db_socket[0] != '\0' ? c->db_socket : NULL;
 	host = sock != NULL ? "localhost" : c->db_host;
 	if (mysql_real_connect(s->m, host, user, password, c->db_name,
-	    c->db_port, sock, 0) == NULL) {
+	    c->db_port, sock, 0) == NULL ||
+	    session_setup(s) != 0) {
 		store_note(s, "connect", mysql_errno(s->m), mysql_error(s->m));
 		mysql_close(s->m);
 		s->m = NULL;
@@ -205,6 +234,11 @@ lost_connection(unsigned code)
 	case 1927:			/* ER_CONNECTION_KILLED */
 	case ER_UNKNOWN_STMT_HANDLER:	/* 1243 */
 	case 4031:			/* idle client disconnected */
+	/* A Galera node outside the primary component, or still joining,
+	 * refuses every query ("WSREP has not yet prepared node for
+	 * application use"): for Pingoo that node is away, like a lost
+	 * server, and the echo's writer waits for it rather than drop. */
+	case ER_UNKNOWN_COM_ERROR:	/* 1047 */
 		return 1;
 	default:
 		return 0;
@@ -341,6 +375,11 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 			    insert_id, &code, 0);
 		else
 			e = PINGOO_ERR_DB;
+		/* An autocommit statement that lost certification (Galera) or
+		 * a deadlock was rolled back: once more is safe. */
+		if (e == PINGOO_ERR_DB && code == ER_LOCK_DEADLOCK &&
+		    !s->in_txn)
+			continue;
 		if (e == PINGOO_OK || !lost_connection(code))
 			return e;
 		/* Lost: drop everything; retry only outside a transaction. */

@@ -258,6 +258,10 @@ export declare class Pingoo {
   reportBatch: number;
   me(opts?: { signal?: AbortSignal }): Promise<User>;
   health(opts?: { signal?: AbortSignal }): Promise<{ status: string; database: string; version: string }>;
+  static pickServer(urls: string[], opts?: { probes?: number; timeoutMs?: number; fetch?: typeof fetch; signal?: AbortSignal }): Promise<{
+    url: string; rttUs: number;
+    results: { url: string; rttUs: number | null; samples: number; error?: string }[];
+  }>;
   ping(opts?: PingOptions): Promise<PingTest>;
   throughput(opts?: ThroughputOptions): Promise<ThroughputTest>;
   history(opts: { kind: 'ping'; limit?: number; cursor?: string | null; signal?: AbortSignal }): Promise<History<PingTest>>;

@@ -6,7 +6,7 @@
 // nginx listen on the host side too (deploy/local/up with PINGOO_LISTEN_ADDRESS; the
 // certificate gets the address), shapes each direction with a tbf
 // on the sending end's egress (the host end carries downloads, the namespace end uploads) and
-// runs the SDK inside the namespace (t/accuracy/client.mjs).  For each link it asserts that
+// runs the SDK inside the namespace (t/accuracy/client.mjs), and pingoo(1) on the first link.  For each link it asserts that
 // `summary.<direction>.bits_per_second` is within 3% of the link's TCP goodput (the rate ×
 // 1448/1514: a 1514-byte Ethernet frame carries 1448 bytes of TCP payload with timestamps) and
 // that no per-packet receiver rate (`packet_bps_max`) exceeds the link's rate.  A run whose
@@ -79,7 +79,7 @@ const stack = loadStack();
 if (!stack)
 	t.skipAll(`no stack: ${stackEnvPath()} does not exist (run deploy/local/up)`);
 const need = ['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DEMO_USER', 'PINGOO_DEMO_PASSWORD',
-	'PINGOO_SRCDIR', 'PINGOO_BUILDDIR'];
+	'PINGOO_SRCDIR', 'PINGOO_BUILDDIR', 'PINGOO_CLI'];
 const missing = need.filter((k) => !stack[k]);
 if (missing.length)
 	t.skipAll(`${stack.envFile} lacks ${missing.join(', ')}`);
@@ -219,6 +219,29 @@ function client(direction, plan) {
 	return JSON.parse(out.trim().split('\n').at(-1));
 }
 
+// The same test run by the command-line client, pingoo(1), inside the namespace: logged in
+// once into a configuration folder of its own, then --json gives the test as stored.
+let cliHome = null;
+function cli(direction, plan) {
+	const env = { ...process.env };
+	if (!cliHome) {
+		cliHome = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'pingoo-acc-cli-'));
+		process.on('exit', () => fs.rmSync(cliHome, { recursive: true, force: true }));
+	}
+	env.XDG_CONFIG_HOME = cliHome;
+	const base = ['netns', 'exec', NS, stack.PINGOO_CLI, '--cacert', stack.PINGOO_CA_FILE];
+	const login = spawnSync('ip', [...base, 'login', nsUrl, stack.PINGOO_DEMO_USER], { encoding: 'utf8',
+	    input: stack.PINGOO_DEMO_PASSWORD + '\n', env, timeout: Math.min(20000, left()) });
+	if (login.status !== 0)
+		return { error: `pingoo login: exit ${login.status}: ${(login.stderr || '').trim()}` };
+	const r = spawnSync('ip', [...base, '--json', 'throughput', '-d', direction, '-n', String(plan.packets),
+	    '-s', String(plan.packetSize), '-P', String(plan.streams)],
+	    { encoding: 'utf8', env, timeout: Math.min(45000, left()), maxBuffer: 64 * MiB });
+	if (r.status !== 0)
+		return { error: `pingoo throughput: exit ${r.status ?? r.signal}: ${(r.stderr || '').trim().slice(-500)}` };
+	return { test: JSON.parse(r.stdout) };
+}
+
 const mbit = (bps) => (bps === null || bps === undefined ? 'null' : (bps / 1e6).toFixed(3));
 
 // The SDK's own figure for the whole run, from its onProgress events: a download from the
@@ -292,6 +315,41 @@ for (const link of LINKS) {
 			t.ok(Number.isFinite(s?.packet_bps_max) && s.packet_bps_max <= rate,
 			    `${name}, ${direction}: packet_bps_max is not above the link's ${mbit(rate)} Mbit/s (${mbit(s?.packet_bps_max)})`);
 			t.is(s?.report_missing, false, `${name}, ${direction}: no report is missing`);
+		});
+	}
+}
+
+// pingoo(1) measures as the SDK does: the same bar on the first link.
+{
+	const link = LINKS[0];
+	const name = `${link.down}/${link.up} Mbit/s`;
+	for (const direction of ['download', 'upload']) {
+		const rate = (direction === 'download' ? link.down : link.up) * 1e6;
+		const goodput = rate * GOODPUT;
+		const plan = link[direction];
+		await t.test(`${name} link, ${direction}, by pingoo(1): the rates are the link's`, async () => {
+			await breathe();
+			shape(link.down, false);
+			shape(link.up, true);
+			let r = cli(direction, plan);
+			await breathe();
+			const sent = r.test?.summary?.[direction]?.sender_bits_per_second;
+			if (Number.isFinite(sent) && sent < goodput * (1 - TOLERANCE)) {
+				t.diag(`${name} ${direction} by pingoo(1): the sender did not fill the link (${mbit(sent)} Mbit/s), measuring again`);
+				r = cli(direction, plan);
+				await breathe();
+			}
+			const s = r.test?.summary?.[direction];
+			t.ok(!r.error && r.test?.state === 'complete',
+			    `${name}, ${direction}, pingoo(1): ${plan.packets} × ${plan.packetSize} B over ${plan.streams} streams complete`,
+			    r.error);
+			t.diag(`${name} ${direction} by pingoo(1): goodput ${mbit(goodput)}, summary ${mbit(s?.bits_per_second)}, ` +
+			    `packet max ${mbit(s?.packet_bps_max)}, sender ${mbit(s?.sender_bits_per_second)} Mbit/s`);
+			t.ok(within(s?.bits_per_second, goodput),
+			    `${name}, ${direction}, pingoo(1): summary.${direction}.bits_per_second is within 3% of the ${mbit(goodput)} Mbit/s goodput (${mbit(s?.bits_per_second)})`);
+			t.ok(Number.isFinite(s?.packet_bps_max) && s.packet_bps_max <= rate,
+			    `${name}, ${direction}, pingoo(1): packet_bps_max is not above the link's ${mbit(rate)} Mbit/s (${mbit(s?.packet_bps_max)})`);
+			t.is(s?.report_missing, false, `${name}, ${direction}, pingoo(1): no report is missing`);
 		});
 	}
 }

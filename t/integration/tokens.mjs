@@ -147,6 +147,12 @@ function attacks() {
 		['an RS256 header with an HMAC-SHA256 signature by the server key', () => B(sign({ alg: 'RS256', typ: 'JWT' }, fresh(), k.key, 'HS256'))],
 		['an RS256 header with a 256-byte random signature', () => B(`${encodePart({ alg: 'RS256', typ: 'JWT' })}.${encodePart(fresh())}.${random(256)}`)],
 		['an ES256 header with a 64-byte random signature', () => B(`${encodePart({ alg: 'ES256', typ: 'JWT' })}.${encodePart(fresh())}.${random(64)}`)],
+		['a well-signed ES256 token on this HS256 server', () => {
+			const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+			const input = `${encodePart({ alg: 'ES256', typ: 'JWT' })}.${encodePart(fresh())}`;
+			return B(`${input}.${crypto.sign('sha256', Buffer.from(input), { key: privateKey,
+			    dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
+		}],
 		['a header without alg, signed with the server key', () => B(sign({ typ: 'JWT' }, fresh(), k.key, 'HS256'))],
 		['a header whose alg is an array', () => B(sign({ alg: ['HS256'], typ: 'JWT' }, fresh(), k.key, 'HS256'))],
 		['HS256 signed with a random key', () => B(sign(hdr(), fresh(), crypto.randomBytes(32), 'HS256'))],
@@ -381,6 +387,12 @@ await t.test("a deleted user's token is refused on every route", async () => {
 	    (SELECT COUNT(*) FROM ping_tests WHERE user_id = ${dId}) + (SELECT COUNT(*) FROM throughput_tests WHERE user_id = ${dId})
 	  + (SELECT COUNT(*) FROM ping_samples WHERE test_id = ${pid}) + (SELECT COUNT(*) FROM throughput_transfers WHERE test_id = ${qid})`)[0][0];
 	t.is(Number(left), 0, "nothing of the deleted user's is in the database afterwards");
+});
+
+await t.test('an HS256 server publishes no public key', async () => {
+	const r = await A.get('/.well-known/jwks.json');
+	t.ok(r.status === 404 && r.json?.error?.code === 'not_found',
+	    '/.well-known/jwks.json answers 404 not_found as JSON: tokens are HMAC-signed here', describe(r));
 });
 
 // ---- no crash ----------------------------------------------------------------------------

@@ -22,6 +22,25 @@ test('helpers: Server-Timing parsing and random buffers', () => {
 	ok(b.subarray(131072, 131172).some((x) => x !== 0), 'bytes past the first 64 KiB are filled');
 });
 
+test('pickServer keeps the candidate with the lowest median round trip', async () => {
+	// Three names for the one mock: "far" answers 30 ms late, "dead" never connects.
+	const via = (f) => (url, init) => {
+		const u = String(url);
+		if (u.startsWith('http://dead.invalid'))
+			return Promise.reject(new TypeError('fetch failed'));
+		const real = u.replace(/^http:\/\/(far|near)\.invalid/, base);
+		return u.startsWith('http://far.invalid') ?
+		    new Promise((r) => setTimeout(r, 30)).then(() => f(real, init)) : f(real, init);
+	};
+	const r = await Pingoo.pickServer(['http://far.invalid/', 'http://dead.invalid', 'http://near.invalid'],
+	    { fetch: via(globalThis.fetch), probes: 3 });
+	is(r.url, 'http://near.invalid', 'the near server wins');
+	ok(r.results[0].rttUs >= 30000 && r.results[0].samples === 3, 'the far one was probed 3 times, 30 ms or more');
+	ok(r.results[1].rttUs === null && /cannot reach/.test(r.results[1].error), 'the dead one is out, with its error');
+	const e = await rejects(Pingoo.pickServer(['http://dead.invalid'], { fetch: via(globalThis.fetch) }));
+	is(e?.code, 'no_server', 'no candidate answering is a no_server error');
+});
+
 test('login and me', async () => {
 	pg = await Pingoo.login(base + '/', 'demo', 'pw');
 	ok(typeof pg.token === 'string' && pg.token.length > 0, 'login gives a token');

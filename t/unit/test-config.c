@@ -188,6 +188,36 @@ test_files(void)
 	remove_file("pingoo.conf");
 }
 
+/* The keys of several hosts: ES256 key files and db_wsrep_sync_wait. */
+static void
+test_cluster_keys(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	write_file("pub.pem", "-----BEGIN PUBLIC KEY-----\nnot a key\n"
+	    "-----END PUBLIC KEY-----\n");
+	ok(parse(&c, "jwt_alg = ES256\njwt_key = " KEY32 "\n"
+	    "jwt_public_key_file = pub.pem\ndb_wsrep_sync_wait = 1\n", &f) ==
+	    PINGOO_OK && strcmp(c.jwt_public_key, "-----BEGIN PUBLIC KEY-----"
+	    "\nnot a key\n-----END PUBLIC KEY-----") == 0 &&
+	    c.db_wsrep_sync_wait == 1,
+	    "jwt_public_key_file is read (one newline dropped) and "
+	    "db_wsrep_sync_wait set");
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "jwt_public_key_file") == 0,
+	    "a public key file that holds no P-256 key fails the check");
+	ok(refused("db_wsrep_sync_wait = 16\n", "line 1", "db_wsrep_sync_wait"),
+	    "db_wsrep_sync_wait above 15 is refused");
+	ok(refused("jwt_private_key_file = missing.pem\n", "line 1",
+	    "jwt_private_key_file"), "a missing private key file is refused");
+	pingoo_config_defaults(&c);
+	ok(c.db_wsrep_sync_wait == 0 && c.jwt_public_key[0] == '\0' &&
+	    c.jwt_private_key[0] == '\0', "by default: no sync wait, no "
+	    "ES256 keys");
+	remove_file("pub.pem");
+}
+
 static void
 test_check(void)
 {
@@ -245,6 +275,7 @@ main(void)
 	test_parse();
 	test_errors();
 	test_files();
+	test_cluster_keys();
 	test_check();
 	rmdir(dir);
 	return tap_done();

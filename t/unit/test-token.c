@@ -122,6 +122,20 @@ by_hand(const char *hdr, const char *payload, const char *sig)
 }
 
 /* A copy of tok with part (0 header, 1 payload, 2 signature) replaced. */
+/* tok with suffix appended, malloc'd. */
+static char *
+with_suffix(const char *tok, const char *suffix)
+{
+	size_t a = strlen(tok), b = strlen(suffix);
+	char *s = malloc(a + b + 1);
+
+	if (s != NULL) {
+		memcpy(s, tok, a);
+		memcpy(s + a, suffix, b + 1);
+	}
+	return s;
+}
+
 static char *
 splice(const char *tok, int part, const char *with)
 {
@@ -219,6 +233,10 @@ test_tampering(void)
 	ok(refused(splice(good, 2, part)), "a tampered signature is refused");
 	free(part);
 	ok(refused(splice(good, 2, "")), "a token without signature is refused");
+	ok(refused(with_suffix(good, ".x")),
+	    "a token with a fourth part is refused");
+	ok(refused(with_suffix(good, "=")),
+	    "a signature with base64 padding added is refused");
 	free(good);
 }
 

@@ -186,6 +186,50 @@ export class Pingoo {
 		this.probeFetch = opts.probeFetch ?? null;
 	}
 
+	// Chooses the server nearest in latency among urls (base URLs of Pingoo hosts): each is
+	// asked GET /health `probes` times, round by round so every candidate sees the same
+	// moments of the network, and the lowest median round trip wins.  A candidate that
+	// fails or answers non-2xx (its database away: 503) is out.  Resolves to {url, rttUs,
+	// results: [{url, rttUs | null, samples, error?}]}; rejects with a PingooError
+	// no_server when none answered.  opts: {probes = 3, timeoutMs = 2000, fetch, signal}.
+	static async pickServer(urls, opts = {}) {
+		const { probes = 3, timeoutMs = 2000, signal } = opts;
+		if (!Array.isArray(urls) || urls.length === 0)
+			throw new TypeError('pickServer(urls) takes a non-empty array of base URLs');
+		const cands = urls.map((url) => ({ url: String(url).replace(/\/+$/, ''), rtts: [], error: null,
+		    pg: new Pingoo({ baseUrl: url, fetch: opts.fetch }) }));
+		for (let round = 0; round < probes; round++) {
+			for (const c of cands) {
+				if (c.error)
+					continue;
+				if (signal && signal.aborted)
+					throw abortError();
+				const ctl = new AbortController();
+				const timer = setTimeout(() => ctl.abort(), timeoutMs);
+				const started = performance.now();
+				try {
+					await c.pg.health({ signal: ctl.signal });
+					c.rtts.push(Math.round((performance.now() - started) * 1000));
+				} catch (e) {
+					c.error = e.name === 'AbortError' ? `no answer within ${timeoutMs} ms` :
+					    e.message || String(e);
+				} finally {
+					clearTimeout(timer);
+				}
+			}
+		}
+		const results = cands.map((c) => {
+			const r = [...c.rtts].sort((a, b) => a - b);
+			return { url: c.url, rttUs: c.error || !r.length ? null : r[(r.length - 1) >> 1],
+			    samples: c.rtts.length, ...(c.error ? { error: c.error } : {}) };
+		});
+		const best = results.filter((r) => r.rttUs !== null).sort((a, b) => a.rttUs - b.rttUs)[0];
+		if (!best)
+			throw new PingooError(0, 'no_server', 'no server answered its health check', undefined,
+			    { results });
+		return { url: best.url, rttUs: best.rttUs, results };
+	}
+
 	// Gets a token with a username and password; resolves to a ready instance.
 	static async login(baseUrl, username, password, opts = {}) {
 		const pg = new Pingoo({ ...opts, baseUrl, token: null });

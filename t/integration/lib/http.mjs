@@ -351,3 +351,4 @@ export function api(stack) {
 	};
 	return self;
 }
+

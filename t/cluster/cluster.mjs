@@ -1,0 +1,296 @@
+// cluster.mjs - the two-host cluster of deploy/cluster/up: ES256 tokens issued by host A and
+// verified by host B (and refused when forged), a ping test and a throughput test spread over
+// both hosts, each host on its nearest Galera node, and a Galera node killed with SIGKILL
+// under load and brought back.  Run by deploy/cluster/test, which brings the cluster up and
+// takes it down; PINGOO_STACK_ENV names var/cluster/stack.env.
+//
+// PINGOO_CLUSTER_SHORT=1 (.ci/run): one node killed, shorter load phases.  Otherwise node 2
+// (host B's) and then node 1 (host A's, the token issuer's) are each killed in turn.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as t from '../integration/lib/tap.mjs';
+import { loadStack } from '../integration/lib/stack.mjs';
+import { api, describe } from '../integration/lib/http.mjs';
+import { loadKit, tally, poll } from '../integration/lib/load.mjs';
+import { query } from '../integration/lib/db.mjs';
+import { encodePart, sign, unsigned } from '../integration/lib/jwt.mjs';
+
+const SHORT = process.env.PINGOO_CLUSTER_SHORT === '1';
+const stack = loadStack();
+if (!stack || !stack.PINGOO_HOST_B_URL)
+	t.bailOut('no cluster: run deploy/cluster/up (PINGOO_STACK_ENV names its stack.env)');
+
+const LB = api(stack);
+const A = api({ ...stack, PINGOO_URL: stack.PINGOO_HOST_A_URL });
+const B = api({ ...stack, PINGOO_URL: stack.PINGOO_HOST_B_URL });
+const onNode = (n) => ({ ...stack, PINGOO_DB_SOCKET: stack[`PINGOO_DB_SOCKET_${n}`] });
+// deploy/cluster/node ARGS, without blocking the event loop: a node's start takes seconds,
+// and the load's requests (and their timeouts) must go on meanwhile.
+const nodeCtlAsync = async (...args) => (await promisify(execFile)(stack.PINGOO_NODE_CTL,
+    args.map(String), { encoding: 'utf8', timeout: 180000 })).stdout.trim();
+// "SIZE STATE" of node n, or null while it does not answer.
+const nodeState = async (n) => {
+	try {
+		return await nodeCtlAsync('status', n) || null;
+	} catch {
+		return null;
+	}
+};
+const allState = async (nodes, want) => (await Promise.all(nodes.map(nodeState))).every((x) => x === want);
+// Rows of sql run as root on node n (root sees every session and the server's status).
+const rootQuery = (n, sql) => execFileSync('mariadb', [`--socket=${stack[`PINGOO_DB_SOCKET_${n}`]}`,
+    '--user=root', '-N', '-B', '-e', sql], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const PEM = fs.readFileSync(stack.PINGOO_JWT_PUBLIC_KEY_FILE);
+const nowS = () => Math.floor(Date.now() / 1000);
+const claims = () => ({ sub: '1', iss: 'pingoo', aud: 'pingoo-api', iat: nowS(), exp: nowS() + 600 });
+
+let token;
+let jwk;
+
+t.test('the three Galera nodes are Synced in one cluster of 3', async () => {
+	for (const n of [1, 2, 3])
+		t.is(await nodeState(n), '3 Synced', `node ${n}: cluster size 3, Synced`);
+});
+
+t.test('both hosts answer health through nginx and on their own', async () => {
+	for (const [name, X] of [['nginx', LB], ['host A', A], ['host B', B]]) {
+		const r = await X.get('/api/v1/health');
+		t.ok(r.status === 200 && r.json?.database === 'up', `${name}: health 200, database up`, describe(r));
+	}
+});
+
+t.test('the public key is published as a JWK set', async () => {
+	const r = await LB.get('/.well-known/jwks.json');
+	jwk = r.json?.keys?.[0];
+	t.ok(r.status === 200 && r.json.keys.length === 1 && jwk.kty === 'EC' && jwk.crv === 'P-256' &&
+	    jwk.alg === 'ES256' && jwk.use === 'sig' && /^[\w-]{43}$/.test(jwk.kid),
+	    'jwks.json: one key, kty EC, crv P-256, alg ES256, use sig, a kid', describe(r));
+	const want = crypto.createPublicKey(PEM).export({ format: 'jwk' });
+	t.ok(jwk && jwk.x === want.x && jwk.y === want.y, 'its x and y are those of the public key file');
+	const rb = await B.get('/.well-known/jwks.json');
+	t.ok(rb.status === 200 && rb.text === r.text, 'host B publishes the same key set');
+});
+
+t.test('host A issues tokens that a verifier with only the JWK accepts', async () => {
+	token = await LB.login();
+	const [h, p, s] = token.split('.');
+	const header = JSON.parse(Buffer.from(h, 'base64url'));
+	t.ok(header.alg === 'ES256' && header.kid === jwk?.kid, 'the token says ES256 and names the JWK by kid',
+	    JSON.stringify(header));
+	const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+	t.ok(crypto.verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' },
+	    Buffer.from(s, 'base64url')), 'its signature verifies with the JWK alone (Node\'s crypto, not libjwt)');
+});
+
+t.test('host B, with the public key only, accepts host A\'s token and issues none', async () => {
+	const me = await B.get('/api/v1/me', token);
+	t.ok(me.status === 200 && me.json.username === stack.PINGOO_DEMO_USER, 'host B: /me 200 with A\'s token',
+	    describe(me));
+	const r = await B.json('POST', '/api/v1/auth/token',
+	    { username: stack.PINGOO_DEMO_USER, password: stack.PINGOO_DEMO_PASSWORD });
+	t.ok(r.status === 503 && r.json?.error?.code === 'not_token_issuer',
+	    'host B: POST /auth/token is 503 not_token_issuer (nginx sends the route to host A)', describe(r));
+});
+
+t.test('forged tokens are refused by both hosts', async () => {
+	const pem = PEM.toString('latin1');
+	const forged = [
+		['an HS256 token signed with the public key\'s PEM as the HMAC secret (algorithm confusion)',
+		    sign({ alg: 'HS256', typ: 'JWT' }, claims(), Buffer.from(pem, 'latin1'))],
+		['... with the PEM\'s trailing newline dropped',
+		    sign({ alg: 'HS256', typ: 'JWT' }, claims(), Buffer.from(pem.replace(/\n$/, ''), 'latin1'))],
+		['an unsigned token (alg none)', unsigned({ alg: 'none', typ: 'JWT' }, claims())],
+		['an ES256 token of another key pair', (() => {
+			const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+			const input = `${encodePart({ alg: 'ES256', typ: 'JWT', kid: jwk?.kid })}.${encodePart(claims())}`;
+			return `${input}.${crypto.sign('sha256', Buffer.from(input), { key: privateKey,
+			    dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+		})()],
+	];
+	for (const [what, tok] of forged)
+		for (const [name, X] of [['host A', A], ['host B', B]]) {
+			const r = await X.get('/api/v1/me', tok);
+			t.ok(r.status === 401, `${what}: ${name} answers 401`, describe(r));
+		}
+});
+
+t.test('each host writes to its nearest node', async () => {
+	// The addresses the runtime account is connected from (root sees every session).
+	const peers = (n) => rootQuery(n, `SELECT DISTINCT SUBSTRING_INDEX(HOST, ':', 1) FROM
+	    information_schema.PROCESSLIST WHERE USER = '${stack.PINGOO_DB_USER}' AND HOST <> 'localhost'`).sort();
+	await LB.get('/api/v1/me', token);
+	await A.get('/api/v1/me', token);
+	await B.get('/api/v1/me', token);
+	t.is(peers(1), [stack.PINGOO_HOST_A_IP], 'node 1 serves host A and only host A');
+	t.is(peers(2), [stack.PINGOO_HOST_B_IP], 'node 2 serves host B and only host B');
+	t.is(peers(3), [], 'node 3 serves no host');
+});
+
+t.test('a ping test created through host A is echoed through host B', async () => {
+	const c = await A.json('POST', '/api/v1/ping-tests', { count: 4, interval_ms: 0 }, token);
+	t.is(c.status, 201, 'created through host A');
+	const id = c.json.id;
+	const receipts = [];
+	for (let seq = 0; seq < 4; seq++) {
+		const t0 = Date.now() * 1000;
+		const e = await B.json('POST', `/api/v1/ping-tests/${id}/echo`, { seq, client_sent_at: t0 }, token);
+		if (e.status !== 200) {
+			t.fail(`echo ${seq} through host B`, describe(e));
+			return;
+		}
+		receipts.push({ seq, client_sent_at: t0, server_received_at: e.json.server_received_at,
+		    server_sent_at: e.json.server_sent_at, sig: e.json.sig, client_received_at: Date.now() * 1000 + 1 });
+	}
+	t.pass('host B echoed all 4 samples of a test it did not create (loaded from MySQL)');
+	const r = await A.json('POST', `/api/v1/ping-tests/${id}/receipts`, { receipts }, token);
+	t.ok(r.status === 200, 'the receipts go through host A', describe(r));
+	const g = await B.get(`/api/v1/ping-tests/${id}`, token);
+	t.ok(g.status === 200 && g.json.state === 'complete' && g.json.samples.length === 4 &&
+	    g.json.samples.every((s) => s.client_received_at),
+	    'host B reads it complete with 4 samples, each with its receipt', describe(g));
+});
+
+t.test('a throughput test\'s packets spread over both hosts are all recorded', async () => {
+	const size = 64 * 1024;
+	const c = await B.json('POST', '/api/v1/throughput-tests', { direction: 'both', packets: 4, packet_size: size }, token);
+	t.is(c.status, 201, 'created through host B');
+	const id = c.json.id;
+	const body = crypto.randomBytes(size);
+	const reports = [];
+	for (let seq = 0; seq < 4; seq++) {
+		const X = seq % 2 ? B : A;
+		let t0 = Date.now() * 1000;
+		const u = await X.request({ method: 'PUT', path: `/api/v1/throughput-tests/${id}/upload/${seq}`, token,
+		    body, headers: { 'Content-Type': 'application/octet-stream' } });
+		t.ok(u.status === 200, `upload ${seq} through host ${seq % 2 ? 'B' : 'A'}`, describe(u));
+		reports.push({ direction: 'upload', seq, client_sent_at: t0, client_received_at: Date.now() * 1000 });
+		const Y = seq % 2 ? A : B;
+		t0 = Date.now() * 1000;
+		const d = await Y.request({ path: `/api/v1/throughput-tests/${id}/download/${seq}`, token });
+		t.ok(d.status === 200 && d.body.length === size, `download ${seq} through host ${seq % 2 ? 'A' : 'B'}`,
+		    describe(d));
+		reports.push({ direction: 'download', seq, client_sent_at: t0, client_first_byte_at: t0 + 1,
+		    client_received_at: Date.now() * 1000 });
+	}
+	const r = await LB.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: reports }, token);
+	t.ok(r.status === 200, 'the reports go through nginx', describe(r));
+	const g = await poll(async () => {
+		const x = await A.get(`/api/v1/throughput-tests/${id}`, token);
+		return x.json?.state === 'complete' ? x : null;
+	}, 5000) ?? await A.get(`/api/v1/throughput-tests/${id}`, token);
+	t.ok(g.status === 200 && g.json.state === 'complete' && g.json.transfers.length === 8 &&
+	    g.json.transfers.every((x) => x.status === 'ok' && x.bytes === size),
+	    'the test is complete with its 8 packets recorded ok', describe(g));
+	const rows = query(onNode(3), `SELECT COUNT(*) FROM throughput_transfers WHERE test_id = ${id} AND status = 'ok'`);
+	t.is(Number(rows[0][0]), 8, 'node 3, which no host writes to, has all 8 packets');
+});
+
+t.test('transactions that lose certification are retried: the same test closed on both hosts at once', async () => {
+	// Both closes lock and update the one ping_tests row, each on its own node: Galera lets the
+	// first certified commit win and fails the other (1213, at COMMIT or, aborted by the
+	// winner's replication, on its next statement); Pingoo retries it, and the retry finds the
+	// test closed.
+	const conflicts = () => [1, 2].reduce((sum, n) => sum + Number(rootQuery(n, `SELECT SUM(VARIABLE_VALUE)
+	    FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN
+	    ('WSREP_LOCAL_CERT_FAILURES', 'WSREP_LOCAL_BF_ABORTS')`)[0]), 0);
+	const before = conflicts();
+	const answers = [];
+	// Batches of 20 pairs until Galera has made at least one of them conflict (a pair's two
+	// commits may simply not overlap), at most 5.
+	for (let i = 0; i < 100 && (i % 20 !== 0 || i === 0 || conflicts() === before); i++) {
+		const c = await LB.json('POST', '/api/v1/ping-tests', { count: 2, interval_ms: 0 }, token);
+		if (c.status !== 201) {
+			t.fail('a ping test to close', describe(c));
+			return;
+		}
+		answers.push(...await Promise.all([A, B].map((X) =>
+		    X.json('POST', `/api/v1/ping-tests/${c.json.id}/close`, undefined, token))));
+	}
+	const bad = answers.filter((r) => r.status !== 200);
+	t.ok(bad.length === 0, `all ${answers.length} closes answered 200`, bad.slice(0, 5).map(describe).join('\n'));
+	const seen = conflicts() - before;
+	t.diag(`certification failures and brute-force aborts on nodes 1 and 2 meanwhile: ${seen}`);
+	t.ok(seen > 0, 'Galera did make some of them conflict (else this proves nothing)');
+});
+
+t.test('what wsrep_sync_wait costs a read', async () => {
+	// The same primary-key reads on node 2, in one session, without and with the wait, in
+	// 8 alternating series of each; the machine is shared, so the median and the best series
+	// are both told.
+	const N = 400;
+	const reads = 'SELECT id FROM users WHERE id = 1;'.repeat(N);
+	const per = { 0: [], 1: [] };
+	for (let i = 0; i < 16; i++) {
+		const w = i % 2;
+		const started = performance.now();
+		query(onNode(2), `SET SESSION wsrep_sync_wait = ${w};${reads}`);
+		per[w].push((performance.now() - started) * 1000 / N);
+	}
+	const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+	const fmt = (w) => `median ${med(per[w]).toFixed(0)} µs, best ${Math.min(...per[w]).toFixed(0)} µs`;
+	t.diag(`per read (the client included): wsrep_sync_wait=0 ${fmt(0)}; wsrep_sync_wait=1 ${fmt(1)}; ` +
+	    `cost: median ${(med(per[1]) - med(per[0])).toFixed(0)} µs, best ` +
+	    `${(Math.min(...per[1]) - Math.min(...per[0])).toFixed(0)} µs`);
+	t.ok(per[0].length === 8 && per[1].length === 8, 'both series ran');
+});
+
+// Node n killed with SIGKILL under load through nginx, then started again.
+async function killRound(n, phases) {
+	const L = loadKit(stack);
+	const rec = L.startLoad(token, 4);
+	await sleep(phases.before);
+	const killedAt = performance.now();
+	await nodeCtlAsync('kill', n);
+	const survivors = [1, 2, 3].filter((k) => k !== n);
+	const seen = await poll(() => allState(survivors, '2 Synced'), 30000, 100);
+	const evictMs = performance.now() - killedAt;
+	t.ok(seen, `node ${n} killed: the survivors see a cluster of 2, Synced, after ${evictMs.toFixed(0)} ms`);
+	await sleep(phases.during);
+	const logFile = `${stack[`PINGOO_DB_SOCKET_${n}`].replace(/mysqld\.sock$/, '')}mysqld.log`;
+	const logFrom = fs.statSync(logFile).size;
+	const startAt = performance.now();
+	let started = true;
+	try {
+		await nodeCtlAsync('start', n);
+	} catch (e) {
+		started = false;
+		t.diag(String(e.stderr || e.message));
+	}
+	const rejoinMs = performance.now() - startAt;
+	const back = started && await poll(() => allState([1, 2, 3], '3 Synced'), 30000, 100);
+	t.ok(back, `node ${n} rejoined: every node sees 3, Synced, ${rejoinMs.toFixed(0)} ms after its start ` +
+	    `(${(performance.now() - killedAt).toFixed(0)} ms after the kill)`);
+	const tail = fs.readFileSync(logFile, 'utf8').slice(logFrom);
+	const ist = /Receiving IST: (\d+) writesets/.exec(tail);
+	t.diag(`node ${n} came back by ${ist ? `IST (${ist[1]} writesets missed while it was down)` :
+	    'a full state transfer (SST)'}`);
+	const restartedAt = Date.now();
+	await sleep(phases.after);
+	await rec.finish();
+	t.diag(`node ${n}: ${rec.events.length} requests: ${tally(rec.events)}`);
+	const unclean = rec.events.filter((e) => !e.clean);
+	t.ok(unclean.length === 0, `node ${n}: every request got its 2xx or a clean JSON error`,
+	    unclean.slice(0, 10).map((e) => `${e.op}: ${e.status} ${e.err ?? ''}`).join('\n'));
+	t.ok(rec.events.some((e) => e.ok && e.start >= restartedAt),
+	    `node ${n}: requests succeed again once it is back`);
+	for (const k of survivors)
+		await loadKit(onNode(k)).verifyRecorded(rec, `node ${n} killed, read on survivor node ${k}`);
+	// The rejoined node holds the same rows as a survivor.
+	const ids = [...rec.ping.keys()].join(',') || '0';
+	const sql = `SELECT COUNT(*), COALESCE(SUM(client_received_at IS NOT NULL), 0) FROM ping_samples WHERE test_id IN (${ids})`;
+	t.is(query(onNode(n), sql), query(onNode(survivors[0]), sql), `node ${n} has the same samples as node ${survivors[0]} after rejoining`);
+	return { evictMs, rejoinMs };
+}
+
+t.test('a Galera node killed under load and brought back', async () => {
+	const phases = SHORT ? { before: 1500, during: 2000, after: 1500 } : { before: 3000, during: 6000, after: 3000 };
+	await killRound(2, phases);
+	if (!SHORT)
+		await killRound(1, phases);
+});
+
+t.done();
