@@ -230,6 +230,7 @@ cells_of(const struct pingoo_export_rec *r, struct cell *c)
 }
 
 /* Appends to buf[cap] at *n; 0, or -1 once it no longer fits. */
+__attribute__((format(printf, 4, 5)))
 static int
 put(char *buf, size_t cap, size_t *n, const char *fmt, ...)
 {
