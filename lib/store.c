@@ -329,7 +329,12 @@ store_run_once(struct pingoo_store *s, MYSQL_STMT *st, MYSQL_BIND *in,
 			mysql_stmt_free_result(st);
 			return PINGOO_OK;
 		}
-		goto fail;
+		/* The rows still wait on the connection: drop them, or the
+		 * next statement finds it out of sync. */
+		*code = mysql_stmt_errno(st);
+		store_note(s, "result", *code, mysql_stmt_error(st));
+		mysql_stmt_free_result(st);
+		return PINGOO_ERR_DB;
 	}
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		terminate_strings(out, nout);

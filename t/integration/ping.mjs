@@ -11,7 +11,7 @@ import { openStack } from './lib/open.mjs';
 import { loadStack, stackEnvPath, missingKeys, readConfig } from './lib/stack.mjs';
 import { api, expectError, describe } from './lib/http.mjs';
 import { query, literal } from './lib/db.mjs';
-import { userFactory } from './lib/users.mjs';
+import { userFactory, usersOrBail } from './lib/users.mjs';
 import { pingSummary, sampleDerived } from './lib/summary.mjs';
 
 const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
@@ -195,14 +195,7 @@ async function newUser() {
 	return { ...u, token, id: me.json.id };
 }
 
-let alice, bob;
-try {
-	alice = await newUser();
-	bob = await newUser();
-} catch (e) {
-	users.cleanup();
-	t.bailOut(`cannot make throwaway users: ${e.message}`);
-}
+const [alice, bob] = await usersOrBail(users, newUser, 2);
 
 // ---- the 20-sample test: 18 receipts, then close ------------------------------------------
 

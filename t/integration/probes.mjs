@@ -9,7 +9,7 @@ import * as t from './lib/tap.mjs';
 import { openStack } from './lib/open.mjs';
 import { expectError, describe } from './lib/http.mjs';
 import { query } from './lib/db.mjs';
-import { userFactory } from './lib/users.mjs';
+import { userFactory, usersOrBail } from './lib/users.mjs';
 import { nowUs } from './lib/load.mjs';
 import { latencySummary } from './lib/summary.mjs';
 
@@ -78,14 +78,7 @@ async function newUser() {
 	return { ...u, token: await A.token(u.username, u.password) };
 }
 
-let alice, bob;
-try {
-	alice = await newUser();
-	bob = await newUser();
-} catch (e) {
-	users.cleanup();
-	t.bailOut(`cannot make throwaway users: ${e.message}`);
-}
+const [alice, bob] = await usersOrBail(users, newUser, 2);
 
 const SIZE = 65536;
 

@@ -9,6 +9,7 @@
 
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import { bailOut } from './tap.mjs';
 
 function admin(stack, args, input) {
 	if (!stack.PINGOO_ADMIN)
@@ -71,4 +72,18 @@ export function userFactory(stack) {
 			return errors;
 		},
 	};
+}
+
+// n users made by make() (async: a throwaway user with what the file needs, e.g. its token),
+// or the whole file bails out: without them no case can run.
+export async function usersOrBail(users, make, n) {
+	const out = [];
+	try {
+		for (let i = 0; i < n; i++)
+			out.push(await make());
+	} catch (e) {
+		users.cleanup();
+		bailOut(`cannot make throwaway users: ${e.message}`);
+	}
+	return out;
 }
