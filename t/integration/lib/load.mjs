@@ -18,6 +18,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as t from './tap.mjs';
@@ -478,10 +479,48 @@ export function loadKit(stack) {
 		if (settled)
 			t.diag(`${label}: ${settled} downloads no worker recorded were settled by the client's report`);
 		rec.verified = { acks, problems, settled };
+		if (problems.length)
+			t.diag(evidence(problems));
 		t.ok(problems.length === 0 && acks > 0,
 		    `${label}: every one of the ${acks} acknowledged writes is in MySQL`,
 		    problems.length ? problems.slice(0, 20).join('\n') : 'nothing was acknowledged');
 		return problems.length === 0;
+	}
+
+	// What MySQL and the logs hold of the throughput tests the first problems name: every
+	// transfer row of the test and the log lines of the pool and nginx that name it, so a red
+	// round can be read afterwards.
+	function evidence(problems) {
+		const ids = [...new Set(problems.slice(0, 5).map((p) => /^(?:packet|report of) (\d+) /.exec(p)?.[1])
+		    .filter(Boolean))];
+		const out = [];
+		for (const id of ids) {
+			out.push(`throughput test ${id}:`);
+			try {
+				for (const r of query(stack, `SELECT id, state, created_at, finished_at FROM throughput_tests
+				    WHERE id = ${id}`))
+					out.push(`  test ${r.join(' ')}`);
+				for (const ix of ['PRIMARY', 'throughput_transfers_started'])
+					out.push(`  rows by index ${ix}: ` + query(stack, `SELECT COUNT(*) FROM throughput_transfers
+					    FORCE INDEX (${ix}) WHERE test_id = ${id}`)[0][0]);
+				for (const r of query(stack, `SELECT direction, seq, status, bytes, server_started_at,
+				    server_finished_at, client_sent_at, client_received_at FROM throughput_transfers
+				    WHERE test_id = ${id} ORDER BY direction, seq`))
+					out.push(`  transfer ${r.join(' ')}`);
+			} catch (e) {
+				out.push(`  (query failed: ${e.message})`);
+			}
+			for (const f of [stack.PINGOO_POOL_LOG, stack.PINGOO_NGINX_ACCESS_LOG].filter(Boolean)) {
+				try {
+					const lines = fs.readFileSync(f, 'utf8').split('\n')
+					    .filter((l) => l.includes(`/throughput-tests/${id}/`) || l.includes(`test ${id} `));
+					out.push(...lines.slice(-12).map((l) => `  ${path.basename(f)}: ${l}`));
+				} catch {
+					// no such log here
+				}
+			}
+		}
+		return out.join('\n');
 	}
 
 	return { call, startLoad, verifyRecorded, CA, URL0 };
