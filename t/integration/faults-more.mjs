@@ -20,6 +20,7 @@ import * as t from './lib/tap.mjs';
 import { childPids } from './lib/stack.mjs';
 import { requireStack, healthyApi } from './lib/open.mjs';
 import { describe } from './lib/http.mjs';
+import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
 import { loadKit, stackGuard, tally, poll, running, supervisorPid, liveKids } from './lib/load.mjs';
 
@@ -282,6 +283,41 @@ function fill(dir) {
 	return { file, bytes };
 }
 
+// InnoDB's files keep free pages of their own, which take new rows without the file system:
+// from none to a few MB per table, which the load alone takes anywhere from 0.1 s to tens of
+// seconds to use up (one run in about sixty missed the 3 s below that way).  Rows with a
+// 7,000-byte client description, two to a page, use up those of the two tables every test
+// creation writes, at once: one statement after the other until InnoDB answers "table is
+// full".  The rows stay inside the page: a row stored off-page (64,000 bytes) made MariaDB
+// abort rolling back the insert that found no room ("Out of disk space in rollback").  They
+// go to the tmpfs copy and are thrown away with it.
+const EXHAUST_ROWS = 600;	// per client run: its statements fit one argument (128 KiB)
+const EXHAUST_RUNS = 8;		// 33 MB at most
+function exhaust() {
+	const [uid, at] = query(stack, 'SELECT user_id, created_at FROM ping_tests ORDER BY id DESC LIMIT 1')[0];
+	const found = [];
+	for (const [table, cols, vals] of [
+		['ping_tests', 'user_id, state, count, client, created_at',
+		    `${uid}, 'aborted', 1, REPEAT('x', 7000), ${at}`],
+		['throughput_tests', 'user_id, direction, packets, packet_size, client, state, created_at',
+		    `${uid}, 'download', 1, 1, REPEAT('x', 7000), 'aborted', ${at}`],
+	]) {
+		const batch = `INSERT INTO ${table} (${cols}) VALUES (${vals});`.repeat(EXHAUST_ROWS);
+		let why = `${EXHAUST_ROWS * EXHAUST_RUNS} rows taken, never full`;
+		for (let run = 0; run < EXHAUST_RUNS; run++) {
+			try {
+				query(stack, batch, { timeoutMs: 60000 });
+			} catch (e) {
+				why = e.message.replace(/\s*\(SQL: [^]*$/, '');
+				why = /is full/.test(why) ? 'full' : why.slice(-300);
+				break;
+			}
+		}
+		found.push(`${table}: ${why}`);
+	}
+	return found;
+}
+
 // MariaDB 10.11 retries a purge that finds no free extent 100 times, 50 ms apart, then aborts
 // (row0purge.cc: ut_a(--n_tries)), so the disk is never left full for much longer than 5 s.
 const FULL_REFUSED_WITHIN_MS = 3000;
@@ -350,9 +386,12 @@ async function diskFull() {
 	const tFull = Date.now();
 	const filler = fill(data);
 	t.diag(`the filler took the last ${(filler.bytes / 1048576).toFixed(1)} MB in ${Date.now() - tFull} ms`);
-	// Pages InnoDB already holds still take rows: a write is refused once it needs a new
-	// one.  Tests with the largest client description allowed use up those pages quickly;
-	// each one created is an acknowledgment like the load's.
+	const tExhaust = Date.now();
+	const tables = exhaust();
+	t.diag(`InnoDB's own free pages used up in ${Date.now() - tExhaust} ms: ${tables.join('; ')}`);
+	// The pages the last rows left room in still take a few: a write is refused once it
+	// needs a new one.  Tests with the largest client description allowed use them up; each
+	// one created is an acknowledgment like the load's.
 	const probes = fillPages(rec);
 	await poll(() => probes.refused, FULL_REFUSED_WITHIN_MS, 20);
 	const refusedMs = probes.refused ? probes.refused.at - tFull : null;
