@@ -204,7 +204,7 @@ splice_records(struct worker *w, int fd, const unsigned char **p,
 	return 0;
 }
 
-/* Raises the send buffer of fd, a unix socket, for a large body.  A
+/* Raises fd's send buffer for a large body when fd is a unix socket.  A
  * refusal leaves the default, which only costs speed: it is not checked. */
 static void
 sndbuf_raise(int fd)
