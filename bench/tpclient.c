@@ -131,6 +131,7 @@ conn_open(struct conn *c)
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		close(c->fd);
+		c->fd = -1;
 		return -1;
 	}
 	c->pos = c->end = 0;
@@ -143,6 +144,8 @@ conn_open(struct conn *c)
 			ERR_print_errors_fp(stderr);
 			SSL_free(c->ssl);
 			close(c->fd);
+			c->ssl = NULL;
+			c->fd = -1;
 			return -1;
 		}
 	}

@@ -211,6 +211,26 @@ await t.test('a download test of 8 x 1 MiB runs end to end', async () => {
 	    'reported, the summary\'s headline rates are the client\'s (8 MiB over 78 ms)', JSON.stringify(s2));
 });
 
+// The worker sends a body in 1 MiB chunks of FastCGI records of 65528 bytes: full records
+// through a pipe (splice), a shorter last one with writev (app/rawout.c).  Sizes on both sides
+// of one record and one that spans several chunks and ends mid-record.
+await t.test('downloads of sizes around a FastCGI record and across 1 MiB chunks arrive whole', async () => {
+	const sizes = [1000, 65528, 65529, 3 * MIB + 1001];
+	const problems = [];
+	for (const size of sizes) {
+		const { id } = await made(main.token, { direction: 'download', packets: 1, packet_size: size });
+		const d = await download(main.token, id, 0);
+		if (d.status !== 200 || !d.complete || d.body.length !== size ||
+		    d.headers['content-length'] !== String(size) || (size > 4096 && !incompressible(d.body)))
+			problems.push(`${size}: status ${d.status}, ${d.body.length} bytes, complete ${d.complete}`);
+		const row = await waitFor(() => dbTransfers(id).find((r) => r.status !== 'started'));
+		if (row?.status !== 'ok' || row.bytes !== size || dbTest(id).state !== 'complete')
+			problems.push(`${size}: recorded ${JSON.stringify(row)}, test ${JSON.stringify(dbTest(id))}`);
+	}
+	t.ok(problems.length === 0, `packets of ${sizes.join(', ')} bytes arrive exactly, random, ` +
+	    'and are recorded ok with their size in complete tests', problems.join('\n'));
+});
+
 // ---- uploads --------------------------------------------------------------------------------
 
 await t.test('an upload test of 8 x 1 MiB runs end to end', async () => {
