@@ -5,6 +5,7 @@
 #ifndef PINGOO_APP_H
 #define PINGOO_APP_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -119,6 +120,19 @@ int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
 /* This worker process's index, 0..processes-1 (0 without a supervisor). */
 extern int pool_worker;
+
+/* idle.c */
+/* Per process, before its threads start: watch listen_fd (made
+ * non-blocking) for new connections.  -1 on failure. */
+int	idle_init(int listen_fd);
+/* Waits, with the signals of `open` deliverable, for a request on a parked
+ * connection (put in f) or a new connection (f's to accept); then call
+ * FCGX_Accept_r.  -1 when a signal ended the wait. */
+int	idle_wait(FCGX_Request *, const sigset_t *open);
+/* After a request: the connection, when kept, is watched for the next
+ * one by every thread of the process. */
+void	idle_park(FCGX_Request *);
+void	idle_end(void);
 
 /* http.c */
 /* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any

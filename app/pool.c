@@ -5,18 +5,14 @@
  * Signals: a SIGTERM that lands while a thread writes a response makes
  * write() fail with EINTR and libfcgi cut the response without ending the
  * request, which leaves the client waiting.  So SIGTERM is blocked in
- * every thread except while it waits in FCGX_Accept_r: a request being
- * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
- * keeps nudging the busy ones until they are all gone.
+ * every thread except while it waits for work (idle_wait): a request being
+ * served is never cut, and an idle thread wakes and leaves.  The main
+ * thread keeps nudging the busy ones until they are all gone.
  *
- * Connections: libfcgi gives a thread one connection at a time, and nginx
- * keeps connections alive (fastcgi_keep_conn), so a thread between two
- * requests of a kept connection waits in read() inside FCGX_Accept_r.  A
- * process therefore holds at most `threads` connections, and
- * deploy/nginx/render bounds the idle ones nginx keeps to half of
- * processes x threads, which leaves the other half free to accept.  A
- * SIGTERM interrupts that read() like the accept(): libfcgi closes the
- * connection and the thread leaves.
+ * Connections: nginx keeps connections alive (fastcgi_keep_conn).  A thread
+ * that has answered parks its connection in the process's epoll set and
+ * waits there for the next request on any parked connection or a new
+ * connection (idle.c), so an idle kept connection holds no thread.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -53,12 +49,12 @@ thread_main(void *arg)
 {
 	struct thread_slot *t = arg;
 	FCGX_Request f;
-	sigset_t term;
+	sigset_t open;
 	int rc;
 
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
+	pthread_sigmask(SIG_BLOCK, NULL, &open);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGINT);
 	pingoo_store_thread_init();
 	t->w.pid = (int)getpid();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
@@ -69,18 +65,19 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
-		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+		if (idle_wait(&f, &open) != 0)
+			continue;	/* a signal: pool_stopping says which */
 		rc = FCGX_Accept_r(&f);
-		pthread_sigmask(SIG_BLOCK, &term, NULL);
 		if (rc < 0) {
-			/* A negative return carries a stale errno from an
-			 * earlier call, not a reason: only leave when asked. */
-			if (pool_stopping)
-				break;
-			pingoo_sleep_ms(10);
+			/* -EAGAIN: another thread took the new connection.
+			 * Any other negative return may carry a stale errno
+			 * from an earlier call: pause, then wait again. */
+			if (rc != -EAGAIN && !pool_stopping)
+				pingoo_sleep_ms(10);
 			continue;
 		}
 		serve_request(&t->w, &f);
+		idle_park(&f);
 	}
 	FCGX_Free(&f, 1);
 out:
@@ -120,7 +117,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		return 1;
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
-	    background_start(cfg) != 0) {
+	    idle_init(fd) != 0 || background_start(cfg) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -157,6 +154,7 @@ serve(const struct pingoo_config *cfg, int fd)
 			pthread_join(slots[i].tid, NULL);
 	/* Every answered echo is in the queue now: write them out. */
 	background_stop();
+	idle_end();
 	free(slots);
 	pingoo_store_library_end();
 	return 0;
