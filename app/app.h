@@ -112,6 +112,7 @@ struct worker {
 	int				 listen_fd;
 	int				 index;
 	int				 pid;	/* for the log, read once */
+	struct pingoo_token_cache	*tokens;	/* NULL: none kept */
 	int				 pipe_in, pipe_out;	/* rawout.c's, or -1 */
 };
 

@@ -58,6 +58,7 @@ thread_main(void *arg)
 	pingoo_store_thread_init();
 	t->w.pid = (int)getpid();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
+	t->w.tokens = pingoo_token_cache_new(t->w.cfg);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "pingoo: thread %d: out of memory\n",
@@ -82,6 +83,7 @@ thread_main(void *arg)
 	FCGX_Free(&f, 1);
 out:
 	rawout_thread_end(&t->w);
+	pingoo_token_cache_free(t->w.tokens);
 	pingoo_store_free(t->w.store);
 	pingoo_store_thread_end();
 	t->done = 1;
