@@ -70,7 +70,8 @@ thread_main(void *arg)
 			continue;	/* a signal: pool_stopping says which */
 		rc = FCGX_Accept_r(&f);
 		if (rc < 0) {
-			/* -EAGAIN: another thread took the new connection.
+			/* -EAGAIN: the connection had ended (nginx closed
+			 * it) and libfcgi found no new one in the backlog.
 			 * Any other negative return may carry a stale errno
 			 * from an earlier call: pause, then wait again. */
 			if (rc != -EAGAIN && !pool_stopping)
