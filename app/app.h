@@ -114,6 +114,8 @@ struct worker {
 	int				 pid;	/* for the log, read once */
 	struct pingoo_token_cache	*tokens;	/* NULL: none kept */
 	int				 pipe_in, pipe_out;	/* rawout.c's, or -1 */
+	char				 log[4096];	/* request lines not yet written */
+	size_t				 loglen;
 };
 
 /* pool.c */
@@ -126,10 +128,11 @@ extern int pool_worker;
 /* Per process, before its threads start: watch listen_fd (made
  * non-blocking) for new connections.  -1 on failure. */
 int	idle_init(int listen_fd);
-/* Waits, with the signals of `open` deliverable, for a request on a parked
- * connection (put in f) or a new connection (f's to accept); then call
- * FCGX_Accept_r.  -1 when a signal ended the wait. */
-int	idle_wait(FCGX_Request *, const sigset_t *open);
+/* Waits up to timeout_ms (-1: for ever), with the signals of `open`
+ * deliverable, for a request on a parked connection, and puts that
+ * connection in f for FCGX_Accept_r: 0.  1 when none came in time, -1
+ * when a signal ended the wait. */
+int	idle_wait(FCGX_Request *, const sigset_t *open, int timeout_ms);
 /* After a request: the connection, when kept, is watched for the next
  * one by every thread of the process. */
 void	idle_park(FCGX_Request *);
@@ -148,7 +151,10 @@ int	req_read_json(struct req *);
 /* Finishes the request early so the client has its answer now; the
  * handler may then do more work (database writes) off the clock. */
 void	req_finish(struct req *);
+/* Adds the request's line to its thread's log lines; log_flush writes
+ * them, in one write(), before the thread waits for work. */
 void	req_log(const struct req *);
+void	log_flush(struct worker *);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)

@@ -94,12 +94,15 @@ accept_one(void)
 }
 
 int
-idle_wait(FCGX_Request *f, const sigset_t *open)
+idle_wait(FCGX_Request *f, const sigset_t *open, int timeout_ms)
 {
 	struct epoll_event ev;
+	int n;
 
 	for (;;) {
-		if (epoll_pwait(ep, &ev, 1, -1, open) != 1)
+		if ((n = epoll_pwait(ep, &ev, 1, timeout_ms, open)) == 0)
+			return 1;
+		if (n != 1)
 			return -1;
 		if (ev.data.fd != lfd)
 			break;

@@ -66,7 +66,13 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
-		if (idle_wait(&f, &open) != 0)
+		/* The request lines are written when the thread has nothing
+		 * more to do: under load, one write() for many requests. */
+		if ((rc = idle_wait(&f, &open, 0)) == 1) {
+			log_flush(&t->w);
+			rc = idle_wait(&f, &open, -1);
+		}
+		if (rc != 0)
 			continue;	/* a signal: pool_stopping says which */
 		rc = FCGX_Accept_r(&f);
 		if (rc < 0) {
@@ -82,6 +88,7 @@ thread_main(void *arg)
 		idle_park(&f);
 	}
 	FCGX_Free(&f, 1);
+	log_flush(&t->w);
 out:
 	rawout_thread_end(&t->w);
 	pingoo_token_cache_free(t->w.tokens);
