@@ -5,6 +5,7 @@
 #ifndef PINGOO_APP_H
 #define PINGOO_APP_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -111,7 +112,10 @@ struct worker {
 	int				 listen_fd;
 	int				 index;
 	int				 pid;	/* for the log, read once */
+	struct pingoo_token_cache	*tokens;	/* NULL: none kept */
 	int				 pipe_in, pipe_out;	/* rawout.c's, or -1 */
+	char				 log[4096];	/* request lines not yet written */
+	size_t				 loglen;
 };
 
 /* pool.c */
@@ -119,6 +123,20 @@ int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
 /* This worker process's index, 0..processes-1 (0 without a supervisor). */
 extern int pool_worker;
+
+/* idle.c */
+/* Per process, before its threads start: watch listen_fd (made
+ * non-blocking) for new connections.  -1 on failure. */
+int	idle_init(int listen_fd);
+/* Waits up to timeout_ms (-1: for ever), with the signals of `open`
+ * deliverable, for a request on a parked connection, and puts that
+ * connection in f for FCGX_Accept_r: 0.  1 when none came in time, -1
+ * when a signal ended the wait. */
+int	idle_wait(FCGX_Request *, const sigset_t *open, int timeout_ms);
+/* After a request: the connection, when kept, is watched for the next
+ * one by every thread of the process. */
+void	idle_park(FCGX_Request *);
+void	idle_end(void);
 
 /* http.c */
 /* The method of a REQUEST_METHOD (exact, upper case), METHOD_OTHER for any
@@ -133,7 +151,10 @@ int	req_read_json(struct req *);
 /* Finishes the request early so the client has its answer now; the
  * handler may then do more work (database writes) off the clock. */
 void	req_finish(struct req *);
+/* Adds the request's line to its thread's log lines; log_flush writes
+ * them, in one write(), before the thread waits for work. */
 void	req_log(const struct req *);
+void	log_flush(struct worker *);
 
 /* reply.c */
 void	reply_header(struct req *, const char *fmt, ...)

@@ -39,8 +39,8 @@ auth_require(struct req *r, int check_user)
 		h++;
 	if (strlen(h) > TOKEN_MAX)
 		return refuse(r, "the token is too long");
-	if (pingoo_token_verify(r->cfg, h, pingoo_now_us() / 1000000,
-	    &r->user_id) != PINGOO_OK)
+	if (pingoo_token_verify_cached(r->w->tokens, r->cfg, h,
+	    pingoo_now_us() / 1000000, &r->user_id) != PINGOO_OK)
 		return refuse(r, "the token is invalid or expired");
 	if (!check_user)
 		return 0;

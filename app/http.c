@@ -209,11 +209,15 @@ req_finish(struct req *r)
 	r->finished = 1;
 }
 
-/* One line per request, one write(): never the query string or headers,
- * which may carry a token. */
+/* One line per request, never the query string or headers, which may carry
+ * a token.  The line joins its thread's pending lines: 32 threads each
+ * appending a line per request to one file cost about 10 us of worker CPU
+ * per echo under load, where formatting and writing one line alone take
+ * 2 us. */
 void
 req_log(const struct req *r)
 {
+	struct worker *w = r->w;
 	char line[512], when[32];
 	struct tm tm;
 	time_t t = (time_t)(r->arrived_at / 1000000);
@@ -224,10 +228,23 @@ req_log(const struct req *r)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%06lldZ pingoo[%d] %s %s %d %lldus\n",
-	    when, (long long)(r->arrived_at % 1000000), r->w->pid,
+	    when, (long long)(r->arrived_at % 1000000), w->pid,
 	    r->method_name[0] != '\0' ? r->method_name : "-", r->route_name,
 	    r->status, (long long)(pingoo_mono_us() - r->mono_start));
-	if (n > 0)
-		(void)!write(STDERR_FILENO, line,
-		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (w->loglen + (size_t)n > sizeof(w->log))
+		log_flush(w);
+	memcpy(w->log + w->loglen, line, (size_t)n);
+	w->loglen += (size_t)n;
+}
+
+void
+log_flush(struct worker *w)
+{
+	if (w->loglen > 0)
+		(void)!write(STDERR_FILENO, w->log, w->loglen);
+	w->loglen = 0;
 }

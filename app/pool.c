@@ -5,18 +5,14 @@
  * Signals: a SIGTERM that lands while a thread writes a response makes
  * write() fail with EINTR and libfcgi cut the response without ending the
  * request, which leaves the client waiting.  So SIGTERM is blocked in
- * every thread except while it waits in FCGX_Accept_r: a request being
- * served is never cut, and an idle thread wakes from accept() and leaves.  The main thread
- * keeps nudging the busy ones until they are all gone.
+ * every thread except while it waits for work (idle_wait): a request being
+ * served is never cut, and an idle thread wakes and leaves.  The main
+ * thread keeps nudging the busy ones until they are all gone.
  *
- * Connections: libfcgi gives a thread one connection at a time, and nginx
- * keeps connections alive (fastcgi_keep_conn), so a thread between two
- * requests of a kept connection waits in read() inside FCGX_Accept_r.  A
- * process therefore holds at most `threads` connections, and
- * deploy/nginx/render bounds the idle ones nginx keeps to half of
- * processes x threads, which leaves the other half free to accept.  A
- * SIGTERM interrupts that read() like the accept(): libfcgi closes the
- * connection and the thread leaves.
+ * Connections: nginx keeps connections alive (fastcgi_keep_conn).  A thread
+ * that has answered parks its connection in the process's epoll set and
+ * waits there for the next request on any parked connection or a new
+ * connection (idle.c), so an idle kept connection holds no thread.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -53,15 +49,16 @@ thread_main(void *arg)
 {
 	struct thread_slot *t = arg;
 	FCGX_Request f;
-	sigset_t term;
+	sigset_t open;
 	int rc;
 
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
+	pthread_sigmask(SIG_BLOCK, NULL, &open);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGINT);
 	pingoo_store_thread_init();
 	t->w.pid = (int)getpid();
 	t->w.store = pingoo_store_new(t->w.cfg, 0);
+	t->w.tokens = pingoo_token_cache_new(t->w.cfg);
 	if (t->w.store == NULL || FCGX_InitRequest(&f, t->w.listen_fd,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fprintf(stderr, "pingoo: thread %d: out of memory\n",
@@ -69,22 +66,32 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
-		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+		/* The request lines are written when the thread has nothing
+		 * more to do: under load, one write() for many requests. */
+		if ((rc = idle_wait(&f, &open, 0)) == 1) {
+			log_flush(&t->w);
+			rc = idle_wait(&f, &open, -1);
+		}
+		if (rc != 0)
+			continue;	/* a signal: pool_stopping says which */
 		rc = FCGX_Accept_r(&f);
-		pthread_sigmask(SIG_BLOCK, &term, NULL);
 		if (rc < 0) {
-			/* A negative return carries a stale errno from an
-			 * earlier call, not a reason: only leave when asked. */
-			if (pool_stopping)
-				break;
-			pingoo_sleep_ms(10);
+			/* -EAGAIN: the connection had ended (nginx closed
+			 * it) and libfcgi found no new one in the backlog.
+			 * Any other negative return may carry a stale errno
+			 * from an earlier call: pause, then wait again. */
+			if (rc != -EAGAIN && !pool_stopping)
+				pingoo_sleep_ms(10);
 			continue;
 		}
 		serve_request(&t->w, &f);
+		idle_park(&f);
 	}
 	FCGX_Free(&f, 1);
+	log_flush(&t->w);
 out:
 	rawout_thread_end(&t->w);
+	pingoo_token_cache_free(t->w.tokens);
 	pingoo_store_free(t->w.store);
 	pingoo_store_thread_end();
 	t->done = 1;
@@ -120,7 +127,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		return 1;
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
-	    background_start(cfg) != 0) {
+	    idle_init(fd) != 0 || background_start(cfg) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -157,6 +164,7 @@ serve(const struct pingoo_config *cfg, int fd)
 			pthread_join(slots[i].tid, NULL);
 	/* Every answered echo is in the queue now: write them out. */
 	background_stop();
+	idle_end();
 	free(slots);
 	pingoo_store_library_end();
 	return 0;

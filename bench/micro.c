@@ -1,7 +1,7 @@
 /*
  * micro.c - the cost of the echo's own work, call by call, outside the
- * network: token verification, the strict JSON parse of its body and the
- * sample signature.  Build with `make bench/micro` in a build directory.
+ * network: token verification (in full and from a thread's cache), the
+ * strict JSON parse of its body and the sample signature.  Build with `make bench/micro` in a build directory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@ main(void)
 	struct pingoo_sample s = { 1, 2, 3, 4, 5, 1 };
 	struct pingoo_fault f;
 	struct json_object *o;
+	struct pingoo_token_cache *tc;
 	char *tok, sig[PINGOO_SIG_LEN + 1];
 	uint64_t uid;
 	int64_t t0;
@@ -42,6 +43,12 @@ main(void)
 	for (i = 0; i < N; i++)
 		pingoo_token_verify(&c, tok, 1795538000, &uid);
 	report("token verification", t0);
+	tc = pingoo_token_cache_new(&c);
+	t0 = pingoo_mono_us();
+	for (i = 0; i < N; i++)
+		pingoo_token_verify_cached(tc, &c, tok, 1795538000, &uid);
+	report("token verification, cached", t0);
+	pingoo_token_cache_free(tc);
 	t0 = pingoo_mono_us();
 	for (i = 0; i < N; i++) {
 		pingoo_json_parse(body, sizeof(body) - 1, 8, &o, &f);

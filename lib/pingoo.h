@@ -182,6 +182,16 @@ enum pingoo_err	 pingoo_token_issue(const struct pingoo_config *,
 		    uint64_t user_id, int64_t now_s, char **out);
 enum pingoo_err	 pingoo_token_verify(const struct pingoo_config *,
 		    const char *token, int64_t now_s, uint64_t *user_id);
+/* The same, remembering the tokens that verified (a few, by all of their
+ * bytes; their times are checked at every use).  A cache belongs to one
+ * configuration, given to _new and never changed; with another, or a NULL
+ * cache, this is pingoo_token_verify.  One per thread. */
+struct pingoo_token_cache;
+struct pingoo_token_cache *pingoo_token_cache_new(const struct pingoo_config *);
+void		 pingoo_token_cache_free(struct pingoo_token_cache *);
+enum pingoo_err	 pingoo_token_verify_cached(struct pingoo_token_cache *,
+		    const struct pingoo_config *, const char *token,
+		    int64_t now_s, uint64_t *user_id);
 /* 1 when this host holds the key that signs tokens (ES256: the private
  * key; a verifying-only host answers the token route with an error). */
 int		 pingoo_token_can_issue(const struct pingoo_config *);

@@ -17,7 +17,7 @@ import { api, request, expectError, describe } from './lib/http.mjs';
 import { userFactory } from './lib/users.mjs';
 
 const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_SOCKET',
-    'PINGOO_DB_USER', 'PINGOO_DB_PASSWORD', 'PINGOO_POOL_PIDFILE']);
+    'PINGOO_DB_USER', 'PINGOO_DB_PASSWORD', 'PINGOO_POOL_PIDFILE', 'PINGOO_POOL_LOG']);
 const users = userFactory(stack);
 
 // ---- the pool runs unprivileged ------------------------------------------------------------
@@ -136,6 +136,29 @@ function logFiles() {
 	const files = [stack.PINGOO_POOL_LOG, stack.PINGOO_NGINX_ACCESS_LOG, stack.PINGOO_NGINX_ERROR_LOG];
 	return files.filter((f) => f && fs.existsSync(f));
 }
+
+// Each worker thread keeps its request lines until it has nothing more to do, then writes
+// them at once (app/http.c): every request still gets its line, and soon.
+await t.test('every request gets a line in the pool log once the pool is idle', async () => {
+	const cfg = readConfig(stack) ?? {};
+	if (String(cfg.log_requests ?? '1') === '0') {
+		t.pass('log_requests = 0: the pool logs no requests');
+		return;
+	}
+	const count = () => fs.readFileSync(stack.PINGOO_POOL_LOG, 'latin1').split('\n')
+	    .filter((l) => / GET \/api\/v1\/ping-tests\/\{id\} 404 \d+us$/.test(l)).length;
+	const token = await A.login();
+	const before = count();
+	for (let i = 0; i < 5; i++)
+		await A.get('/api/v1/ping-tests/999999999', token);
+	let after = count();
+	for (let waited = 0; after < before + 5 && waited < 10000; waited += 100) {
+		await sleep(100);
+		after = count();
+	}
+	t.ok(after >= before + 5, `5 requests add 5 lines to ${path.basename(stack.PINGOO_POOL_LOG)} within 10 s`,
+	    `${after - before} lines added`);
+});
 
 await t.test('no secret or token reaches a log', async () => {
 	const u = users.create();

@@ -346,6 +346,76 @@ test_config(void)
 	    tok == NULL, "alg none in the configuration is refused");
 }
 
+/* Verifies tok through tc at now and says whether it gave want_uid (0:
+ * whether it was refused as AUTH). */
+static int
+cached(struct pingoo_token_cache *tc, const struct pingoo_config *c,
+    const char *tok, int64_t now, uint64_t want_uid)
+{
+	uint64_t uid = 777;
+	enum pingoo_err rc = pingoo_token_verify_cached(tc, c, tok, now, &uid);
+
+	if (want_uid == 0)
+		return rc == PINGOO_ERR_AUTH && uid == 777;
+	return rc == PINGOO_OK && uid == want_uid;
+}
+
+static void
+test_cache(void)
+{
+	struct pingoo_token_cache *tc = pingoo_token_cache_new(&cfg);
+	struct pingoo_config other = cfg;
+	char *tok = NULL, *late = NULL, *bad, *many[12];
+	size_t i;
+	int all;
+
+	ok(tc != NULL && pingoo_token_issue(&cfg, 42, NOW, &tok) == PINGOO_OK,
+	    "a token cache is made and a token issued");
+	ok(cached(tc, &cfg, tok, NOW + 10, 42) && cached(tc, &cfg, tok,
+	    NOW + 20, 42), "a token verifies through the cache, twice");
+	ok(cached(tc, &cfg, tok, NOW + 3600 + 29, 42) &&
+	    cached(tc, &cfg, tok, NOW + 3600 + 30, 0),
+	    "a cached token is refused once its exp (with leeway) has passed");
+	ok(cached(tc, &cfg, tok, NOW + 10, 42),
+	    "the cache keeps no verdict, only the claims: earlier it is good");
+	bad = strdup(tok);
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+	ok(cached(tc, &cfg, bad, NOW + 10, 0),
+	    "a cached token with its last byte changed is refused");
+	free(bad);
+	bad = with_suffix(tok, "x");
+	ok(cached(tc, &cfg, bad, NOW + 10, 0),
+	    "a cached token with a byte appended is refused");
+	free(bad);
+	memcpy(other.jwt_key, "another key, thirty-two bytes long!!", 36);
+	other.jwt_key_len = 36;
+	ok(cached(tc, &other, tok, NOW + 10, 0),
+	    "a token the cache holds is refused under another configuration");
+	ok(cached(NULL, &cfg, tok, NOW + 10, 42),
+	    "without a cache, verification is done in full");
+
+	late = make(JWT_ALG_HS256, KEY, claims("\"nbf\":1700000100"));
+	ok(cached(tc, &cfg, late, NOW, 0) && cached(tc, &cfg, late, NOW + 100,
+	    42), "a token is refused before its nbf and accepted after");
+	ok(cached(tc, &cfg, late, NOW, 0),
+	    "a cached token is refused again before its nbf");
+
+	for (i = 0, all = 1; i < 12; i++) {
+		many[i] = NULL;
+		all &= pingoo_token_issue(&cfg, 100 + i, NOW, &many[i]) ==
+		    PINGOO_OK && cached(tc, &cfg, many[i], NOW, 100 + i);
+	}
+	for (i = 0; i < 12; i++)
+		all &= cached(tc, &cfg, many[i], NOW + 1, 100 + i);
+	ok(all, "more tokens than the cache holds each give their own user, "
+	    "twice round");
+	for (i = 0; i < 12; i++)
+		free(many[i]);
+	free(late);
+	free(tok);
+	pingoo_token_cache_free(tc);
+}
+
 int
 main(void)
 {
@@ -358,5 +428,6 @@ main(void)
 	test_claims();
 	test_sizes();
 	test_config();
+	test_cache();
 	return tap_done();
 }
