@@ -20,6 +20,7 @@ enum ping_sql {
 	PS_INSERT_FULL,
 	PS_RECEIPT,
 	PS_FINISH,
+	PS_SUMMARY,
 	PS_LIST,
 	PS_EXISTS,
 	PS_BATCH_1,	/* multi-row echo writes: 1, 2, 4 ... 64 rows */
@@ -32,8 +33,11 @@ enum ping_sql {
 	PS__MAX
 };
 
-#define TEST_COLS "id, user_id, state, count, interval_ms, client, " \
-	"created_at, closed_at, summary"
+/* A test with its summary, which has a row of its own once the test ended
+ * (so that ending a test never grows the test's row). */
+#define TEST_COLS "t.id, t.user_id, t.state, t.count, t.interval_ms, " \
+	"t.client, t.created_at, t.closed_at, s.summary"
+#define TEST_FROM "ping_tests t LEFT JOIN ping_summaries s ON s.test_id = t.id"
 
 /*
  * The multi-row echo writes.  INSERT IGNORE: a row whose receipt got there
@@ -57,10 +61,11 @@ static const char *const sql[PS__MAX] = {
 	"INSERT INTO ping_tests (user_id, state, count, interval_ms, client, "
 	"created_at) VALUES (?, 'incomplete', ?, ?, ?, ?)",
 	/* PS_GET */
-	"SELECT " TEST_COLS " FROM ping_tests WHERE id = ? AND user_id = ?",
+	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.id = ? AND "
+	"t.user_id = ?",
 	/* PS_GET_LOCK */
-	"SELECT " TEST_COLS " FROM ping_tests WHERE id = ? AND user_id = ? "
-	"FOR UPDATE",
+	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.id = ? AND "
+	"t.user_id = ? FOR UPDATE",
 	/* PS_SAMPLES */
 	"SELECT seq, client_sent_at, server_received_at, server_sent_at, "
 	"client_received_at FROM ping_samples WHERE test_id = ? ORDER BY seq",
@@ -72,11 +77,13 @@ static const char *const sql[PS__MAX] = {
 	"UPDATE ping_samples SET client_received_at = ? WHERE test_id = ? "
 	"AND seq = ? AND client_received_at IS NULL",
 	/* PS_FINISH */
-	"UPDATE ping_tests SET state = 'complete', closed_at = ?, summary = ? "
+	"UPDATE ping_tests SET state = 'complete', closed_at = ? "
 	"WHERE id = ? AND user_id = ?",
+	/* PS_SUMMARY */
+	"INSERT INTO ping_summaries (test_id, summary) VALUES (?, ?)",
 	/* PS_LIST */
-	"SELECT " TEST_COLS " FROM ping_tests WHERE user_id = ? AND id < ? "
-	"ORDER BY id DESC LIMIT ?",
+	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.user_id = ? AND "
+	"t.id < ? ORDER BY t.id DESC LIMIT ?",
 	/* PS_EXISTS */
 	"SELECT id FROM ping_tests WHERE id = ?",
 	/* PS_BATCH_1 */
@@ -428,7 +435,7 @@ pingoo_ping_list(struct pingoo_store *s, uint64_t user_id, uint64_t before,
 	    r.out, test_row_found, &r, NULL, NULL);
 }
 
-/* Stores the final summary and marks the test complete (in a txn). */
+/* Marks the test complete and stores its final summary (in a txn). */
 static enum pingoo_err
 finish(struct pingoo_store *s, const struct pingoo_ping_test *t,
     const struct pingoo_sample *v, size_t n)
@@ -448,11 +455,16 @@ finish(struct pingoo_store *s, const struct pingoo_ping_test *t,
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
 	pingoo_bind_i64(&in[0], &now);
-	pingoo_bind_str(&in[1], text, &len);
-	pingoo_bind_u64(&in[2], &id);
-	pingoo_bind_u64(&in[3], &uid);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_u64(&in[2], &uid);
 	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_FINISH,
 	    in, NULL, NULL, NULL, NULL, NULL);
+	if (e == PINGOO_OK) {
+		pingoo_bind_u64(&in[0], &id);
+		pingoo_bind_str(&in[1], text, &len);
+		e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SUMMARY,
+		    in, NULL, NULL, NULL, NULL, NULL);
+	}
 	json_object_put(o);
 	return e;
 }

@@ -37,8 +37,9 @@ async function send(method, path, token, body) {
 function rowsOf(uid) {
 	const q = (sql) => query(stack, sql).map((r) => r.join('|')).join('\n');
 	return {
-		ping_tests: q(`SELECT id, user_id, state, count, interval_ms, client, created_at, closed_at, summary
-		    FROM ping_tests WHERE user_id = ${uid} ORDER BY id`),
+		ping_tests: q(`SELECT t.id, t.user_id, t.state, t.count, t.interval_ms, t.client, t.created_at, t.closed_at,
+		    s.summary FROM ping_tests t LEFT JOIN ping_summaries s ON s.test_id = t.id WHERE t.user_id = ${uid}
+		    ORDER BY t.id`),
 		ping_samples: q(`SELECT s.* FROM ping_samples s JOIN ping_tests p ON p.id = s.test_id
 		    WHERE p.user_id = ${uid} ORDER BY s.test_id, s.seq`),
 		throughput_tests: q(`SELECT id, user_id, direction, packets, packet_size, client, state, created_at, finished_at

@@ -487,9 +487,10 @@ export function loadKit(stack) {
 		return problems.length === 0;
 	}
 
-	// What MySQL and the logs hold of the throughput tests the first problems name: every
-	// transfer row of the test and the log lines of the pool and nginx that name it, so a red
-	// round can be read afterwards.
+	// What MySQL and the logs hold of the throughput tests the first problems name: the rows
+	// each index of throughput_transfers finds for the test, what CHECK TABLE says, every
+	// transfer row and the log lines of the pool and nginx that name it, so a red round can be
+	// read afterwards.
 	function evidence(problems) {
 		const ids = [...new Set(problems.slice(0, 5).map((p) => /^(?:packet|report of) (\d+) /.exec(p)?.[1])
 		    .filter(Boolean))];
@@ -503,6 +504,8 @@ export function loadKit(stack) {
 				for (const ix of ['PRIMARY', 'throughput_transfers_started'])
 					out.push(`  rows by index ${ix}: ` + query(stack, `SELECT COUNT(*) FROM throughput_transfers
 					    FORCE INDEX (${ix}) WHERE test_id = ${id}`)[0][0]);
+				for (const r of query(stack, 'CHECK TABLE throughput_transfers'))
+					out.push(`  check: ${r.slice(2).join(' ')}`);
 				for (const r of query(stack, `SELECT direction, seq, status, bytes, server_started_at,
 				    server_finished_at, client_sent_at, client_received_at FROM throughput_transfers
 				    WHERE test_id = ${id} ORDER BY direction, seq`))
