@@ -149,11 +149,19 @@ pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
 	return v;
 }
 
+/* A victim that starts again at once meets the same transaction at the
+ * same point (the echo writer's next statement on the same test, say): a
+ * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
+ * through first. */
 int
 pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
 {
-	return e == PINGOO_ERR_DB && pingoo_store_retryable(s) &&
-	    ++*tries < PINGOO_STORE_RETRIES;
+	if (e != PINGOO_ERR_DB || !pingoo_store_retryable(s) ||
+	    ++*tries >= PINGOO_STORE_RETRIES)
+		return 0;
+	pingoo_sleep_ms(1 + (int)((uint64_t)pingoo_mono_us() %
+	    ((uint64_t)1 << *tries)));
+	return 1;
 }
 
 static void

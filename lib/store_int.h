@@ -37,11 +37,11 @@ extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
-#define PINGOO_STORE_RETRIES 4
+#define PINGOO_STORE_RETRIES 6
 /* After an attempt at a transaction that returned e: 1 when it is worth
  * another (a retryable PINGOO_ERR_DB: it was rolled back whole) and fewer
- * than PINGOO_STORE_RETRIES attempts were made; counts them in *tries,
- * which starts at 0. */
+ * than PINGOO_STORE_RETRIES attempts were made, after a pause of a few ms;
+ * counts them in *tries, which starts at 0. */
 int			 pingoo_store_again(struct pingoo_store *,
 			    enum pingoo_err e, int *tries);
 

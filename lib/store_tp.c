@@ -427,8 +427,8 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
 
 	/* The bytes have moved: worth more tries after a dropped connection
 	 * or a deadlock (the transaction was rolled back whole). */
-	while ((e = record_once(s, user, id, x, completed)) == PINGOO_ERR_DB &&
-	    pingoo_store_retryable(s) && ++tries < PINGOO_STORE_RETRIES)
+	while (pingoo_store_again(s, e = record_once(s, user, id, x, completed),
+	    &tries))
 		;
 	if (e == PINGOO_OK) {
 		pingoo_metrics_add(x->dir == PINGOO_TP_DOWNLOAD ?
@@ -651,8 +651,8 @@ pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
 	int tries = 0;
 
 	/* A deadlock's victim was rolled back whole: the batch is retried. */
-	while ((e = report_once(s, user, id, rp, n, bad, f)) == PINGOO_ERR_DB &&
-	    pingoo_store_retryable(s) && ++tries < PINGOO_STORE_RETRIES)
+	while (pingoo_store_again(s, e = report_once(s, user, id, rp, n, bad,
+	    f), &tries))
 		;
 	return e;
 }

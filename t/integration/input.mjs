@@ -61,9 +61,9 @@ function snapshot() {
 	const sql = `
 SELECT 'users', COUNT(*), COALESCE(SUM(IF(id = ${uid}, CRC32(CONCAT_WS('|', id, name, password_hash, created_at)), 0)), 0)
   FROM users WHERE name NOT LIKE 't\\_%' OR id = ${uid}
-UNION ALL SELECT 'ping_tests', COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', id, state, count,
-  IFNULL(interval_ms, '-'), IFNULL(client, '-'), IFNULL(closed_at, '-'), IFNULL(summary, '-')))), 0)
-  FROM ping_tests WHERE user_id = ${uid}
+UNION ALL SELECT 'ping_tests', COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', t.id, t.state, t.count,
+  IFNULL(t.interval_ms, '-'), IFNULL(t.client, '-'), IFNULL(t.closed_at, '-'), IFNULL(m.summary, '-')))), 0)
+  FROM ping_tests t LEFT JOIN ping_summaries m ON m.test_id = t.id WHERE t.user_id = ${uid}
 UNION ALL SELECT 'ping_samples', COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', s.test_id, s.seq,
   s.client_sent_at, s.server_received_at, s.server_sent_at, IFNULL(s.client_received_at, '-')))), 0)
   FROM ping_samples s JOIN ping_tests p ON p.id = s.test_id WHERE p.user_id = ${uid}

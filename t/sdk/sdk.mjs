@@ -197,7 +197,8 @@ function diffSummary(got, want, what) {
 }
 
 function dbPing(test) {
-	const [row] = sql(`SELECT * FROM ${TABLES.ping} WHERE id = ?`, test.id);
+	const [row] = sql(`SELECT t.*, s.summary FROM ${TABLES.ping} t LEFT JOIN ping_summaries s ON s.test_id = t.id
+	    WHERE t.id = ?`, test.id);
 	if (!t.ok(row, `the database holds ping test #${test.id}`))
 		return;
 	const top = diffRow({ id: test.id, state: test.state, count: test.count,
