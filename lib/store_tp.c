@@ -427,9 +427,9 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user, uint64_t id,
 
 	/* The bytes have moved: worth more tries after a dropped connection
 	 * or a deadlock (the transaction was rolled back whole). */
-	while (pingoo_store_again(s, e = record_once(s, user, id, x, completed),
-	    &tries))
-		;
+	do
+		e = record_once(s, user, id, x, completed);
+	while (pingoo_store_again(s, e, &tries));
 	if (e == PINGOO_OK) {
 		pingoo_metrics_add(x->dir == PINGOO_TP_DOWNLOAD ?
 		    (x->status == PINGOO_TP_OK ? PINGOO_M_DOWNLOAD_OK :
@@ -651,9 +651,9 @@ pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
 	int tries = 0;
 
 	/* A deadlock's victim was rolled back whole: the batch is retried. */
-	while (pingoo_store_again(s, e = report_once(s, user, id, rp, n, bad,
-	    f), &tries))
-		;
+	do
+		e = report_once(s, user, id, rp, n, bad, f);
+	while (pingoo_store_again(s, e, &tries));
 	return e;
 }
 

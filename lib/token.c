@@ -518,6 +518,7 @@ pingoo_token_verify(const struct pingoo_config *cfg, const char *token,
 
 struct pingoo_token_cache {
 	const struct pingoo_config	*cfg;
+	int				 usable;	/* cfg's algorithm and key */
 	uint64_t			 clock;	/* for least recently used */
 	struct {
 		size_t		 len;	/* 0: an empty slot */
@@ -532,8 +533,10 @@ pingoo_token_cache_new(const struct pingoo_config *cfg)
 {
 	struct pingoo_token_cache *tc;
 
-	if ((tc = calloc(1, sizeof(*tc))) != NULL)
+	if ((tc = calloc(1, sizeof(*tc))) != NULL) {
 		tc->cfg = cfg;
+		tc->usable = verifiable(cfg);
+	}
 	return tc;
 }
 
@@ -587,7 +590,8 @@ pingoo_token_verify_cached(struct pingoo_token_cache *tc,
 	enum pingoo_err rc;
 	int i;
 
-	if (tc == NULL || tc->cfg != cfg || !verifiable(cfg) || len == 0)
+	/* An unusable configuration gets pingoo_token_verify's answer. */
+	if (tc == NULL || tc->cfg != cfg || !tc->usable || len == 0)
 		return pingoo_token_verify(cfg, token, now_s, user_id);
 	if ((i = cache_find(tc, token, len)) >= 0) {
 		tc->slot[i].used = ++tc->clock;
