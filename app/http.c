@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <json.h>
 
@@ -200,11 +202,62 @@ out:
 	return rc;
 }
 
+/* How long the rest of a body is read for before the answer goes out, and
+ * how long one read may wait.  What nginx has finished sending is already in
+ * the socket and reads at memory speed; a longer wait means nginx is still
+ * sending, so it will not keep the connection and closing it is safe. */
+#define DRAIN_MS	100
+#define DRAIN_WAIT_US	20000
+
+static void
+recv_timeout(int fd, long us)
+{
+	struct timeval tv = { us / 1000000, us % 1000000 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * Reads what is left of the request body, so the connection ends clean.
+ * libfcgi does not: the next request on a kept connection would begin with
+ * the last one's STDIN records, which libfcgi takes for a protocol error
+ * and closes the connection, and nginx sends a POST that meets that close
+ * into a 502 (it retries only idempotent requests).  A request answered
+ * before its body was read (401, 404, a 503 while the database is away)
+ * left such a connection.  A body that cannot be read to its end in time
+ * ends the connection after the answer instead.
+ */
+static void
+drain_body(struct req *r)
+{
+	FCGX_Stream *in = r->fcgx->in;
+	char buf[8192];
+	size_t have;
+	int64_t until;
+
+	if (in == NULL || FCGX_HasSeenEOF(in) || FCGX_GetError(in) != 0)
+		return;
+	until = pingoo_mono_us() + DRAIN_MS * 1000;
+	recv_timeout(r->fcgx->ipcFd, DRAIN_WAIT_US);
+	/* What libfcgi holds is taken whole; otherwise one byte, which costs
+	 * at most one read(): a trickling client cannot stretch a call. */
+	while (!FCGX_HasSeenEOF(in) && FCGX_GetError(in) == 0 &&
+	    pingoo_mono_us() < until) {
+		have = (size_t)(in->stop - in->rdNext);
+		(void)FCGX_GetStr(buf, have == 0 ? 1 :
+		    (int)(have < sizeof(buf) ? have : sizeof(buf)), in);
+	}
+	recv_timeout(r->fcgx->ipcFd, 0);
+	if (!FCGX_HasSeenEOF(in))
+		r->fcgx->keepConnection = 0;
+}
+
 void
 req_finish(struct req *r)
 {
 	if (r->finished)
 		return;
+	drain_body(r);
 	FCGX_Finish_r(r->fcgx);
 	r->finished = 1;
 }
