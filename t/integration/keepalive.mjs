@@ -291,6 +291,37 @@ await t.test('a body that does not come to its end is not waited for: the answer
 	sock.destroy();
 });
 
+// The same through nginx, as a client meets it: 16 connections post for 3 s, every other
+// request with a 30 kB body, none with a token.  On the pool that did not read such bodies,
+// 783 of 18,645 got a 502 in 8 s.
+await t.test('through nginx, POSTs refused before their body is read are each answered 401, none 502', async () => {
+	const agent = new https.Agent({ keepAlive: true, maxSockets: 16, ca: CA });
+	const bodies = [JSON.stringify({ count: 1 }), JSON.stringify({ count: 1, client: 'x'.repeat(30000) })];
+	const post = (body) => new Promise((resolve) => {
+		const req = https.request({ host: URL0.hostname, port: URL0.port, path: '/api/v1/ping-tests',
+		    method: 'POST', agent, headers: { 'Content-Type': 'application/json',
+		    'Content-Length': Buffer.byteLength(body), Authorization: 'Bearer not-a-token' } }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode));
+			res.on('error', (e) => resolve(e.code));
+		});
+		req.setTimeout(PROMPT_MS, () => req.destroy(new Error('timeout')));
+		req.on('error', (e) => resolve(e.code ?? e.message));
+		req.end(body);
+	});
+	const counts = {};
+	const t0 = performance.now();
+	await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+		while (performance.now() - t0 < 3000) {
+			const st = await post(bodies[i % 2]);
+			counts[st] = (counts[st] ?? 0) + 1;
+		}
+	}));
+	agent.destroy();
+	const all = Object.values(counts).reduce((a, b) => a + b, 0);
+	t.ok(all > 0 && counts[401] === all, `all ${all} answered 401`, JSON.stringify(counts));
+});
+
 for (const s of raw)
 	s.destroy();
 kept.destroy();
