@@ -153,6 +153,13 @@ pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
  * same point (the echo writer's next statement on the same test, say): a
  * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
  * through first. */
+enum pingoo_err
+pingoo_store_lost_race(struct pingoo_store *s)
+{
+	s->errcode = ER_LOCK_DEADLOCK;
+	return PINGOO_ERR_DB;
+}
+
 int
 pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
 {

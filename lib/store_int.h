@@ -44,6 +44,11 @@ extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
  * counts them in *tries, which starts at 0. */
 int			 pingoo_store_again(struct pingoo_store *,
 			    enum pingoo_err e, int *tries);
+/* For a transaction that found another had done its work meanwhile (a
+ * duplicate key where its own read said there was none): marks it to be
+ * rolled back and tried again, as a deadlock victim is, and returns
+ * PINGOO_ERR_DB. */
+enum pingoo_err		 pingoo_store_lost_race(struct pingoo_store *);
 
 /*
  * Runs statement idx of domain's table, binding `in` (may be NULL).  When

@@ -464,6 +464,14 @@ finish(struct pingoo_store *s, const struct pingoo_ping_test *t,
 		pingoo_bind_str(&in[1], text, &len);
 		e = pingoo_store_run(s, PINGOO_SQL_PING, PS_SUMMARY,
 		    in, NULL, NULL, NULL, NULL, NULL);
+		/* The summary is there already: another transaction finished
+		 * the test and committed after this one read it incomplete.
+		 * The row lock taken with that read holds only on its own
+		 * Galera node, so a close on one node and a close or the last
+		 * receipts on another can both get here.  Tried again, this
+		 * one finds the test complete. */
+		if (e == PINGOO_ERR_CONFLICT)
+			e = pingoo_store_lost_race(s);
 	}
 	json_object_put(o);
 	return e;
