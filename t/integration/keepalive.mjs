@@ -1,5 +1,6 @@
-// keepalive.mjs - nginx keeps FastCGI connections to the pool alive, and no number of idle
-// kept connections can starve the pool (issue 13).
+// keepalive.mjs - nginx keeps FastCGI connections to the pool alive, no number of idle kept
+// connections can starve the pool (issue 13), and a request answered before its body was read
+// leaves its kept connection clean (at the end of the file).
 //
 // libfcgi reads a kept connection's next request in the thread that served the last one; left
 // at that, each idle kept connection would pin a thread, and once all were pinned a request on
