@@ -101,6 +101,7 @@ struct req {
 	int				 preflight;	/* a CORS preflight */
 	int				 replied;
 	int				 finished;	/* FCGX_Finish_r done */
+	int				 sndbuf_raised;	/* rawout.c, once a request */
 	char				 extra[1024];	/* extra header lines */
 	size_t				 extralen;
 };

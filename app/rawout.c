@@ -228,8 +228,10 @@ rawout_write(struct req *r, const void *buf, size_t len)
 
 	if (FCGX_FFlush(r->fcgx->out) != 0 || FCGX_GetError(r->fcgx->out) != 0)
 		return -1;
-	if (len >= RECORD_MAX)
+	if (len >= RECORD_MAX && !r->sndbuf_raised) {
 		sndbuf_raise(fd);
+		r->sndbuf_raised = 1;
+	}
 	if (r->fcgx->requestId == 1 && pipe_ready(r->w) == 0 &&
 	    splice_records(r->w, fd, &p, &len) != 0)
 		return -1;
