@@ -117,6 +117,7 @@ struct worker {
 	int				 pipe_in, pipe_out;	/* rawout.c's, or -1 */
 	char				 log[4096];	/* request lines not yet written */
 	size_t				 loglen;
+	int				 active;	/* holds a turn (active.c) */
 };
 
 /* pool.c */
@@ -124,6 +125,18 @@ int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
 /* This worker process's index, 0..processes-1 (0 without a supervisor). */
 extern int pool_worker;
+
+/* active.c */
+/* Per process, before its threads start: n threads may serve at once. */
+int	active_init(int n);
+/* Takes one of the process's turns, waiting (its request lines written
+ * first) when none is free; a thread that holds one keeps it. */
+void	active_take(struct worker *);
+/* Gives the turn back before the thread may wait on MySQL or a client. */
+void	active_leave(struct worker *);
+/* Stopping: n turns more, so no thread stays waiting for one. */
+void	active_release_all(int n);
+void	active_end(void);
 
 /* idle.c */
 /* Per process, before its threads start: watch listen_fd (made

@@ -155,6 +155,7 @@ echo_claim(struct req *r, uint64_t key, uint32_t seq, const char *what,
 
 	c = pingoo_pingtab_claim(background_pingtab(), key, r->user_id, seq);
 	if (c == PINGTAB_MISS) {
+		active_leave(r->w);	/* a MySQL round trip */
 		if ((e = load(r, id)) != PINGOO_OK) {
 			reply_err(r, e);
 			return -1;

@@ -237,6 +237,10 @@ drain_body(struct req *r)
 
 	if (in == NULL || FCGX_HasSeenEOF(in) || FCGX_GetError(in) != 0)
 		return;
+	/* A body may still be on its way (a GET's empty one is already
+	 * here): the wait must not hold the process's echoes up. */
+	if (r->content_length > 0 || r->content_length == -2)
+		active_leave(r->w);
 	until = pingoo_mono_us() + DRAIN_MS * 1000;
 	recv_timeout(r->fcgx->ipcFd, DRAIN_WAIT_US);
 	/* What libfcgi holds is taken whole; otherwise one byte, which costs

@@ -13,6 +13,10 @@
  * that has answered parks its connection in the process's epoll set and
  * waits there for the next request on any parked connection or a new
  * connection (idle.c), so an idle kept connection holds no thread.
+ *
+ * Turns: of the M threads only active_threads wait for work and serve at
+ * once; a thread hands its turn over before it may wait on MySQL or a
+ * client (active.c).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -66,6 +70,9 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
+		active_take(&t->w);
+		if (pool_stopping)
+			break;
 		/* The request lines are written when the thread has nothing
 		 * more to do: under load, one write() for many requests. */
 		if ((rc = idle_wait(&f, &open, 0)) == 1) {
@@ -90,6 +97,7 @@ thread_main(void *arg)
 	FCGX_Free(&f, 1);
 	log_flush(&t->w);
 out:
+	active_leave(&t->w);
 	rawout_thread_end(&t->w);
 	pingoo_token_cache_free(t->w.tokens);
 	pingoo_store_free(t->w.store);
@@ -127,7 +135,8 @@ serve(const struct pingoo_config *cfg, int fd)
 		return 1;
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
-	    idle_init(fd) != 0 || background_start(cfg) != 0) {
+	    active_init(cfg->active_threads) != 0 || idle_init(fd) != 0 ||
+	    background_start(cfg) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -149,6 +158,7 @@ serve(const struct pingoo_config *cfg, int fd)
 		if (sigtimedwait(&term, NULL, &ts) > 0)
 			on_term(SIGTERM);
 	}
+	active_release_all(n);
 	do {
 		alive = 0;
 		for (i = 0; i < n; i++)
@@ -165,6 +175,7 @@ serve(const struct pingoo_config *cfg, int fd)
 	/* Every answered echo is in the queue now: write them out. */
 	background_stop();
 	idle_end();
+	active_end();
 	free(slots);
 	pingoo_store_library_end();
 	return 0;

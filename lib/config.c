@@ -15,6 +15,9 @@
  *   listen = ""                  FastCGI socket path; "" = socket on fd 0
  *   processes = 2                worker processes, 0..64 (0 = this one)
  *   threads = 16                 threads per process, 1..1024
+ *   active_threads = 1           of those, how many serve at once (the
+ *                                others stand in while one waits on MySQL
+ *                                or a client), 1..threads
  *   log_requests = 1             0 or 1
  *   db_host = 127.0.0.1          MySQL host (TCP) when db_socket is ""
  *   db_port = 3306               1..65535
@@ -106,6 +109,7 @@ static const struct key keys[] = {
 	STR(listen),
 	NUM(K_INT, processes, 0, 64),
 	NUM(K_INT, threads, 1, 1024),
+	NUM(K_INT, active_threads, 1, 1024),
 	NUM(K_INT, log_requests, 0, 1),
 	STR(db_host),
 	NUM(K_UINT, db_port, 1, 65535),
@@ -163,6 +167,7 @@ pingoo_config_defaults(struct pingoo_config *c)
 	memset(c, 0, sizeof(*c));
 	c->processes = 2;
 	c->threads = 16;
+	c->active_threads = 1;
 	c->log_requests = 1;
 	snprintf(c->db_host, sizeof(c->db_host), "127.0.0.1");
 	c->db_port = 3306;
@@ -467,6 +472,9 @@ pingoo_config_check(const struct pingoo_config *c, struct pingoo_fault *f)
 		    "and jwt_leeway not negative");
 	if (c->threads < 1 || c->threads > 1024)
 		return check_fault(f, "threads", "threads must be 1..1024");
+	if (c->active_threads < 1 || c->active_threads > c->threads)
+		return check_fault(f, "active_threads", "active_threads must be "
+		    "1..threads");
 	if (c->processes < 0 || c->processes > 64)
 		return check_fault(f, "processes", "processes must be 0..64");
 	if (c->db_name[0] == '\0' || c->db_user[0] == '\0')

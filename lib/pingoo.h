@@ -68,6 +68,7 @@ struct pingoo_config {
 	char		 listen[256];	/* "" = FastCGI socket on fd 0 */
 	int		 processes;	/* 0 = no supervisor, serve in this process */
 	int		 threads;
+	int		 active_threads;	/* of those, serving at once */
 	int		 log_requests;
 	/* database */
 	char		 db_host[256];

@@ -69,6 +69,7 @@ test_defaults(void)
 	pingoo_config_defaults(&c);
 	ok(c.processes == 2 && c.threads == 16 && c.log_requests == 1,
 	    "worker defaults are 2 processes of 16 threads, logging");
+	ok(c.active_threads == 1, "one thread of a process serves at once");
 	ok(strcmp(c.db_host, "127.0.0.1") == 0 && c.db_port == 3306 &&
 	    c.db_socket[0] == '\0' && strcmp(c.db_name, "pingoo") == 0 &&
 	    strcmp(c.db_user, "pingoo") == 0 && c.db_connect_timeout == 3 &&
@@ -252,6 +253,19 @@ test_check(void)
 	c.threads = 0;
 	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
 	    "zero threads fail the check");
+	c.threads = 4;
+	c.active_threads = 5;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "active_threads") == 0,
+	    "more active threads than threads fail the check");
+	c.active_threads = 4;
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK,
+	    "as many active threads as threads pass");
+	c.active_threads = 0;
+	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "active_threads") == 0,
+	    "zero active threads fail the check");
+	c.active_threads = 1;
 	c.threads = 16;
 	c.processes = 65;
 	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG,
