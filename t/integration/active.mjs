@@ -75,12 +75,15 @@ function stall(head, readFirst) {
 	});
 }
 
-// n echoes on fresh ping tests, all at once, and a health check (which reads MySQL): resolves
-// the answers that were not 200 in time, as descriptions.
-async function served(n) {
-	const ids = [];
-	for (let i = 0; i < 2; i++)
-		ids.push(await made('/api/v1/ping-tests', { count: n }));
+// Two fresh ping tests of n samples, for served(): made before a case sticks anything, so
+// that nothing but the echoes and the health check runs while requests are stuck.
+async function echoTests(n) {
+	return [await made('/api/v1/ping-tests', { count: n }), await made('/api/v1/ping-tests', { count: n })];
+}
+
+// n echoes on the tests of echoTests(n), all at once, and a health check (which reads
+// MySQL): resolves the answers that were not 200 in time, as descriptions.
+async function served(n, ids) {
 	const asks = Array.from({ length: n }, (_, i) =>
 		A.json('POST', `/api/v1/ping-tests/${ids[i % 2]}/echo`,
 		    { seq: Math.floor(i / 2), client_sent_at: Date.now() * 1000 }, token, { timeoutMs: PROMPT_MS }));
@@ -96,6 +99,7 @@ await t.test(`${STUCK} downloads to clients that stopped reading hold none of th
 	// 48 MiB: more than every buffer between the pool and the client holds, so each
 	// download's thread ends up blocked writing.
 	const size = 48 * MIB;
+	const echoIds = await echoTests(40);
 	const id = await made('/api/v1/throughput-tests', { direction: 'download', packets: STUCK,
 	    packet_size: size });
 	const socks = await Promise.all(Array.from({ length: STUCK }, (_, seq) => stall(
@@ -103,7 +107,7 @@ await t.test(`${STUCK} downloads to clients that stopped reading hold none of th
 	    `Authorization: Bearer ${token}\r\n\r\n`, 64 * 1024)));
 	await sleep(500);
 	t.is(transfers(id, 'started'), STUCK, `all ${STUCK} downloads are under way, none finished`);
-	const bad = await served(40);
+	const bad = await served(40, echoIds);
 	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
 	t.is(transfers(id, 'started'), STUCK, 'and the downloads are still under way after them');
 	for (const { sock } of socks)
@@ -114,6 +118,7 @@ await t.test(`${STUCK} downloads to clients that stopped reading hold none of th
 
 await t.test(`${STUCK} uploads whose bodies stopped coming hold none of the ${TURNS} turns`, async () => {
 	const size = 8 * MIB;
+	const echoIds = await echoTests(40);
 	const id = await made('/api/v1/throughput-tests', { direction: 'upload', packets: STUCK,
 	    packet_size: size });
 	// nginx passes an upload's body on as it comes (no request buffering on the packet
@@ -124,7 +129,7 @@ await t.test(`${STUCK} uploads whose bodies stopped coming hold none of the ${TU
 	    `Content-Length: ${size}\r\n\r\n` + 'x'.repeat(256 * 1024), 0)));
 	t.ok(await poll(() => transfers(id, 'started') === STUCK, PROMPT_MS),
 	    `all ${STUCK} uploads are under way, none finished`);
-	const bad = await served(40);
+	const bad = await served(40, echoIds);
 	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
 	t.is(transfers(id, 'started'), STUCK, 'and the uploads are still under way after them');
 	for (const { sock } of socks)
@@ -134,14 +139,16 @@ await t.test(`${STUCK} uploads whose bodies stopped coming hold none of the ${TU
 });
 
 await t.test(`${STUCK} closes waiting on a row lock in MySQL hold none of the ${TURNS} turns`, async () => {
+	const echoIds = await echoTests(40);
 	const ids = [];
 	for (let i = 0; i < STUCK; i++)
 		ids.push(await made('/api/v1/ping-tests', { count: 1 }));
 	// Another MySQL session locks the tests' rows for 4 s; each close reads its test FOR
-	// UPDATE, so it waits for that lock.
+	// UPDATE, so it waits for that lock.  By the primary key, so that only those rows are
+	// locked: a scan of another index would lock every row it passes, and the gaps.
 	const holder = spawn(process.env.PINGOO_MARIADB_CLIENT || 'mariadb', [
 	    `--socket=${stack.PINGOO_DB_SOCKET}`, '-u', stack.PINGOO_DB_USER, '-N', '-B', '--unbuffered',
-	    stack.PINGOO_DB_NAME, '-e', 'START TRANSACTION; SELECT COUNT(*) FROM ping_tests WHERE id IN ' +
+	    stack.PINGOO_DB_NAME, '-e', 'START TRANSACTION; SELECT COUNT(*) FROM ping_tests FORCE INDEX (PRIMARY) WHERE id IN ' +
 	    `(${ids.join(',')}) FOR UPDATE; SELECT 'locked'; SELECT SLEEP(4); COMMIT;`],
 	    { env: { ...process.env, MYSQL_PWD: stack.PINGOO_DB_PASSWORD ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
@@ -152,7 +159,7 @@ await t.test(`${STUCK} closes waiting on a row lock in MySQL hold none of the ${
 	const closes = ids.map((id) => A.request({ method: 'POST', path: `/api/v1/ping-tests/${id}/close`,
 	    token, timeoutMs: 30000 }).then((res) => ({ res, ms: performance.now() - t0 })));
 	await sleep(300);
-	const bad = await served(40);
+	const bad = await served(40, echoIds);
 	const servedMs = performance.now() - t0;
 	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
 	const done = await Promise.all(closes);
