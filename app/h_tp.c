@@ -475,20 +475,27 @@ claim(struct req *r, enum pingoo_tp_dir dir, struct pingoo_tp_test *t)
 
 /* Records the outcome; a failure is logged (the bytes have moved). */
 static enum pingoo_err
-record(struct req *r, const struct pingoo_tp_xfer *x)
+record(struct req *r, const struct pingoo_tp_test *t,
+    const struct pingoo_tp_xfer *x)
 {
 	enum pingoo_err e;
 	int completed;
 
-	e = pingoo_tp_record(r->store, r->user_id, r->m.id, x, &completed);
+	e = pingoo_tp_record(r->store, r->user_id, t, x, &completed);
 	/* Probes end with the test: this host refuses them from now on. */
-	if (e == PINGOO_OK && completed)
+	if (e == PINGOO_OK && completed > 0)
 		pingoo_pingtab_close(background_pingtab(),
 		    PINGOO_PINGTAB_TP(r->m.id));
 	if (e != PINGOO_OK)
 		fprintf(stderr, "pingoo: test %" PRIu64 " %s %u not recorded: "
 		    "%s (%s)\n", r->m.id, pingoo_tp_dir_name(x->dir), x->seq,
 		    pingoo_strerror(e), pingoo_store_errmsg(r->store));
+	else if (completed < 0)
+		fprintf(stderr, "pingoo: test %" PRIu64 " %s %u recorded; "
+		    "whether the test is complete could not be checked (%s): "
+		    "its next report will\n", r->m.id,
+		    pingoo_tp_dir_name(x->dir), x->seq,
+		    pingoo_store_errmsg(r->store));
 	return e;
 }
 
@@ -553,7 +560,7 @@ h_tp_download(struct req *r)
 	 * client may hold every byte before that: should this record never
 	 * happen (the worker dies, MySQL is away), the client's report of the
 	 * packet settles it (pingoo_tp_report). */
-	(void)record(r, &x);
+	(void)record(r, &t, &x);
 	req_finish(r);
 	pingoo_tp_test_clear(&t);
 }
@@ -672,7 +679,7 @@ h_tp_upload(struct req *r)
 	x.dir = PINGOO_TP_UPLOAD;
 	x.seq = (uint32_t)r->m.seq;
 	end = take_upload(r, t.packet_size, &x);
-	e = record(r, &x);
+	e = record(r, &t, &x);
 	if (end == UPLOAD_LONG)
 		reply_error(r, 413, "body_too_large", NULL, "the body is larger "
 		    "than packet_size (%" PRIu64 " bytes)", t.packet_size);

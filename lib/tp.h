@@ -164,15 +164,18 @@ enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
 		    int64_t now_us, struct pingoo_tp_test *t,
 		    struct pingoo_fault *f);
 /*
- * Records how a claimed transfer ended (status, bytes, server stamps in x)
- * and, in the same transaction, marks the test complete when every packet
- * of every direction is ok.  *completed says whether this call did so.  A
- * packet already settled ok by the client's report keeps ok and gets the
- * stamps; STATE when the outcome was recorded already.
+ * Records how a claimed transfer of test t ended (status, bytes, server
+ * stamps in x), committed on its own; then, when it ended ok, marks the test
+ * complete if every packet of every direction is ok.  *completed is 1 when
+ * this call did so, 0 when it did not, -1 when that check failed on the
+ * database (the outcome stands; the test's next report completes it,
+ * pingoo_tp_report).  A packet already settled ok by the client's report
+ * keeps ok and gets the stamps; STATE when the outcome was recorded
+ * already.
  */
 enum pingoo_err	 pingoo_tp_record(struct pingoo_store *, uint64_t user,
-		    uint64_t id, const struct pingoo_tp_xfer *x,
-		    int *completed);
+		    const struct pingoo_tp_test *t,
+		    const struct pingoo_tp_xfer *x, int *completed);
 /* Records failed, with no end stamp, every transfer still `started` that
  * began before before_us (its worker died); *n gets how many. */
 enum pingoo_err	 pingoo_tp_sweep(struct pingoo_store *, int64_t before_us,

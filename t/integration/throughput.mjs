@@ -264,6 +264,19 @@ await t.test('a chunked upload (no Content-Length) of the right size is accepted
 	t.ok(dbTest(id).state === 'complete', 'and completes its one-packet test');
 });
 
+// The server counts a test's ok packets only once the last packet of each direction is
+// claimed (lib/store_tp.c): moved last first, the test must still wait for all the others.
+await t.test('packets moved in reverse order complete the test only with the last of them', async () => {
+	const { id } = await made(main.token, { direction: 'upload', packets: 4, packet_size: 65536 });
+	const states = [];
+	for (let seq = 3; seq >= 0; seq--) {
+		const u = await upload(main.token, id, seq, crypto.randomBytes(65536));
+		states.push(`${seq}:${u.status}:${dbTest(id).state}`);
+	}
+	t.is(states.join(' '), '3:200:incomplete 2:200:incomplete 1:200:incomplete 0:200:complete',
+	    'uploads 3, 2, 1 leave it incomplete; upload 0 completes it');
+});
+
 // ---- both, parallel ---------------------------------------------------------------------------
 
 await t.test('a both test is complete only when both directions are', async () => {
