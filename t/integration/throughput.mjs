@@ -277,6 +277,22 @@ await t.test('packets moved in reverse order complete the test only with the las
 	    'uploads 3, 2, 1 leave it incomplete; upload 0 completes it');
 });
 
+// A packet's outcome commits before the test's completion is checked; a worker that dies in
+// between leaves every packet ok and the test incomplete.  That state is made here by hand,
+// and the client's report must complete the test.
+await t.test('a report completes a test whose packets are all ok but which is still incomplete', async () => {
+	const { id } = await made(main.token, { direction: 'upload', packets: 1, packet_size: 65536 });
+	const u = await upload(main.token, id, 0, crypto.randomBytes(65536));
+	t.ok(u.status === 200 && dbTest(id).state === 'complete', 'the upload completes the test', describe(u));
+	query(stack, `UPDATE throughput_tests SET state = 'incomplete', finished_at = NULL WHERE id = ${Number(id)}`);
+	const rp = await report(main.token, id, [{ direction: 'upload', seq: 0, client_sent_at: u.json.server_started_at,
+	    client_received_at: u.json.server_finished_at + 1 }]);
+	t.is(rp.status, 200, 'the report is accepted', describe(rp));
+	const d = dbTest(id);
+	t.ok(d.state === 'complete' && d.finished !== null, 'and the test is complete again, with its end',
+	    JSON.stringify(d));
+});
+
 // ---- both, parallel ---------------------------------------------------------------------------
 
 await t.test('a both test is complete only when both directions are', async () => {
