@@ -30,6 +30,10 @@
  * after the answer: no measured interval contains it, and receipts wait
  * for rows in flight. */
 #define GATHER_MS 2
+/* ... and keeps waiting while samples come, up to this long: fewer, fuller
+ * statements.  Echo at 64 connections, 8 ms against 2 ms: MariaDB's CPU
+ * per sample 14-17 us against 19-22 us. */
+#define GATHER_MAX_MS 8
 /* How long a stopping writer keeps retrying a database that is down. */
 #define DRAIN_MS 10000
 
@@ -211,6 +215,31 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	return more;
 }
 
+/*
+ * After a short take (n samples in v), waits GATHER_MS at a time, for at
+ * most GATHER_MAX_MS, while samples keep coming and the take is still
+ * short; returns how many it added.  An echo alone waits GATHER_MS, as
+ * nothing follows it.
+ */
+static size_t
+gather(struct pingoo_queued_sample *v, size_t n)
+{
+	size_t got, added = 0;
+	int waited;
+
+	for (waited = 0; n > 0 && n + added < WRITE_BATCH / 4 &&
+	    waited < GATHER_MAX_MS && !pingoo_sampleq_stopped(queue);
+	    waited += GATHER_MS) {
+		pingoo_sleep_ms(GATHER_MS);
+		got = pingoo_sampleq_pop(queue, v + n + added,
+		    WRITE_BATCH - n - added, 0);
+		added += got;
+		if (got == 0)
+			break;
+	}
+	return added;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -231,11 +260,7 @@ writer_main(void *arg)
 		sweep_tick(st, cfg);
 		busy = retention_tick(st, cfg);
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, busy ? 0 : 200);
-		if (n > 0 && n < WRITE_BATCH / 4 &&
-		    !pingoo_sampleq_stopped(queue)) {
-			pingoo_sleep_ms(GATHER_MS);
-			n += pingoo_sampleq_pop(queue, v + n, WRITE_BATCH - n, 0);
-		}
+		n += gather(v, n);
 		metrics_queue_depth(pingoo_sampleq_len(queue) + n);
 		if (n > 1)
 			qsort(v, n, sizeof(*v), cmp_queued);
