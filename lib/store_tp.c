@@ -13,6 +13,7 @@
 enum tp_sql {
 	TP_CREATE,
 	TP_GET,
+	TP_GET_BRIEF,
 	TP_GET_LOCK,
 	TP_CLAIM,
 	TP_RECORD,
@@ -31,6 +32,10 @@ enum tp_sql {
 
 #define TP_COLS "id, direction, packets, packet_size, client, state, " \
 	"created_at, finished_at, simultaneous"
+/* The same row without the client's description (NULL in its place), for
+ * the packet path, which never shows it: its buffer is 64 KiB. */
+#define TP_COLS_BRIEF "id, direction, packets, packet_size, NULL, state, " \
+	"created_at, finished_at, simultaneous"
 
 static const char *const sql[TP__MAX] = {
 	/* TP_CREATE */
@@ -39,9 +44,12 @@ static const char *const sql[TP__MAX] = {
 	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?)",
 	/* TP_GET */
 	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ?",
+	/* TP_GET_BRIEF */
+	"SELECT " TP_COLS_BRIEF " FROM throughput_tests WHERE id = ? AND "
+	"user_id = ?",
 	/* TP_GET_LOCK: serializes the transactions that may complete a test */
-	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ? "
-	"FOR UPDATE",
+	"SELECT " TP_COLS_BRIEF " FROM throughput_tests WHERE id = ? AND "
+	"user_id = ? FOR UPDATE",
 	/* TP_CLAIM: one statement, so a test aborted meanwhile inserts nothing */
 	"INSERT INTO throughput_transfers (test_id, direction, seq, status, "
 	"bytes, server_started_at) SELECT id, ?, ?, 'started', 0, ? "
@@ -111,34 +119,49 @@ run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
 	    arg, affected, insert_id);
 }
 
-/* The output row of TP_GET, TP_GET_LOCK and TP_LIST.  Heap-allocated: the
- * client buffer is large. */
+/* The output row of the TP_GET statements and TP_LIST.  The client's
+ * description gets a buffer of its own only when the statement reads it:
+ * the packet path would otherwise clear 64 KiB per packet. */
 struct test_row {
 	MYSQL_BIND		 out[9];
 	uint64_t		 id, size;
 	int32_t			 packets, simultaneous;
 	int64_t			 created, finished;
-	char			 dir[16], state[16], client[CLIENT_CAP];
+	char			 dir[16], state[16], noclient[1], *client;
 	unsigned long		 dirlen, statelen, clientlen;
 	char			 dirnull, statenull, clientnull, finnull;
 	struct pingoo_tp_test	*dst;		/* next test to fill */
 	size_t			 n, max;
 };
 
+static void
+test_row_free(struct test_row *r)
+{
+	if (r != NULL && r->client != r->noclient)
+		free(r->client);
+	free(r);
+}
+
 static struct test_row *
-test_row_new(struct pingoo_tp_test *dst, size_t max)
+test_row_new(struct pingoo_tp_test *dst, size_t max, int with_client)
 {
 	struct test_row *r;
+	size_t cap = with_client ? CLIENT_CAP : sizeof(r->noclient);
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->client = r->noclient;
+	if (with_client && (r->client = calloc(1, cap)) == NULL) {
+		free(r);
+		return NULL;
+	}
 	pingoo_bind_u64(&r->out[0], &r->id);
 	pingoo_bind_strout(&r->out[1], r->dir, sizeof(r->dir), &r->dirlen,
 	    &r->dirnull);
 	pingoo_bind_i32(&r->out[2], &r->packets);
 	pingoo_bind_u64(&r->out[3], &r->size);
-	pingoo_bind_strout(&r->out[4], r->client, sizeof(r->client),
-	    &r->clientlen, &r->clientnull);
+	pingoo_bind_strout(&r->out[4], r->client, cap, &r->clientlen,
+	    &r->clientnull);
 	pingoo_bind_strout(&r->out[5], r->state, sizeof(r->state),
 	    &r->statelen, &r->statenull);
 	pingoo_bind_i64(&r->out[6], &r->created);
@@ -222,7 +245,8 @@ pingoo_tp_create(struct pingoo_store *s, uint64_t user,
 	return PINGOO_OK;
 }
 
-/* TP_GET or TP_GET_LOCK into *t. */
+/* One of the TP_GET statements into *t (the client's description only
+ * from TP_GET). */
 static enum pingoo_err
 get_test(struct pingoo_store *s, enum tp_sql which, uint64_t user,
     uint64_t id, struct pingoo_tp_test *t)
@@ -232,7 +256,7 @@ get_test(struct pingoo_store *s, enum tp_sql which, uint64_t user,
 	enum pingoo_err e;
 
 	memset(t, 0, sizeof(*t));
-	if ((r = test_row_new(t, 1)) == NULL)
+	if ((r = test_row_new(t, 1, which == TP_GET)) == NULL)
 		return PINGOO_ERR_NOMEM;
 	pingoo_bind_u64(&in[0], &id);
 	pingoo_bind_u64(&in[1], &user);
@@ -241,7 +265,7 @@ get_test(struct pingoo_store *s, enum tp_sql which, uint64_t user,
 		e = PINGOO_ERR_NOTFOUND;
 	if (e != PINGOO_OK)
 		pingoo_tp_test_clear(t);
-	free(r);
+	test_row_free(r);
 	return e;
 }
 
@@ -301,7 +325,7 @@ pingoo_tp_claim(struct pingoo_store *s, uint64_t user, uint64_t id,
 {
 	enum pingoo_err e;
 
-	if ((e = get_test(s, TP_GET, user, id, t)) != PINGOO_OK) {
+	if ((e = get_test(s, TP_GET_BRIEF, user, id, t)) != PINGOO_OK) {
 		if (e == PINGOO_ERR_NOTFOUND)
 			pingoo_fault_set(f, e, "not_found", NULL,
 			    "no such test");
@@ -751,7 +775,7 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
 	*n = 0;
 	if (before == 0)
 		before = UINT64_MAX;
-	if ((r = test_row_new(t, max)) == NULL)
+	if ((r = test_row_new(t, max, 1)) == NULL)
 		return PINGOO_ERR_NOMEM;
 	pingoo_bind_u64(&in[0], &user);
 	pingoo_bind_u64(&in[1], &before);
@@ -762,7 +786,7 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
 			pingoo_tp_test_clear(&t[i]);
 	else
 		*n = r->n;
-	free(r);
+	test_row_free(r);
 	return e;
 }
 
