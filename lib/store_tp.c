@@ -424,19 +424,16 @@ may_be_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
 }
 
 /* Completes test t, whose row this transaction holds, when every packet
- * of each of its directions is ok. */
+ * of each of its directions is ok: a count of the test's packets. */
 static enum pingoo_err
-maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
+complete_if_all_ok(struct pingoo_store *s, const struct pingoo_tp_test *t,
     int *completed)
 {
 	MYSQL_BIND in[2];
 	uint64_t id = t->id, n = 0;
 	int64_t ok, now = pingoo_now_us(), want;
-	int may;
 	enum pingoo_err e;
 
-	if ((e = may_be_complete(s, t, &may)) != PINGOO_OK || !may)
-		return e;
 	want = (int64_t)t->packets * (t->dirs == PINGOO_TP_BOTH ? 2 : 1);
 	pingoo_bind_u64(&in[0], &id);
 	if ((e = count(s, TP_COUNT_OK, in, &ok)) != PINGOO_OK || ok < want)
@@ -446,6 +443,19 @@ maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
 	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
 	*completed = e == PINGOO_OK && n > 0;
 	return e;
+}
+
+/* The same, counting only once the last packets are claimed. */
+static enum pingoo_err
+maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
+    int *completed)
+{
+	enum pingoo_err e;
+	int may;
+
+	if ((e = may_be_complete(s, t, &may)) != PINGOO_OK || !may)
+		return e;
+	return complete_if_all_ok(s, t, completed);
 }
 
 /* One attempt at completing test tt after one of its packets ended ok. */
@@ -459,7 +469,8 @@ complete_once(struct pingoo_store *s, uint64_t user,
 
 	*completed = 0;
 	/* Without a lock first: most packets end long before the last one
-	 * is claimed, and then the test's row is not taken at all. */
+	 * is claimed, and then the test's row is not taken at all.  A claim
+	 * is never undone, so this holds under the lock too. */
 	if ((e = may_be_complete(s, tt, &may)) != PINGOO_OK || !may)
 		return e;
 	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
@@ -469,7 +480,7 @@ complete_once(struct pingoo_store *s, uint64_t user,
 	if ((e = get_test(s, TP_GET_LOCK, user, tt->id, &t)) != PINGOO_OK)
 		goto out;
 	if (t.state == PINGOO_TP_INCOMPLETE)
-		e = maybe_complete(s, &t, completed);
+		e = complete_if_all_ok(s, &t, completed);
 	pingoo_tp_test_clear(&t);
 out:
 	if (e == PINGOO_OK)
