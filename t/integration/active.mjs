@@ -95,6 +95,19 @@ async function served(n, ids) {
 const transfers = (id, status) => Number(query(stack, 'SELECT COUNT(*) FROM throughput_transfers ' +
     `WHERE test_id = ${Number(id)} AND status = '${status}'`)[0][0]);
 
+// With the packets of test id stuck on socks: the echoes of echoIds and a health check are
+// answered meanwhile, the packets are still under way after them, and once their clients
+// hang up they end.  what names them ("downloads", "uploads").
+async function servedWhileStuck(id, socks, echoIds, what) {
+	const bad = await served(40, echoIds);
+	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
+	t.is(transfers(id, 'started'), STUCK, `and the ${what} are still under way after them`);
+	for (const { sock } of socks)
+		sock.destroy();
+	t.ok(await poll(() => transfers(id, 'started') === 0, PROMPT_MS),
+	    `once their clients hang up, the ${what} end (recorded failed)`);
+}
+
 await t.test(`${STUCK} downloads to clients that stopped reading hold none of the ${TURNS} turns`, async () => {
 	// 48 MiB: more than every buffer between the pool and the client holds, so each
 	// download's thread ends up blocked writing.
@@ -107,13 +120,7 @@ await t.test(`${STUCK} downloads to clients that stopped reading hold none of th
 	    `Authorization: Bearer ${token}\r\n\r\n`, 64 * 1024)));
 	await sleep(500);
 	t.is(transfers(id, 'started'), STUCK, `all ${STUCK} downloads are under way, none finished`);
-	const bad = await served(40, echoIds);
-	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
-	t.is(transfers(id, 'started'), STUCK, 'and the downloads are still under way after them');
-	for (const { sock } of socks)
-		sock.destroy();
-	t.ok(await poll(() => transfers(id, 'started') === 0, PROMPT_MS),
-	    'once their clients hang up, the downloads end (recorded failed)');
+	await servedWhileStuck(id, socks, echoIds, 'downloads');
 });
 
 await t.test(`${STUCK} uploads whose bodies stopped coming hold none of the ${TURNS} turns`, async () => {
@@ -129,13 +136,7 @@ await t.test(`${STUCK} uploads whose bodies stopped coming hold none of the ${TU
 	    `Content-Length: ${size}\r\n\r\n` + 'x'.repeat(256 * 1024), 0)));
 	t.ok(await poll(() => transfers(id, 'started') === STUCK, PROMPT_MS),
 	    `all ${STUCK} uploads are under way, none finished`);
-	const bad = await served(40, echoIds);
-	t.ok(bad.length === 0, '40 echoes and a health check are all answered 200 meanwhile', bad.join('\n'));
-	t.is(transfers(id, 'started'), STUCK, 'and the uploads are still under way after them');
-	for (const { sock } of socks)
-		sock.destroy();
-	t.ok(await poll(() => transfers(id, 'started') === 0, PROMPT_MS),
-	    'once their clients hang up, the uploads end (recorded failed)');
+	await servedWhileStuck(id, socks, echoIds, 'uploads');
 });
 
 await t.test(`${STUCK} closes waiting on a row lock in MySQL hold none of the ${TURNS} turns`, async () => {
