@@ -22,7 +22,7 @@ import { requireStack, healthyApi } from './lib/open.mjs';
 import { describe } from './lib/http.mjs';
 import { query } from './lib/db.mjs';
 import { userFactory } from './lib/users.mjs';
-import { loadKit, stackGuard, tally, poll, running, supervisorPid, liveKids } from './lib/load.mjs';
+import { loadKit, stackGuard, tally, byOp, poll, running, supervisorPid, liveKids } from './lib/load.mjs';
 
 const stack = requireStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_DB_CTL', 'PINGOO_DB_PIDFILE',
     'PINGOO_DB_SOCKET', 'PINGOO_POOL_PIDFILE', 'PINGOO_NGINX_CTL', 'PINGOO_NGINX_PIDFILE']);
@@ -429,9 +429,17 @@ async function diskFull() {
 	await sleep(1000);
 	await rec.finish();
 	t.diag(`${rec.events.length} requests: ${tally(rec.events)}`);
+	// The load's own writes are small rows and updates in place, which mostly find room in the
+	// pages InnoDB already has: whether one of them needs a new page in the two seconds the
+	// disk is full is chance (none did in two CI runs of some seventy), so the refusal itself
+	// is asserted on the probes above, which need new pages by construction.  The load must
+	// go on being answered, every answer a 2xx or that refusal.
 	const full = rec.events.filter((e) => e.at >= tFull && e.at <= tFree);
-	t.ok(full.some((e) => e.status === 503 && e.code === 'database_unavailable'),
-	    'while the disk was full the load got 503 database_unavailable', tally(full));
+	const refusedFull = full.filter((e) => e.status === 503 && e.code === 'database_unavailable');
+	t.diag(`while the disk was full: ${byOp(full)}`);
+	t.ok(full.length > 0 && full.every((e) => e.ok || refusedFull.includes(e)),
+	    `while the disk was full the load was answered (${full.length} answers, ` +
+	    `${refusedFull.length} of them 503 database_unavailable), each a 2xx or that refusal`);
 	cleanAndPrompt(rec);
 	t.ok(resumeMs !== null && resumeMs <= 2000,
 	    `a write succeeds within 2 s of the space being freed (${resumeMs} ms)`);

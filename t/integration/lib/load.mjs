@@ -159,6 +159,12 @@ export function tally(events) {
 	return [...m.entries()].sort().map(([k, v]) => `${k}: ${v}`).join(', ');
 }
 
+// tally() for each operation: "echo (200: 40); receipts (200: 9, 503 database_unavailable: 1)".
+export function byOp(events) {
+	const ops = [...new Set(events.map((e) => e.op))].sort();
+	return ops.map((op) => `${op} (${tally(events.filter((e) => e.op === op))})`).join('; ');
+}
+
 export function loadKit(stack) {
 	const CA = fs.readFileSync(stack.PINGOO_CA_FILE);
 	const URL0 = new URL(stack.PINGOO_URL);
