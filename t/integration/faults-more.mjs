@@ -431,9 +431,9 @@ async function diskFull() {
 	t.diag(`${rec.events.length} requests: ${tally(rec.events)}`);
 	// The load's own writes are small rows and updates in place, which mostly find room in the
 	// pages InnoDB already has: whether one of them needs a new page in the two seconds the
-	// disk is full is chance (none did in two CI runs of some seventy), so the refusal itself
-	// is asserted on the probes above, which need new pages by construction.  The load must
-	// go on being answered, every answer a 2xx or that refusal.
+	// disk is full is chance (in two clean-clone CI runs none did), so the refusal itself is
+	// asserted on the probes above, which need new pages by construction.  The load must go
+	// on being answered, every answer a 2xx or that refusal.
 	const full = rec.events.filter((e) => e.at >= tFull && e.at <= tFree);
 	const refusedFull = full.filter((e) => e.status === 503 && e.code === 'database_unavailable');
 	t.diag(`while the disk was full: ${byOp(full)}`);
