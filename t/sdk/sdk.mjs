@@ -358,7 +358,13 @@ async function probedThroughput(opts, loadedPhases) {
 }
 
 await t.test('a download carries probes; one reaches the server while a packet moves on the only stream', async () => {
-	const test = await probedThroughput({ direction: 'download', packets: 12 }, ['download']);
+	// The phase's first probe goes out before the first packet's request, the next ones every
+	// probeIntervalMs: at the default 100 ms, 12 packets of 1 MiB moved over loopback in about
+	// 100 ms left no probe to send while a packet moved (a CI run on a faster machine).  24
+	// packets and a probe every 5 ms keep several probes inside the phase at any speed this
+	// machine reaches.
+	const test = await probedThroughput({ direction: 'download', packets: 24, probeIntervalMs: 5 },
+	    ['download']);
 	// One stream: a probe sent after a packet's request and received by the server before
 	// that packet's last byte reached the client was not queued behind it.  (When its answer
 	// comes back depends on when the client's event loop, busy reading the packet, gets to
@@ -367,7 +373,8 @@ await t.test('a download carries probes; one reaches the server while a packet m
 	    p.client_sent_at > x.client_sent_at && p.server_received_at !== null &&
 	    p.server_received_at < x.client_received_at));
 	t.ok(during.length > 0, 'a probe reached the server while a packet was moving on the ' +
-	    'only stream: in Node probes have a connection of their own',
+	    `only stream (${during.length} of ${test.probes.filter((p) => p.phase === 'download').length}): ` +
+	    'in Node probes have a connection of their own',
 	    { probes: test.probes, transfers: test.transfers });
 });
 
