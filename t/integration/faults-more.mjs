@@ -435,11 +435,11 @@ async function diskFull() {
 	// asserted on the probes above, which need new pages by construction.  The load must go
 	// on being answered, every answer a 2xx or that refusal.
 	const full = rec.events.filter((e) => e.at >= tFull && e.at <= tFree);
-	const refusedFull = full.filter((e) => e.status === 503 && e.code === 'database_unavailable');
+	const refused = (e) => e.status === 503 && e.code === 'database_unavailable';
 	t.diag(`while the disk was full: ${byOp(full)}`);
-	t.ok(full.length > 0 && full.every((e) => e.ok || refusedFull.includes(e)),
+	t.ok(full.length > 0 && full.every((e) => e.ok || refused(e)),
 	    `while the disk was full the load was answered (${full.length} answers, ` +
-	    `${refusedFull.length} of them 503 database_unavailable), each a 2xx or that refusal`);
+	    `${full.filter(refused).length} of them 503 database_unavailable), each a 2xx or that refusal`);
 	cleanAndPrompt(rec);
 	t.ok(resumeMs !== null && resumeMs <= 2000,
 	    `a write succeeds within 2 s of the space being freed (${resumeMs} ms)`);
