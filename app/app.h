@@ -11,9 +11,10 @@
 
 #include <fcgiapp.h>
 
-#include "pingoo.h"
-#include "input.h"
-#include "store.h"
+#include "core/core.h"
+#include "input/input.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 enum method {
 	METHOD_GET,

@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include "app.h"
-#include "metrics.h"
-#include "ping.h"
-#include "tp.h"
+#include "core/core.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 /* Live tests one host keeps in memory; older ones reload from MySQL. */
 #define PINGTAB_SLOTS 4096
@@ -50,7 +51,7 @@ background_init(const struct pingoo_config *cfg)
 {
 	uint32_t max = (uint32_t)cfg->ping_max_count;
 
-	/* Throughput tests' probes share the table (lib/ping.h's key). */
+	/* Throughput tests' probes share the table (lib/shm/shm.h's key). */
 	if (max < PINGOO_TP_MAX_PROBES)
 		max = PINGOO_TP_MAX_PROBES;
 	tab = pingoo_pingtab_new(PINGTAB_SLOTS, max);

@@ -12,8 +12,11 @@
 #include <json.h>
 
 #include "app.h"
-#include "export.h"
-#include "ping.h"
+#include "core/core.h"
+#include "export/export.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 /* Rows of items per delete statement when a user deletes everything. */
 #define DELETE_BATCH 1000

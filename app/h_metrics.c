@@ -1,14 +1,15 @@
 /*
  * h_metrics.c - GET /metrics: the counters of every worker process of this
  * host in the Prometheus text format.  nginx answers only the addresses of
- * metrics_allow; the table itself is lib/metrics.c, mapped here before the
+ * metrics_allow; the table itself is lib/shm/metrics.c, mapped here before the
  * supervisor forks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "app.h"
-#include "metrics.h"
+#include "core/core.h"
+#include "shm/shm.h"
 
 /* Every route, then requests that matched none, then CORS preflights. */
 #define ROUTE_NONE	ROUTE__MAX

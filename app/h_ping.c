@@ -1,6 +1,6 @@
 /*
  * h_ping.c - the ping test routes.  The echo is the hot path: it answers
- * from the shared table of live tests (lib/pingtab.c) and writes MySQL
+ * from the shared table of live tests (lib/shm/pingtab.c) and writes MySQL
  * only after the answer is out, so no database time sits between its two
  * stamps (server_received_at, server_sent_at).
  */
@@ -13,9 +13,12 @@
 #include <json.h>
 
 #include "app.h"
-#include "metrics.h"
-#include "ping.h"
-#include "tp.h"
+#include "auth/auth.h"
+#include "core/core.h"
+#include "input/input.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 static struct json_object *
 samples_json(const struct pingoo_sample *v, size_t n)

@@ -12,8 +12,11 @@
 #include <json.h>
 
 #include "app.h"
-#include "ping.h"
-#include "tp.h"
+#include "core/core.h"
+#include "input/input.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 void
 probe_table_put(uint64_t test_id, uint64_t user_id)

@@ -18,9 +18,11 @@
 #include <json.h>
 
 #include "app.h"
-#include "ping.h"
-#include "metrics.h"
-#include "tp.h"
+#include "core/core.h"
+#include "input/input.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store.h"
 
 /* The incompressible bytes every download repeats: made once, never freed.
  * They sit at the start of a 2 MiB region aligned on 2 MiB, which the

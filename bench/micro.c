@@ -9,8 +9,10 @@
 
 #include <json.h>
 
-#include "pingoo.h"
-#include "ping.h"
+#include "auth/auth.h"
+#include "core/core.h"
+#include "input/input.h"
+#include "measure/measure.h"
 
 #define N 20000
 

@@ -24,7 +24,7 @@
 
 #include <json-c/json.h>
 
-#include "pingoo.h"
+#include "core/core.h"
 #include "cli.h"
 
 #define REPORT_BATCH	10

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "pingoo.h"
+#include "core/core.h"
 #include "cli.h"
 
 #define RECEIPT_BATCH	100

@@ -4,7 +4,7 @@
  * performance.timeOrigin + performance.now()).  A wall-clock step during a
  * test moves no stamp, so a sample's t3 is never before its t0.
  */
-#include "pingoo.h"
+#include "core/core.h"
 #include "cli.h"
 
 static int64_t	anchor;

@@ -1,5 +1,5 @@
 /* fuzz-input.c - libFuzzer harness: every request validator.  The first
- * byte picks the validator (lib/input.h's kinds; 0 runs the strict JSON
+ * byte picks the validator (lib/input/input.h's kinds; 0 runs the strict JSON
  * parser alone); the rest is the query string of a list, export or
  * aggregates route or the
  * JSON body the validator reads after strict parsing. */
@@ -9,7 +9,8 @@
 
 #include <json.h>
 
-#include "input.h"
+#include "core/core.h"
+#include "input/input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -12,7 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "pingoo.h"
+#include "auth/auth.h"
+#include "core/core.h"
 
 #define KEY "fuzzing-key-fuzzing-key-fuzzing-key!"
 

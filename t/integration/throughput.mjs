@@ -265,7 +265,7 @@ await t.test('a chunked upload (no Content-Length) of the right size is accepted
 });
 
 // The server counts a test's ok packets only once the last packet of each direction is
-// claimed (lib/store_tp.c): moved last first, the test must still wait for all the others.
+// claimed (lib/store/tp.c): moved last first, the test must still wait for all the others.
 await t.test('packets moved in reverse order complete the test only with the last of them', async () => {
 	const { id } = await made(main.token, { direction: 'upload', packets: 4, packet_size: 65536 });
 	const states = [];

@@ -4,7 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pingoo.h"
+#include "core/core.h"
+#include "auth/auth.h"
 #include "../tap.h"
 
 #define KEY32 "0123456789abcdef0123456789abcdef"
@@ -205,9 +206,10 @@ test_cluster_keys(void)
 	    c.db_wsrep_sync_wait == 1,
 	    "jwt_public_key_file is read (one newline dropped) and "
 	    "db_wsrep_sync_wait set");
-	ok(pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	ok(pingoo_config_check(&c, &f) == PINGOO_OK &&
+	    pingoo_token_check_keys(&c, &f) == PINGOO_ERR_CONFIG &&
 	    strcmp(f.field, "jwt_public_key_file") == 0,
-	    "a public key file that holds no P-256 key fails the check");
+	    "a public key file that holds no P-256 key fails the key check");
 	ok(refused("db_wsrep_sync_wait = 16\n", "line 1", "db_wsrep_sync_wait"),
 	    "db_wsrep_sync_wait above 15 is refused");
 	ok(refused("jwt_private_key_file = missing.pem\n", "line 1",

@@ -1,5 +1,5 @@
 /* test-cors.c - which origins may call the API from another site. */
-#include "pingoo.h"
+#include "input/input.h"
 #include "../tap.h"
 
 int

@@ -3,7 +3,8 @@
 
 #include <json.h>
 
-#include "export.h"
+#include "export/export.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 static char buf[4096];

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pingoo.h"
+#include "core/core.h"
 #include "../tap.h"
 
 int

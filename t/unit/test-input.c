@@ -6,7 +6,11 @@
 
 #include <json.h>
 
-#include "input.h"
+#include "auth/auth.h"
+#include "core/core.h"
+#include "export/export.h"
+#include "input/input.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 static struct pingoo_config cfg;

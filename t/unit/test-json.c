@@ -4,7 +4,8 @@
 
 #include <json-c/json.h>
 
-#include "pingoo.h"
+#include "core/core.h"
+#include "input/input.h"
 #include "../tap.h"
 
 #define DEPTH 4

@@ -2,7 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "latency.h"
+#include "core/core.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 #define MS 1000

@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "metrics.h"
+#include "shm/shm.h"
 #include "../tap.h"
 
 static char *

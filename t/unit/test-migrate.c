@@ -5,7 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "core/core.h"
+#include "store/store.h"
 #include "../tap.h"
 
 static int copies, fail_at;

@@ -1,7 +1,8 @@
 /* test-password.c - yescrypt hashing and constant-time verification. */
 #include <string.h>
 
-#include "pingoo.h"
+#include "auth/auth.h"
+#include "core/core.h"
 #include "../tap.h"
 
 int

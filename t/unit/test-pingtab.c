@@ -2,7 +2,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ping.h"
+#include "core/core.h"
+#include "measure/measure.h"
+#include "shm/shm.h"
 #include "../tap.h"
 
 int

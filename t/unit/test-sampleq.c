@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "ping.h"
+#include "shm/shm.h"
 #include "../tap.h"
 
 static struct pingoo_queued_sample

@@ -2,7 +2,9 @@
  * receipt bring t0, t1 and t2 back when the echo's own write was lost. */
 #include <string.h>
 
-#include "ping.h"
+#include "auth/auth.h"
+#include "core/core.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 static const unsigned char key[] = "a test key of thirty-two bytes!!";

@@ -1,7 +1,8 @@
 /* test-stats.c - ping statistics on hand-computed cases. */
 #include <string.h>
 
-#include "ping.h"
+#include "core/core.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 static struct pingoo_sample

@@ -10,7 +10,8 @@
 
 #include <jwt.h>
 
-#include "pingoo.h"
+#include "auth/auth.h"
+#include "core/core.h"
 #include "../tap.h"
 
 #define NOW	1700000000

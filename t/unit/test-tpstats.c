@@ -2,7 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tp.h"
+#include "core/core.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 /* An ok transfer of `bytes` whose receiver saw them from start to end (µs):

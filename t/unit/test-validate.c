@@ -5,7 +5,8 @@
 
 #include <json-c/json.h>
 
-#include "pingoo.h"
+#include "core/core.h"
+#include "input/input.h"
 #include "../tap.h"
 
 /* A string of max letters is valid, one of max + 1 refused. */

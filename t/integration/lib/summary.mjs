@@ -1,7 +1,7 @@
 // summary.mjs - the summaries of docs/api.md, recomputed from the records, so a test can
 // check what the server says field by field.  The one copy: ping.mjs checks the API's
 // samples with it, t/sdk/sdk.mjs the rows MariaDB stores.  The server's own definitions are
-// lib/order.c (sort, nearest-rank percentile, median) and lib/stats.c.
+// lib/measure/order.c (sort, nearest-rank percentile, median) and lib/measure/stats.c.
 
 // x / 2 as C's pingoo_median and offset do: rounded half away from zero.
 export const halfAway = (x) => (x >= 0 ? Math.floor((x + 1) / 2) : -Math.floor((-x + 1) / 2));
@@ -88,7 +88,7 @@ export function pingSummary(samples, count, finished) {
 	return out;
 }
 
-// The grade of a rise, as lib/latency.c: A+ under 5 ms, A under 30, B under 60, C under
+// The grade of a rise, as lib/measure/latency.c: A+ under 5 ms, A under 30, B under 60, C under
 // 200, D under 400, else F.
 export function gradeOfRise(riseUs) {
 	const bounds = [[5000, 'A+'], [30000, 'A'], [60000, 'B'], [200000, 'C'], [400000, 'D']];

@@ -1,0 +1,730 @@
+/*
+ * token.c - bearer tokens: JWTs through libjwt 1.10, HMAC-signed (HS256,
+ * the default) or ECDSA-signed (ES256: the issuing host holds the private
+ * key, every host verifies with the public key, published as a JWK set).
+ *
+ * libjwt 1.10 checks the signature with whatever algorithm the token names
+ * and validates no claim, so everything a verifier must insist on is done
+ * here: the configured algorithm, exp, nbf, iat, iss, aud and sub.  With
+ * ES256 the pin is what stops algorithm confusion: an HS256 token whose
+ * HMAC secret is the public key's PEM text passes jwt_decode, and is
+ * refused because its algorithm is not the configured one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthread.h>
+
+#include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "auth/auth.h"
+#include "core/core.h"
+#include "input/input.h"
+
+#define TOKEN_MAX	8192	/* far above what we issue (~300 bytes) */
+#define JTI_BYTES	16
+#define ID_MAX		((UINT64_C(1) << 53) - 1)
+
+#define EC_COORD	32	/* bytes of a P-256 coordinate */
+#define ES256_SIG_B64	86	/* base64url characters of r || s */
+
+/*
+ * The ES256 public key, decoded once.  OpenSSL 3 takes milliseconds to
+ * decode a PEM key (measured here: 2.4 ms, against 0.1-0.4 ms for the
+ * signature check itself), and libjwt would decode it on every verify, so
+ * ES256 signatures are checked here with this key and libjwt only parses.
+ */
+static pthread_mutex_t	 key_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		*key_pem;	/* the PEM text key_pkey came from */
+static EVP_PKEY		*key_pkey;
+
+/* The configured algorithm, or JWT_ALG_INVAL when it is not one we take. */
+static jwt_alg_t
+config_alg(const struct pingoo_config *cfg)
+{
+	jwt_alg_t alg = jwt_str_alg(cfg->jwt_alg);
+
+	if (alg != JWT_ALG_HS256 && alg != JWT_ALG_HS384 &&
+	    alg != JWT_ALG_HS512 && alg != JWT_ALG_ES256)
+		return JWT_ALG_INVAL;
+	return alg;
+}
+
+/*
+ * The public key decoded from pem: a new reference the caller frees with
+ * EVP_PKEY_free, or NULL when pem holds no public key.  The last one
+ * decoded is kept for the next call with the same text.
+ */
+static EVP_PKEY *
+public_key(const char *pem)
+{
+	EVP_PKEY *k = NULL;
+	BIO *bio;
+	char *copy;
+
+	pthread_mutex_lock(&key_lock);
+	if (key_pem != NULL && strcmp(key_pem, pem) == 0) {
+		if (EVP_PKEY_up_ref(key_pkey) == 1)
+			k = key_pkey;
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		goto out;
+	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	/* Kept only when the cache can hold its own reference. */
+	if (k == NULL || (copy = strdup(pem)) == NULL)
+		goto out;
+	if (EVP_PKEY_up_ref(k) != 1) {
+		free(copy);
+		goto out;
+	}
+	EVP_PKEY_free(key_pkey);
+	free(key_pem);
+	key_pkey = k;
+	key_pem = copy;
+out:
+	pthread_mutex_unlock(&key_lock);
+	return k;
+}
+
+/* The DER form of a JWS ES256 signature (r || s in base64url); its
+ * length, or 0 when s is not one.  der has room for 80 bytes. */
+static size_t
+es256_der(const char *s, size_t n, unsigned char der[80])
+{
+	char b64[ES256_SIG_B64 + 3];
+	unsigned char raw[66];
+	ECDSA_SIG *sig;
+	BIGNUM *r, *v;
+	unsigned char *p = der;
+	size_t i;
+	int len = 0;
+
+	if (n != ES256_SIG_B64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+' || s[i] == '/' || s[i] == '=')
+			return 0;
+		b64[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	}
+	memcpy(b64 + n, "==", 3);
+	if (EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n + 2) != 66)
+		return 0;
+	if ((sig = ECDSA_SIG_new()) == NULL)
+		return 0;
+	r = BN_bin2bn(raw, EC_COORD, NULL);
+	v = BN_bin2bn(raw + EC_COORD, EC_COORD, NULL);
+	if (r != NULL && v != NULL && ECDSA_SIG_set0(sig, r, v) == 1) {
+		r = v = NULL;	/* sig owns them now */
+		if ((len = i2d_ECDSA_SIG(sig, NULL)) > 0 && len <= 80)
+			len = i2d_ECDSA_SIG(sig, &p);
+		else
+			len = 0;
+	}
+	BN_free(r);
+	BN_free(v);
+	ECDSA_SIG_free(sig);
+	return len > 0 ? (size_t)len : 0;
+}
+
+/* 1 when token (len bytes, NUL-terminated) carries a valid ES256
+ * signature by pem's key. */
+static int
+es256_ok(const char *pem, const char *token, size_t len)
+{
+	const char *dot = strrchr(token, '.');
+	unsigned char der[80];
+	EVP_MD_CTX *ctx = NULL;
+	EVP_PKEY *k = NULL;
+	size_t dlen;
+	int ok = 0;
+
+	if (dot == NULL || (dlen = es256_der(dot + 1,
+	    len - (size_t)(dot + 1 - token), der)) == 0)
+		return 0;
+	if ((k = public_key(pem)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestVerify(ctx, der, dlen, (const unsigned char *)token,
+	    (size_t)(dot - token)) == 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+/*
+ * The key that checks signatures: the HMAC secret, or the public key's PEM
+ * text for ES256.  0 when the configuration holds none.
+ */
+static int
+verify_key(const struct pingoo_config *cfg, jwt_alg_t alg,
+    const unsigned char **key, size_t *len)
+{
+	if (alg == JWT_ALG_ES256) {
+		*key = (const unsigned char *)cfg->jwt_public_key;
+		*len = strlen(cfg->jwt_public_key);
+	} else {
+		*key = cfg->jwt_key;
+		*len = cfg->jwt_key_len;
+	}
+	return *len > 0 &&
+	    (alg == JWT_ALG_ES256 || *len <= sizeof(cfg->jwt_key));
+}
+
+/* The key that signs: the HMAC secret, or the private key's PEM text. */
+static int
+sign_key(const struct pingoo_config *cfg, jwt_alg_t alg,
+    const unsigned char **key, size_t *len)
+{
+	if (alg != JWT_ALG_ES256)
+		return verify_key(cfg, alg, key, len);
+	*key = (const unsigned char *)cfg->jwt_private_key;
+	*len = strlen(cfg->jwt_private_key);
+	return *len > 0;
+}
+
+int
+pingoo_token_can_issue(const struct pingoo_config *cfg)
+{
+	const unsigned char *key;
+	size_t len;
+	jwt_alg_t alg;
+
+	return (alg = config_alg(cfg)) != JWT_ALG_INVAL &&
+	    sign_key(cfg, alg, &key, &len);
+}
+
+/* libjwt returns errno values. */
+static enum pingoo_err
+jwt_error(int e)
+{
+	return e == ENOMEM ? PINGOO_ERR_NOMEM : PINGOO_ERR_INTERNAL;
+}
+
+/* A fresh token id: 16 random bytes in hex. */
+static enum pingoo_err
+make_jti(char out[2 * JTI_BYTES + 1])
+{
+	unsigned char b[JTI_BYTES];
+	enum pingoo_err rc;
+	size_t i;
+
+	if ((rc = pingoo_random(b, sizeof(b))) != PINGOO_OK)
+		return rc;
+	for (i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return PINGOO_OK;
+}
+
+/* Adds every claim Pingoo issues; 0 or an errno value from libjwt. */
+static int
+add_claims(jwt_t *j, const struct pingoo_config *cfg, uint64_t user_id,
+    int64_t now_s, const char *jti)
+{
+	char sub[24];
+	int e;
+
+	snprintf(sub, sizeof(sub), "%llu", (unsigned long long)user_id);
+	if ((e = jwt_add_grant(j, "sub", sub)) != 0 ||
+	    (e = jwt_add_grant(j, "iss", cfg->jwt_issuer)) != 0 ||
+	    (e = jwt_add_grant(j, "aud", cfg->jwt_audience)) != 0 ||
+	    (e = jwt_add_grant(j, "jti", jti)) != 0 ||
+	    (e = jwt_add_grant_int(j, "iat", (long)now_s)) != 0 ||
+	    (e = jwt_add_grant_int(j, "exp", (long)(now_s + cfg->jwt_ttl))) != 0)
+		return e;
+	return 0;
+}
+
+/*
+ * Issues a token for user_id valid from now_s for jwt_ttl seconds.  On
+ * success *out is a malloc'd compact JWT the caller frees; otherwise it is
+ * NULL.  PINGOO_ERR_CONFIG for an unusable algorithm or key.
+ */
+enum pingoo_err
+pingoo_token_issue(const struct pingoo_config *cfg, uint64_t user_id,
+    int64_t now_s, char **out)
+{
+	char jti[2 * JTI_BYTES + 1], kid[PINGOO_KID_MAX];
+	const unsigned char *key;
+	size_t keylen;
+	jwt_t *j = NULL;
+	jwt_alg_t alg;
+	enum pingoo_err rc;
+	int e;
+
+	*out = NULL;
+	if ((alg = config_alg(cfg)) == JWT_ALG_INVAL ||
+	    !sign_key(cfg, alg, &key, &keylen))
+		return PINGOO_ERR_CONFIG;
+	if (alg == JWT_ALG_ES256 &&
+	    pingoo_token_jwk(cfg, NULL, NULL, kid) != PINGOO_OK)
+		return PINGOO_ERR_CONFIG;
+	if (user_id == 0 || user_id > ID_MAX)
+		return PINGOO_ERR_INVAL;
+	if ((rc = make_jti(jti)) != PINGOO_OK)
+		return rc;
+	if ((e = jwt_new(&j)) != 0)
+		return jwt_error(e);
+	/* kid names the verifying key in the published JWK set. */
+	if ((e = add_claims(j, cfg, user_id, now_s, jti)) != 0 ||
+	    (alg == JWT_ALG_ES256 && (e = jwt_add_header(j, "kid", kid)) != 0) ||
+	    (e = jwt_set_alg(j, alg, key, (int)keylen)) != 0) {
+		rc = jwt_error(e);
+		goto out;
+	}
+	/* Allocated by libjwt with malloc (no jwt_set_alloc here). */
+	if ((*out = jwt_encode_str(j)) == NULL)
+		rc = jwt_error(errno);
+	else
+		rc = PINGOO_OK;
+out:
+	jwt_free(j);
+	return rc;
+}
+
+/*
+ * An integer time claim: 1 and *v when present, 0 when absent, -1 when
+ * present but not an integer.
+ */
+static int
+time_claim(jwt_t *j, const char *name, long *v)
+{
+	char *js;
+	size_t n;
+	int rc = -1;
+
+	/* jwt_get_grant_int() reads a string, a float or an object as 0 with
+	 * no error, so the claim's JSON text is checked: digits only. */
+	if ((js = jwt_get_grants_json(j, name)) == NULL)
+		return 0;
+	n = strlen(js);
+	if (n > 0 && n <= 15 && strspn(js, "0123456789") == n) {
+		*v = strtol(js, NULL, 10);
+		rc = 1;
+	}
+	free(js);
+	return rc;
+}
+
+/* What verification takes from a token's claims. */
+struct claims {
+	uint64_t	 user_id;
+	long		 exp, nbf, iat;
+	int		 has_nbf, has_iat;
+};
+
+/* Reads exp (required), nbf and iat (optional); 0 when one is malformed. */
+static int
+times_read(jwt_t *j, struct claims *c)
+{
+	if (time_claim(j, "exp", &c->exp) != 1)
+		return 0;
+	if ((c->has_nbf = time_claim(j, "nbf", &c->nbf)) == -1 ||
+	    (c->has_iat = time_claim(j, "iat", &c->iat)) == -1)
+		return 0;
+	return 1;
+}
+
+/* The token's times hold at now_s, each with jwt_leeway. */
+static int
+times_ok(const struct claims *c, const struct pingoo_config *cfg,
+    int64_t now_s)
+{
+	if (c->exp <= now_s - cfg->jwt_leeway)
+		return 0;
+	if (c->has_nbf && c->nbf > now_s + cfg->jwt_leeway)
+		return 0;
+	if (c->has_iat && c->iat > now_s + cfg->jwt_leeway)
+		return 0;
+	return 1;
+}
+
+/*
+ * The token's signature, checked with the configured algorithm and key over
+ * its first two parts: exactly three parts, the last base64url without
+ * padding.  libjwt's own check does the same through OpenSSL's one-shot
+ * HMAC() and a BIO per call, about half of the echo's CPU in libjwt (perf,
+ * bench/run); this one reuses the thread's keyed context (mac.c).
+ * Returns 1 when the signature matches.
+ */
+static int
+signature_ok(const struct pingoo_config *cfg, jwt_alg_t alg,
+    const char *token, size_t len)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned char enc[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	const char *d1, *d2, *sig, *digest;
+	size_t maclen, siglen, i;
+	int n;
+
+	digest = alg == JWT_ALG_HS256 ? "SHA256" : alg == JWT_ALG_HS384 ?
+	    "SHA384" : "SHA512";
+	if ((d1 = memchr(token, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token))) == NULL)
+		return 0;
+	sig = d2 + 1;
+	siglen = len - (size_t)(sig - token);
+	if (memchr(sig, '.', siglen) != NULL)
+		return 0;
+	if (pingoo_hmac(digest, cfg->jwt_key, cfg->jwt_key_len, token,
+	    (size_t)(d2 - token), mac, sizeof(mac), &maclen) != PINGOO_OK)
+		return 0;
+	/* base64 to base64url: '+' and '/' become '-' and '_', no padding. */
+	n = EVP_EncodeBlock(enc, mac, (int)maclen);
+	while (n > 0 && enc[n - 1] == '=')
+		n--;
+	for (i = 0; i < (size_t)n; i++)
+		enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : enc[i];
+	return (size_t)n == siglen && CRYPTO_memcmp(enc, sig, siglen) == 0;
+}
+
+/* A string claim equal to want (libjwt reads an array claim as NULL). */
+static int
+claim_is(jwt_t *j, const char *name, const char *want)
+{
+	const char *v = jwt_get_grant(j, name);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/* Everything about a decoded (signature-checked) token but its subject
+ * and its times, which go to c. */
+static int
+claims_ok(jwt_t *j, const struct pingoo_config *cfg, struct claims *c)
+{
+	const char *hdr_alg = jwt_get_header(j, "alg");
+
+	/* The signature was checked with our algorithm and key
+	 * (signature_ok, es256_ok); the token must name that algorithm too
+	 * (never "none", never another one).  libjwt, given no key, leaves
+	 * its own algorithm unset, so the header is what is compared. */
+	if (hdr_alg == NULL || strcmp(hdr_alg, cfg->jwt_alg) != 0)
+		return 0;
+	return times_read(j, c) &&
+	    claim_is(j, "iss", cfg->jwt_issuer) &&
+	    claim_is(j, "aud", cfg->jwt_audience);
+}
+
+/*
+ * Everything but the times: the signature with the configured algorithm
+ * and key, the header, iss, aud and sub.  The claims the time checks need
+ * go to c.  PINGOO_ERR_AUTH or PINGOO_ERR_CONFIG as pingoo_token_verify.
+ */
+static enum pingoo_err
+verify(const struct pingoo_config *cfg, const char *token, size_t len,
+    struct claims *c)
+{
+	const unsigned char *key;
+	size_t keylen;
+	jwt_t *j = NULL;
+	jwt_alg_t alg;
+	const char *sub;
+	enum pingoo_err rc = PINGOO_ERR_AUTH;
+
+	if ((alg = config_alg(cfg)) == JWT_ALG_INVAL ||
+	    !verify_key(cfg, alg, &key, &keylen))
+		return PINGOO_ERR_CONFIG;
+	/* The signature is checked here, with our algorithm and key (a
+	 * NULL key would make libjwt skip its own check, which takes the
+	 * algorithm from the token); libjwt then only parses, and claims_ok
+	 * still requires the header's algorithm to be ours. */
+	if (alg == JWT_ALG_ES256 ? !es256_ok(cfg->jwt_public_key, token, len) :
+	    !signature_ok(cfg, alg, token, len))
+		return PINGOO_ERR_AUTH;
+	if (jwt_decode(&j, token, NULL, 0) != 0)
+		return PINGOO_ERR_AUTH;
+	if (!claims_ok(j, cfg, c))
+		goto out;
+	if ((sub = jwt_get_grant(j, "sub")) == NULL ||
+	    pingoo_parse_id(sub, strlen(sub), &c->user_id) != PINGOO_OK)
+		goto out;
+	rc = PINGOO_OK;
+out:
+	jwt_free(j);
+	return rc;
+}
+
+/* 1 when the configuration names an algorithm we take and its key. */
+static int
+verifiable(const struct pingoo_config *cfg)
+{
+	const unsigned char *key;
+	size_t keylen;
+	jwt_alg_t alg;
+
+	return (alg = config_alg(cfg)) != JWT_ALG_INVAL &&
+	    verify_key(cfg, alg, &key, &keylen);
+}
+
+/* The token's length, or 0 when it is NULL, empty or too long. */
+static size_t
+token_len(const char *token)
+{
+	size_t len;
+
+	if (token == NULL)
+		return 0;
+	len = strnlen(token, TOKEN_MAX + 1);
+	return len > TOKEN_MAX ? 0 : len;
+}
+
+/*
+ * Verifies token at now_s and sets *user_id from its subject.  Every
+ * refusal is PINGOO_ERR_AUTH (the reason is not told to the client);
+ * PINGOO_ERR_CONFIG when the configured algorithm is unusable.
+ */
+enum pingoo_err
+pingoo_token_verify(const struct pingoo_config *cfg, const char *token,
+    int64_t now_s, uint64_t *user_id)
+{
+	struct claims c;
+	size_t len = token_len(token);
+	enum pingoo_err rc;
+
+	if (!verifiable(cfg))
+		return PINGOO_ERR_CONFIG;
+	if (len == 0)
+		return PINGOO_ERR_AUTH;
+	memset(&c, 0, sizeof(c));
+	if ((rc = verify(cfg, token, len, &c)) != PINGOO_OK)
+		return rc;
+	if (!times_ok(&c, cfg, now_s))
+		return PINGOO_ERR_AUTH;
+	*user_id = c.user_id;
+	return PINGOO_OK;
+}
+
+/*
+ * A thread's verified tokens.  Verifying costs an HMAC, a JSON parse of
+ * the header and the payload by libjwt (jansson) and a dozen allocations,
+ * about 61,000 instructions, and a client sends the same token on every
+ * request (each echo of a test).  Nothing makes a token invalid before its
+ * exp but the configuration (key, algorithm, issuer, audience), which is
+ * read once per process: there is no revocation list, and the user's
+ * existence is checked apart from the token (R_USERCHECK).  So a token
+ * that verified under the cache's configuration is matched again by all
+ * of its bytes, and only its times are checked at each use.
+ */
+#define CACHE_SLOTS	8
+#define CACHE_TOKEN_MAX	1024	/* longer tokens are verified every time */
+
+struct pingoo_token_cache {
+	const struct pingoo_config	*cfg;
+	int				 usable;	/* cfg's algorithm and key */
+	uint64_t			 clock;	/* for least recently used */
+	struct {
+		size_t		 len;	/* 0: an empty slot */
+		uint64_t	 used;
+		struct claims	 c;
+		char		 token[CACHE_TOKEN_MAX];
+	} slot[CACHE_SLOTS];
+};
+
+struct pingoo_token_cache *
+pingoo_token_cache_new(const struct pingoo_config *cfg)
+{
+	struct pingoo_token_cache *tc;
+
+	if ((tc = calloc(1, sizeof(*tc))) != NULL) {
+		tc->cfg = cfg;
+		tc->usable = verifiable(cfg);
+	}
+	return tc;
+}
+
+void
+pingoo_token_cache_free(struct pingoo_token_cache *tc)
+{
+	if (tc != NULL)
+		OPENSSL_cleanse(tc, sizeof(*tc));
+	free(tc);
+}
+
+/* The slot holding exactly token, or -1.  Compared in constant time: the
+ * slots hold other users' tokens. */
+static int
+cache_find(struct pingoo_token_cache *tc, const char *token, size_t len)
+{
+	int i;
+
+	for (i = 0; i < CACHE_SLOTS; i++)
+		if (tc->slot[i].len == len &&
+		    CRYPTO_memcmp(tc->slot[i].token, token, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Keeps a verified token in the least recently used slot. */
+static void
+cache_put(struct pingoo_token_cache *tc, const char *token, size_t len,
+    const struct claims *c)
+{
+	int i, lru = 0;
+
+	if (len > CACHE_TOKEN_MAX)
+		return;
+	for (i = 1; i < CACHE_SLOTS; i++)
+		if (tc->slot[i].used < tc->slot[lru].used)
+			lru = i;
+	memcpy(tc->slot[lru].token, token, len);
+	tc->slot[lru].len = len;
+	tc->slot[lru].c = *c;
+	tc->slot[lru].used = ++tc->clock;
+}
+
+enum pingoo_err
+pingoo_token_verify_cached(struct pingoo_token_cache *tc,
+    const struct pingoo_config *cfg, const char *token, int64_t now_s,
+    uint64_t *user_id)
+{
+	struct claims c;
+	size_t len = token_len(token);
+	enum pingoo_err rc;
+	int i;
+
+	/* An unusable configuration gets pingoo_token_verify's answer. */
+	if (tc == NULL || tc->cfg != cfg || !tc->usable || len == 0)
+		return pingoo_token_verify(cfg, token, now_s, user_id);
+	if ((i = cache_find(tc, token, len)) >= 0) {
+		tc->slot[i].used = ++tc->clock;
+		c = tc->slot[i].c;
+	} else {
+		memset(&c, 0, sizeof(c));
+		if ((rc = verify(cfg, token, len, &c)) != PINGOO_OK)
+			return rc;
+		if (times_ok(&c, cfg, now_s))
+			cache_put(tc, token, len, &c);
+	}
+	if (!times_ok(&c, cfg, now_s))
+		return PINGOO_ERR_AUTH;
+	*user_id = c.user_id;
+	return PINGOO_OK;
+}
+
+/* Base64url without padding of n bytes into out (room for 4n/3 + 4). */
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+	size_t i, o;
+	int w;
+
+	w = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	for (i = 0, o = 0; i < (size_t)w && out[i] != '='; i++)
+		out[o++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	out[o] = '\0';
+}
+
+/*
+ * The public key's P-256 point: x and y, EC_COORD bytes each.  0 when the
+ * PEM text is not a P-256 public key.
+ */
+static int
+ec_point(const char *pem, unsigned char x[EC_COORD], unsigned char y[EC_COORD])
+{
+	unsigned char pt[1 + 2 * EC_COORD];
+	char group[32];
+	EVP_PKEY *pk;
+	size_t n = 0;
+	int ok = 0;
+
+	if ((pk = public_key(pem)) == NULL)
+		return 0;
+	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0)
+		goto out;
+	/* An uncompressed point: 0x04, then x, then y. */
+	if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt), &n) != 1 || n != sizeof(pt) || pt[0] != 0x04)
+		goto out;
+	memcpy(x, pt + 1, EC_COORD);
+	memcpy(y, pt + 1 + EC_COORD, EC_COORD);
+	ok = 1;
+out:
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+/*
+ * The configured ES256 public key as JWK parts: x and y in base64url
+ * (PINGOO_JWK_COORD_MAX bytes of room each, either may be NULL) and kid,
+ * its RFC 7638 thumbprint (SHA-256 of the required members in
+ * lexicographic order, base64url).  PINGOO_ERR_NOTFOUND when the algorithm
+ * is an HMAC one (nothing to publish), PINGOO_ERR_CONFIG when the public
+ * key is missing or not a P-256 key.
+ */
+enum pingoo_err
+pingoo_token_jwk(const struct pingoo_config *cfg, char *xs, char *ys,
+    char kid[PINGOO_KID_MAX])
+{
+	unsigned char x[EC_COORD], y[EC_COORD], md[EVP_MAX_MD_SIZE];
+	char bx[PINGOO_JWK_COORD_MAX], by[PINGOO_JWK_COORD_MAX], tp[160];
+	unsigned mdlen = 0;
+	int n;
+
+	if (config_alg(cfg) != JWT_ALG_ES256)
+		return PINGOO_ERR_NOTFOUND;
+	if (!ec_point(cfg->jwt_public_key, x, y))
+		return PINGOO_ERR_CONFIG;
+	b64url(x, sizeof(x), bx);
+	b64url(y, sizeof(y), by);
+	n = snprintf(tp, sizeof(tp), "{\"crv\":\"P-256\",\"kty\":\"EC\","
+	    "\"x\":\"%s\",\"y\":\"%s\"}", bx, by);
+	if (n < 0 || (size_t)n >= sizeof(tp) ||
+	    EVP_Digest(tp, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return PINGOO_ERR_INTERNAL;
+	b64url(md, mdlen, kid);
+	if (xs != NULL)
+		memcpy(xs, bx, sizeof(bx));
+	if (ys != NULL)
+		memcpy(ys, by, sizeof(by));
+	return PINGOO_OK;
+}
+
+/*
+ * Checks that the configured keys can do their work: for ES256 a P-256
+ * public key, and, when this host issues tokens, a private key that signs
+ * tokens the public key verifies (a mismatched pair is caught here, at
+ * start, rather than as every token refused).
+ */
+static enum pingoo_err
+check_keys(const struct pingoo_config *cfg)
+{
+	char kid[PINGOO_KID_MAX];
+	char *tok = NULL;
+	uint64_t uid = 0;
+	enum pingoo_err rc;
+
+	if (config_alg(cfg) != JWT_ALG_ES256)
+		return PINGOO_OK;
+	if ((rc = pingoo_token_jwk(cfg, NULL, NULL, kid)) != PINGOO_OK)
+		return rc;
+	if (!pingoo_token_can_issue(cfg))
+		return PINGOO_OK;
+	if ((rc = pingoo_token_issue(cfg, 1, 1700000000, &tok)) != PINGOO_OK)
+		return PINGOO_ERR_CONFIG;
+	rc = pingoo_token_verify(cfg, tok, 1700000000, &uid);
+	free(tok);
+	return rc == PINGOO_OK && uid == 1 ? PINGOO_OK : PINGOO_ERR_CONFIG;
+}
+
+enum pingoo_err
+pingoo_token_check_keys(const struct pingoo_config *cfg,
+    struct pingoo_fault *f)
+{
+	if (check_keys(cfg) == PINGOO_OK)
+		return PINGOO_OK;
+	return pingoo_fault_set(f, PINGOO_ERR_CONFIG, "invalid_config",
+	    "jwt_public_key_file", "the ES256 keys are not a P-256 key pair "
+	    "(the private key must match the public key)");
+}
