@@ -47,6 +47,28 @@ enum pingoo_err	 pingoo_fault_set(struct pingoo_fault *, enum pingoo_err,
 		    const char *code, const char *field, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
 
+/* The number of elements of an array (never a pointer). */
+#define PINGOO_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/*
+ * Every table indexed by an enum is written with designated initializers
+ * ([X_A] = ...) and sized by them, not by the enum; this checks that its
+ * length is the enum's count n, so a value added at the end without its
+ * row, or a row past the enum, does not compile.  A gap below the last row
+ * is zero (NULL): each table's unit test walks the enum for those.
+ */
+#define PINGOO_TABLE_CHECK(a, n) _Static_assert(PINGOO_NELEM(a) == \
+	    (size_t)(n), #a ": one row per value of its enum")
+
+/* name.c: an enum's names, a table names[0..n) indexed by the enum. */
+/* The name of v; NULL when v is outside [0, n) or its slot is empty. */
+const char	*pingoo_name_of(const char *const *names, size_t n, int v);
+/* The value named exactly (bytes, case) by s[0..len), which need not be
+ * NUL-terminated; -1 when no value has that name.  The caller refuses an
+ * unknown name by its source (name.c): a request's is a 400, the
+ * database's is PINGOO_ERR_DB, logged, never a default. */
+int		 pingoo_name_find(const char *const *names, size_t n,
+		    const char *s, size_t len);
+
 /* clock.c: wall-clock stamps are microseconds since the Unix epoch
  * (CLOCK_REALTIME); durations come from CLOCK_MONOTONIC. */
 int64_t		 pingoo_now_us(void);
