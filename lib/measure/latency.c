@@ -8,26 +8,39 @@
 #include "measure/measure.h"
 #include "core/core.h"
 
-static const char *const phase_names[PINGOO_PHASE__MAX] = {
-	"idle",			/* PINGOO_PHASE_IDLE */
-	"download",		/* PINGOO_PHASE_DOWNLOAD */
-	"upload",		/* PINGOO_PHASE_UPLOAD */
-	"bidirectional",	/* PINGOO_PHASE_BIDIRECTIONAL */
+static const char *const phase_names[] = {
+	[PINGOO_PHASE_IDLE] =		"idle",
+	[PINGOO_PHASE_DOWNLOAD] =	"download",
+	[PINGOO_PHASE_UPLOAD] =		"upload",
+	[PINGOO_PHASE_BIDIRECTIONAL] =	"bidirectional",
 };
+PINGOO_TABLE_CHECK(phase_names, PINGOO_PHASE__MAX);
 
-static const char *const grade_names[PINGOO_GRADE_NONE] = {
-	"A+", "A", "B", "C", "D", "F",
+/* PINGOO_GRADE_NONE has no name. */
+static const char *const grade_names[] = {
+	[PINGOO_GRADE_APLUS] =	"A+",
+	[PINGOO_GRADE_A] =	"A",
+	[PINGOO_GRADE_B] =	"B",
+	[PINGOO_GRADE_C] =	"C",
+	[PINGOO_GRADE_D] =	"D",
+	[PINGOO_GRADE_F] =	"F",
 };
+PINGOO_TABLE_CHECK(grade_names, PINGOO_GRADE_NONE);
 
-/* The upper bound (exclusive) of each grade's rise, in µs. */
-static const int64_t grade_below_us[PINGOO_GRADE_F] = {
-	5000, 30000, 60000, 200000, 400000,
+/* The upper bound (exclusive) of each grade's rise, in µs; F has none. */
+static const int64_t grade_below_us[] = {
+	[PINGOO_GRADE_APLUS] =	5000,
+	[PINGOO_GRADE_A] =	30000,
+	[PINGOO_GRADE_B] =	60000,
+	[PINGOO_GRADE_C] =	200000,
+	[PINGOO_GRADE_D] =	400000,
 };
+PINGOO_TABLE_CHECK(grade_below_us, PINGOO_GRADE_F);
 
 const char *
 pingoo_phase_name(enum pingoo_phase p)
 {
-	return (unsigned)p < PINGOO_PHASE__MAX ? phase_names[p] : NULL;
+	return pingoo_name_of(phase_names, PINGOO_PHASE__MAX, (int)p);
 }
 
 enum pingoo_err
@@ -35,18 +48,17 @@ pingoo_phase_parse(const char *s, enum pingoo_phase *p)
 {
 	int i;
 
-	for (i = 0; i < PINGOO_PHASE__MAX; i++)
-		if (strcmp(s, phase_names[i]) == 0) {
-			*p = (enum pingoo_phase)i;
-			return PINGOO_OK;
-		}
-	return PINGOO_ERR_INVAL;
+	if ((i = pingoo_name_find(phase_names, PINGOO_PHASE__MAX, s,
+	    strlen(s))) < 0)
+		return PINGOO_ERR_INVAL;
+	*p = (enum pingoo_phase)i;
+	return PINGOO_OK;
 }
 
 const char *
 pingoo_grade_name(enum pingoo_grade g)
 {
-	return (unsigned)g < PINGOO_GRADE_NONE ? grade_names[g] : NULL;
+	return pingoo_name_of(grade_names, PINGOO_GRADE_NONE, (int)g);
 }
 
 enum pingoo_grade

@@ -65,7 +65,7 @@ enum pingoo_err	pingoo_ping_summarize(const struct pingoo_sample *, size_t n,
 /* The summary as the JSON object of docs/api.md (a new reference). */
 struct json_object *pingoo_ping_summary_json(const struct pingoo_ping_summary *);
 
-enum ping_state { PING_INCOMPLETE, PING_COMPLETE, PING_ABORTED };
+enum ping_state { PING_INCOMPLETE, PING_COMPLETE, PING_ABORTED, PING__STATES };
 struct pingoo_ping_test {
 	uint64_t	 id, user_id;
 	enum ping_state	 state;
@@ -76,7 +76,11 @@ struct pingoo_ping_test {
 	int64_t		 closed_at;	/* 0 when open */
 	char		*summary;	/* stored JSON at finish or NULL */
 };
+/* stats.c: states are named as the store's column and the API say them;
+ * NULL for a value with no name.  Parsing an unknown name is
+ * PINGOO_ERR_INVAL. */
 const char	*pingoo_ping_state_name(enum ping_state);
+enum pingoo_err	 pingoo_ping_state_parse(const char *s, enum ping_state *);
 void		 pingoo_ping_test_clear(struct pingoo_ping_test *);
 
 /* One receipt of a batch. */
@@ -266,6 +270,11 @@ unsigned	 pingoo_tp_dirs_parse(const char *s);
 enum pingoo_err	 pingoo_tp_dir_parse(const char *s, enum pingoo_tp_dir *dir);
 const char	*pingoo_tp_state_name(enum pingoo_tp_state);
 const char	*pingoo_tp_status_name(enum pingoo_tp_status);
+/* PINGOO_OK and the value of a state's or status's name; PINGOO_ERR_INVAL
+ * for any other name. */
+enum pingoo_err	 pingoo_tp_state_parse(const char *s, enum pingoo_tp_state *);
+enum pingoo_err	 pingoo_tp_status_parse(const char *s,
+		    enum pingoo_tp_status *);
 /* The interval [*start, *end] in which side saw an ok transfer's bytes,
  * and its length in µs; -1 when that side has not timed it (not ok, not
  * reported, or no end stamp). */

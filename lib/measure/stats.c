@@ -192,3 +192,38 @@ pingoo_ping_summary_json(const struct pingoo_ping_summary *s)
 	add_i64(o, "offset_uncertainty_us", s->offset_uncertainty, st);
 	return o;
 }
+
+/* ---- a ping test's state, and what a test owns ---- */
+
+static const char *const ping_state_names[] = {
+	[PING_INCOMPLETE] =	"incomplete",
+	[PING_COMPLETE] =	"complete",
+	[PING_ABORTED] =	"aborted",
+};
+PINGOO_TABLE_CHECK(ping_state_names, PING__STATES);
+
+const char *
+pingoo_ping_state_name(enum ping_state s)
+{
+	return pingoo_name_of(ping_state_names, PING__STATES, (int)s);
+}
+
+enum pingoo_err
+pingoo_ping_state_parse(const char *s, enum ping_state *state)
+{
+	int i;
+
+	if ((i = pingoo_name_find(ping_state_names, PING__STATES, s,
+	    strlen(s))) < 0)
+		return PINGOO_ERR_INVAL;
+	*state = (enum ping_state)i;
+	return PINGOO_OK;
+}
+
+void
+pingoo_ping_test_clear(struct pingoo_ping_test *t)
+{
+	free(t->client);
+	free(t->summary);
+	memset(t, 0, sizeof(*t));
+}

@@ -8,27 +8,30 @@
 #include "measure/measure.h"
 #include "core/core.h"
 
-static const char *const dir_names[PINGOO_TP__DIRS] = {
-	"download",	/* PINGOO_TP_DOWNLOAD */
-	"upload",	/* PINGOO_TP_UPLOAD */
+static const char *const dir_names[] = {
+	[PINGOO_TP_DOWNLOAD] =	"download",
+	[PINGOO_TP_UPLOAD] =	"upload",
 };
+PINGOO_TABLE_CHECK(dir_names, PINGOO_TP__DIRS);
 
-static const char *const state_names[PINGOO_TP__STATES] = {
-	"incomplete",	/* PINGOO_TP_INCOMPLETE */
-	"complete",	/* PINGOO_TP_COMPLETE */
-	"aborted",	/* PINGOO_TP_ABORTED */
+static const char *const state_names[] = {
+	[PINGOO_TP_INCOMPLETE] =	"incomplete",
+	[PINGOO_TP_COMPLETE] =		"complete",
+	[PINGOO_TP_ABORTED] =		"aborted",
 };
+PINGOO_TABLE_CHECK(state_names, PINGOO_TP__STATES);
 
-static const char *const status_names[PINGOO_TP__STATUSES] = {
-	"started",	/* PINGOO_TP_STARTED */
-	"ok",		/* PINGOO_TP_OK */
-	"failed",	/* PINGOO_TP_FAILED */
+static const char *const status_names[] = {
+	[PINGOO_TP_STARTED] =	"started",
+	[PINGOO_TP_OK] =	"ok",
+	[PINGOO_TP_FAILED] =	"failed",
 };
+PINGOO_TABLE_CHECK(status_names, PINGOO_TP__STATUSES);
 
 const char *
 pingoo_tp_dir_name(enum pingoo_tp_dir d)
 {
-	return (unsigned)d < PINGOO_TP__DIRS ? dir_names[d] : NULL;
+	return pingoo_name_of(dir_names, PINGOO_TP__DIRS, (int)d);
 }
 
 const char *
@@ -37,9 +40,9 @@ pingoo_tp_dirs_name(unsigned dirs)
 	if (dirs == PINGOO_TP_BOTH)
 		return "both";
 	if (dirs == PINGOO_TP_MASK(PINGOO_TP_DOWNLOAD))
-		return dir_names[PINGOO_TP_DOWNLOAD];
+		return pingoo_tp_dir_name(PINGOO_TP_DOWNLOAD);
 	if (dirs == PINGOO_TP_MASK(PINGOO_TP_UPLOAD))
-		return dir_names[PINGOO_TP_UPLOAD];
+		return pingoo_tp_dir_name(PINGOO_TP_UPLOAD);
 	return NULL;
 }
 
@@ -60,24 +63,54 @@ pingoo_tp_dir_parse(const char *s, enum pingoo_tp_dir *dir)
 {
 	int d;
 
-	for (d = 0; d < PINGOO_TP__DIRS; d++)
-		if (strcmp(s, dir_names[d]) == 0) {
-			*dir = (enum pingoo_tp_dir)d;
-			return PINGOO_OK;
-		}
-	return PINGOO_ERR_INVAL;
+	if ((d = pingoo_name_find(dir_names, PINGOO_TP__DIRS, s, strlen(s))) <
+	    0)
+		return PINGOO_ERR_INVAL;
+	*dir = (enum pingoo_tp_dir)d;
+	return PINGOO_OK;
 }
 
 const char *
 pingoo_tp_state_name(enum pingoo_tp_state s)
 {
-	return (unsigned)s < PINGOO_TP__STATES ? state_names[s] : "unknown";
+	return pingoo_name_of(state_names, PINGOO_TP__STATES, (int)s);
+}
+
+enum pingoo_err
+pingoo_tp_state_parse(const char *s, enum pingoo_tp_state *state)
+{
+	int i;
+
+	if ((i = pingoo_name_find(state_names, PINGOO_TP__STATES, s,
+	    strlen(s))) < 0)
+		return PINGOO_ERR_INVAL;
+	*state = (enum pingoo_tp_state)i;
+	return PINGOO_OK;
 }
 
 const char *
 pingoo_tp_status_name(enum pingoo_tp_status s)
 {
-	return (unsigned)s < PINGOO_TP__STATUSES ? status_names[s] : "unknown";
+	return pingoo_name_of(status_names, PINGOO_TP__STATUSES, (int)s);
+}
+
+enum pingoo_err
+pingoo_tp_status_parse(const char *s, enum pingoo_tp_status *status)
+{
+	int i;
+
+	if ((i = pingoo_name_find(status_names, PINGOO_TP__STATUSES, s,
+	    strlen(s))) < 0)
+		return PINGOO_ERR_INVAL;
+	*status = (enum pingoo_tp_status)i;
+	return PINGOO_OK;
+}
+
+void
+pingoo_tp_test_clear(struct pingoo_tp_test *t)
+{
+	free(t->client);
+	t->client = NULL;
 }
 
 /*

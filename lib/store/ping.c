@@ -115,18 +115,6 @@ static const int batch_idx[] = { PS_BATCH_64, PS_BATCH_32, PS_BATCH_16,
 #define BATCH_MAX 64
 #define BATCH_COLS 5
 
-static const char *const state_names[] = {
-	"incomplete",	/* PING_INCOMPLETE */
-	"complete",	/* PING_COMPLETE */
-	"aborted",	/* PING_ABORTED */
-};
-
-const char *
-pingoo_ping_state_name(enum ping_state s)
-{
-	return (unsigned)s < 3 ? state_names[s] : "unknown";
-}
-
 static enum ping_state
 state_parse(const char *s)
 {
@@ -135,14 +123,6 @@ state_parse(const char *s)
 	if (strcmp(s, "aborted") == 0)
 		return PING_ABORTED;
 	return PING_INCOMPLETE;
-}
-
-void
-pingoo_ping_test_clear(struct pingoo_ping_test *t)
-{
-	free(t->client);
-	free(t->summary);
-	memset(t, 0, sizeof(*t));
 }
 
 /* The output row of the three test SELECTs. */

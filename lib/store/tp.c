@@ -208,13 +208,6 @@ test_row_found(void *arg)
 	return PINGOO_OK;
 }
 
-void
-pingoo_tp_test_clear(struct pingoo_tp_test *t)
-{
-	free(t->client);
-	t->client = NULL;
-}
-
 enum pingoo_err
 pingoo_tp_create(struct pingoo_store *s, uint64_t user,
     struct pingoo_tp_test *t)

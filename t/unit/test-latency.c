@@ -43,6 +43,29 @@ test_grade(void)
 	    "400 ms of rise and more is F");
 }
 
+/* Every grade's bound is in its slot: rising from a fall to a second of
+ * rise, the grade only goes down, through every one of A+ .. F. */
+static void
+test_grade_walk(void)
+{
+	int seen[PINGOO_GRADE_NONE] = { 0 }, last = PINGOO_GRADE_APLUS, g;
+	int down = 1, all = 1;
+	int64_t rise;
+
+	for (rise = -MS; rise <= 1000 * MS; rise += 100) {
+		g = pingoo_grade_of_rise(rise);
+		if (g < last || g >= PINGOO_GRADE_NONE) {
+			down = 0;
+			break;
+		}
+		seen[g] = 1;
+		last = g;
+	}
+	for (g = 0; g < PINGOO_GRADE_NONE; g++)
+		all &= seen[g];
+	ok(down && all, "a growing rise goes through every grade, in order");
+}
+
 static void
 test_trimmed_mean(void)
 {
@@ -136,6 +159,7 @@ main(void)
 {
 	test_names();
 	test_grade();
+	test_grade_walk();
 	test_trimmed_mean();
 	test_summary();
 	test_nothing_to_grade();

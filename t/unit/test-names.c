@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "measure/measure.h"
 #include "../tap.h"
 
 static const char *const abc[] = { [0] = "alpha", [2] = "gamma",
@@ -66,10 +67,93 @@ test_errors(void)
 	    == 0, "an error outside the enum is an internal error");
 }
 
+/*
+ * Walks the values 0..n-1 of an enum: each has a name (not empty), no two
+ * the same, and each name parses back to its value (when the enum has a
+ * parser); -1 and n have no name, and a name no value has parses to -1.
+ */
+static void
+walk(const char *what, int n, const char *(*name)(int),
+    int (*parse)(const char *))
+{
+	const char *a, *b;
+	int v, w, good = 1;
+
+	for (v = 0; v < n; v++) {
+		if ((a = name(v)) == NULL || a[0] == '\0') {
+			diag("%s %d has no name", what, v);
+			good = 0;
+			continue;
+		}
+		for (w = 0; w < v; w++)
+			if ((b = name(w)) != NULL && strcmp(a, b) == 0) {
+				diag("%s %d and %d are both %s", what, w, v, a);
+				good = 0;
+			}
+		if (parse != NULL && parse(a) != v) {
+			diag("%s %s parses to %d, not %d", what, a, parse(a), v);
+			good = 0;
+		}
+	}
+	ok(good, "each of the %d %s has a name of its own%s", n, what,
+	    parse != NULL ? ", which parses back" : "");
+	ok(name(-1) == NULL && name(n) == NULL,
+	    "%s: a value outside the enum has no name (NULL)", what);
+	if (parse != NULL)
+		ok(parse("no such name") == -1 && parse("") == -1,
+		    "%s: an unknown name is refused", what);
+}
+
+/* Adapters: each enum's functions as walk() takes them. */
+static const char *ping_state_name(int v)
+{ return pingoo_ping_state_name((enum ping_state)v); }
+static int ping_state_parse(const char *s)
+{ enum ping_state x; return pingoo_ping_state_parse(s, &x) ? -1 : (int)x; }
+static const char *tp_dir_name(int v)
+{ return pingoo_tp_dir_name((enum pingoo_tp_dir)v); }
+static int tp_dir_parse(const char *s)
+{ enum pingoo_tp_dir x; return pingoo_tp_dir_parse(s, &x) ? -1 : (int)x; }
+static const char *tp_state_name(int v)
+{ return pingoo_tp_state_name((enum pingoo_tp_state)v); }
+static int tp_state_parse(const char *s)
+{ enum pingoo_tp_state x; return pingoo_tp_state_parse(s, &x) ? -1 : (int)x; }
+static const char *tp_status_name(int v)
+{ return pingoo_tp_status_name((enum pingoo_tp_status)v); }
+static int tp_status_parse(const char *s)
+{ enum pingoo_tp_status x;
+  return pingoo_tp_status_parse(s, &x) ? -1 : (int)x; }
+static const char *phase_name(int v)
+{ return pingoo_phase_name((enum pingoo_phase)v); }
+static int phase_parse(const char *s)
+{ enum pingoo_phase x; return pingoo_phase_parse(s, &x) ? -1 : (int)x; }
+static const char *grade_name(int v)
+{ return pingoo_grade_name((enum pingoo_grade)v); }
+
+static void
+test_measure(void)
+{
+	walk("ping states", PING__STATES, ping_state_name, ping_state_parse);
+	walk("directions", PINGOO_TP__DIRS, tp_dir_name, tp_dir_parse);
+	walk("throughput states", PINGOO_TP__STATES, tp_state_name,
+	    tp_state_parse);
+	walk("transfer statuses", PINGOO_TP__STATUSES, tp_status_name,
+	    tp_status_parse);
+	walk("phases", PINGOO_PHASE__MAX, phase_name, phase_parse);
+	walk("grades", PINGOO_GRADE_NONE, grade_name, NULL);
+	ok(strcmp(pingoo_ping_state_name(PING_INCOMPLETE), "incomplete") == 0 &&
+	    strcmp(pingoo_tp_status_name(PINGOO_TP_FAILED), "failed") == 0 &&
+	    strcmp(pingoo_grade_name(PINGOO_GRADE_F), "F") == 0,
+	    "values are named by their own slot");
+	ok(ping_state_parse("Complete") == -1 &&
+	    tp_state_parse("complete ") == -1 && tp_status_parse("OK") == -1,
+	    "names are exact: no other case, no trailing space");
+}
+
 int
 main(void)
 {
 	test_helper();
 	test_errors();
+	test_measure();
 	return tap_done();
 }
