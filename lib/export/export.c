@@ -14,21 +14,23 @@
 #include "export/export.h"
 #include "measure/measure.h"
 
-static const char *const type_names[PINGOO_EXPORT__TYPES] = {
-	"ping_test",		/* PINGOO_EXPORT_PING_TEST */
-	"ping_sample",		/* PINGOO_EXPORT_PING_SAMPLE */
-	"throughput_test",	/* PINGOO_EXPORT_TP_TEST */
-	"transfer",		/* PINGOO_EXPORT_TRANSFER */
-	"probe",		/* PINGOO_EXPORT_PROBE */
-	"end",			/* PINGOO_EXPORT_END */
+static const char *const type_names[] = {
+	[PINGOO_EXPORT_PING_TEST] =	"ping_test",
+	[PINGOO_EXPORT_PING_SAMPLE] =	"ping_sample",
+	[PINGOO_EXPORT_TP_TEST] =	"throughput_test",
+	[PINGOO_EXPORT_TRANSFER] =	"transfer",
+	[PINGOO_EXPORT_PROBE] =		"probe",
+	[PINGOO_EXPORT_END] =		"end",
 };
+PINGOO_TABLE_CHECK(type_names, PINGOO_EXPORT__TYPES);
 
-static const char *const group_names[PINGOO_GROUP__MAX] = {
-	"network_type",		/* PINGOO_GROUP_NETWORK_TYPE */
-	"platform",		/* PINGOO_GROUP_PLATFORM */
-	"carrier",		/* PINGOO_GROUP_CARRIER */
-	"day",			/* PINGOO_GROUP_DAY */
+static const char *const group_names[] = {
+	[PINGOO_GROUP_NETWORK_TYPE] =	"network_type",
+	[PINGOO_GROUP_PLATFORM] =	"platform",
+	[PINGOO_GROUP_CARRIER] =	"carrier",
+	[PINGOO_GROUP_DAY] =		"day",
 };
+PINGOO_TABLE_CHECK(group_names, PINGOO_GROUP__MAX);
 
 /* The columns, in order; docs/api.md lists them with their meaning. */
 enum col {
@@ -43,16 +45,42 @@ enum col {
 	C__MAX
 };
 
-static const char *const col_names[C__MAX] = {
-	"record", "test_id", "state", "created_at", "finished_at", "count",
-	"interval_ms", "test_direction", "packets", "packet_size", "client",
-	"direction", "seq", "status", "bytes", "client_sent_at",
-	"server_received_at", "server_sent_at", "client_received_at", "rtt_us",
-	"server_us", "network_rtt_us", "offset_us", "server_started_at",
-	"server_finished_at", "client_first_byte_at", "duration_us",
-	"bits_per_second", "sender_duration_us", "sender_bits_per_second",
-	"phase", "tests", "records",
+static const char *const col_names[] = {
+	[C_RECORD] = "record",
+	[C_TEST_ID] = "test_id",
+	[C_STATE] = "state",
+	[C_CREATED_AT] = "created_at",
+	[C_FINISHED_AT] = "finished_at",
+	[C_COUNT] = "count",
+	[C_INTERVAL_MS] = "interval_ms",
+	[C_TEST_DIRECTION] = "test_direction",
+	[C_PACKETS] = "packets",
+	[C_PACKET_SIZE] = "packet_size",
+	[C_CLIENT] = "client",
+	[C_DIRECTION] = "direction",
+	[C_SEQ] = "seq",
+	[C_STATUS] = "status",
+	[C_BYTES] = "bytes",
+	[C_CLIENT_SENT_AT] = "client_sent_at",
+	[C_SERVER_RECEIVED_AT] = "server_received_at",
+	[C_SERVER_SENT_AT] = "server_sent_at",
+	[C_CLIENT_RECEIVED_AT] = "client_received_at",
+	[C_RTT_US] = "rtt_us",
+	[C_SERVER_US] = "server_us",
+	[C_NETWORK_RTT_US] = "network_rtt_us",
+	[C_OFFSET_US] = "offset_us",
+	[C_SERVER_STARTED_AT] = "server_started_at",
+	[C_SERVER_FINISHED_AT] = "server_finished_at",
+	[C_CLIENT_FIRST_BYTE_AT] = "client_first_byte_at",
+	[C_DURATION_US] = "duration_us",
+	[C_BITS_PER_SECOND] = "bits_per_second",
+	[C_SENDER_DURATION_US] = "sender_duration_us",
+	[C_SENDER_BITS_PER_SECOND] = "sender_bits_per_second",
+	[C_PHASE] = "phase",
+	[C_TESTS] = "tests",
+	[C_RECORDS] = "records",
 };
+PINGOO_TABLE_CHECK(col_names, C__MAX);
 
 /* One record's cells: a number, a string, or nothing (empty / null). */
 struct cell {
@@ -64,25 +92,19 @@ struct cell {
 const char *
 pingoo_export_type_name(enum pingoo_export_type t)
 {
-	return (unsigned)t < PINGOO_EXPORT__TYPES ? type_names[t] : "unknown";
+	return pingoo_name_of(type_names, PINGOO_EXPORT__TYPES, (int)t);
 }
 
 const char *
 pingoo_group_name(enum pingoo_group g)
 {
-	return (unsigned)g < PINGOO_GROUP__MAX ? group_names[g] : "unknown";
+	return pingoo_name_of(group_names, PINGOO_GROUP__MAX, (int)g);
 }
 
 int
 pingoo_group_parse(const char *s, size_t len)
 {
-	int g;
-
-	for (g = 0; g < PINGOO_GROUP__MAX; g++)
-		if (strlen(group_names[g]) == len &&
-		    memcmp(group_names[g], s, len) == 0)
-			return g;
-	return -1;
+	return pingoo_name_find(group_names, PINGOO_GROUP__MAX, s, len);
 }
 
 const char *

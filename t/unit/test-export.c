@@ -32,6 +32,34 @@ fields(const char *s)
 	return n;
 }
 
+/* 1 when every column of the header line is named, [a-z0-9_]+ (a gap in
+ * the table of names would print empty or as "(null)"), no name twice. */
+static int
+header_named(const char *head)
+{
+	const char *p = head, *q, *r;
+	size_t len;
+
+	for (;;) {
+		len = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+		if (len == 0 || (p[len] != ',' && p[len] != '\r')) {
+			diag("column at byte %zu is not named", (size_t)(p - head));
+			return 0;
+		}
+		/* The same name earlier in the line, as a whole column. */
+		for (q = head; q < p; q = r + 1) {
+			r = q + strcspn(q, ",");
+			if ((size_t)(r - q) == len && memcmp(q, p, len) == 0) {
+				diag("column %.*s twice", (int)len, p);
+				return 0;
+			}
+		}
+		if (p[len] == '\r')
+			return strcmp(p + len, "\r\n") == 0;
+		p += len + 1;
+	}
+}
+
 int
 main(void)
 {
@@ -43,6 +71,8 @@ main(void)
 	ok(strncmp(head, "record,test_id,state,created_at,", 32) == 0 &&
 	    strcmp(head + strlen(head) - 2, "\r\n") == 0,
 	    "the CSV header names the columns and ends with CRLF");
+	ok(header_named(head), "every column of the header has a name of its "
+	    "own");
 
 	memset(&r, 0, sizeof(r));
 	r.type = PINGOO_EXPORT_PING_TEST;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "export/export.h"
 #include "measure/measure.h"
 #include "../tap.h"
 
@@ -129,6 +130,13 @@ static int phase_parse(const char *s)
 static const char *grade_name(int v)
 { return pingoo_grade_name((enum pingoo_grade)v); }
 
+static const char *export_type_name(int v)
+{ return pingoo_export_type_name((enum pingoo_export_type)v); }
+static const char *group_name(int v)
+{ return pingoo_group_name((enum pingoo_group)v); }
+static int group_parse(const char *s)
+{ return pingoo_group_parse(s, strlen(s)); }
+
 static void
 test_measure(void)
 {
@@ -144,6 +152,9 @@ test_measure(void)
 	    strcmp(pingoo_tp_status_name(PINGOO_TP_FAILED), "failed") == 0 &&
 	    strcmp(pingoo_grade_name(PINGOO_GRADE_F), "F") == 0,
 	    "values are named by their own slot");
+	walk("export record types", PINGOO_EXPORT__TYPES, export_type_name,
+	    NULL);
+	walk("groups", PINGOO_GROUP__MAX, group_name, group_parse);
 	ok(ping_state_parse("Complete") == -1 &&
 	    tp_state_parse("complete ") == -1 && tp_status_parse("OK") == -1,
 	    "names are exact: no other case, no trailing space");
