@@ -88,14 +88,22 @@ enum data_sql {
 	"p.client_received_at FROM throughput_probes p JOIN throughput_tests t " \
 	"ON t.id = p.test_id WHERE " FILTER " ORDER BY t.id"
 
-static const char *const sql[DS__MAX] = {
+/* The rows of an aggregate: statement first + g groups by group g. */
+#define BY_GROUP(first, AGG_SQL) \
+	[(first) + PINGOO_GROUP_NETWORK_TYPE] = AGG_SQL(G_NET), \
+	[(first) + PINGOO_GROUP_PLATFORM] = AGG_SQL(G_PLAT), \
+	[(first) + PINGOO_GROUP_CARRIER] = AGG_SQL(G_CARR), \
+	[(first) + PINGOO_GROUP_DAY] = AGG_SQL(G_DAY)
+
+static const char *const sql[] = {
 	/* DS_EXPORT_PING: a test's rows are adjacent, its samples in order. */
+	[DS_EXPORT_PING] =
 	"SELECT t.id, t.state, t.count, t.interval_ms, t.client, t.created_at, "
 	"t.closed_at, s.seq, s.client_sent_at, s.server_received_at, "
 	"s.server_sent_at, s.client_received_at FROM ping_tests t "
 	"LEFT JOIN ping_samples s ON s.test_id = t.id WHERE " FILTER
 	" ORDER BY t.id, s.seq",
-	/* DS_EXPORT_TP */
+	[DS_EXPORT_TP] =
 	"SELECT t.id, t.state, t.direction, t.packets, t.packet_size, t.client, "
 	"t.created_at, t.finished_at, x.direction, x.seq, x.status, x.bytes, "
 	"x.server_started_at, x.server_finished_at, x.client_sent_at, "
@@ -103,43 +111,44 @@ static const char *const sql[DS__MAX] = {
 	"LEFT JOIN throughput_transfers x ON x.test_id = t.id WHERE " FILTER
 	" ORDER BY t.id, x.direction, x.seq",
 	/* DS_EXPORT_PROBE: after every throughput test, by test and seq. */
+	[DS_EXPORT_PROBE] =
 	"SELECT t.id, p.phase, p.seq, p.client_sent_at, p.server_received_at, "
 	"p.server_sent_at, p.client_received_at FROM throughput_tests t "
 	"JOIN throughput_probes p ON p.test_id = t.id WHERE " FILTER
 	" ORDER BY t.id, p.seq",
-	AGG_PING(G_NET), AGG_PING(G_PLAT), AGG_PING(G_CARR), AGG_PING(G_DAY),
-	AGG_RTT(G_NET), AGG_RTT(G_PLAT), AGG_RTT(G_CARR), AGG_RTT(G_DAY),
-	AGG_TP(G_NET), AGG_TP(G_PLAT), AGG_TP(G_CARR), AGG_TP(G_DAY),
-	AGG_RATES(G_NET), AGG_RATES(G_PLAT), AGG_RATES(G_CARR),
-	AGG_RATES(G_DAY),
-	AGG_PROBES(G_NET), AGG_PROBES(G_PLAT), AGG_PROBES(G_CARR),
-	AGG_PROBES(G_DAY),
+	BY_GROUP(DS_AGG_PING, AGG_PING),
+	BY_GROUP(DS_AGG_RTT, AGG_RTT),
+	BY_GROUP(DS_AGG_TP, AGG_TP),
+	BY_GROUP(DS_AGG_RATES, AGG_RATES),
+	BY_GROUP(DS_AGG_PROBES, AGG_PROBES),
 	/* DS_DELETE_PING: samples go with it (ON DELETE CASCADE), as a
 	 * throughput test's transfers and probes with it */
+	[DS_DELETE_PING] =
 	"DELETE FROM ping_tests WHERE id = ? AND user_id = ?",
-	/* DS_DELETE_TP */
+	[DS_DELETE_TP] =
 	"DELETE FROM throughput_tests WHERE id = ? AND user_id = ?",
-	/* DS_USER_PING */
+	[DS_USER_PING] =
 	"SELECT id FROM ping_tests WHERE user_id = ? ORDER BY id LIMIT 1",
-	/* DS_USER_TP */
+	[DS_USER_TP] =
 	"SELECT id FROM throughput_tests WHERE user_id = ? ORDER BY id LIMIT 1",
-	/* DS_OLD_PING */
+	[DS_OLD_PING] =
 	"SELECT id FROM ping_tests WHERE created_at < ? ORDER BY created_at "
 	"LIMIT 1",
-	/* DS_OLD_TP */
+	[DS_OLD_TP] =
 	"SELECT id FROM throughput_tests WHERE created_at < ? "
 	"ORDER BY created_at LIMIT 1",
-	/* DS_SAMPLES_BATCH */
+	[DS_SAMPLES_BATCH] =
 	"DELETE FROM ping_samples WHERE test_id = ? LIMIT ?",
-	/* DS_TRANSFERS_BATCH */
+	[DS_TRANSFERS_BATCH] =
 	"DELETE FROM throughput_transfers WHERE test_id = ? LIMIT ?",
-	/* DS_PROBES_BATCH */
+	[DS_PROBES_BATCH] =
 	"DELETE FROM throughput_probes WHERE test_id = ? LIMIT ?",
-	/* DS_PING_ROW */
+	[DS_PING_ROW] =
 	"DELETE FROM ping_tests WHERE id = ?",
-	/* DS_TP_ROW */
+	[DS_TP_ROW] =
 	"DELETE FROM throughput_tests WHERE id = ?",
 };
+PINGOO_SQL_TABLE_CHECK(sql, DS__MAX);
 
 const struct pingoo_sql_table pingoo_sql_data = { sql, DS__MAX };
 

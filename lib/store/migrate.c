@@ -19,12 +19,13 @@ enum migrate_sql {
 	MIG__MAX
 };
 
-static const char *const sql[MIG__MAX] = {
-	/* MIG_SEEN */
+static const char *const sql[] = {
+	[MIG_SEEN] =
 	"SELECT version FROM schema_migrations WHERE version = ?",
-	/* MIG_RECORD */
+	[MIG_RECORD] =
 	"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 };
+PINGOO_SQL_TABLE_CHECK(sql, MIG__MAX);
 
 const struct pingoo_sql_table pingoo_sql_misc = { sql, MIG__MAX };
 

@@ -57,51 +57,52 @@ enum ping_sql {
 #define ROWS_32	ROWS_16 "," ROWS_16
 #define ROWS_64	ROWS_32 "," ROWS_32
 
-static const char *const sql[PS__MAX] = {
-	/* PS_CREATE */
+static const char *const sql[] = {
+	[PS_CREATE] =
 	"INSERT INTO ping_tests (user_id, state, count, interval_ms, client, "
 	"created_at) VALUES (?, 'incomplete', ?, ?, ?, ?)",
-	/* PS_GET */
+	[PS_GET] =
 	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.id = ? AND "
 	"t.user_id = ?",
-	/* PS_GET_LOCK */
+	[PS_GET_LOCK] =
 	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.id = ? AND "
 	"t.user_id = ? FOR UPDATE",
-	/* PS_SAMPLES */
+	[PS_SAMPLES] =
 	"SELECT seq, client_sent_at, server_received_at, server_sent_at, "
 	"client_received_at FROM ping_samples WHERE test_id = ? ORDER BY seq",
-	/* PS_INSERT_FULL */
+	[PS_INSERT_FULL] =
 	"INSERT INTO ping_samples (test_id, seq, client_sent_at, "
 	"server_received_at, server_sent_at, client_received_at) "
 	"VALUES (?, ?, ?, ?, ?, ?)",
-	/* PS_RECEIPT */
+	[PS_RECEIPT] =
 	"UPDATE ping_samples SET client_received_at = ? WHERE test_id = ? "
 	"AND seq = ? AND client_received_at IS NULL",
-	/* PS_FINISH */
+	[PS_FINISH] =
 	"UPDATE ping_tests SET state = 'complete', closed_at = ? "
 	"WHERE id = ? AND user_id = ?",
-	/* PS_SUMMARY */
+	[PS_SUMMARY] =
 	"INSERT INTO ping_summaries (test_id, summary) VALUES (?, ?)",
-	/* PS_LIST */
+	[PS_LIST] =
 	"SELECT " TEST_COLS " FROM " TEST_FROM " WHERE t.user_id = ? AND "
 	"t.id < ? ORDER BY t.id DESC LIMIT ?",
-	/* PS_EXISTS */
+	[PS_EXISTS] =
 	"SELECT id FROM ping_tests WHERE id = ?",
-	/* PS_BATCH_1 */
+	[PS_BATCH_1] =
 	BATCH_HEAD ROWS_1,
-	/* PS_BATCH_2 */
+	[PS_BATCH_2] =
 	BATCH_HEAD ROWS_2,
-	/* PS_BATCH_4 */
+	[PS_BATCH_4] =
 	BATCH_HEAD ROWS_4,
-	/* PS_BATCH_8 */
+	[PS_BATCH_8] =
 	BATCH_HEAD ROWS_8,
-	/* PS_BATCH_16 */
+	[PS_BATCH_16] =
 	BATCH_HEAD ROWS_16,
-	/* PS_BATCH_32 */
+	[PS_BATCH_32] =
 	BATCH_HEAD ROWS_32,
-	/* PS_BATCH_64 */
+	[PS_BATCH_64] =
 	BATCH_HEAD ROWS_64,
 };
+PINGOO_SQL_TABLE_CHECK(sql, PS__MAX);
 
 const struct pingoo_sql_table pingoo_sql_ping = { sql, PS__MAX };
 

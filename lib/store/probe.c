@@ -26,29 +26,32 @@ enum probe_sql {
 #define PROBE_COLS "seq, phase, client_sent_at, server_received_at, " \
 	"server_sent_at, client_received_at"
 
-static const char *const sql[PR__MAX] = {
+static const char *const sql[] = {
 	/* PR_RECORD: a probe's receipt (it carried the stamps back) may have
 	 * come first, and its test may be gone: both are skipped.  A probe
 	 * statement a row: ten a second per test is little for MySQL. */
+	[PR_RECORD] =
 	"INSERT IGNORE INTO throughput_probes (test_id, seq, phase, "
 	"client_sent_at, server_received_at, server_sent_at) "
 	"VALUES (?, ?, ?, ?, ?, ?)",
-	/* PR_LIST */
+	[PR_LIST] =
 	"SELECT " PROBE_COLS " FROM throughput_probes WHERE test_id = ? "
 	"ORDER BY seq",
 	/* PR_OWNER_LOCK: one receipts batch of a test at a time */
+	[PR_OWNER_LOCK] =
 	"SELECT id FROM throughput_tests WHERE id = ? AND user_id = ? "
 	"FOR UPDATE",
-	/* PR_GET */
+	[PR_GET] =
 	"SELECT server_received_at, client_received_at FROM throughput_probes "
 	"WHERE test_id = ? AND seq = ? FOR UPDATE",
-	/* PR_INSERT */
+	[PR_INSERT] =
 	"INSERT INTO throughput_probes (test_id, " PROBE_COLS ") "
 	"VALUES (?, ?, ?, ?, ?, ?, ?)",
-	/* PR_RECEIPT */
+	[PR_RECEIPT] =
 	"UPDATE throughput_probes SET client_received_at = ? "
 	"WHERE test_id = ? AND seq = ? AND client_received_at IS NULL",
 };
+PINGOO_SQL_TABLE_CHECK(sql, PR__MAX);
 
 const struct pingoo_sql_table pingoo_sql_probe = { sql, PR__MAX };
 

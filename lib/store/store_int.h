@@ -27,6 +27,16 @@ struct pingoo_sql_table {
 	const char *const	*sql;
 	int			 n;
 };
+/* Each domain's table of SQL text (designated initializers, one statement
+ * per value of its enum, core.h) and no more statements than a connection
+ * keeps prepared for a domain.  t/unit/test-sql.c walks them for gaps. */
+#define PINGOO_SQL_TABLE_CHECK(a, n) PINGOO_TABLE_CHECK(a, n); \
+	_Static_assert((n) <= PINGOO_SQL_PER_DOMAIN, \
+	    #a ": more statements than PINGOO_SQL_PER_DOMAIN")
+/* store.c: statement idx of domain, NULL outside the tables (or in a gap,
+ * a bug); the number of statements of a domain, 0 for none. */
+const char		*pingoo_store_sql(int domain, int idx);
+int			 pingoo_store_sql_count(int domain);
 /* Defined beside their statements' callers. */
 extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
 extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */

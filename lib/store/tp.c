@@ -38,20 +38,22 @@ enum tp_sql {
 #define TP_COLS_BRIEF "id, direction, packets, packet_size, NULL, state, " \
 	"created_at, finished_at, simultaneous"
 
-static const char *const sql[TP__MAX] = {
-	/* TP_CREATE */
+static const char *const sql[] = {
+	[TP_CREATE] =
 	"INSERT INTO throughput_tests (user_id, direction, packets, "
 	"packet_size, client, state, created_at, simultaneous) "
 	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?)",
-	/* TP_GET */
+	[TP_GET] =
 	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ?",
-	/* TP_GET_BRIEF */
+	[TP_GET_BRIEF] =
 	"SELECT " TP_COLS_BRIEF " FROM throughput_tests WHERE id = ? AND "
 	"user_id = ?",
 	/* TP_GET_LOCK: serializes the transactions that may complete a test */
+	[TP_GET_LOCK] =
 	"SELECT " TP_COLS_BRIEF " FROM throughput_tests WHERE id = ? AND "
 	"user_id = ? FOR UPDATE",
 	/* TP_CLAIM: one statement, so a test aborted meanwhile inserts nothing */
+	[TP_CLAIM] =
 	"INSERT INTO throughput_transfers (test_id, direction, seq, status, "
 	"bytes, server_started_at) SELECT id, ?, ?, 'started', 0, ? "
 	"FROM throughput_tests WHERE id = ? AND user_id = ? "
@@ -62,6 +64,7 @@ static const char *const sql[TP__MAX] = {
 	 * report while this worker was writing it (then ok stays ok; the
 	 * assignments run left to right, so bytes is set before status).
 	 */
+	[TP_RECORD] =
 	"UPDATE throughput_transfers SET "
 	"bytes = IF(status = 'ok', bytes, ?), "
 	"status = IF(status = 'ok', 'ok', ?), "
@@ -69,42 +72,47 @@ static const char *const sql[TP__MAX] = {
 	"WHERE test_id = ? AND direction = ? AND seq = ? "
 	"AND server_finished_at IS NULL",
 	/* TP_LAST_CLAIMED: point reads of the primary key */
+	[TP_LAST_CLAIMED] =
 	"SELECT COUNT(*) FROM throughput_transfers WHERE test_id = ? "
 	"AND direction IN ('download', 'upload') AND seq = ?",
-	/* TP_COUNT_OK */
+	[TP_COUNT_OK] =
 	"SELECT COUNT(*) FROM throughput_transfers "
 	"WHERE test_id = ? AND status = 'ok'",
-	/* TP_COMPLETE */
+	[TP_COMPLETE] =
 	"UPDATE throughput_tests SET state = 'complete', finished_at = ? "
 	"WHERE id = ? AND state = 'incomplete'",
 	/* TP_TRANSFERS: ENUM columns sort by their declared order */
+	[TP_TRANSFERS] =
 	"SELECT direction, seq, status, bytes, server_started_at, "
 	"server_finished_at, client_sent_at, client_first_byte_at, "
 	"client_received_at "
 	"FROM throughput_transfers WHERE test_id = ? ORDER BY direction, seq",
-	/* TP_REPORT */
+	[TP_REPORT] =
 	"UPDATE throughput_transfers SET client_sent_at = ?, "
 	"client_first_byte_at = ?, client_received_at = ? "
 	"WHERE test_id = ? AND direction = ? "
 	"AND seq = ? AND client_sent_at IS NULL",
 	/* TP_SETTLE: a reported download whose worker never recorded it */
+	[TP_SETTLE] =
 	"UPDATE throughput_transfers SET status = 'ok', bytes = ? "
 	"WHERE test_id = ? AND direction = 'download' AND seq = ? "
 	"AND status <> 'ok' AND server_finished_at IS NULL",
-	/* TP_XFER_EXISTS */
+	[TP_XFER_EXISTS] =
 	"SELECT COUNT(*) FROM throughput_transfers "
 	"WHERE test_id = ? AND direction = ? AND seq = ?",
-	/* TP_ABORT */
+	[TP_ABORT] =
 	"UPDATE throughput_tests SET state = 'aborted', finished_at = ? "
 	"WHERE id = ? AND user_id = ? AND state = 'incomplete'",
-	/* TP_LIST */
+	[TP_LIST] =
 	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
 	"ORDER BY id DESC LIMIT ?",
 	/* TP_SWEEP: the index of migration 004 finds these.  No end stamp:
 	 * the server never saw the end. */
+	[TP_SWEEP] =
 	"UPDATE throughput_transfers SET status = 'failed' "
 	"WHERE status = 'started' AND server_started_at < ?",
 };
+PINGOO_SQL_TABLE_CHECK(sql, TP__MAX);
 
 const struct pingoo_sql_table pingoo_sql_tp = { sql, TP__MAX };
 

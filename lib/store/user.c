@@ -15,20 +15,21 @@ enum user_sql {
 	USER__MAX
 };
 
-static const char *const sql[USER__MAX] = {
-	/* USER_ADD */
+static const char *const sql[] = {
+	[USER_ADD] =
 	"INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
-	/* USER_BY_NAME */
+	[USER_BY_NAME] =
 	"SELECT id, name, created_at, password_hash FROM users WHERE name = ?",
-	/* USER_BY_ID */
+	[USER_BY_ID] =
 	"SELECT id, name, created_at, password_hash FROM users WHERE id = ?",
-	/* USER_PASSWD */
+	[USER_PASSWD] =
 	"UPDATE users SET password_hash = ? WHERE name = ?",
-	/* USER_DEL */
+	[USER_DEL] =
 	"DELETE FROM users WHERE name = ?",
-	/* USER_LIST */
+	[USER_LIST] =
 	"SELECT id, name, created_at, password_hash FROM users ORDER BY name",
 };
+PINGOO_SQL_TABLE_CHECK(sql, USER__MAX);
 
 const struct pingoo_sql_table pingoo_sql_user = { sql, USER__MAX };
 
