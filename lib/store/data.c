@@ -266,12 +266,23 @@ emit(struct export_row *r)
 	return r->emit(&r->rec, r->arg);
 }
 
-/* A new test starts: its record first. */
+/* A new test starts: its record first.  Its state and direction go out
+ * as the database holds them, once they are known names (name.c). */
 static enum pingoo_err
 test_rec(struct export_row *r, enum pingoo_export_type type)
 {
 	struct pingoo_export_test *t = &r->rec.test;
+	enum ping_state ps;
+	enum pingoo_tp_state ts;
 
+	if (type == PINGOO_EXPORT_PING_TEST ?
+	    pingoo_ping_state_parse(r->state, &ps) != PINGOO_OK :
+	    pingoo_tp_state_parse(r->state, &ts) != PINGOO_OK)
+		return pingoo_store_bad_name(type == PINGOO_EXPORT_PING_TEST ?
+		    "ping_tests.state" : "throughput_tests.state", r->state);
+	if (type == PINGOO_EXPORT_TP_TEST && pingoo_tp_dirs_parse(r->tdir) == 0)
+		return pingoo_store_bad_name("throughput_tests.direction",
+		    r->tdir);
 	memset(&r->rec, 0, sizeof(r->rec));
 	r->rec.type = type;
 	r->rec.test_id = r->id;
@@ -330,11 +341,12 @@ tp_row(void *arg)
 	r->rec.type = PINGOO_EXPORT_TRANSFER;
 	memset(x, 0, sizeof(*x));
 	if (pingoo_tp_dir_parse(r->dir, &x->dir) != PINGOO_OK)
-		return PINGOO_ERR_INTERNAL;
+		return pingoo_store_bad_name("throughput_transfers.direction",
+		    r->dir);
+	if (pingoo_tp_status_parse(r->status, &x->status) != PINGOO_OK)
+		return pingoo_store_bad_name("throughput_transfers.status",
+		    r->status);
 	x->seq = (uint32_t)r->seq;
-	x->status = strcmp(r->status, "ok") == 0 ? PINGOO_TP_OK :
-	    strcmp(r->status, "failed") == 0 ? PINGOO_TP_FAILED :
-	    PINGOO_TP_STARTED;
 	x->bytes = (uint64_t)r->bytes;
 	x->server_started_at = r->v[0];
 	x->server_finished_at = r->n[1] ? -1 : r->v[1];
@@ -354,7 +366,7 @@ probe_row(void *arg)
 	r->rec.type = PINGOO_EXPORT_PROBE;
 	r->rec.test_id = r->id;
 	if (pingoo_phase_parse(r->dir, &p->phase) != PINGOO_OK)
-		return PINGOO_ERR_INTERNAL;
+		return pingoo_store_bad_name("throughput_probes.phase", r->dir);
 	p->seq = (uint32_t)r->seq;
 	p->t0 = r->v[0];
 	p->t1 = r->n[1] ? -1 : r->v[1];
@@ -561,7 +573,8 @@ rate_agg_row(void *arg)
 	if ((g = group_of(a)) == NULL)
 		return PINGOO_ERR_NOMEM;
 	if (pingoo_tp_dir_parse(a->dir, &d) != PINGOO_OK)
-		return PINGOO_ERR_INTERNAL;
+		return pingoo_store_bad_name("throughput_transfers.direction",
+		    a->dir);
 	if ((bps = pingoo_tp_bps((uint64_t)a->a, a->c - a->b)) < 0)
 		return PINGOO_OK;	/* too short for the clock */
 	return series_add(&a->rates[(size_t)(g - a->g) * AGG_SERIES +
@@ -618,7 +631,7 @@ probe_agg_row(void *arg)
 	p = &a->pv[a->pn++];
 	memset(p, 0, sizeof(*p));
 	if (pingoo_phase_parse(a->dir, &p->phase) != PINGOO_OK)
-		return PINGOO_ERR_INTERNAL;
+		return pingoo_store_bad_name("throughput_probes.phase", a->dir);
 	p->t0 = a->b;
 	p->t1 = p->t2 = a->nul[1] ? -1 : a->c;
 	p->t3 = a->nul[2] ? -1 : a->d;

@@ -139,9 +139,10 @@ probe_row(void *arg)
 	x = &r->v[r->n++];
 	*x = r->cur;
 	x->seq = (uint32_t)r->seq;
-	/* The column is an ENUM of exactly these names. */
+	/* A phase this build does not know refuses the row (name.c). */
 	if (pingoo_phase_parse(r->phase, &x->phase) != PINGOO_OK)
-		x->phase = PINGOO_PHASE_IDLE;
+		return pingoo_store_bad_name("throughput_probes.phase",
+		    r->phase);
 	if (r->t1null)
 		x->t1 = -1;
 	if (r->t2null)

@@ -200,6 +200,23 @@ store_note(struct pingoo_store *s, const char *what, unsigned code,
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %u %s", what, code, msg);
 }
 
+enum pingoo_err
+pingoo_store_bad_name(const char *column, const char *value)
+{
+	char v[48];
+	size_t i;
+
+	/* Cut, and printable: it is the database's text, not ours. */
+	snprintf(v, sizeof(v), "%s", value != NULL ? value : "");
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			v[i] = '?';
+	fprintf(stderr, "pingoo: %s holds '%s', a name this build does not "
+	    "know: the row is refused\n", column, v);
+	pingoo_metrics_add(PINGOO_M_DB_ERRORS, 1);
+	return PINGOO_ERR_DB;
+}
+
 /* The session's settings after connecting: 0, or non-zero on failure. */
 static int
 session_setup(struct pingoo_store *s)
@@ -372,8 +389,12 @@ store_run_once(struct pingoo_store *s, MYSQL_STMT *st, MYSQL_BIND *in,
 	}
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		terminate_strings(out, nout);
-		if (row != NULL && (e = row(arg)) != PINGOO_OK)
+		if (row != NULL && (e = row(arg)) != PINGOO_OK) {
+			/* The row's refusal, not the server's: never taken
+			 * for an earlier deadlock, so never retried. */
+			s->errcode = 0;
 			break;
+		}
 	}
 	if (rc == 1) {
 		*code = mysql_stmt_errno(st);

@@ -33,6 +33,16 @@ struct pingoo_sql_table {
 #define PINGOO_SQL_TABLE_CHECK(a, n) PINGOO_TABLE_CHECK(a, n); \
 	_Static_assert((n) <= PINGOO_SQL_PER_DOMAIN, \
 	    #a ": more statements than PINGOO_SQL_PER_DOMAIN")
+/*
+ * The one policy for a name read from the database that names no value of
+ * its enum (a state, direction, status or phase; lib/core/name.c): the row
+ * is refused, never read as a default.  Logs the column and the value on
+ * stderr, counts a database error (pingoo_db_errors_total) and returns
+ * PINGOO_ERR_DB, for the row callback to return: the statement then fails
+ * as one the server refused would, and is not retried.
+ */
+enum pingoo_err		 pingoo_store_bad_name(const char *column,
+			    const char *value);
 /* store.c: statement idx of domain, NULL outside the tables (or in a gap,
  * a bug); the number of statements of a domain, 0 for none. */
 const char		*pingoo_store_sql(int domain, int idx);

@@ -2,11 +2,16 @@
  * (lib/core/name.c), its policy for what has no name, and a walk of every
  * enum of lib/ that is named: each value has a name of its own, which
  * reads back as that value (designated initializers leave a gap NULL). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "export/export.h"
 #include "measure/measure.h"
+#include "shm/shm.h"
+#include "store/store_int.h"
 #include "../tap.h"
 
 static const char *const abc[] = { [0] = "alpha", [2] = "gamma",
@@ -160,11 +165,82 @@ test_measure(void)
 	    "names are exact: no other case, no trailing space");
 }
 
+/* The text of m, or NULL. */
+static char *
+render(const struct pingoo_metrics *m)
+{
+	static const char *const routes[] = { "/r" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (fp == NULL)
+		return NULL;
+	if (pingoo_metrics_write(m, routes, fp) != 0) {
+		fclose(fp);
+		free(text);
+		return NULL;
+	}
+	fclose(fp);
+	return text;
+}
+
+/*
+ * The policy for a name the database holds that this build does not know:
+ * the store reads every state, direction, status and phase with the
+ * parsers walked above, and an unknown name (a state 'paused' a newer
+ * schema added, say) refuses the row with pingoo_store_bad_name.
+ */
+static void
+test_db_policy(void)
+{
+	struct pingoo_metrics *m = pingoo_metrics_new(1, 1);
+	enum ping_state st = PING_COMPLETE;
+	enum pingoo_tp_status xs = PINGOO_TP_OK;
+	enum pingoo_err e = PINGOO_OK;
+	char log[512] = "", *text;
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	if (m == NULL || tmp == NULL || saved < 0) {
+		ok(0, "a metrics table and a file for stderr");
+		return;
+	}
+	pingoo_metrics_use(m);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	if (pingoo_ping_state_parse("paused", &st) != PINGOO_OK)
+		e = pingoo_store_bad_name("ping_tests.state", "paused\n\001");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(log, 1, sizeof(log) - 1, tmp);
+	log[n] = '\0';
+	fclose(tmp);
+	ok(e == PINGOO_ERR_DB && st == PING_COMPLETE,
+	    "an unknown state from the database is PINGOO_ERR_DB, never a "
+	    "default: the value read is left alone");
+	ok(pingoo_tp_status_parse("lost", &xs) == PINGOO_ERR_INVAL &&
+	    xs == PINGOO_TP_OK, "nor is an unknown status read as failed");
+	ok(strstr(log, "ping_tests.state") != NULL &&
+	    strstr(log, "'paused?" "?'") != NULL,
+	    "it is logged with its column and its value, made printable");
+	text = render(m);
+	ok(text != NULL && strstr(text, "\npingoo_db_errors_total 1\n") != NULL,
+	    "it counts as a database error");
+	free(text);
+	pingoo_metrics_use(NULL);
+	pingoo_metrics_free(m);
+}
+
 int
 main(void)
 {
 	test_helper();
 	test_errors();
 	test_measure();
+	test_db_policy();
 	return tap_done();
 }
