@@ -15,9 +15,10 @@ static const int statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405, 409,
     413, 415, 422, 429, 500, 503 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1)
 
-static const int64_t bucket_us[PINGOO_M_BUCKETS] = { 100, 250, 500, 1000,
+static const int64_t bucket_us[] = { 100, 250, 500, 1000,
     2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
     2500000, 10000000 };
+PINGOO_TABLE_CHECK(bucket_us, PINGOO_M_BUCKETS);
 
 struct route_cells {
 	uint64_t	status[NSTATUS];
@@ -39,7 +40,8 @@ struct pingoo_metrics {
 };
 
 /* One family of plain counters: its name, help, and the label of each
- * counter in it (NULL: a family with no label). */
+ * counter in it (NULL: a family with no label).  Every enum pingoo_counter
+ * is in exactly one family (t/unit/test-metrics.c walks them). */
 struct family {
 	const char	*name;
 	const char	*type;

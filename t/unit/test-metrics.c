@@ -1,5 +1,7 @@
 /* test-metrics.c - the counters shared by the worker processes and their
  * Prometheus text. */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -24,6 +26,50 @@ render(const struct pingoo_metrics *m)
 	}
 	fclose(fp);
 	return text;
+}
+
+/* The number of lines of text that end with " <value>". */
+static int
+lines_ending(const char *text, const char *value)
+{
+	const char *p = text, *nl;
+	size_t vl = strlen(value);
+	int n = 0;
+
+	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		if ((size_t)(nl - p) > vl && p[0] != '#' &&
+		    nl[-(ptrdiff_t)vl - 1] == ' ' &&
+		    memcmp(nl - vl, value, vl) == 0)
+			n++;
+	return n;
+}
+
+/* Every counter of the enum is exposed, in one series: each gets a value
+ * of its own, which must appear exactly once. */
+static void
+test_every_counter(void)
+{
+	struct pingoo_metrics *m = pingoo_metrics_new(1, 1);
+	char value[16], *text;
+	int c, once = 1;
+
+	pingoo_metrics_use(m);
+	for (c = 0; c < PINGOO_M__COUNTERS; c++)
+		pingoo_metrics_add((enum pingoo_counter)c, 7001 + (uint64_t)c);
+	text = render(m);
+	for (c = 0; text != NULL && c < PINGOO_M__COUNTERS; c++) {
+		snprintf(value, sizeof(value), "%d", 7001 + c);
+		if (lines_ending(text, value) != 1) {
+			diag("counter %d is in %d series", c,
+			    lines_ending(text, value));
+			once = 0;
+		}
+	}
+	ok(text != NULL && once, "each of the %d counters is exposed in one "
+	    "series", PINGOO_M__COUNTERS);
+	free(text);
+	pingoo_metrics_use(NULL);
+	pingoo_metrics_free(m);
 }
 
 int
@@ -94,5 +140,6 @@ main(void)
 	pingoo_metrics_free(m);
 	pingoo_metrics_add(PINGOO_M_PING_CREATED, 1);	/* no table: no crash */
 	ok(1, "adding after the table is freed is harmless");
+	test_every_counter();
 	return tap_done();
 }
