@@ -107,6 +107,15 @@ struct pingoo_in_probe_receipts {
 	size_t				 n;
 };
 
+/* POST /api/v1/auth/token: the credentials as given, copies the input owns
+ * (pingoo_input_clear wipes the password's bytes).  Only their type and
+ * length are checked: a name no account can have is an unknown user, for
+ * the handler to refuse like any other (401), not a malformed body. */
+struct pingoo_in_token {
+	char		*username;	/* at most 64 bytes */
+	char		*password;	/* at most 1024 bytes */
+};
+
 /* ?limit=&cursor= of both list routes */
 struct pingoo_in_page {
 	uint64_t	 limit;		/* 1..list_max_limit */
@@ -125,6 +134,7 @@ enum pingoo_input_kind {
 	PINGOO_IN_PROBE_RECEIPTS,
 	PINGOO_IN_EXPORT,
 	PINGOO_IN_AGGREGATES,
+	PINGOO_IN_TOKEN,
 	PINGOO_IN__MAX
 };
 
@@ -142,6 +152,7 @@ struct pingoo_input {
 		struct pingoo_in_probe_receipts	probe_receipts;
 		/* ?from=&to=&kind= (&group= of the aggregates) */
 		struct pingoo_export_query	export;
+		struct pingoo_in_token		token;
 	} u;
 };
 
@@ -180,6 +191,9 @@ enum pingoo_err	pingoo_in_export(const struct pingoo_input_src *,
 /* The same and group (network_type, platform, carrier or day; default
  * network_type). */
 enum pingoo_err	pingoo_in_aggregates(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* {"username", "password"}, both strings, no other key. */
+enum pingoo_err	pingoo_in_token(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 /* The validator of a kind; NULL for PINGOO_IN_NONE or out of range. */
 pingoo_validator pingoo_input_validator(enum pingoo_input_kind);

@@ -403,10 +403,127 @@ test_export(void)
 	    "an unknown or repeated group is refused");
 }
 
+static void
+test_token(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+	char body[1200];
+
+	ok(run(pingoo_in_token, "{\"username\":\"demo\",\"password\":"
+	    "\"secret pass\"}", NULL, &in, &f) == PINGOO_OK &&
+	    in.kind == PINGOO_IN_TOKEN &&
+	    strcmp(in.u.token.username, "demo") == 0 &&
+	    strcmp(in.u.token.password, "secret pass") == 0,
+	    "a token body gives the username and the password");
+	pingoo_input_clear(&in);
+	ok(in.kind == PINGOO_IN_NONE && in.u.token.username == NULL &&
+	    in.u.token.password == NULL, "a cleared token input owns nothing");
+	ok(refuses(pingoo_in_token, "{\"password\":\"something\"}", NULL,
+	    PINGOO_ERR_INVAL, "missing_field", "username") &&
+	    refuses(pingoo_in_token, "{\"username\":\"demo\"}", NULL,
+	    PINGOO_ERR_INVAL, "missing_field", "password") &&
+	    refuses(pingoo_in_token, "{}", NULL, PINGOO_ERR_INVAL,
+	    "missing_field", "username"),
+	    "a missing username or password is missing_field, naming it");
+	ok(refuses(pingoo_in_token, "{\"username\":1,\"password\":\"x\"}",
+	    NULL, PINGOO_ERR_INVAL, "invalid_field", "username") &&
+	    refuses(pingoo_in_token, "{\"username\":\"a\",\"password\":"
+	    "null}", NULL, PINGOO_ERR_INVAL, "missing_field", "password") &&
+	    refuses(pingoo_in_token, "{\"username\":\"a\",\"password\":"
+	    "[\"x\"]}", NULL, PINGOO_ERR_INVAL, "invalid_field", "password"),
+	    "a username or password that is not a string is refused");
+	ok(refuses(pingoo_in_token, "{\"username\":\"a\",\"password\":\"b\","
+	    "\"remember\":true}", NULL, PINGOO_ERR_INVAL, "unknown_field",
+	    "remember"), "another key is refused");
+	snprintf(body, sizeof(body), "{\"username\":\"%065d\",\"password\":"
+	    "\"x\"}", 0);
+	ok(refuses(pingoo_in_token, body, NULL, PINGOO_ERR_TOOBIG,
+	    "limit_exceeded", "username"), "a 65-byte username is refused");
+	snprintf(body, sizeof(body), "{\"username\":\"%064d\",\"password\":"
+	    "\"%01024d\"}", 0, 0);
+	ok(run(pingoo_in_token, body, NULL, &in, &f) == PINGOO_OK &&
+	    strlen(in.u.token.username) == 64 &&
+	    strlen(in.u.token.password) == 1024,
+	    "a 64-byte username and a 1024-byte password are read");
+	pingoo_input_clear(&in);
+	snprintf(body, sizeof(body), "{\"username\":\"a\",\"password\":"
+	    "\"%01025d\"}", 0);
+	ok(refuses(pingoo_in_token, body, NULL, PINGOO_ERR_TOOBIG,
+	    "limit_exceeded", "password"), "a 1025-byte password is refused");
+	ok(run(pingoo_in_token, "{\"username\":\"Not A Name\",\"password\":"
+	    "\"\"}", NULL, &in, &f) == PINGOO_OK &&
+	    strcmp(in.u.token.username, "Not A Name") == 0 &&
+	    in.u.token.password[0] == '\0',
+	    "a name or password no account can have is the handler's to refuse "
+	    "(401), not a malformed body");
+	pingoo_input_clear(&in);
+}
+
+/* A body or query each kind's validator takes, to check each validator is
+ * in its kind's slot: what it reads says which kind it is. */
+static const struct { const char *json, *query; } good[] = {
+	[PINGOO_IN_PING_CREATE] = { "{\"count\":1}", NULL },
+	[PINGOO_IN_ECHO] = { "{\"seq\":0,\"client_sent_at\":1}", NULL },
+	[PINGOO_IN_RECEIPTS] = { "{\"receipts\":[{\"seq\":0,"
+	    "\"client_received_at\":5}]}", NULL },
+	[PINGOO_IN_TP_CREATE] = { "{\"direction\":\"upload\",\"packets\":1,"
+	    "\"packet_size\":65536}", NULL },
+	[PINGOO_IN_REPORTS] = { "{\"packets\":[{\"direction\":\"upload\","
+	    "\"seq\":1,\"client_sent_at\":1,\"client_received_at\":2}]}",
+	    NULL },
+	[PINGOO_IN_PAGE] = { NULL, "limit=5" },
+	[PINGOO_IN_PROBE] = { "{\"seq\":0,\"phase\":\"idle\","
+	    "\"client_sent_at\":1}", NULL },
+	[PINGOO_IN_PROBE_RECEIPTS] = { "{\"receipts\":[{\"seq\":1,"
+	    "\"phase\":\"idle\",\"client_sent_at\":1,"
+	    "\"client_received_at\":5}]}", NULL },
+	[PINGOO_IN_EXPORT] = { NULL, "kind=ping" },
+	[PINGOO_IN_AGGREGATES] = { NULL, "group=day" },
+	[PINGOO_IN_TOKEN] = { "{\"username\":\"a\",\"password\":\"b\"}",
+	    NULL },
+};
+
+/* Every kind but none has a validator, the one that makes that kind. */
+static void
+test_kinds(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+	pingoo_validator v;
+	int k, good_slots = 1;
+
+	for (k = 0; k < PINGOO_IN__MAX; k++) {
+		v = pingoo_input_validator((enum pingoo_input_kind)k);
+		if ((v == NULL) != (k == PINGOO_IN_NONE)) {
+			diag("kind %d: %s validator", k, v ? "a" : "no");
+			good_slots = 0;
+		}
+		if (v == NULL || k == PINGOO_IN_NONE)
+			continue;
+		if ((size_t)k >= sizeof(good) / sizeof(good[0]) ||
+		    (good[k].json == NULL && good[k].query == NULL)) {
+			diag("kind %d: no sample input in this test", k);
+			good_slots = 0;
+			continue;
+		}
+		if (run(v, good[k].json, good[k].query != NULL ? good[k].query :
+		    "", &in, &f) != PINGOO_OK || in.kind != (enum
+		    pingoo_input_kind)k) {
+			diag("kind %d: its validator gives kind %d (%s)", k,
+			    in.kind, f.message);
+			good_slots = 0;
+		}
+		pingoo_input_clear(&in);
+	}
+	ok(good_slots && pingoo_input_validator(PINGOO_IN__MAX) == NULL,
+	    "every kind but none has a validator, the one that reads that "
+	    "kind");
+}
+
 int
 main(void)
 {
-	int k;
 
 	pingoo_config_defaults(&cfg);
 	memcpy(cfg.jwt_key, "a test key of thirty-two bytes!!", 32);
@@ -431,11 +548,7 @@ main(void)
 	    "{\"seq\":1,\"phase\":\"idle\",\"client_sent_at\":1,"
 	    "\"client_received_at\":5}");
 	test_export();
-	for (k = 0; k < PINGOO_IN__MAX; k++)
-		if ((pingoo_input_validator((enum pingoo_input_kind)k) == NULL) !=
-		    (k == PINGOO_IN_NONE))
-			break;
-	ok(k == PINGOO_IN__MAX && pingoo_input_validator(PINGOO_IN__MAX) ==
-	    NULL, "every kind but none has a validator");
+	test_token();
+	test_kinds();
 	return tap_done();
 }
