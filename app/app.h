@@ -197,9 +197,31 @@ int	reply_head(struct req *, int status, const char *content_type,
 	    int64_t content_length);
 
 /* route.c */
+/* Route flags. */
+#define R_AUTH		0x01	/* bearer token required */
+#define R_USERCHECK	0x02	/* ... and the user looked up in MySQL */
+#define R_JSON		0x04	/* a JSON body is required */
+#define R_QUICK		0x08	/* waits on neither MySQL nor a client: keeps
+				 * the thread's turn (active.c) */
+#define R_ISSUER	0x10	/* only where tokens are issued: 503 elsewhere,
+				 * after the body parses, before its fields */
+
+/* One row of the route table, indexed by enum route. */
+struct route_def {
+	enum method	  method;
+	const char	 *pattern;	/* {id} and {seq} are numbers */
+	void		(*handler)(struct req *);
+	unsigned	  flags;
+	/* Reads the body (R_JSON) or the query into req->in; NULL when the
+	 * route takes neither. */
+	pingoo_validator  valid;
+};
+
 enum match	route_match(enum method, const char *path, size_t len,
 		    struct route_match *);
 const char	*route_name(enum route);
+/* The table's row of r (for its unit test); NULL out of range. */
+const struct route_def *route_get(enum route);
 /* One request from accept to finish: read, dispatch, answer, log. */
 void		serve_request(struct worker *, FCGX_Request *);
 
@@ -210,6 +232,10 @@ void	h_health(struct req *);
 /* Checks the bearer token; with check_user also that the user exists.
  * Replies 401/503 itself and returns -1 on refusal. */
 int	auth_require(struct req *, int check_user);
+/* 503 not_token_issuer and -1 on a host that verifies tokens but does not
+ * issue them (R_ISSUER). */
+int	auth_issuer(struct req *);
+/* Takes req->in.u.token (PINGOO_IN_TOKEN). */
 void	h_token(struct req *);
 void	h_me(struct req *);
 void	h_jwks(struct req *);

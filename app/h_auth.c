@@ -54,39 +54,35 @@ auth_require(struct req *r, int check_user)
 	return 0;
 }
 
+/* Before the body's fields, so a verifying-only host does no work for
+ * the password (route.c runs it after the body parses). */
+int
+auth_issuer(struct req *r)
+{
+	if (pingoo_token_can_issue(r->cfg))
+		return 0;
+	reply_error(r, 503, "not_token_issuer", NULL, "this host verifies "
+	    "tokens but does not issue them: ask the issuing host");
+	return -1;
+}
+
 /*
- * POST /api/v1/auth/token: 200 with a token, 400 for a malformed body,
- * 401 invalid_credentials for a wrong user or password (the same answer
- * and the same work for both), 503 without a database, 503
- * not_token_issuer on a host that holds only the ES256 public key.
+ * POST /api/v1/auth/token: 200 with a token, 400 for a malformed body
+ * (pingoo_in_token), 401 invalid_credentials for a wrong user or password
+ * (the same answer and the same work for both), 503 without a database,
+ * 503 not_token_issuer on a host that holds only the ES256 public key
+ * (auth_issuer).
  */
 void
 h_token(struct req *r)
 {
-	static const char *const keys[] = { "username", "password", NULL };
-	struct pingoo_fault f;
+	const char *name = r->in.u.token.username, *pw = r->in.u.token.password;
 	struct pingoo_user u;
 	struct json_object *o;
 	char hash[PINGOO_HASH_MAX];
-	const char *name, *pw;
 	char *tok = NULL;
 	enum pingoo_err e;
 
-	/* Before the password: a verifying-only host does no work for it. */
-	if (!pingoo_token_can_issue(r->cfg)) {
-		reply_error(r, 503, "not_token_issuer", NULL, "this host "
-		    "verifies tokens but does not issue them: ask the issuing "
-		    "host");
-		return;
-	}
-	if (pingoo_json_only(r->body, keys, &f) != PINGOO_OK ||
-	    pingoo_json_str(r->body, "username", 1, 64, &name, &f) !=
-	    PINGOO_OK ||
-	    pingoo_json_str(r->body, "password", 1, 1024, &pw, &f) !=
-	    PINGOO_OK) {
-		reply_fault(r, &f);
-		return;
-	}
 	/* A name no account can have is an unknown user, not a lookup. */
 	if (pingoo_valid_username(name, NULL) != PINGOO_OK)
 		e = PINGOO_ERR_NOTFOUND;

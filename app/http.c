@@ -30,32 +30,31 @@ copy_param(FCGX_Request *f, const char *name, char *dst, size_t cap)
 	snprintf(dst, cap, "%s", v != NULL ? v : "");
 }
 
-static const char *const method_names[METHOD__MAX] = {
-	"GET",		/* METHOD_GET */
-	"POST",		/* METHOD_POST */
-	"PUT",		/* METHOD_PUT */
-	"DELETE",	/* METHOD_DELETE */
-	"OPTIONS",	/* METHOD_OPTIONS */
-	"HEAD",		/* METHOD_HEAD */
-	"PATCH",	/* METHOD_PATCH */
-	"OTHER",	/* METHOD_OTHER */
+static const char *const method_names[] = {
+	[METHOD_GET] =		"GET",
+	[METHOD_POST] =		"POST",
+	[METHOD_PUT] =		"PUT",
+	[METHOD_DELETE] =	"DELETE",
+	[METHOD_OPTIONS] =	"OPTIONS",
+	[METHOD_HEAD] =		"HEAD",
+	[METHOD_PATCH] =	"PATCH",
+	[METHOD_OTHER] =	"OTHER",
 };
+PINGOO_TABLE_CHECK(method_names, METHOD__MAX);
 
+/* Any method but the named ones is METHOD_OTHER, which no request names. */
 enum method
 method_parse(const char *s)
 {
-	int i;
+	int i = pingoo_name_find(method_names, METHOD_OTHER, s, strlen(s));
 
-	for (i = 0; i < METHOD_OTHER; i++)
-		if (strcmp(s, method_names[i]) == 0)
-			return (enum method)i;
-	return METHOD_OTHER;
+	return i >= 0 ? (enum method)i : METHOD_OTHER;
 }
 
 const char *
 method_text(enum method m)
 {
-	return (unsigned)m < METHOD__MAX ? method_names[m] : "OTHER";
+	return pingoo_name_of(method_names, METHOD__MAX, (int)m);
 }
 
 /* Content-Length: digits only; anything else is "unknown" (-1). */

@@ -13,57 +13,48 @@
 
 #include "app.h"
 
-/* Route flags. */
-#define R_AUTH		0x01	/* bearer token required */
-#define R_USERCHECK	0x02	/* ... and the user looked up in MySQL */
-#define R_JSON		0x04	/* a JSON body is required */
-#define R_QUICK		0x08	/* waits on neither MySQL nor a client: keeps
-				 * the thread's turn (active.c) */
 /* The echo and the probes have no R_USERCHECK: they answer without MySQL
  * (h_ping.c, h_probe.c); a deleted user's tests are gone with them and the
  * echo's write finds nothing to write into.  Packet routes skip it too:
  * their claim of the packet is filtered by the owner, so a deleted user's
  * test is simply not found (404), one database round trip fewer per
- * packet. */
-
-struct route_def {
-	enum method	  method;
-	const char	 *pattern;	/* {id} and {seq} are numbers */
-	void		(*handler)(struct req *);
-	unsigned	  flags;
-	/* Reads the body (R_JSON) or the query into req->in; NULL when the
-	 * route takes neither. */
-	pingoo_validator  valid;
+ * packet.  Every route that takes a JSON body names its validator. */
+static const struct route_def routes[] = {
+	[ROUTE_HEALTH] = { METHOD_GET, "/api/v1/health", h_health, 0, NULL },
+	[ROUTE_TOKEN] = { METHOD_POST, "/api/v1/auth/token", h_token, R_JSON | R_ISSUER, pingoo_in_token },
+	[ROUTE_ME] = { METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_PING_CREATE] = { METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_ping_create },
+	[ROUTE_PING_LIST] = { METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK, pingoo_in_page },
+	[ROUTE_PING_ECHO] = { METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON | R_QUICK, pingoo_in_echo },
+	[ROUTE_PING_RECEIPTS] = { METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_receipts },
+	[ROUTE_PING_CLOSE] = { METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_PING_GET] = { METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TP_CREATE] = { METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_tp_create },
+	[ROUTE_TP_LIST] = { METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK, pingoo_in_page },
+	[ROUTE_TP_DOWNLOAD] = { METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, NULL },
+	[ROUTE_TP_UPLOAD] = { METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH, NULL },
+	[ROUTE_TP_REPORTS] = { METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports },
+	[ROUTE_TP_ABORT] = { METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TP_GET] = { METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TP_PROBE] = { METHOD_POST, "/api/v1/throughput-tests/{id}/probes", h_tp_probe, R_AUTH | R_JSON | R_QUICK, pingoo_in_probe },
+	[ROUTE_TP_PROBE_RECEIPTS] = { METHOD_POST, "/api/v1/throughput-tests/{id}/probe-receipts", h_tp_probe_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_probe_receipts },
+	/* nginx lets only metrics_allow read it */
+	[ROUTE_METRICS] = { METHOD_GET, "/metrics", h_metrics, R_QUICK, NULL },
+	[ROUTE_EXPORT_CSV] = { METHOD_GET, "/api/v1/export/tests.csv", h_export, R_AUTH | R_USERCHECK, pingoo_in_export },
+	[ROUTE_EXPORT_NDJSON] = { METHOD_GET, "/api/v1/export/tests.ndjson", h_export, R_AUTH | R_USERCHECK, pingoo_in_export },
+	[ROUTE_AGGREGATES] = { METHOD_GET, "/api/v1/export/aggregates", h_aggregates, R_AUTH | R_USERCHECK, pingoo_in_aggregates },
+	[ROUTE_PING_DELETE] = { METHOD_DELETE, "/api/v1/ping-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TP_DELETE] = { METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TESTS_DELETE] = { METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_JWKS] = { METHOD_GET, "/.well-known/jwks.json", h_jwks, R_QUICK, NULL },
 };
+PINGOO_TABLE_CHECK(routes, ROUTE__MAX);
 
-static const struct route_def routes[ROUTE__MAX] = {
-	{ METHOD_GET, "/api/v1/health", h_health, 0, NULL },	/* ROUTE_HEALTH */
-	{ METHOD_POST, "/api/v1/auth/token", h_token, R_JSON, NULL }, /* ROUTE_TOKEN */
-	{ METHOD_GET, "/api/v1/me", h_me, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_ME */
-	{ METHOD_POST, "/api/v1/ping-tests", h_ping_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_ping_create },	/* ROUTE_PING_CREATE */
-	{ METHOD_GET, "/api/v1/ping-tests", h_ping_list, R_AUTH | R_USERCHECK, pingoo_in_page },	/* ROUTE_PING_LIST */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/echo", h_ping_echo, R_AUTH | R_JSON | R_QUICK, pingoo_in_echo }, /* ROUTE_PING_ECHO */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/receipts", h_ping_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_receipts }, /* ROUTE_PING_RECEIPTS */
-	{ METHOD_POST, "/api/v1/ping-tests/{id}/close", h_ping_close, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_CLOSE */
-	{ METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_GET */
-	{ METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_tp_create }, /* ROUTE_TP_CREATE */
-	{ METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK, pingoo_in_page }, /* ROUTE_TP_LIST */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, NULL }, /* ROUTE_TP_DOWNLOAD */
-	{ METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH, NULL }, /* ROUTE_TP_UPLOAD */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports }, /* ROUTE_TP_REPORTS */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_ABORT */
-	{ METHOD_GET, "/api/v1/throughput-tests/{id}", h_tp_get, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_GET */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probes", h_tp_probe, R_AUTH | R_JSON | R_QUICK, pingoo_in_probe }, /* ROUTE_TP_PROBE */
-	{ METHOD_POST, "/api/v1/throughput-tests/{id}/probe-receipts", h_tp_probe_receipts, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_probe_receipts }, /* ROUTE_TP_PROBE_RECEIPTS */
-	{ METHOD_GET, "/metrics", h_metrics, R_QUICK, NULL },	/* ROUTE_METRICS: nginx allows only metrics_allow */
-	{ METHOD_GET, "/api/v1/export/tests.csv", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_CSV */
-	{ METHOD_GET, "/api/v1/export/tests.ndjson", h_export, R_AUTH | R_USERCHECK, pingoo_in_export }, /* ROUTE_EXPORT_NDJSON */
-	{ METHOD_GET, "/api/v1/export/aggregates", h_aggregates, R_AUTH | R_USERCHECK, pingoo_in_aggregates }, /* ROUTE_AGGREGATES */
-	{ METHOD_DELETE, "/api/v1/ping-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_PING_DELETE */
-	{ METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TP_DELETE */
-	{ METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL }, /* ROUTE_TESTS_DELETE */
-	{ METHOD_GET, "/.well-known/jwks.json", h_jwks, R_QUICK, NULL }, /* ROUTE_JWKS */
-};
+const struct route_def *
+route_get(enum route r)
+{
+	return (unsigned)r < ROUTE__MAX ? &routes[r] : NULL;
+}
 
 const char *
 route_name(enum route r)
@@ -242,6 +233,8 @@ route_dispatch(struct req *r)
 	    auth_require(r, (d->flags & R_USERCHECK) != 0) < 0)
 		return;
 	if ((d->flags & R_JSON) && req_read_json(r) < 0)
+		return;
+	if ((d->flags & R_ISSUER) && auth_issuer(r) < 0)
 		return;
 	if (d->valid != NULL && validate(r, d->valid) < 0)
 		return;

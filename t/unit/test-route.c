@@ -1,5 +1,6 @@
 /* test-route.c - the route matcher (fuzzed by fuzz/fuzz-route.c): which
  * route a method and a raw path find, and why a near miss misses. */
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
@@ -9,6 +10,78 @@ static enum match
 m(enum method meth, const char *path, struct route_match *rm)
 {
 	return route_match(meth, path, strlen(path), rm);
+}
+
+/*
+ * Every route has its row (designated initializers leave a gap zero): a
+ * pattern from the root, a handler, a real method; a JSON body has its
+ * validator, as every body is read by one; a user check needs a token.
+ * And each route's own path finds that route.
+ */
+static void
+test_table(void)
+{
+	const struct route_def *d;
+	struct route_match rm;
+	char path[256], *b;
+	int r, rows = 1, found = 1;
+
+	for (r = 0; r < ROUTE__MAX; r++) {
+		if ((d = route_get((enum route)r)) == NULL ||
+		    d->pattern == NULL || d->pattern[0] != '/' ||
+		    d->handler == NULL || d->method >= METHOD_OTHER ||
+		    ((d->flags & R_JSON) && d->valid == NULL) ||
+		    ((d->flags & R_USERCHECK) && !(d->flags & R_AUTH))) {
+			diag("route %d's row is missing or incomplete", r);
+			rows = 0;
+			continue;
+		}
+		/* Its pattern with 7 for {id} and 3 for {seq}. */
+		snprintf(path, sizeof(path), "%s", d->pattern);
+		while ((b = strstr(path, "{id}")) != NULL) {
+			*b = '7';
+			memmove(b + 1, b + 4, strlen(b + 4) + 1);
+		}
+		while ((b = strstr(path, "{seq}")) != NULL) {
+			*b = '3';
+			memmove(b + 1, b + 5, strlen(b + 5) + 1);
+		}
+		if (m(d->method, path, &rm) != MATCH_FOUND ||
+		    rm.route != (enum route)r) {
+			diag("%s %s finds route %d, not %d",
+			    method_text(d->method), path, rm.route, r);
+			found = 0;
+		}
+	}
+	ok(rows && route_get(ROUTE__MAX) == NULL, "each of the %d routes has "
+	    "its row: pattern, handler, method, a validator for a JSON body",
+	    ROUTE__MAX);
+	ok(found, "each route's own path and method find it");
+	d = route_get(ROUTE_TOKEN);
+	ok(d != NULL && d->valid == pingoo_in_token && (d->flags & R_JSON) &&
+	    (d->flags & R_ISSUER) && !(d->flags & R_AUTH),
+	    "the token route reads its body with pingoo_in_token, on an "
+	    "issuing host, without a token");
+}
+
+/* Every method has its name, which parses back; OTHER is no request's. */
+static void
+test_methods(void)
+{
+	const char *t;
+	int i, named = 1;
+
+	for (i = 0; i < METHOD__MAX; i++)
+		if ((t = method_text((enum method)i)) == NULL || t[0] == '\0' ||
+		    (i != METHOD_OTHER && method_parse(t) != (enum method)i)) {
+			diag("method %d: %s", i, t != NULL ? t : "no name");
+			named = 0;
+		}
+	ok(named && method_text(METHOD__MAX) == NULL, "each of the %d methods "
+	    "has its name, which parses back", METHOD__MAX);
+	ok(method_parse("OTHER") == METHOD_OTHER &&
+	    method_parse("") == METHOD_OTHER,
+	    "any other method, even one named OTHER, is METHOD_OTHER");
 }
 
 int
@@ -61,5 +134,7 @@ main(void)
 	    "routes are named by their pattern");
 	ok(method_parse("PATCH") == METHOD_PATCH &&
 	    method_parse("get") == METHOD_OTHER, "methods are matched exactly");
+	test_table();
+	test_methods();
 	return tap_done();
 }
