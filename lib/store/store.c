@@ -54,23 +54,6 @@ static const struct pingoo_sql_table *const tables[] = {
 };
 PINGOO_TABLE_CHECK(tables, PINGOO_SQL__DOMAINS);
 
-int
-pingoo_store_sql_count(int d)
-{
-	if (d < 0 || d >= PINGOO_SQL__DOMAINS || tables[d] == NULL)
-		return 0;
-	return tables[d]->n;
-}
-
-const char *
-pingoo_store_sql(int d, int i)
-{
-	if (i < 0 || i >= pingoo_store_sql_count(d) ||
-	    i >= PINGOO_SQL_PER_DOMAIN)
-		return NULL;
-	return tables[d]->sql[i];
-}
-
 enum pingoo_err
 pingoo_store_library_init(void)
 {
@@ -420,8 +403,10 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 	unsigned code;
 	int attempt;
 
-	if ((sql = pingoo_store_sql(d, i)) == NULL)
+	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
+	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN)
 		return PINGOO_ERR_INTERNAL;
+	sql = tables[d]->sql[i];
 	for (attempt = 0; attempt < 2; attempt++) {
 		code = 0;
 		if (s->m == NULL && s->in_txn)
@@ -455,17 +440,17 @@ enum pingoo_err
 pingoo_store_stream(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
     MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg)
 {
-	const char *sql;
 	enum pingoo_err e;
 	MYSQL_STMT *st;
 	unsigned code = 0;
 
-	if ((sql = pingoo_store_sql(d, i)) == NULL || s->in_txn)
+	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
+	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN || s->in_txn)
 		return PINGOO_ERR_INTERNAL;
 	/* No retry once rows have gone out: check the connection first. */
 	if ((e = pingoo_store_check(s)) != PINGOO_OK)
 		return e;
-	if ((st = store_stmt(s, d, i, sql, &code)) == NULL)
+	if ((st = store_stmt(s, d, i, tables[d]->sql[i], &code)) == NULL)
 		e = PINGOO_ERR_DB;
 	else
 		e = store_run_once(s, st, in, out, row, arg, NULL, NULL, &code,

@@ -43,10 +43,6 @@ struct pingoo_sql_table {
  */
 enum pingoo_err		 pingoo_store_bad_name(const char *column,
 			    const char *value);
-/* store.c: statement idx of domain, NULL outside the tables (or in a gap,
- * a bug); the number of statements of a domain, 0 for none. */
-const char		*pingoo_store_sql(int domain, int idx);
-int			 pingoo_store_sql_count(int domain);
 /* Defined beside their statements' callers. */
 extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
 extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
