@@ -56,6 +56,7 @@ enum route {
 	ROUTE_TP_DELETE,
 	ROUTE_TESTS_DELETE,
 	ROUTE_JWKS,
+	ROUTE_TP_CLOSE,
 	ROUTE__MAX
 };
 
@@ -262,6 +263,7 @@ void	h_tp_download(struct req *);
 void	h_tp_upload(struct req *);
 void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
+void	h_tp_close(struct req *);
 void	h_tp_get(struct req *);
 /* h_ping.c: the echo's path, shared with the probes of throughput tests.
  * Claims seq of the live table's entry key (what: "sample", "probe"),

@@ -189,13 +189,21 @@ enum pingoo_tp_status {
 	PINGOO_TP__STATUSES
 };
 
-/* A test as stored.  client is malloc'd (serialized JSON) or NULL. */
+/*
+ * A test as stored.  client is malloc'd (serialized JSON) or NULL.  An
+ * N x S test has packets and packet_size; a time-bounded one has
+ * duration_ms instead of packets (0 in an N x S test), a packet_size only
+ * when the client gave one (the size of a download that names none), and
+ * each direction's clock starts at its first claimed packet.
+ */
 struct pingoo_tp_test {
 	uint64_t		 id;
 	unsigned		 dirs;		/* PINGOO_TP_MASK bits */
 	int			 simultaneous;	/* both directions at once */
-	uint32_t		 packets;	/* per direction */
-	uint64_t		 packet_size;
+	uint32_t		 packets;	/* per direction; 0 when timed */
+	uint64_t		 packet_size;	/* 0: none given (timed) */
+	uint32_t		 duration_ms;	/* 0: an N x S test */
+	int64_t			 started_at[PINGOO_TP__DIRS]; /* -1: not yet */
 	enum pingoo_tp_state	 state;
 	char			*client;
 	int64_t			 created_at;
@@ -255,6 +263,36 @@ struct pingoo_tp_summary {
 	int64_t		 sender_elapsed_us;
 	int64_t		 sender_bits_per_second;
 };
+
+/*
+ * The headline of a time-bounded test's direction (window.c): the bytes
+ * the receiver got inside a window, over the window's length.  The window
+ * opens grace_us after the direction's first byte (a fifth of the
+ * duration, at most 2 s: TCP's slow start and the client's ramp of packet
+ * sizes and streams stay out) and closes at the first packet end after the
+ * last packet start (from then on the client's streams fall idle one by
+ * one).  A packet's bytes are spread evenly over its own receiver interval
+ * and counted for the part inside the window, so a stall stays in.  When
+ * the window would be shorter than the grace (a test cut short), it is the
+ * whole span, first byte to last.  Times are the receiver's clock; every
+ * field is -1 when the receiver timed no packet.
+ */
+struct pingoo_tp_window {
+	int64_t		 grace_us;
+	int64_t		 start_at, end_at;
+	int64_t		 bytes;
+	int64_t		 bits_per_second;
+};
+/* The grace of a test of duration_ms: a fifth of it, at most 2 s. */
+int64_t		 pingoo_tp_grace_us(uint32_t duration_ms);
+/* The window of direction dir among the transfers xf[0..n). */
+void		 pingoo_tp_window(const struct pingoo_tp_xfer *xf, size_t n,
+		    enum pingoo_tp_dir dir, uint32_t duration_ms,
+		    struct pingoo_tp_window *out);
+/* When direction dir of test t runs out of time (server's clock, µs); -1
+ * when it is not timed or has not started. */
+int64_t		 pingoo_tp_time_up_at(const struct pingoo_tp_test *t,
+		    enum pingoo_tp_dir dir);
 
 /* tpstats.c: names and pure functions, no I/O. */
 const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);

@@ -90,6 +90,12 @@ pingoo_store_new(const struct pingoo_config *cfg, int migrate)
 	return s;
 }
 
+const struct pingoo_config *
+pingoo_store_config(const struct pingoo_store *s)
+{
+	return s->cfg;
+}
+
 static void
 store_disconnect(struct pingoo_store *s)
 {

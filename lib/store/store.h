@@ -127,15 +127,19 @@ enum pingoo_err	 pingoo_tp_get(struct pingoo_store *, uint64_t user,
 		    uint64_t id, struct pingoo_tp_test *t);
 /*
  * Claims packet (dir, seq) of test id before a byte moves: the transfer row
- * is inserted as "started" (stamped now_us) and committed.  Refusals, in
- * this order, with f filled: NOTFOUND (no such test for this user), STATE
- * (not incomplete), RANGE (the test has no such direction, or seq >=
- * packets), CONFLICT (already claimed: duplicate_packet).  On success *t is
- * the test (caller clears it).
+ * is inserted as "started" (stamped now_us) and committed; the first claim
+ * of a time-bounded test's direction starts its clock.  bytes is the size
+ * the client asked for (0: none).  Refusals, in this order, with f filled:
+ * NOTFOUND (no such test for this user), STATE (not incomplete), RANGE (the
+ * test has no such direction, seq >= packets or tp_max_packets when timed,
+ * or bytes other than an N x S test's packet_size), INVAL invalid_query (a
+ * timed download without bytes or packet_size), STATE time_up (the
+ * direction's time is up), CONFLICT (already claimed: duplicate_packet).
+ * On success *t is the test (caller clears it).
  */
 enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
 		    uint64_t id, enum pingoo_tp_dir dir, uint32_t seq,
-		    int64_t now_us, struct pingoo_tp_test *t,
+		    uint64_t bytes, int64_t now_us, struct pingoo_tp_test *t,
 		    struct pingoo_fault *f);
 /*
  * Records how a claimed transfer of test t ended (status, bytes, server
@@ -171,6 +175,11 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
 		    size_t *bad, struct pingoo_fault *f);
+/* Ends an incomplete time-bounded test as complete (packets still moving
+ * are recorded as they end).  Refusals fill f: NOTFOUND; STATE for an
+ * N x S test or one no longer incomplete. */
+enum pingoo_err	 pingoo_tp_close(struct pingoo_store *, uint64_t user,
+		    uint64_t id, int64_t now_us, struct pingoo_fault *f);
 /* Ends an incomplete test as aborted.  STATE when it is not incomplete. */
 enum pingoo_err	 pingoo_tp_abort(struct pingoo_store *, uint64_t user,
 		    uint64_t id, int64_t now_us);

@@ -64,6 +64,8 @@ enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
 			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg,
 			    uint64_t *affected, uint64_t *insert_id);
+/* The configuration the store was made with (its limits). */
+const struct pingoo_config *pingoo_store_config(const struct pingoo_store *);
 /* Room for item n of the growing array v of `size`-byte items (room for
  * *cap), for result rows: doubles it when full.  Returns the array, moved
  * or not, or NULL when out of memory (v is then left as it was). */
