@@ -17,10 +17,11 @@
  * listening socket is one-shot in the set: a level-triggered one wakes
  * thread after thread for the same connection, and nearly every accept()
  * but the first fails with EAGAIN), and parked like the others until
- * nginx's request is there to read, so a connection that sends nothing holds no thread
- * either.  The listening socket is non-blocking, so a wake-up that another
- * process answered first costs one EAGAIN.  Accepted connections do not
- * inherit the flag (Linux): libfcgi's reads and writes still block.
+ * nginx's request is there to read, so a connection that sends nothing
+ * holds no thread either.  The listening socket is non-blocking, so a
+ * wake-up that another process answered first costs one EAGAIN.  Accepted
+ * connections do not inherit the flag (Linux): libfcgi's reads and writes
+ * still block.
  */
 #include "config.h"
 
