@@ -32,8 +32,7 @@
  * for rows in flight. */
 #define GATHER_MS 2
 /* ... and keeps waiting while samples come, up to this long: fewer, fuller
- * statements.  Echo at 64 connections, 8 ms against 2 ms: MariaDB's CPU
- * per sample 14-17 us against 19-22 us. */
+ * statements, which cost MariaDB less CPU per sample (docs/performance.md). */
 #define GATHER_MAX_MS 8
 /* How long a stopping writer keeps retrying a database that is down. */
 #define DRAIN_MS 10000

@@ -27,10 +27,10 @@
 /* The incompressible bytes every download repeats: made once, never freed.
  * They sit at the start of a 2 MiB region aligned on 2 MiB, which the
  * kernel is asked to back with one transparent huge page: vmsplice()
- * (rawout.c) pins the 4 KiB pages it lends one by one (gup_fast_fallback
- * was 17% of a worker's CPU on 4 MiB downloads), the pages of a huge page
- * in one step (vmsplice in all then 6%).  Where the kernel gives no huge
- * page, the same bytes sit on small pages. */
+ * (rawout.c) pins the 4 KiB pages it lends one by one, the pages of a huge
+ * page in one step, which takes most of vmsplice's cost off a download
+ * (docs/performance.md).  Where the kernel gives no huge page, the same
+ * bytes sit on small pages. */
 #define NOISE_SIZE	(1024 * 1024)
 #define NOISE_REGION	(2 * 1024 * 1024)
 /* Upload reads: a fixed buffer per call, never the packet size. */

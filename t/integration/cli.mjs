@@ -1,4 +1,4 @@
-// cli.mjs - the command-line client pingoo(1) (issue 15) against the running local stack:
+// cli.mjs - the command-line client pingoo(1) against the running local stack:
 // login (a wrong password, a right one from standard input, the 0600 file), me, ping,
 // throughput in each direction, history, show, --json on each (one document, the test as
 // stored), an unreachable server, a connection cut mid-download by a proxy in this file,

@@ -1,5 +1,5 @@
-// input.mjs - bad input for every route and field (issue 7, item 1), over HTTPS through nginx
-// against the running local stack.  Every refusal must be the JSON error of docs/api.md
+// input.mjs - bad input for every route and field, over HTTPS through nginx against the
+// running local stack.  Every refusal must be the JSON error of docs/api.md
 // (application/json, error.code and error.message strings, error.field when one field is at
 // fault) and must change nothing: each group compares the database before and after (row
 // counts, and a checksum of the rows, of users and of this file's user's ping_tests,
