@@ -263,7 +263,12 @@ void	h_tp_upload(struct req *);
 void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
 void	h_tp_get(struct req *);
-/* h_ping.c: the echo's path, shared with the probes of throughput tests.
+/* h_probe.c */
+void	h_tp_probe(struct req *);
+void	h_tp_probe_receipts(struct req *);
+
+/* echo.c: the echo's path, shared by the ping echo (h_ping.c) and the
+ * probes of throughput tests (h_probe.c).
  * Claims seq of the live table's entry key (what: "sample", "probe"),
  * loading test id with load() on a miss; replies the refusal (404, 409,
  * 422) and returns -1. */
@@ -280,9 +285,6 @@ void	echo_answer(struct req *, struct pingoo_queued_sample *q);
 enum pingoo_err receipts_apply(struct req *, enum pingoo_err (*apply)(
 	    struct req *, void *, struct pingoo_fault *), void *arg,
 	    struct pingoo_fault *f);
-/* h_probe.c */
-void	h_tp_probe(struct req *);
-void	h_tp_probe_receipts(struct req *);
 /* Puts a new throughput test in the live table, for its probes; it is
  * closed there (pingoo_pingtab_close of PINGOO_PINGTAB_TP(id)) when it
  * ends. */
