@@ -227,6 +227,22 @@ h_ping_receipts(struct req *r)
 	json_object_put(o);
 }
 
+/* 200 the test {id} as stored, with samples; 404, 503. */
+static void
+reply_stored(struct req *r)
+{
+	struct pingoo_ping_test t;
+	enum pingoo_err e;
+
+	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	reply_test(r, 200, &t);
+	pingoo_ping_test_clear(&t);
+}
+
 /* POST /api/v1/ping-tests/{id}/close: 200 the test, now complete; samples
  * without a receipt are lost.  404, 409 invalid_state, 503. */
 void
@@ -239,23 +255,14 @@ h_ping_close(struct req *r)
 		return;
 	}
 	pingoo_pingtab_close(background_pingtab(), r->m.id);
-	h_ping_get(r);
+	reply_stored(r);
 }
 
 /* GET /api/v1/ping-tests/{id}: 200 the test with samples; 404, 503. */
 void
 h_ping_get(struct req *r)
 {
-	struct pingoo_ping_test t;
-	enum pingoo_err e;
-
-	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
-	    PINGOO_OK) {
-		reply_err(r, e);
-		return;
-	}
-	reply_test(r, 200, &t);
-	pingoo_ping_test_clear(&t);
+	reply_stored(r);
 }
 
 struct list_ctx {
