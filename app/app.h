@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <fcgiapp.h>
 
@@ -230,15 +231,24 @@ int	background_accepts(void);
 /* Queues an answered echo for the writer; -1 when full or stopping. */
 int	background_push(const struct pingoo_queued_sample *);
 
-/* h_metrics.c */
-/* Maps the shared counters: before the pool forks. */
-int	metrics_init(const struct pingoo_config *);
+/* metrics.c */
+/* Maps the shared counters: before the pool forks.  route_names[i], a
+ * string that lives as long as the process, labels route i. */
+int	metrics_init(const struct pingoo_config *,
+	    const char *const route_names[ROUTE__MAX]);
 /* In a worker process: its slot i of the queue-depth gauge; replaced says
  * it takes the place of one that died (counted, its depth zeroed). */
 void	metrics_worker(size_t i, int replaced);
 void	metrics_queue_depth(uint64_t depth);
-/* Counts one answered request: route, status, time since arrival. */
+/* Counts one answered request: its route when it was dispatched to one
+ * (r->route_name is that route's name), else none or preflight; status,
+ * time since arrival. */
 void	metrics_request(const struct req *);
+/* Writes the counters of every process in the Prometheus text format to
+ * fp: 0, or -1 when fp failed. */
+int	metrics_write(FILE *fp);
+
+/* h_metrics.c */
 void	h_metrics(struct req *);
 
 /* h_data.c */

@@ -270,8 +270,14 @@ supervise(const struct pingoo_config *cfg, int fd)
 int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
+	const char *names[ROUTE__MAX];
+	int i;
+
+	/* The counters are by route, labelled with the routes' names. */
+	for (i = 0; i < ROUTE__MAX; i++)
+		names[i] = route_name((enum route)i);
 	/* Shared memory must exist before the children are forked. */
-	if (background_init(cfg) < 0 || metrics_init(cfg) < 0) {
+	if (background_init(cfg) < 0 || metrics_init(cfg, names) < 0) {
 		fprintf(stderr, "pingoo: cannot map the shared tables\n");
 		return 1;
 	}
