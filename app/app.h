@@ -131,9 +131,10 @@ extern int pool_worker;
 /* active.c */
 /* Per process, before its threads start: n threads may serve at once. */
 int	active_init(int n);
-/* Takes one of the process's turns, waiting (its request lines written
- * first) when none is free; a thread that holds one keeps it. */
-void	active_take(struct worker *);
+/* Takes one of the process's turns: 0.  When none is free, waits for one
+ * if wait, else returns -1 (the caller writes its request lines before it
+ * waits).  A thread that holds one keeps it. */
+int	active_take(struct worker *, int wait);
 /* Gives the turn back before the thread may wait on MySQL or a client. */
 void	active_leave(struct worker *);
 /* Stopping: n turns more, so no thread stays waiting for one. */

@@ -70,7 +70,12 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
-		active_take(&t->w);
+		/* Waiting for a turn may be long: the request lines go out
+		 * first. */
+		if (active_take(&t->w, 0) != 0) {
+			log_flush(&t->w);
+			(void)active_take(&t->w, 1);
+		}
 		if (pool_stopping)
 			break;
 		/* The request lines are written when the thread has nothing
