@@ -125,8 +125,6 @@ struct worker {
 /* pool.c */
 int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
-/* This worker process's index, 0..processes-1 (0 without a supervisor). */
-extern int pool_worker;
 
 /* active.c */
 /* Per process, before its threads start: n threads may serve at once. */
@@ -219,9 +217,10 @@ void	h_jwks(struct req *);
 /* background.c */
 /* Maps the shared table of live tests: before the pool forks. */
 int	background_init(const struct pingoo_config *);
-/* Per worker process: the thread that writes echoed samples, in batches,
- * and sweeps packets left `started`. */
-int	background_start(const struct pingoo_config *);
+/* Per worker process (index: 0..processes-1, 0 without a supervisor): the
+ * thread that writes echoed samples, in batches, sweeps packets left
+ * `started` and, in the first process, runs the retention. */
+int	background_start(const struct pingoo_config *, int index);
 /* Drains the queue (retrying a database that is down for a while). */
 void	background_stop(void);
 /* The shared table of live ping tests (after background_init). */

@@ -32,7 +32,8 @@
 #include "app.h"
 
 volatile int pool_stopping;
-int pool_worker;
+/* This worker process's index, 0..processes-1 (0 without a supervisor). */
+static int pool_worker;
 
 struct thread_slot {
 	pthread_t	 tid;
@@ -141,7 +142,7 @@ serve(const struct pingoo_config *cfg, int fd)
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
 	    active_init(cfg->active_threads) != 0 || idle_init(fd) != 0 ||
-	    background_start(cfg) != 0) {
+	    background_start(cfg, pool_worker) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
