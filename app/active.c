@@ -41,18 +41,19 @@ active_init(int n)
 	return 0;
 }
 
-void
-active_take(struct worker *w)
+int
+active_take(struct worker *w, int wait)
 {
 	if (w->active || !ready)
-		return;
+		return 0;
 	if (sem_trywait(&turns) != 0) {
-		/* It may wait long: its request lines go out first. */
-		log_flush(w);
+		if (!wait)
+			return -1;
 		while (sem_wait(&turns) != 0 && errno == EINTR)
 			;
 	}
 	w->active = 1;
+	return 0;
 }
 
 void

@@ -44,6 +44,9 @@ static int writer_running;
 /* Set by the writer while MySQL refuses its writes: the echo then answers
  * 503 rather than acknowledge a sample it cannot keep. */
 static volatile int db_down;
+/* This worker process's index (background_start's): the first runs the
+ * retention. */
+static int worker;
 
 int
 background_init(const struct pingoo_config *cfg)
@@ -200,7 +203,7 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	int64_t mono = pingoo_mono_us(), before;
 	int more = 0;
 
-	if (cfg->retention_days == 0 || pool_worker != 0)
+	if (cfg->retention_days == 0 || worker != 0)
 		return 0;
 	if (!running && next != 0 && mono < next)
 		return 0;
@@ -278,8 +281,9 @@ writer_main(void *arg)
 }
 
 int
-background_start(const struct pingoo_config *cfg)
+background_start(const struct pingoo_config *cfg, int index)
 {
+	worker = index;
 	/* Each worker maps the whole shared table at start, so its RSS does
 	 * not grow by a page whenever a test lands in a slot it never read. */
 	pingoo_pingtab_prefault(tab);

@@ -27,7 +27,6 @@
 
 #include "auth/auth.h"
 #include "core/core.h"
-#include "input/input.h"
 
 #define TOKEN_MAX	8192	/* far above what we issue (~300 bytes) */
 #define JTI_BYTES	16

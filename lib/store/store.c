@@ -38,19 +38,12 @@ struct pingoo_store {
 	int				 in_txn;
 	int				 connected;	/* once, ever */
 	MYSQL				*m;
+	/* Prepared statements: tables[d]'s statement i is stmts[d][i]; a
+	 * table takes its row d the first time one of its statements runs. */
+	const struct pingoo_sql_table	*tables[PINGOO_SQL__DOMAINS];
 	MYSQL_STMT			*stmts[PINGOO_SQL__DOMAINS][PINGOO_SQL_PER_DOMAIN];
 	unsigned			 errcode;	/* of the last failure */
 	char				 errmsg[256];
-};
-
-/* Every table of SQL text, by domain. */
-static const struct pingoo_sql_table *const tables[PINGOO_SQL__DOMAINS] = {
-	&pingoo_sql_user,	/* PINGOO_SQL_USER */
-	&pingoo_sql_ping,	/* PINGOO_SQL_PING */
-	&pingoo_sql_tp,		/* PINGOO_SQL_TP */
-	&pingoo_sql_misc,	/* PINGOO_SQL_MISC */
-	&pingoo_sql_probe,	/* PINGOO_SQL_PROBE */
-	&pingoo_sql_data,	/* PINGOO_SQL_DATA */
 };
 
 enum pingoo_err
@@ -281,6 +274,24 @@ pingoo_store_check(struct pingoo_store *s)
 	return store_connect(s);
 }
 
+/* The row of s->stmts that holds t's statements, given it on first use;
+ * -1 when t's index i is outside it or every row is taken. */
+static int
+store_table(struct pingoo_store *s, const struct pingoo_sql_table *t, int i)
+{
+	int d;
+
+	if (t == NULL || i < 0 || i >= t->n || i >= PINGOO_SQL_PER_DOMAIN)
+		return -1;
+	for (d = 0; d < PINGOO_SQL__DOMAINS; d++) {
+		if (s->tables[d] == NULL)
+			s->tables[d] = t;
+		if (s->tables[d] == t)
+			return d;
+	}
+	return -1;
+}
+
 static MYSQL_STMT *
 store_stmt(struct pingoo_store *s, int d, int i, const char *sql,
     unsigned *code)
@@ -377,20 +388,19 @@ fail:
 }
 
 enum pingoo_err
-pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
-    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg,
-    uint64_t *affected, uint64_t *insert_id)
+pingoo_store_run(struct pingoo_store *s, const struct pingoo_sql_table *t,
+    int i, MYSQL_BIND *in, MYSQL_BIND *out, enum pingoo_err (*row)(void *),
+    void *arg, uint64_t *affected, uint64_t *insert_id)
 {
 	enum pingoo_err e = PINGOO_ERR_DB;
 	const char *sql;
 	MYSQL_STMT *st;
 	unsigned code;
-	int attempt;
+	int attempt, d;
 
-	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
-	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN)
+	if ((d = store_table(s, t, i)) < 0)
 		return PINGOO_ERR_INTERNAL;
-	sql = tables[d]->sql[i];
+	sql = t->sql[i];
 	for (attempt = 0; attempt < 2; attempt++) {
 		code = 0;
 		if (s->m == NULL && s->in_txn)
@@ -421,20 +431,21 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 }
 
 enum pingoo_err
-pingoo_store_stream(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
-    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg)
+pingoo_store_stream(struct pingoo_store *s, const struct pingoo_sql_table *t,
+    int i, MYSQL_BIND *in, MYSQL_BIND *out, enum pingoo_err (*row)(void *),
+    void *arg)
 {
 	enum pingoo_err e;
 	MYSQL_STMT *st;
 	unsigned code = 0;
+	int d;
 
-	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
-	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN || s->in_txn)
+	if (s->in_txn || (d = store_table(s, t, i)) < 0)
 		return PINGOO_ERR_INTERNAL;
 	/* No retry once rows have gone out: check the connection first. */
 	if ((e = pingoo_store_check(s)) != PINGOO_OK)
 		return e;
-	if ((st = store_stmt(s, d, i, tables[d]->sql[i], &code)) == NULL)
+	if ((st = store_stmt(s, d, i, t->sql[i], &code)) == NULL)
 		e = PINGOO_ERR_DB;
 	else
 		e = store_run_once(s, st, in, out, row, arg, NULL, NULL, &code,

@@ -1,8 +1,10 @@
 /*
  * store_int.h - inside the store only (lib/store*.c, lib/migrate.c): the
  * MySQL bindings and the runner of prepared statements.  Each store_*.c
- * owns one table of SQL text indexed by its own enum and registers it
- * here; a statement is named by (domain, index) and nothing else.
+ * owns one table of SQL text indexed by its own enum and declares it
+ * here; a statement is named by (table, index) and nothing else.  The
+ * caller names its own table, so the runner (store.c) never reaches up
+ * to the files that use it.
  */
 #ifndef PINGOO_STORE_INT_H
 #define PINGOO_STORE_INT_H
@@ -11,16 +13,10 @@
 
 #include "store.h"
 
-/* One table of SQL text per concern; a statement is (domain, index). */
-enum pingoo_sql_domain {
-	PINGOO_SQL_USER = 0,
-	PINGOO_SQL_PING,
-	PINGOO_SQL_TP,
-	PINGOO_SQL_MISC,
-	PINGOO_SQL_PROBE,
-	PINGOO_SQL_DATA,
-	PINGOO_SQL__DOMAINS
-};
+/* One table of SQL text per concern; a statement is (table, index).  A
+ * connection prepares the statements of at most PINGOO_SQL__DOMAINS
+ * tables, of at most PINGOO_SQL_PER_DOMAIN each. */
+#define PINGOO_SQL__DOMAINS 6
 #define PINGOO_SQL_PER_DOMAIN 48
 
 struct pingoo_sql_table {
@@ -34,6 +30,13 @@ extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
 extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
 extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
+/* The tables as the runner's callers name them. */
+#define PINGOO_SQL_USER		(&pingoo_sql_user)
+#define PINGOO_SQL_PING		(&pingoo_sql_ping)
+#define PINGOO_SQL_TP		(&pingoo_sql_tp)
+#define PINGOO_SQL_MISC		(&pingoo_sql_misc)
+#define PINGOO_SQL_PROBE	(&pingoo_sql_probe)
+#define PINGOO_SQL_DATA		(&pingoo_sql_data)
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
@@ -51,17 +54,17 @@ int			 pingoo_store_again(struct pingoo_store *,
 enum pingoo_err		 pingoo_store_lost_race(struct pingoo_store *);
 
 /*
- * Runs statement idx of domain's table, binding `in` (may be NULL).  When
+ * Runs statement idx of table t, binding `in` (may be NULL).  When
  * `out` is not NULL, each result row is fetched into it and row(arg) is
  * called; a non-OK return from row stops and is returned.  *affected and
  * *insert_id are set when not NULL.  Outside a transaction a lost
  * connection is reconnected, the statement re-prepared and the call
  * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
- * from the server PINGOO_ERR_DB; an index outside the table
- * PINGOO_ERR_INTERNAL.
+ * from the server PINGOO_ERR_DB; an index outside the table (or a table
+ * past the first PINGOO_SQL__DOMAINS the connection ran) PINGOO_ERR_INTERNAL.
  */
-enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
-			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+enum pingoo_err		 pingoo_store_run(struct pingoo_store *,
+			    const struct pingoo_sql_table *t, int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg,
 			    uint64_t *affected, uint64_t *insert_id);
 /* The configuration the store was made with (its limits). */
@@ -76,8 +79,8 @@ void			*pingoo_store_grow(void *v, size_t n, size_t *cap,
  * of any size takes constant memory.  Never retried (rows may have gone
  * out); not inside a transaction.  A row callback that fails stops the
  * fetch and the rest of the result is discarded. */
-enum pingoo_err		 pingoo_store_stream(struct pingoo_store *, int domain,
-			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+enum pingoo_err		 pingoo_store_stream(struct pingoo_store *,
+			    const struct pingoo_sql_table *t, int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg);
 /* Transactions: no automatic retry inside one (the store function retries
  * the whole transaction on a retryable PINGOO_ERR_DB). */
