@@ -350,6 +350,28 @@ test_json(const struct pingoo_tp_test *t, const struct tp_rows *rows,
 	return o;
 }
 
+/*
+ * A time-bounded test whose time is up in every direction and whose
+ * packets have all ended is complete, closed or not: a client that stopped
+ * early and went away leaves it so, and its first read says it.  *t is
+ * read again when this completed it.
+ */
+static enum pingoo_err
+end_if_over(struct req *r, uint64_t id, struct pingoo_tp_test *t)
+{
+	enum pingoo_err e;
+	int done = 0;
+
+	if (t->state != PINGOO_TP_INCOMPLETE ||
+	    !pingoo_tp_time_over(t, pingoo_now_us()))
+		return PINGOO_OK;
+	if ((e = pingoo_tp_end_if_over(r->store, r->user_id, id, &done)) !=
+	    PINGOO_OK || !done)
+		return e;
+	pingoo_tp_test_clear(t);
+	return pingoo_tp_get(r->store, r->user_id, id, t);
+}
+
 /* Reads test id with its transfers and probes and renders it; NULL with
  * *e set. */
 static struct json_object *
@@ -362,6 +384,10 @@ load_test_json(struct req *r, uint64_t id, int with_rows, enum pingoo_err *e)
 	memset(&rows, 0, sizeof(rows));
 	if ((*e = pingoo_tp_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return NULL;
+	if ((*e = end_if_over(r, id, &t)) != PINGOO_OK) {
+		pingoo_tp_test_clear(&t);
+		return NULL;
+	}
 	if ((*e = pingoo_tp_transfers(r->store, id, &rows.xf, &rows.nxf)) ==
 	    PINGOO_OK && (*e = pingoo_tp_probes(r->store, id, &rows.pr,
 	    &rows.npr)) == PINGOO_OK &&

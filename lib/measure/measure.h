@@ -293,6 +293,9 @@ void		 pingoo_tp_window(const struct pingoo_tp_xfer *xf, size_t n,
  * when it is not timed or has not started. */
 int64_t		 pingoo_tp_time_up_at(const struct pingoo_tp_test *t,
 		    enum pingoo_tp_dir dir);
+/* 1 when t is timed and every one of its directions has started and run
+ * out of time by now. */
+int		 pingoo_tp_time_over(const struct pingoo_tp_test *t, int64_t now);
 
 /* tpstats.c: names and pure functions, no I/O. */
 const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);

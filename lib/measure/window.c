@@ -109,3 +109,21 @@ pingoo_tp_window(const struct pingoo_tp_xfer *xf, size_t n,
 	out->bits_per_second = pingoo_tp_bps((uint64_t)out->bytes,
 	    out->end_at - out->start_at);
 }
+
+int
+pingoo_tp_time_over(const struct pingoo_tp_test *t, int64_t now)
+{
+	int64_t up;
+	int d;
+
+	if (t->duration_ms == 0)
+		return 0;
+	for (d = 0; d < PINGOO_TP__DIRS; d++) {
+		if (!(t->dirs & PINGOO_TP_MASK(d)))
+			continue;
+		up = pingoo_tp_time_up_at(t, (enum pingoo_tp_dir)d);
+		if (up < 0 || now < up)
+			return 0;
+	}
+	return 1;
+}

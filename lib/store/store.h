@@ -175,6 +175,11 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
 		    size_t *bad, struct pingoo_fault *f);
+/* Completes time-bounded test id when its time is up in every direction
+ * and no packet of it is moving (its client stopped early and never
+ * closed it); *completed says whether this call did. */
+enum pingoo_err	 pingoo_tp_end_if_over(struct pingoo_store *, uint64_t user,
+		    uint64_t id, int *completed);
 /* Ends an incomplete time-bounded test as complete (packets still moving
  * are recorded as they end).  Refusals fill f: NOTFOUND; STATE for an
  * N x S test or one no longer incomplete. */

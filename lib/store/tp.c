@@ -537,24 +537,6 @@ maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
 	return complete_if_all_ok(s, t, completed);
 }
 
-/* 1 when every direction of timed test t has started and run out of time
- * by now. */
-static int
-timed_all_up(const struct pingoo_tp_test *t, int64_t now)
-{
-	int64_t up;
-	int d;
-
-	for (d = 0; d < PINGOO_TP__DIRS; d++) {
-		if (!(t->dirs & PINGOO_TP_MASK(d)))
-			continue;
-		up = pingoo_tp_time_up_at(t, (enum pingoo_tp_dir)d);
-		if (up < 0 || now < up)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Whether timed test tt may be complete at now: every direction's time
  * up.  tt was read when its packet was claimed, with that packet's own
@@ -577,13 +559,13 @@ timed_may_be_complete(struct pingoo_store *s, uint64_t user,
 		if (up >= 0 && now < up)
 			return PINGOO_OK;
 	}
-	if (timed_all_up(tt, now)) {
+	if (pingoo_tp_time_over(tt, now)) {
 		*yes = 1;
 		return PINGOO_OK;
 	}
 	if ((e = get_test(s, TP_GET_BRIEF, user, tt->id, &t)) != PINGOO_OK)
 		return e;
-	*yes = timed_all_up(&t, now);
+	*yes = pingoo_tp_time_over(&t, now);
 	pingoo_tp_test_clear(&t);
 	return PINGOO_OK;
 }
@@ -599,7 +581,7 @@ timed_complete_if_done(struct pingoo_store *s, const struct pingoo_tp_test *t,
 	int64_t moving, now = pingoo_now_us();
 	enum pingoo_err e;
 
-	if (!timed_all_up(t, now))
+	if (!pingoo_tp_time_over(t, now))
 		return PINGOO_OK;
 	pingoo_bind_u64(&in[0], &id);
 	if ((e = count(s, TP_COUNT_STARTED, in, &moving)) != PINGOO_OK ||
@@ -1021,4 +1003,30 @@ pingoo_tp_close(struct pingoo_store *s, uint64_t user, uint64_t id,
 		    "the test is %s", pingoo_tp_state_name(t.state));
 	pingoo_tp_test_clear(&t);
 	return PINGOO_ERR_STATE;
+}
+
+enum pingoo_err
+pingoo_tp_end_if_over(struct pingoo_store *s, uint64_t user, uint64_t id,
+    int *completed)
+{
+	struct pingoo_tp_test t;
+	enum pingoo_err e;
+	int tries = 0;
+
+	do {
+		*completed = 0;
+		if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+			continue;
+		if ((e = get_test(s, TP_GET_LOCK, user, id, &t)) == PINGOO_OK &&
+		    t.state == PINGOO_TP_INCOMPLETE && t.duration_ms > 0)
+			e = timed_complete_if_done(s, &t, completed);
+		if (e == PINGOO_OK)
+			pingoo_tp_test_clear(&t);
+		if (e == PINGOO_OK && (e = pingoo_store_commit(s)) == PINGOO_OK)
+			break;
+		pingoo_store_rollback(s);
+	} while (pingoo_store_again(s, e, &tries));
+	if (e == PINGOO_OK && *completed)
+		pingoo_metrics_add(PINGOO_M_TP_COMPLETED, 1);
+	return e;
 }
