@@ -32,13 +32,6 @@ cli_connect(const struct cli_opts *o, struct cli_conn *c, struct cli_fault *f)
 	return err;
 }
 
-static int
-usage_login(void)
-{
-	fputs("usage: pingoo login [URL] USER   (URL defaults to $PINGOO_URL)\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 /*
  * pingoo login [URL] USER: a token for USER, saved with the URL.  The
  * password comes from the terminal or standard input, never from argv.
@@ -63,11 +56,12 @@ cmd_login(const struct cli_opts *o, int argc, char **argv)
 		url = o->url ? o->url : getenv("PINGOO_URL");
 		user = argv[1];
 		if (url == NULL || url[0] == '\0') {
-			fputs("pingoo: login: no URL given and PINGOO_URL is not set\n", stderr);
-			return usage_login();
+			fputs("pingoo: login: no URL given and PINGOO_URL "
+			    "is not set\n", stderr);
+			return CLI_USAGE;
 		}
 	} else
-		return usage_login();
+		return CLI_USAGE;
 	memset(&s, 0, sizeof(s));
 	/* A relative trust store would break once the user changes folder. */
 	if (o->cacert != NULL && o->cacert[0] != '\0') {
@@ -136,10 +130,8 @@ cmd_logout(const struct cli_opts *o, int argc, char **argv)
 	struct cli_fault	 f;
 	int			 removed;
 
-	if (argc != 1) {
-		fputs("usage: pingoo logout\n", stderr);
-		return cli_exit(CLI_ERR_USAGE);
-	}
+	if (argc != 1)
+		return CLI_USAGE;
 	if (cli_session_remove(&removed, &f) != CLI_OK)
 		return cli_failed(&f);
 	if (o->json)
@@ -162,10 +154,8 @@ cmd_me(const struct cli_opts *o, int argc, char **argv)
 	int64_t			 at;
 	enum cli_err		 err;
 
-	if (argc != 1) {
-		fputs("usage: pingoo me\n", stderr);
-		return cli_exit(CLI_ERR_USAGE);
-	}
+	if (argc != 1)
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
 	if ((err = cli_call(&c, "GET", "/me", NULL, 30000, &r, &f)) == CLI_OK) {

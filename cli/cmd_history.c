@@ -189,13 +189,6 @@ print_rows(struct json_object *ping, struct json_object *tp)
 		printf("more: pingoo history -k throughput -c %s\n", cli_jstr(tp, "next_cursor"));
 }
 
-static int
-usage_history(void)
-{
-	fputs("usage: pingoo history [-k ping|throughput] [-l LIMIT] [-c CURSOR]\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 /*
  * pingoo history: the user's tests, newest first.  With -k, one list and
  * its answer as --json; without, both lists ({"ping":…,"throughput":…}).
@@ -218,24 +211,24 @@ cmd_history(const struct cli_opts *o, int argc, char **argv)
 		switch (ch) {
 		case 'k':
 			if (strcmp(optarg, "ping") != 0 && strcmp(optarg, "throughput") != 0)
-				return usage_history();
+				return CLI_USAGE;
 			kind = optarg;
 			break;
 		case 'l':
 			if (cli_num(optarg, 1, 100, &limit) == -1)
-				return usage_history();
+				return CLI_USAGE;
 			break;
 		case 'c':
 			if (cli_num(optarg, 1, (1LL << 53) - 1, &(long long){ 0 }) == -1)
-				return usage_history();
+				return CLI_USAGE;
 			cursor = optarg;
 			break;
 		default:
-			return usage_history();
+			return CLI_USAGE;
 		}
 	}
 	if (optind != argc || (cursor != NULL && kind == NULL))
-		return usage_history();
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
 	for (i = 0; i < 2 && err == CLI_OK; i++) {
@@ -297,13 +290,6 @@ print_test(const struct cli_conn *c, const char *kind, struct json_object *t)
 	cli_print_tp_summary(t);
 }
 
-static int
-usage_show(void)
-{
-	fputs("usage: pingoo show [-k ping|throughput] ID\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 /*
  * pingoo show [-k KIND] ID: one test.  Ping and throughput tests number
  * apart; without -k the ID must name a test of one kind only.
@@ -324,11 +310,11 @@ cmd_show(const struct cli_opts *o, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt(argc, argv, "k:")) != -1) {
 		if (ch != 'k' || (strcmp(optarg, "ping") != 0 && strcmp(optarg, "throughput") != 0))
-			return usage_show();
+			return CLI_USAGE;
 		kind = optarg;
 	}
 	if (optind != argc - 1 || cli_num(argv[optind], 1, (1LL << 53) - 1, &id) == -1)
-		return usage_show();
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
 	for (i = 0; i < 2; i++) {

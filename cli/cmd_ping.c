@@ -203,13 +203,6 @@ finish(struct ping *p, struct cli_fault *f)
 	return err;
 }
 
-static int
-usage(void)
-{
-	fputs("usage: pingoo ping [-c COUNT] [-i INTERVAL_MS]\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 int
 cmd_ping(const struct cli_opts *o, int argc, char **argv)
 {
@@ -231,20 +224,20 @@ cmd_ping(const struct cli_opts *o, int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			if (cli_num(optarg, 1, 1000000, &v) == -1)
-				return usage();
+				return CLI_USAGE;
 			p.count = (long)v;
 			break;
 		case 'i':
 			if (cli_num(optarg, 0, 3600000, &v) == -1)
-				return usage();
+				return CLI_USAGE;
 			p.interval_ms = (long)v;
 			break;
 		default:
-			return usage();
+			return CLI_USAGE;
 		}
 	}
 	if (optind != argc)
-		return usage();
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
 	p.c = &c;

@@ -686,14 +686,6 @@ failed:
 	return t->fault.err;
 }
 
-static int
-usage(void)
-{
-	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]"
-	    " [-B] [-N]\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 /* Parses the command's options into t; -1 on a usage error. */
 static int
 options(struct tp *t, int argc, char **argv)
@@ -760,7 +752,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	t->probing = 1;
 	if (options(t, argc, argv) == -1) {
 		free(t);
-		return usage();
+		return CLI_USAGE;
 	}
 	if (t->streams > t->packets)
 		t->streams = t->packets;
