@@ -16,6 +16,9 @@
 
 struct json_object;
 
+/* The header of a JSON request body. */
+#define CLI_JSON_TYPE	"Content-Type: application/json; charset=utf-8"
+
 /*
  * What went wrong, and the process's exit status for it (see cli_exit()).
  * The classes are what a script can act on: fix the command line, retry
@@ -95,6 +98,8 @@ extern volatile sig_atomic_t cli_interrupted;
 enum cli_err	 cli_fail(struct cli_fault *, enum cli_err, long status,
 		    const char *code, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
+enum cli_err	 cli_nomem(struct cli_fault *);
+enum cli_err	 cli_syserr(struct cli_fault *, const char *what);
 int		 cli_exit(enum cli_err);
 void		 cli_report(const struct cli_fault *);
 int		 cli_failed(const struct cli_fault *);
@@ -109,6 +114,8 @@ enum cli_err	 cli_conn_open(struct cli_conn *, const char *url,
 		    struct cli_fault *);
 void		 cli_conn_close(struct cli_conn *);
 void		 cli_easy_setup(struct cli_conn *, CURL *);
+struct curl_slist *cli_headers_plus(const struct curl_slist *,
+		    const char *extra);
 enum cli_err	 cli_call(struct cli_conn *, const char *method,
 		    const char *path, const char *body, long timeout_ms,
 		    struct cli_resp *, struct cli_fault *);
@@ -135,6 +142,7 @@ int64_t		 cli_jint(struct json_object *, const char *key,
 		    int64_t dflt);
 const char	*cli_jstr(struct json_object *, const char *key);
 struct json_object *cli_jget(struct json_object *, const char *key);
+const char	*cli_jtext(struct json_object *);
 void		 cli_print_json(const struct cli_resp *);
 void		 cli_fmt_us(char *, size_t, struct json_object *,
 		    const char *key);

@@ -121,7 +121,7 @@ print_help(FILE *fp)
 		snprintf(lead, sizeof(lead), "  %s", cmds[i].name);
 		col = wrap(fp, lead, cmds[i].usage);
 		/* The summary beside a short usage, else below it. */
-		if (strlen(lead) + 1 + strlen(cmds[i].usage) + 2 > SUMMARY_COL) {
+		if (strlen(lead) + strlen(cmds[i].usage) + 3 > SUMMARY_COL) {
 			fputc('\n', fp);
 			col = 0;
 		}
