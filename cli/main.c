@@ -55,7 +55,8 @@ static const struct cmd_entry cmds[] = {
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
 static const char globals_usage[] = "[--json] [--cacert FILE] [--url URL] "
-    "[--resolve HOST:PORT:ADDR] [--http1.1 | --http2] COMMAND [ARGS]";
+    "[--resolve HOST:PORT:ADDR] [--http1.1 | --http2] [--help] "
+    "COMMAND [ARGS]";
 
 static const char exits_text[] =
     "exit: 0 ok, 1 local error, 2 usage, 3 network, 4 authentication, "
