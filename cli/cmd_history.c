@@ -1,4 +1,4 @@
-/* cmd_history.c - pingoo history and show, and every command's summary. */
+/* cmd_history.c - pingoo history and show, and the tests' printed summaries. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
