@@ -90,7 +90,10 @@ struct req {
 	size_t				 pathlen;
 	char				 query[1024];
 	char				 content_type[128];
-	int64_t				 content_length;	/* -1 = unknown */
+	/* CONTENT_LENGTH: >= 0 as declared; -1 when absent or empty (a
+	 * chunked body, read to its end); -2 when not plain decimal digits
+	 * or above INT64_MAX (req_read_json answers 400). */
+	int64_t				 content_length;
 	char				 origin[256];
 	const char			*route_name;
 	struct route_match		 m;
