@@ -134,6 +134,26 @@ enum pingoo_err	 pingoo_config_parse(struct pingoo_config *, const char *text,
 enum pingoo_err	 pingoo_config_check(const struct pingoo_config *,
 		    struct pingoo_fault *);
 
+/* The keys of the file, as config.c's table has them: the one list
+ * (docs/configuration.md documents exactly these; test-config-doc checks
+ * it).  A secret and its *_file are two keys. */
+enum pingoo_config_type {
+	PINGOO_CONFIG_NUMBER,	/* plain decimal in min..max */
+	PINGOO_CONFIG_STRING,	/* the rest of the line, "" allowed */
+	PINGOO_CONFIG_FILE	/* a path: the file holds a secret */
+};
+struct pingoo_config_key {
+	const char		*name;
+	enum pingoo_config_type	 type;
+	const char		*def;		/* as a file writes it; NULL:
+						 * none (empty) */
+	uint64_t		 min, max;	/* numbers only */
+	const char		*desc;		/* one line */
+};
+/* Fills *k with key i of the table (0, 1, ... in the table's order): 1,
+ * or 0 when i is past the last key. */
+int		 pingoo_config_key(size_t i, struct pingoo_config_key *k);
+
 /* number.c: decimal integers with no sign, spaces or leading 0;
  * PINGOO_ERR_INVAL for bad syntax, PINGOO_ERR_RANGE out of range. */
 /* Parses a positive decimal id (1..2^53-1, exact in a JavaScript number). */
