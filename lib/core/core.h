@@ -85,7 +85,7 @@ struct pingoo_config {
 	/* tokens */
 	char		 jwt_alg[16];		/* HS256/HS384/HS512 or ES256 */
 	/* The HMAC secret of HS* tokens; always the sample signatures' key
-	 * (sign.c), shared by every host that answers echoes and receipts. */
+	 * (lib/auth/sign.c), shared by every host that answers echoes and receipts. */
 	unsigned char	 jwt_key[512];
 	size_t		 jwt_key_len;
 	char		 jwt_issuer[128];
@@ -107,7 +107,7 @@ struct pingoo_config {
 	int		 tp_max_packets;
 	uint64_t	 tp_max_total_bytes;	/* packets * size, per direction */
 	int		 tp_max_reports;	/* per request */
-	int		 tp_stale_after;	/* seconds; see store_tp.c */
+	int		 tp_stale_after;	/* seconds; see lib/store/tp.c */
 	/* CORS: space-separated origins allowed to call the API */
 	char		 cors_origins[1024];
 	/* Addresses and networks (CIDR) nginx lets read /metrics; the pool

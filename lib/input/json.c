@@ -236,7 +236,7 @@ tokenize(const char *buf, size_t len, int depth, struct json_object **out,
 }
 
 /*
- * Parses buf[0..len) as one JSON object (see pingoo.h).  On error *out is
+ * Parses buf[0..len) as one JSON object (see input.h).  On error *out is
  * NULL and the fault has code "invalid_json" and a sentence about what is
  * wrong; the input itself is never echoed.
  */

@@ -293,7 +293,7 @@ enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 void		 pingoo_tp_test_clear(struct pingoo_tp_test *);
 
 /*
- * Latency probes (the store keeps them, probe.c): echoes a test carries, seq 0 to
+ * Latency probes (the store keeps them, lib/store/probe.c): echoes a test carries, seq 0 to
  * PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
  * t1 and t2 for a probe the client reported lost before the server saw it,
  * t3 for one without an answer.

@@ -1,5 +1,5 @@
 /*
- * store_data.c - a user's data as a whole: the export (every test with its
+ * data.c - a user's data as a whole: the export (every test with its
  * items, streamed row by row), the aggregates over groups of tests, the
  * deletion of one test or all of a user's, and the retention pass that
  * removes tests past their age in small batches.  Every statement that

@@ -43,7 +43,7 @@ int			 pingoo_store_unreachable(const struct pingoo_store *);
  * victim or timed out a lock wait (it rolled back; nothing was done). */
 int			 pingoo_store_retryable(const struct pingoo_store *);
 
-/* store_user.c */
+/* user.c */
 struct pingoo_user {
 	uint64_t	id;
 	char		name[65];
@@ -211,7 +211,7 @@ enum pingoo_err	 pingoo_tp_probe_receipts(struct pingoo_store *,
 		    int (*in_flight)(void *, uint32_t), void *arg, size_t *bad,
 		    struct pingoo_fault *f);
 
-/* store_data.c: a user's data as a whole (lib/export.h's types). */
+/* data.c: a user's data as a whole (lib/export/export.h's types). */
 struct pingoo_export_query;
 struct pingoo_export_rec;
 struct pingoo_agg;

@@ -1,8 +1,9 @@
 /*
- * store_int.h - inside the store only (lib/store*.c, lib/migrate.c): the
- * MySQL bindings and the runner of prepared statements.  Each store_*.c
- * owns one table of SQL text indexed by its own enum and registers it
- * here; a statement is named by (domain, index) and nothing else.
+ * store_int.h - inside the store only (the .c files of lib/store): the
+ * MySQL bindings and the runner of prepared statements.  Each of them but
+ * store.c owns one table of SQL text indexed by its own enum, declared
+ * here and listed in store.c; a statement is named by (domain, index) and
+ * nothing else.
  */
 #ifndef PINGOO_STORE_INT_H
 #define PINGOO_STORE_INT_H
@@ -28,12 +29,12 @@ struct pingoo_sql_table {
 	int			 n;
 };
 /* Defined beside their statements' callers. */
-extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
-extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
-extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
+extern const struct pingoo_sql_table pingoo_sql_user;	/* user.c */
+extern const struct pingoo_sql_table pingoo_sql_ping;	/* ping.c */
+extern const struct pingoo_sql_table pingoo_sql_tp;	/* tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
-extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
-extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
+extern const struct pingoo_sql_table pingoo_sql_probe;	/* probe.c */
+extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
