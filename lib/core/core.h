@@ -1,7 +1,7 @@
 /*
  * core.h - what every room of lib/ stands on: the error enum and the fault
  * a refusal carries, the two clocks, whole files, the configuration and
- * random bytes.  Nothing in lib/ knows about FastCGI or HTTP; app/ maps
+ * its keys, decimal numbers and random bytes.  Nothing in lib/ knows about FastCGI or HTTP; app/ maps
  * these errors to statuses.
  */
 #ifndef PINGOO_CORE_H
@@ -124,13 +124,20 @@ struct pingoo_config {
 
 void		 pingoo_config_defaults(struct pingoo_config *);
 /* Reads "key = value" lines into cfg (defaults first).  Keys ending in
- * _file read the named file for the secret (db_password_file, jwt_key_file).
- * On error, fault says which line and key; cfg is left partly filled. */
+ * _file read the named file for the secret (db_password_file, jwt_key_file,
+ * ...), a relative path from path's directory.  On error, fault says why
+ * (for a bad line, which line and key); cfg is left partly filled.  Does
+ * not run pingoo_config_check. */
 enum pingoo_err	 pingoo_config_load(struct pingoo_config *, const char *path,
 		    struct pingoo_fault *);
+/* Applies text's lines onto cfg as it is (no defaults first); basedir
+ * anchors relative *_file paths (NULL: the working directory).  Stops at
+ * the first bad line. */
 enum pingoo_err	 pingoo_config_parse(struct pingoo_config *, const char *text,
 		    const char *basedir, struct pingoo_fault *);
-/* Checks cross-key rules (key present, limits ordered). */
+/* Checks what one line cannot: jwt_key present, jwt_alg one of four and
+ * its key files, names not empty, limits ordered, metrics_allow's
+ * characters; and again the ranges a caller filling cfg could break. */
 enum pingoo_err	 pingoo_config_check(const struct pingoo_config *,
 		    struct pingoo_fault *);
 
