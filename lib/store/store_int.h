@@ -57,7 +57,8 @@ enum pingoo_err		 pingoo_store_lost_race(struct pingoo_store *);
  * called; a non-OK return from row stops and is returned.  *affected and
  * *insert_id are set when not NULL.  Outside a transaction a lost
  * connection is reconnected, the statement re-prepared and the call
- * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
+ * retried once, and a statement chosen as a deadlock's victim (or, on
+ * Galera, failing certification) is run once more.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
  * from the server PINGOO_ERR_DB; an index outside the table
  * PINGOO_ERR_INTERNAL.
  */
@@ -94,7 +95,8 @@ void	pingoo_bind_i32(MYSQL_BIND *, int32_t *);
 /* Input string of length *len (NULL value when s is NULL). */
 void	pingoo_bind_str(MYSQL_BIND *, const char *s, unsigned long *len);
 /* Output string into buf[cap]; *len gets the length, *isnull the NULL flag;
- * the fetched value is NUL-terminated by pingoo_store_run when it fits. */
+ * pingoo_store_run NUL-terminates the fetched value, cut to cap - 1 bytes
+ * when it is longer. */
 void	pingoo_bind_strout(MYSQL_BIND *, char *buf, size_t cap,
 	    unsigned long *len, char *isnull);
 /* Nullable integer output. */
