@@ -211,7 +211,8 @@ void	h_health(struct req *);
 
 /* h_auth.c */
 /* Checks the bearer token; with check_user also that the user exists.
- * Replies 401/503 itself and returns -1 on refusal. */
+ * Replies 401 (or the user lookup's database error) itself and returns -1
+ * on refusal. */
 int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
@@ -269,7 +270,7 @@ void	h_tp_get(struct req *);
 /* h_ping.c: the echo's path, shared with the probes of throughput tests.
  * Claims seq of the live table's entry key (what: "sample", "probe"),
  * loading test id with load() on a miss; replies the refusal (404, 409,
- * 422) and returns -1. */
+ * 422, or the load's database error) and returns -1. */
 int	echo_claim(struct req *, uint64_t key, uint32_t seq, const char *what,
 	    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id);
 /* Stamps t1 and t2 of q, answers 200 with them and their sig, then queues
