@@ -92,7 +92,10 @@ struct req {
 	size_t				 pathlen;
 	char				 query[1024];
 	char				 content_type[128];
-	int64_t				 content_length;	/* -1 = unknown */
+	/* CONTENT_LENGTH: >= 0 as declared; -1 when absent or empty (a
+	 * chunked body, read to its end); -2 when not plain decimal digits
+	 * or above INT64_MAX (req_read_json answers 400). */
+	int64_t				 content_length;
 	char				 origin[256];
 	const char			*route_name;
 	struct route_match		 m;
@@ -209,7 +212,8 @@ void	h_health(struct req *);
 
 /* h_auth.c */
 /* Checks the bearer token; with check_user also that the user exists.
- * Replies 401/503 itself and returns -1 on refusal. */
+ * Replies 401 (or the user lookup's database error) itself and returns -1
+ * on refusal. */
 int	auth_require(struct req *, int check_user);
 void	h_token(struct req *);
 void	h_me(struct req *);
@@ -283,7 +287,7 @@ void	h_tp_probe_receipts(struct req *);
  * probes of throughput tests (h_probe.c).
  * Claims seq of the live table's entry key (what: "sample", "probe"),
  * loading test id with load() on a miss; replies the refusal (404, 409,
- * 422) and returns -1. */
+ * 422, or the load's database error) and returns -1. */
 int	echo_claim(struct req *, uint64_t key, uint32_t seq, const char *what,
 	    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id);
 /* Stamps t1 and t2 of q, answers 200 with them and their sig, then queues

@@ -23,7 +23,7 @@
 #define PINGTAB_SLOTS 4096
 /* Echoed samples waiting for the writer, per process. */
 #define QUEUE_CAP 65536
-/* What the writer takes at once; store_ping.c splits it into statements. */
+/* What the writer takes at once; lib/store/ping.c splits it into statements. */
 #define WRITE_BATCH 256
 /* Under load the writer would wake for every sample or two and send a
  * statement for each, a MySQL round trip per echo; it lets this long pass
@@ -191,7 +191,7 @@ sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 
 /*
  * The retention: tests older than retention_days are removed a small
- * batch at a time (store_data.c), one step per turn of the writer, so the
+ * batch at a time (lib/store/data.c), one step per turn of the writer, so the
  * echo's samples keep being written between the steps.  Only the first
  * worker process runs it.  Returns 1 while a pass has more to remove.
  */

@@ -58,7 +58,8 @@ method_text(enum method m)
 	return (unsigned)m < METHOD__MAX ? method_names[m] : "OTHER";
 }
 
-/* Content-Length: digits only; anything else is "unknown" (-1). */
+/* Content-Length: digits only, as pingoo_parse_uint takes them; -1 when
+ * absent or empty (unknown), -2 for anything else (malformed). */
 static int64_t
 parse_length(const char *s)
 {

@@ -1,5 +1,6 @@
 /*
- * input.h - every request body and query string of the API, validated.
+ * input.h - every request body and query string of the API, the token's
+ * included, validated.
  * Pure functions: a parsed JSON body (or the raw query string) in, a typed
  * struct or a fault out; no I/O and no globals, so one fuzz harness
  * reaches them all.  The route table names the validator of each route.

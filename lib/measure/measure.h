@@ -16,7 +16,8 @@
 
 struct json_object;
 
-/* order.c: order statistics of sorted v[0..n); 0 when n is 0. */
+/* order.c: sorting, and order statistics of sorted v[0..n) (0 when n is
+ * 0). */
 void		 pingoo_sort_i64(int64_t *, size_t);
 /* Nearest rank: the smallest value with at least p% of v at or below it,
  * p in (0,100]. */
@@ -46,7 +47,7 @@ int64_t		pingoo_sample_offset(const struct pingoo_sample *);
 struct pingoo_ping_summary {
 	int64_t		sent, echoed, received, lost;
 	double		loss_pct;
-	int		has_loss;	/* lost is final or provisional */
+	int		has_loss;	/* sent > 0: loss_pct is a number */
 	int		has_stats;
 	int64_t		rtt_min, rtt_max, rtt_median, rtt_p90, rtt_p99;
 	double		rtt_mean, rtt_stddev;
@@ -334,8 +335,8 @@ enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 void		 pingoo_tp_test_clear(struct pingoo_tp_test *);
 
 /*
- * Latency probes (the store keeps them, probe.c): echoes a test carries, seq 0 to
- * PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
+ * Latency probes (the store keeps them, lib/store/probe.c): echoes a test
+ * carries, seq 0 to PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
  * t1 and t2 for a probe the client reported lost before the server saw it,
  * t3 for one without an answer.
  */
@@ -356,8 +357,9 @@ struct pingoo_probe_receipt {
 	int64_t			 t1, t2;
 };
 /* The latency summary of probes p[0..n): answered ones count with their
- * RTT; an unanswered one counts as lost once the client said so (no
- * server stamps) or the test is finished, and not at all before. */
+ * RTT; an unanswered one counts as lost when it has no server stamps (the
+ * client reported it lost before the server saw it) or the test is
+ * finished, and not at all before (its answer may still come). */
 enum pingoo_err	 pingoo_tp_latency(const struct pingoo_tp_probe *p, size_t n,
 		    int finished, struct pingoo_latency_summary *out);
 

@@ -149,10 +149,7 @@ pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
 	return v;
 }
 
-/* A victim that starts again at once meets the same transaction at the
- * same point (the echo writer's next statement on the same test, say): a
- * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
- * through first. */
+/* Marked as a deadlock's victim is: pingoo_store_again retries it. */
 enum pingoo_err
 pingoo_store_lost_race(struct pingoo_store *s)
 {
@@ -160,6 +157,10 @@ pingoo_store_lost_race(struct pingoo_store *s)
 	return PINGOO_ERR_DB;
 }
 
+/* A victim that starts again at once meets the same transaction at the
+ * same point (the echo writer's next statement on the same test, say): a
+ * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
+ * through first. */
 int
 pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
 {

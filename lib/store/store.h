@@ -43,7 +43,7 @@ int			 pingoo_store_unreachable(const struct pingoo_store *);
  * victim or timed out a lock wait (it rolled back; nothing was done). */
 int			 pingoo_store_retryable(const struct pingoo_store *);
 
-/* store_user.c */
+/* user.c */
 struct pingoo_user {
 	uint64_t	id;
 	char		name[65];
@@ -225,7 +225,7 @@ enum pingoo_err	 pingoo_tp_probe_receipts(struct pingoo_store *,
 		    int (*in_flight)(void *, uint32_t), void *arg, size_t *bad,
 		    struct pingoo_fault *f);
 
-/* store_data.c: a user's data as a whole (lib/export.h's types). */
+/* data.c: a user's data as a whole (lib/export/export.h's types). */
 struct pingoo_export_query;
 struct pingoo_export_rec;
 struct pingoo_agg;
@@ -251,10 +251,12 @@ enum pingoo_err	pingoo_test_delete(struct pingoo_store *, uint64_t user,
  * batch rows, each committed on its own; counts what went. */
 enum pingoo_err	pingoo_tests_delete_all(struct pingoo_store *, uint64_t user,
 		    int batch, uint64_t *ping, uint64_t *tp);
-/* One step of the retention: removes at most batch items (or, once it has
- * none, the row) of the oldest test created before `before`, of any user,
- * in one committed statement or two.  *more is 1 when it found such a
- * test (call again), 0 when none is left. */
+/* One step of the retention: takes the oldest ping test created before
+ * `before`, of any user, or when there is none the oldest such throughput
+ * test, and removes a batch of its items (at most batch rows a statement:
+ * a throughput test's transfers, then its probes) or, once it has none,
+ * its row, in one to three statements each committed on its own.  *more is
+ * 1 when it found such a test (call again), 0 when none is left. */
 enum pingoo_err	pingoo_retention_step(struct pingoo_store *, int64_t before,
 		    int batch, int *more);
 

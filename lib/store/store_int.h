@@ -1,10 +1,10 @@
 /*
- * store_int.h - inside the store only (lib/store*.c, lib/migrate.c): the
- * MySQL bindings and the runner of prepared statements.  Each store_*.c
- * owns one table of SQL text indexed by its own enum and declares it
- * here; a statement is named by (table, index) and nothing else.  The
- * caller names its own table, so the runner (store.c) never reaches up
- * to the files that use it.
+ * store_int.h - inside the store only (the .c files of lib/store): the
+ * MySQL bindings and the runner of prepared statements.  Each of them but
+ * store.c owns one table of SQL text indexed by its own enum and declares
+ * it here; a statement is named by (table, index) and nothing else.  The
+ * caller names its own table, so the runner (store.c) never reaches up to
+ * the files that use it.
  */
 #ifndef PINGOO_STORE_INT_H
 #define PINGOO_STORE_INT_H
@@ -24,12 +24,12 @@ struct pingoo_sql_table {
 	int			 n;
 };
 /* Defined beside their statements' callers. */
-extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
-extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
-extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
+extern const struct pingoo_sql_table pingoo_sql_user;	/* user.c */
+extern const struct pingoo_sql_table pingoo_sql_ping;	/* ping.c */
+extern const struct pingoo_sql_table pingoo_sql_tp;	/* tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
-extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
-extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
+extern const struct pingoo_sql_table pingoo_sql_probe;	/* probe.c */
+extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
 /* The tables as the runner's callers name them. */
 #define PINGOO_SQL_USER		(&pingoo_sql_user)
 #define PINGOO_SQL_PING		(&pingoo_sql_ping)
@@ -59,9 +59,11 @@ enum pingoo_err		 pingoo_store_lost_race(struct pingoo_store *);
  * called; a non-OK return from row stops and is returned.  *affected and
  * *insert_id are set when not NULL.  Outside a transaction a lost
  * connection is reconnected, the statement re-prepared and the call
- * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
- * from the server PINGOO_ERR_DB; an index outside the table (or a table
- * past the first PINGOO_SQL__DOMAINS the connection ran) PINGOO_ERR_INTERNAL.
+ * retried once, and a statement chosen as a deadlock's victim (or, on
+ * Galera, failing certification) is run once more.  Duplicate keys give
+ * PINGOO_ERR_CONFLICT; anything else from the server PINGOO_ERR_DB; an
+ * index outside the table (or a table past the first PINGOO_SQL__DOMAINS
+ * the connection ran) PINGOO_ERR_INTERNAL.
  */
 enum pingoo_err		 pingoo_store_run(struct pingoo_store *,
 			    const struct pingoo_sql_table *t, int idx, MYSQL_BIND *in, MYSQL_BIND *out,
@@ -98,7 +100,8 @@ void	pingoo_bind_i32(MYSQL_BIND *, int32_t *);
 /* Input string of length *len (NULL value when s is NULL). */
 void	pingoo_bind_str(MYSQL_BIND *, const char *s, unsigned long *len);
 /* Output string into buf[cap]; *len gets the length, *isnull the NULL flag;
- * the fetched value is NUL-terminated by pingoo_store_run when it fits. */
+ * pingoo_store_run NUL-terminates the fetched value, cut to cap - 1 bytes
+ * when it is longer. */
 void	pingoo_bind_strout(MYSQL_BIND *, char *buf, size_t cap,
 	    unsigned long *len, char *isnull);
 /* Nullable integer output. */

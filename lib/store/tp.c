@@ -1,7 +1,14 @@
 /*
- * store_tp.c - throughput tests and their transfers in MySQL.  Every
- * statement that names a test by id also names its owner, so another
- * user's test is indistinguishable from a missing one.
+ * tp.c - throughput tests and their transfers in MySQL.  The statements
+ * that find a test (TP_GET, TP_GET_BRIEF, TP_GET_LOCK, TP_CLAIM, TP_ABORT,
+ * TP_LIST) name its owner too, so another user's test is indistinguishable
+ * from a missing one.  Eight name the test by id alone: TP_RECORD,
+ * TP_LAST_CLAIMED, TP_COUNT_OK, TP_COMPLETE, TP_TRANSFERS, TP_REPORT,
+ * TP_SETTLE and TP_XFER_EXISTS.  They need not name the owner: each runs
+ * on a test already found for its owner, after the claim that read it
+ * (pingoo_tp_record), under that owner's TP_GET_LOCK in the same
+ * transaction (completion, reports) or after the caller's pingoo_tp_get
+ * (pingoo_tp_transfers).  TP_SWEEP names no test.
  */
 #include <stdlib.h>
 #include <inttypes.h>
