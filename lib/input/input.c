@@ -299,7 +299,7 @@ timed_fields(const struct pingoo_input_src *src, struct pingoo_in_tp_create *t,
 	enum pingoo_err e;
 
 	if (json_object_object_get_ex(src->body, "packets", &v))
-		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_field",
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "conflicting_fields",
 		    "duration_ms", "give packets or duration_ms, not both");
 	if ((e = pingoo_json_int(src->body, "duration_ms", 1, INT64_MIN,
 	    INT64_MAX, &ms, f)) != PINGOO_OK)
@@ -359,6 +359,12 @@ pingoo_in_tp_create(const struct pingoo_input_src *src,
 	if (t->simultaneous && t->dirs != PINGOO_TP_BOTH)
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    "simultaneous", "simultaneous needs direction both");
+	/* REST has no default size: neither is as wrong as both. */
+	if (!json_object_object_get_ex(src->body, "duration_ms", NULL) &&
+	    !json_object_object_get_ex(src->body, "packets", NULL))
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "missing_size",
+		    "packets", "give packets and packet_size (an N x S test) or "
+		    "duration_ms (a time-bounded test)");
 	if (json_object_object_get_ex(src->body, "duration_ms", NULL))
 		e = timed_fields(src, t, f);
 	else

@@ -252,10 +252,10 @@ test_tp_timed(void)
 	    "duration_ms outside 1000..60000 is refused naming it");
 	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
 	    "\"duration_ms\":5000,\"packets\":4,\"packet_size\":65536}",
-	    NULL, PINGOO_ERR_INVAL, "invalid_field", "duration_ms"),
+	    NULL, PINGOO_ERR_RANGE, "conflicting_fields", "duration_ms"),
 	    "both duration_ms and packets are refused");
 	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
-	    "\"packet_size\":65536}", NULL, PINGOO_ERR_INVAL, "missing_field",
+	    "\"packet_size\":65536}", NULL, PINGOO_ERR_RANGE, "missing_size",
 	    "packets"), "neither duration_ms nor packets is refused naming "
 	    "packets");
 	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
