@@ -26,7 +26,9 @@ usage(void)
 	    "       pingoo-admin [-c file] user add|passwd name  "
 	    "(password on standard input)\n"
 	    "       pingoo-admin [-c file] user del name\n"
-	    "       pingoo-admin [-c file] user list\n");
+	    "       pingoo-admin [-c file] user list\n"
+	    "       pingoo-admin config-keys\n"
+	    "       pingoo-admin -V | --version\n");
 	exit(2);
 }
 
@@ -148,16 +150,44 @@ out:
 	return rc;
 }
 
+/* The configuration's keys, one a line: name, type, default (- when
+ * none), range (- when not a number) and what it is, tab-separated. */
+static int
+cmd_config_keys(void)
+{
+	static const char *const types[] = { "number", "string", "file" };
+	struct pingoo_config_key k;
+	char range[48];
+	size_t i;
+
+	for (i = 0; pingoo_config_key(i, &k); i++) {
+		if (k.type == PINGOO_CONFIG_NUMBER)
+			snprintf(range, sizeof(range), "%llu..%llu",
+			    (unsigned long long)k.min,
+			    (unsigned long long)k.max);
+		else
+			snprintf(range, sizeof(range), "-");
+		printf("%s\t%s\t%s\t%s\t%s\n", k.name, types[k.type],
+		    k.def == NULL ? "-" : k.def[0] == '\0' ? "\"\"" : k.def,
+		    range, k.desc);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	static struct pingoo_config cfg;
 	struct pingoo_fault f;
 	const char *cfgfile = getenv("PINGOO_CONFIG");
 	int ch, rc;
 
 	memset(&f, 0, sizeof(f));
-	while ((ch = getopt(argc, argv, "+c:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgfile = optarg; break;
 		case 'V': printf("pingoo-admin %s\n", PACKAGE_VERSION); return 0;
@@ -168,6 +198,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
+	/* Needs no configuration: it describes it. */
+	if (strcmp(argv[0], "config-keys") == 0) {
+		if (argc != 1)
+			usage();
+		return cmd_config_keys();
+	}
 	if (cfgfile == NULL || *cfgfile == '\0') {
 		fprintf(stderr, "pingoo-admin: no configuration: use -c FILE or "
 		    "set PINGOO_CONFIG\n");

@@ -12,12 +12,11 @@
  * download or a database round trip never holds the echo up, and the
  * threads that compete for the cores are only as many as the turns.
  *
- * Measured on a 2-core machine, echo at 64 connections behind nginx, with
- * 2 processes of 16 threads: 80,910 and 76,621 echoes in 8 s with all 16
- * serving, 104,608 and 114,815 with one each.  The work is the same; with
- * 16 runnable threads a request is preempted midway and waits behind the
- * others for a core, and every request wakes a sleeping thread where a
- * busy one would have taken it next without sleeping.
+ * With all 16 threads of a process serving, a request is preempted midway
+ * and waits behind the others for a core, and every request wakes a
+ * sleeping thread where a busy one would have taken it next without
+ * sleeping.  One turn per process serves more echoes with a lower median
+ * for the same work; docs/performance.md has the figures.
  *
  * A thread holds its turn from one request to the next: the echo path
  * costs no atomic operation, only a hand-over does (a semaphore post, and
@@ -42,18 +41,19 @@ active_init(int n)
 	return 0;
 }
 
-void
-active_take(struct worker *w)
+int
+active_take(struct worker *w, int wait)
 {
 	if (w->active || !ready)
-		return;
+		return 0;
 	if (sem_trywait(&turns) != 0) {
-		/* It may wait long: its request lines go out first. */
-		log_flush(w);
+		if (!wait)
+			return -1;
 		while (sem_wait(&turns) != 0 && errno == EINTR)
 			;
 	}
 	w->active = 1;
+	return 0;
 }
 
 void

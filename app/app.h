@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <fcgiapp.h>
 
@@ -56,6 +57,7 @@ enum route {
 	ROUTE_TP_DELETE,
 	ROUTE_TESTS_DELETE,
 	ROUTE_JWKS,
+	ROUTE_TP_CLOSE,
 	ROUTE__MAX
 };
 
@@ -90,7 +92,10 @@ struct req {
 	size_t				 pathlen;
 	char				 query[1024];
 	char				 content_type[128];
-	int64_t				 content_length;	/* -1 = unknown */
+	/* CONTENT_LENGTH: >= 0 as declared; -1 when absent or empty (a
+	 * chunked body, read to its end); -2 when not plain decimal digits
+	 * or above INT64_MAX (req_read_json answers 400). */
+	int64_t				 content_length;
 	char				 origin[256];
 	const char			*route_name;
 	struct route_match		 m;
@@ -124,15 +129,14 @@ struct worker {
 /* pool.c */
 int	pool_run(const struct pingoo_config *, int listen_fd);
 extern volatile int pool_stopping;
-/* This worker process's index, 0..processes-1 (0 without a supervisor). */
-extern int pool_worker;
 
 /* active.c */
 /* Per process, before its threads start: n threads may serve at once. */
 int	active_init(int n);
-/* Takes one of the process's turns, waiting (its request lines written
- * first) when none is free; a thread that holds one keeps it. */
-void	active_take(struct worker *);
+/* Takes one of the process's turns: 0.  When none is free, waits for one
+ * if wait, else returns -1 (the caller writes its request lines before it
+ * waits).  A thread that holds one keeps it. */
+int	active_take(struct worker *, int wait);
 /* Gives the turn back before the thread may wait on MySQL or a client. */
 void	active_leave(struct worker *);
 /* Stopping: n turns more, so no thread stays waiting for one. */
@@ -230,7 +234,8 @@ void	h_health(struct req *);
 
 /* h_auth.c */
 /* Checks the bearer token; with check_user also that the user exists.
- * Replies 401/503 itself and returns -1 on refusal. */
+ * Replies 401 (or the user lookup's database error) itself and returns -1
+ * on refusal. */
 int	auth_require(struct req *, int check_user);
 /* 503 not_token_issuer and -1 on a host that verifies tokens but does not
  * issue them (R_ISSUER). */
@@ -243,9 +248,10 @@ void	h_jwks(struct req *);
 /* background.c */
 /* Maps the shared table of live tests: before the pool forks. */
 int	background_init(const struct pingoo_config *);
-/* Per worker process: the thread that writes echoed samples, in batches,
- * and sweeps packets left `started`. */
-int	background_start(const struct pingoo_config *);
+/* Per worker process (index: 0..processes-1, 0 without a supervisor): the
+ * thread that writes echoed samples, in batches, sweeps packets left
+ * `started` and, in the first process, runs the retention. */
+int	background_start(const struct pingoo_config *, int index);
 /* Drains the queue (retrying a database that is down for a while). */
 void	background_stop(void);
 /* The shared table of live ping tests (after background_init). */
@@ -256,15 +262,24 @@ int	background_accepts(void);
 /* Queues an answered echo for the writer; -1 when full or stopping. */
 int	background_push(const struct pingoo_queued_sample *);
 
-/* h_metrics.c */
-/* Maps the shared counters: before the pool forks. */
-int	metrics_init(const struct pingoo_config *);
+/* metrics.c */
+/* Maps the shared counters: before the pool forks.  route_names[i], a
+ * string that lives as long as the process, labels route i. */
+int	metrics_init(const struct pingoo_config *,
+	    const char *const route_names[ROUTE__MAX]);
 /* In a worker process: its slot i of the queue-depth gauge; replaced says
  * it takes the place of one that died (counted, its depth zeroed). */
 void	metrics_worker(size_t i, int replaced);
 void	metrics_queue_depth(uint64_t depth);
-/* Counts one answered request: route, status, time since arrival. */
+/* Counts one answered request: its route when it was dispatched to one
+ * (r->route_name is that route's name), else none or preflight; status,
+ * time since arrival. */
 void	metrics_request(const struct req *);
+/* Writes the counters of every process in the Prometheus text format to
+ * fp: 0, or -1 when fp failed. */
+int	metrics_write(FILE *fp);
+
+/* h_metrics.c */
 void	h_metrics(struct req *);
 
 /* h_data.c */
@@ -288,11 +303,17 @@ void	h_tp_download(struct req *);
 void	h_tp_upload(struct req *);
 void	h_tp_reports(struct req *);
 void	h_tp_abort(struct req *);
+void	h_tp_close(struct req *);
 void	h_tp_get(struct req *);
-/* h_ping.c: the echo's path, shared with the probes of throughput tests.
+/* h_probe.c */
+void	h_tp_probe(struct req *);
+void	h_tp_probe_receipts(struct req *);
+
+/* echo.c: the echo's path, shared by the ping echo (h_ping.c) and the
+ * probes of throughput tests (h_probe.c).
  * Claims seq of the live table's entry key (what: "sample", "probe"),
  * loading test id with load() on a miss; replies the refusal (404, 409,
- * 422) and returns -1. */
+ * 422, or the load's database error) and returns -1. */
 int	echo_claim(struct req *, uint64_t key, uint32_t seq, const char *what,
 	    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id);
 /* Stamps t1 and t2 of q, answers 200 with them and their sig, then queues
@@ -306,9 +327,6 @@ void	echo_answer(struct req *, struct pingoo_queued_sample *q);
 enum pingoo_err receipts_apply(struct req *, enum pingoo_err (*apply)(
 	    struct req *, void *, struct pingoo_fault *), void *arg,
 	    struct pingoo_fault *f);
-/* h_probe.c */
-void	h_tp_probe(struct req *);
-void	h_tp_probe_receipts(struct req *);
 /* Puts a new throughput test in the live table, for its probes; it is
  * closed there (pingoo_pingtab_close of PINGOO_PINGTAB_TP(id)) when it
  * ends. */

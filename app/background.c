@@ -23,7 +23,7 @@
 #define PINGTAB_SLOTS 4096
 /* Echoed samples waiting for the writer, per process. */
 #define QUEUE_CAP 65536
-/* What the writer takes at once; store_ping.c splits it into statements. */
+/* What the writer takes at once; lib/store/ping.c splits it into statements. */
 #define WRITE_BATCH 256
 /* Under load the writer would wake for every sample or two and send a
  * statement for each, a MySQL round trip per echo; it lets this long pass
@@ -32,8 +32,7 @@
  * for rows in flight. */
 #define GATHER_MS 2
 /* ... and keeps waiting while samples come, up to this long: fewer, fuller
- * statements.  Echo at 64 connections, 8 ms against 2 ms: MariaDB's CPU
- * per sample 14-17 us against 19-22 us. */
+ * statements, which cost MariaDB less CPU per sample (docs/performance.md). */
 #define GATHER_MAX_MS 8
 /* How long a stopping writer keeps retrying a database that is down. */
 #define DRAIN_MS 10000
@@ -45,6 +44,9 @@ static int writer_running;
 /* Set by the writer while MySQL refuses its writes: the echo then answers
  * 503 rather than acknowledge a sample it cannot keep. */
 static volatile int db_down;
+/* This worker process's index (background_start's): the first runs the
+ * retention. */
+static int worker;
 
 int
 background_init(const struct pingoo_config *cfg)
@@ -189,7 +191,7 @@ sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 
 /*
  * The retention: tests older than retention_days are removed a small
- * batch at a time (store_data.c), one step per turn of the writer, so the
+ * batch at a time (lib/store/data.c), one step per turn of the writer, so the
  * echo's samples keep being written between the steps.  Only the first
  * worker process runs it.  Returns 1 while a pass has more to remove.
  */
@@ -201,7 +203,7 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	int64_t mono = pingoo_mono_us(), before;
 	int more = 0;
 
-	if (cfg->retention_days == 0 || pool_worker != 0)
+	if (cfg->retention_days == 0 || worker != 0)
 		return 0;
 	if (!running && next != 0 && mono < next)
 		return 0;
@@ -279,8 +281,9 @@ writer_main(void *arg)
 }
 
 int
-background_start(const struct pingoo_config *cfg)
+background_start(const struct pingoo_config *cfg, int index)
 {
+	worker = index;
 	/* Each worker maps the whole shared table at start, so its RSS does
 	 * not grow by a page whenever a test lands in a slot it never read. */
 	pingoo_pingtab_prefault(tab);

@@ -2,18 +2,15 @@
  * h_ping.c - the ping test routes.  The echo is the hot path: it answers
  * from the shared table of live tests (lib/shm/pingtab.c) and writes MySQL
  * only after the answer is out, so no database time sits between its two
- * stamps (server_received_at, server_sent_at).
+ * stamps (server_received_at, server_sent_at); its path is echo.c's.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json.h>
 
 #include "app.h"
-#include "auth/auth.h"
 #include "core/core.h"
 #include "input/input.h"
 #include "measure/measure.h"
@@ -149,96 +146,6 @@ load_test(struct req *r, uint64_t id)
 	return e;
 }
 
-int
-echo_claim(struct req *r, uint64_t key, uint32_t seq, const char *what,
-    enum pingoo_err (*load)(struct req *, uint64_t), uint64_t id)
-{
-	enum pingtab_result c;
-	enum pingoo_err e;
-
-	c = pingoo_pingtab_claim(background_pingtab(), key, r->user_id, seq);
-	if (c == PINGTAB_MISS) {
-		active_leave(r->w);	/* a MySQL round trip */
-		if ((e = load(r, id)) != PINGOO_OK) {
-			reply_err(r, e);
-			return -1;
-		}
-		c = pingoo_pingtab_claim(background_pingtab(), key, r->user_id,
-		    seq);
-	}
-	switch (c) {
-	case PINGTAB_OK:
-		return 0;
-	case PINGTAB_DUP:
-		reply_error(r, 409, "duplicate_seq", "seq",
-		    "%s %u was already echoed", what, seq);
-		return -1;
-	case PINGTAB_RANGE:
-		reply_error(r, 422, "out_of_range", "seq",
-		    "seq must be below the test's count");
-		return -1;
-	case PINGTAB_CLOSED:
-		reply_error(r, 409, "invalid_state", NULL,
-		    "the test is no longer running");
-		return -1;
-	default:
-		/* Another user's test looks exactly like a missing one. */
-		reply_err(r, PINGOO_ERR_NOTFOUND);
-		return -1;
-	}
-}
-
-/* Writes q now, when the writer's queue would not take it. */
-static enum pingoo_err
-record_now(struct req *r, const struct pingoo_queued_sample *q)
-{
-	uint64_t written;
-
-	if (q->probe)
-		return pingoo_tp_probe_record_batch(r->store, q, 1, &written);
-	return pingoo_ping_record_batch(r->store, q, 1, &written);
-}
-
-void
-echo_answer(struct req *r, struct pingoo_queued_sample *q)
-{
-	char sig[PINGOO_SIG_LEN + 1], body[200], phase[40] = "";
-	int len;
-	enum pingoo_err e;
-
-	q->s.t1 = r->arrived_at;
-	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
-	 * of the wall clock between the two cannot bend it. */
-	q->s.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
-	if (q->probe) {
-		pingoo_probe_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
-		    q->test_id, r->user_id, q->phase, &q->s, sig);
-		snprintf(phase, sizeof(phase), "\"phase\":\"%s\",",
-		    pingoo_phase_name((enum pingoo_phase)q->phase));
-	} else
-		pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
-		    q->test_id, r->user_id, &q->s, sig);
-	/* Integers, hex and a fixed name: no escaping, no allocation on the
-	 * hot path. */
-	len = snprintf(body, sizeof(body), "{\"seq\":%lld,%s"
-	    "\"server_received_at\":%lld,\"server_sent_at\":%lld,"
-	    "\"sig\":\"%s\"}", (long long)q->s.seq, phase,
-	    (long long)q->s.t1, (long long)q->s.t2, sig);
-	reply_header(r, "Server-Timing: app;dur=%.3f",
-	    (double)(q->s.t2 - q->s.t1) / 1000.0);
-	if (!pingoo_cors_allowed(r->cfg->cors_origins, r->origin))
-		reply_header(r, "Timing-Allow-Origin: *");
-	reply_json_text(r, 200, body, (size_t)len);
-
-	/* The client has its answer; the writer takes it from here. */
-	req_finish(r);
-	if (background_push(q) != 0 && (e = record_now(r, q)) != PINGOO_OK)
-		fprintf(stderr, "pingoo: %s %llu/%u not recorded (%s); its "
-		    "receipt can still bring it\n", q->probe ? "probe" : "echo",
-		    (unsigned long long)q->test_id, q->s.seq,
-		    pingoo_strerror(e));
-}
-
 /*
  * POST /api/v1/ping-tests/{id}/echo: 200 with the server's stamps; 400,
  * 401, 404, 409 duplicate_seq or invalid_state, 422 out_of_range, 503
@@ -269,26 +176,6 @@ static int
 echoed_here(void *arg, uint32_t seq)
 {
 	return pingoo_pingtab_claimed(background_pingtab(), *(uint64_t *)arg, seq);
-}
-
-enum pingoo_err
-receipts_apply(struct req *r, enum pingoo_err (*apply)(struct req *, void *,
-    struct pingoo_fault *), void *arg, struct pingoo_fault *f)
-{
-	struct timespec pause = { 0, 5 * 1000000L };
-	int tries;
-	enum pingoo_err e = PINGOO_OK;
-
-	/* An echo answered a moment ago may still be writing its row. */
-	for (tries = 0; tries < 100; tries++) {
-		e = apply(r, arg, f);
-		if (e != PINGOO_ERR_CONFLICT || f->code == NULL ||
-		    strcmp(f->code, PINGOO_RECEIPT_IN_FLIGHT) != 0)
-			return e;
-		nanosleep(&pause, NULL);
-	}
-	return pingoo_fault_set(f, PINGOO_ERR_RANGE, "not_echoed", f->field,
-	    "the echo was not recorded");
 }
 
 /* What a ping receipts batch gives and gets back. */
@@ -340,6 +227,22 @@ h_ping_receipts(struct req *r)
 	json_object_put(o);
 }
 
+/* 200 the test {id} as stored, with samples; 404, 503. */
+static void
+reply_stored(struct req *r)
+{
+	struct pingoo_ping_test t;
+	enum pingoo_err e;
+
+	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	reply_test(r, 200, &t);
+	pingoo_ping_test_clear(&t);
+}
+
 /* POST /api/v1/ping-tests/{id}/close: 200 the test, now complete; samples
  * without a receipt are lost.  404, 409 invalid_state, 503. */
 void
@@ -352,23 +255,14 @@ h_ping_close(struct req *r)
 		return;
 	}
 	pingoo_pingtab_close(background_pingtab(), r->m.id);
-	h_ping_get(r);
+	reply_stored(r);
 }
 
 /* GET /api/v1/ping-tests/{id}: 200 the test with samples; 404, 503. */
 void
 h_ping_get(struct req *r)
 {
-	struct pingoo_ping_test t;
-	enum pingoo_err e;
-
-	if ((e = pingoo_ping_get(r->store, r->user_id, r->m.id, &t)) !=
-	    PINGOO_OK) {
-		reply_err(r, e);
-		return;
-	}
-	reply_test(r, 200, &t);
-	pingoo_ping_test_clear(&t);
+	reply_stored(r);
 }
 
 struct list_ctx {

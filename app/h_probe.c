@@ -2,7 +2,7 @@
  * h_probe.c - the latency probes of a throughput test: echoes that follow
  * the ping echo's rules (answered from the shared table of live tests,
  * written after the answer, signed so a receipt can bring one back), and
- * the client's receipts for them.
+ * the client's receipts for them.  The echo's path is echo.c's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +17,6 @@
 #include "measure/measure.h"
 #include "shm/shm.h"
 #include "store/store.h"
-
-void
-probe_table_put(uint64_t test_id, uint64_t user_id)
-{
-	pingoo_pingtab_put(background_pingtab(), PINGOO_PINGTAB_TP(test_id),
-	    user_id, PINGOO_TP_MAX_PROBES, 0, NULL, 0);
-}
 
 /* A test the table does not hold: load it and its probes' seqs. */
 static enum pingoo_err

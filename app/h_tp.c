@@ -27,10 +27,10 @@
 /* The incompressible bytes every download repeats: made once, never freed.
  * They sit at the start of a 2 MiB region aligned on 2 MiB, which the
  * kernel is asked to back with one transparent huge page: vmsplice()
- * (rawout.c) pins the 4 KiB pages it lends one by one (gup_fast_fallback
- * was 17% of a worker's CPU on 4 MiB downloads), the pages of a huge page
- * in one step (vmsplice in all then 6%).  Where the kernel gives no huge
- * page, the same bytes sit on small pages. */
+ * (rawout.c) pins the 4 KiB pages it lends one by one, the pages of a huge
+ * page in one step, which takes most of vmsplice's cost off a download
+ * (docs/performance.md).  Where the kernel gives no huge page, the same
+ * bytes sit on small pages. */
 #define NOISE_SIZE	(1024 * 1024)
 #define NOISE_REGION	(2 * 1024 * 1024)
 /* Upload reads: a fixed buffer per call, never the packet size. */
@@ -144,13 +144,54 @@ dir_summary_json(const struct pingoo_tp_summary *s)
 	return o;
 }
 
+/* A timed test's direction: the headline is its window's (window.c), and
+ * the window, its grace and the clock are shown; null in an N x S test. */
+static void
+add_window(struct json_object *o, const struct pingoo_tp_test *t,
+    enum pingoo_tp_dir d, const struct pingoo_tp_xfer *xf, size_t n)
+{
+	static const char *const keys[] = { "grace_us", "window_start_at",
+	    "window_end_at", "window_bytes", "started_at", "time_up_at" };
+	struct pingoo_tp_window w;
+	int64_t v[6];
+	size_t i;
+
+	if (t->duration_ms == 0) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			json_object_object_add(o, keys[i], NULL);
+		return;
+	}
+	pingoo_tp_window(xf, n, d, t->duration_ms, &w);
+	v[0] = w.grace_us;
+	v[1] = w.start_at;
+	v[2] = w.end_at;
+	v[3] = w.bytes;
+	v[4] = t->started_at[d];
+	v[5] = pingoo_tp_time_up_at(t, d);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		add_opt(o, keys[i], v[i]);
+	add_opt(o, "bits_per_second", w.bits_per_second);
+}
+
+/* The transfers of direction d still moving. */
+static uint32_t
+count_started(const struct pingoo_tp_xfer *xf, size_t n, enum pingoo_tp_dir d)
+{
+	uint32_t k = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		k += xf[i].dir == d && xf[i].status == PINGOO_TP_STARTED;
+	return k;
+}
+
 /* {"download": {...}|null, "upload": {...}|null}; NULL when out of memory. */
 static struct json_object *
 summary_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
     size_t n)
 {
 	struct pingoo_tp_summary s;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *dir;
 	int d;
 
 	for (d = 0; d < PINGOO_TP__DIRS; d++) {
@@ -164,8 +205,14 @@ summary_json(const struct pingoo_tp_test *t, const struct pingoo_tp_xfer *xf,
 			json_object_put(o);
 			return NULL;
 		}
+		/* A timed test's packets: the transfers it moved. */
+		if (t->duration_ms > 0)
+			s.packets = s.received + s.failed + count_started(xf, n,
+			    (enum pingoo_tp_dir)d);
+		dir = dir_summary_json(&s);
+		add_window(dir, t, (enum pingoo_tp_dir)d, xf, n);
 		json_object_object_add(o, pingoo_tp_dir_name((enum pingoo_tp_dir)d),
-		    dir_summary_json(&s));
+		    dir);
 	}
 	return o;
 }
@@ -250,9 +297,12 @@ test_head_json(const struct pingoo_tp_test *t)
 	    json_object_new_string(pingoo_tp_dirs_name(t->dirs)));
 	json_object_object_add(o, "simultaneous",
 	    json_object_new_boolean(t->simultaneous));
-	json_object_object_add(o, "packets", json_i64(t->packets));
-	json_object_object_add(o, "packet_size",
-	    json_i64((int64_t)t->packet_size));
+	json_object_object_add(o, "packets", json_i64_or_null(t->packets,
+	    t->duration_ms > 0));
+	json_object_object_add(o, "packet_size", json_i64_or_null(
+	    (int64_t)t->packet_size, t->packet_size == 0));
+	json_object_object_add(o, "duration_ms", json_i64_or_null(
+	    t->duration_ms, t->duration_ms == 0));
 	/* Stored by us as serialized JSON, so it parses. */
 	json_object_object_add(o, "client", t->client != NULL ?
 	    json_tokener_parse(t->client) : NULL);
@@ -300,6 +350,28 @@ test_json(const struct pingoo_tp_test *t, const struct tp_rows *rows,
 	return o;
 }
 
+/*
+ * A time-bounded test whose time is up in every direction and whose
+ * packets have all ended is complete, closed or not: a client that stopped
+ * early and went away leaves it so, and its first read says it.  *t is
+ * read again when this completed it.
+ */
+static enum pingoo_err
+end_if_over(struct req *r, uint64_t id, struct pingoo_tp_test *t)
+{
+	enum pingoo_err e;
+	int done = 0;
+
+	if (t->state != PINGOO_TP_INCOMPLETE ||
+	    !pingoo_tp_time_over(t, pingoo_now_us()))
+		return PINGOO_OK;
+	if ((e = pingoo_tp_end_if_over(r->store, r->user_id, id, &done)) !=
+	    PINGOO_OK || !done)
+		return e;
+	pingoo_tp_test_clear(t);
+	return pingoo_tp_get(r->store, r->user_id, id, t);
+}
+
 /* Reads test id with its transfers and probes and renders it; NULL with
  * *e set. */
 static struct json_object *
@@ -312,6 +384,10 @@ load_test_json(struct req *r, uint64_t id, int with_rows, enum pingoo_err *e)
 	memset(&rows, 0, sizeof(rows));
 	if ((*e = pingoo_tp_get(r->store, r->user_id, id, &t)) != PINGOO_OK)
 		return NULL;
+	if ((*e = end_if_over(r, id, &t)) != PINGOO_OK) {
+		pingoo_tp_test_clear(&t);
+		return NULL;
+	}
 	if ((*e = pingoo_tp_transfers(r->store, id, &rows.xf, &rows.nxf)) ==
 	    PINGOO_OK && (*e = pingoo_tp_probes(r->store, id, &rows.pr,
 	    &rows.npr)) == PINGOO_OK &&
@@ -353,6 +429,7 @@ h_tp_create(struct req *r)
 	t.simultaneous = in->simultaneous;
 	t.packets = in->packets;
 	t.packet_size = in->packet_size;
+	t.duration_ms = in->duration_ms;
 	t.client = in->client;		/* the test owns it now */
 	in->client = NULL;
 	if ((e = pingoo_tp_create(r->store, r->user_id, &t)) != PINGOO_OK)
@@ -395,6 +472,25 @@ h_tp_abort(struct req *r)
 		    PINGOO_PINGTAB_TP(r->m.id));
 		reply_test(r, 200, r->m.id);
 	}
+}
+
+/*
+ * POST /api/v1/throughput-tests/{id}/close: 200 the test, now complete (a
+ * time-bounded test; packets still moving are recorded as they end); 404;
+ * 409 invalid_state for an N x S test or one no longer incomplete; 503.
+ */
+void
+h_tp_close(struct req *r)
+{
+	struct pingoo_fault f;
+
+	if (pingoo_tp_close(r->store, r->user_id, r->m.id, pingoo_now_us(),
+	    &f) != PINGOO_OK) {
+		reply_fault(r, &f);
+		return;
+	}
+	pingoo_pingtab_close(background_pingtab(), PINGOO_PINGTAB_TP(r->m.id));
+	reply_test(r, 200, r->m.id);
 }
 
 /* Renders tests t[0..n) with their summaries into a new array. */
@@ -462,14 +558,16 @@ h_tp_list(struct req *r)
 
 /* ---- packets ---------------------------------------------------------- */
 
-/* Claims this route's packet; replies the refusal itself and returns -1. */
+/* Claims this route's packet of `bytes` asked for (0: none); replies the
+ * refusal itself and returns -1. */
 static int
-claim(struct req *r, enum pingoo_tp_dir dir, struct pingoo_tp_test *t)
+claim(struct req *r, enum pingoo_tp_dir dir, uint64_t bytes,
+    struct pingoo_tp_test *t)
 {
 	struct pingoo_fault f;
 
 	if (pingoo_tp_claim(r->store, r->user_id, r->m.id, dir,
-	    (uint32_t)r->m.seq, pingoo_now_us(), t, &f) == PINGOO_OK)
+	    (uint32_t)r->m.seq, bytes, pingoo_now_us(), t, &f) == PINGOO_OK)
 		return 0;
 	reply_fault(r, &f);
 	return -1;
@@ -535,28 +633,33 @@ send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 }
 
 /*
- * GET /api/v1/throughput-tests/{id}/download/{seq}: 200 and exactly
- * packet_size bytes; 404; 409 duplicate_packet / invalid_state; 422
- * out_of_range (seq >= packets, or an upload-only test); 503.  A client
- * that goes away mid-packet leaves it failed, and the worker moves on.
+ * GET /api/v1/throughput-tests/{id}/download/{seq}[?bytes=N]: 200 and
+ * exactly N bytes (a time-bounded test's packet chooses its size; an N x S
+ * test's is packet_size); 400 invalid_query (bytes malformed, or missing
+ * where the test has no packet_size); 404; 409 duplicate_packet /
+ * invalid_state / time_up; 422 out_of_range (seq past the test's count,
+ * an upload-only test, bytes other than packet_size) or limit_exceeded
+ * (bytes past the packet size limits); 503.  A client that goes away
+ * mid-packet leaves it failed, and the worker moves on.
  */
 void
 h_tp_download(struct req *r)
 {
 	struct pingoo_tp_test t;
 	struct pingoo_tp_xfer x;
+	uint64_t bytes = r->in.u.tp_packet.bytes;
 
 	pthread_once(&noise_once, noise_init);
 	if (!noise_ok) {
 		reply_err(r, PINGOO_ERR_INTERNAL);
 		return;
 	}
-	if (claim(r, PINGOO_TP_DOWNLOAD, &t) != 0)
+	if (claim(r, PINGOO_TP_DOWNLOAD, bytes, &t) != 0)
 		return;
 	memset(&x, 0, sizeof(x));
 	x.dir = PINGOO_TP_DOWNLOAD;
 	x.seq = (uint32_t)r->m.seq;
-	send_packet(r, t.packet_size, &x);
+	send_packet(r, bytes != 0 ? bytes : t.packet_size, &x);
 	/* The response ends (END_REQUEST) only once the record is in, so a
 	 * client reusing its connection reads its own packet recorded.  The
 	 * client may hold every byte before that: should this record never
@@ -645,9 +748,11 @@ reply_upload(struct req *r, const struct pingoo_tp_xfer *x)
 	json_object_put(o);
 }
 
-/* Reads (or refuses) the body of a claimed upload into x. */
+/* Reads (or refuses) the body of a claimed upload into x: size bytes, or,
+ * when open_ended, any length from 1 byte to size. */
 static enum upload_end
-take_upload(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
+take_upload(struct req *r, uint64_t size, int open_ended,
+    struct pingoo_tp_xfer *x)
 {
 	enum upload_end end;
 
@@ -657,15 +762,19 @@ take_upload(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 		end = UPLOAD_LONG;
 	} else
 		end = recv_packet(r, size, x);
+	if (end == UPLOAD_SHORT && open_ended && x->bytes > 0)
+		end = UPLOAD_OK;
 	x->status = end == UPLOAD_OK ? PINGOO_TP_OK : PINGOO_TP_FAILED;
 	return end;
 }
 
 /*
  * PUT /api/v1/throughput-tests/{id}/upload/{seq}: 200 with the server's
- * stamps once recorded; 404; 409 duplicate_packet / invalid_state; 413
- * more than packet_size; 422 wrong_size (fewer bytes) or out_of_range;
- * 503.  A refused body is still recorded, as a failed packet.
+ * stamps once recorded; 404; 409 duplicate_packet / invalid_state /
+ * time_up; 413 more than packet_size (a time-bounded test: more than
+ * tp_max_packet_size); 422 wrong_size (fewer bytes than packet_size or
+ * the declared Content-Length, or none) or out_of_range; 503.  A refused
+ * body is still recorded, as a failed packet.
  */
 void
 h_tp_upload(struct req *r)
@@ -674,21 +783,36 @@ h_tp_upload(struct req *r)
 	struct pingoo_tp_xfer x;
 	enum upload_end end;
 	enum pingoo_err e;
+	uint64_t size, max = r->cfg->tp_max_packet_size;
+	const char *limit = "packet_size";
 
-	if (claim(r, PINGOO_TP_UPLOAD, &t) != 0)
+	if (claim(r, PINGOO_TP_UPLOAD, 0, &t) != 0)
 		return;
 	memset(&x, 0, sizeof(x));
 	x.dir = PINGOO_TP_UPLOAD;
 	x.seq = (uint32_t)r->m.seq;
-	end = take_upload(r, t.packet_size, &x);
+	/* A time-bounded test's packet is as long as its body: the declared
+	 * length, or what arrives before the end of a chunked one. */
+	size = t.packet_size;
+	if (t.duration_ms > 0) {
+		limit = "tp_max_packet_size";
+		size = r->content_length > 0 &&
+		    (uint64_t)r->content_length <= max ?
+		    (uint64_t)r->content_length : max;
+	}
+	end = take_upload(r, size, t.duration_ms > 0 && r->content_length < 0,
+	    &x);
 	e = record(r, &t, &x);
 	if (end == UPLOAD_LONG)
 		reply_error(r, 413, "body_too_large", NULL, "the body is larger "
-		    "than packet_size (%" PRIu64 " bytes)", t.packet_size);
+		    "than %s (%" PRIu64 " bytes)", limit, t.duration_ms > 0 ?
+		    max : t.packet_size);
 	else if (end == UPLOAD_SHORT || end == UPLOAD_GONE)
 		reply_error(r, 422, "wrong_size", NULL, "the body has %" PRIu64
-		    " bytes, not packet_size (%" PRIu64 ")", x.bytes,
-		    t.packet_size);
+		    " bytes, not %s (%" PRIu64 ")", x.bytes, t.duration_ms == 0 ?
+		    "packet_size" : r->content_length >= 0 ? "Content-Length" :
+		    "at least 1", t.duration_ms == 0 ? t.packet_size :
+		    r->content_length >= 0 ? size : 1);
 	else if (e != PINGOO_OK)
 		reply_err(r, e);
 	else

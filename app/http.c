@@ -57,7 +57,8 @@ method_text(enum method m)
 	return pingoo_name_of(method_names, METHOD__MAX, (int)m);
 }
 
-/* Content-Length: digits only; anything else is "unknown" (-1). */
+/* Content-Length: digits only, as pingoo_parse_uint takes them; -1 when
+ * absent or empty (unknown), -2 for anything else (malformed). */
 static int64_t
 parse_length(const char *s)
 {

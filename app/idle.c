@@ -7,21 +7,21 @@
  * served the last one, so left to itself an idle kept connection pins its
  * thread in read().  Under load nginx then holds connections that pin
  * threads while the requests it sends on new connections wait in the
- * listen backlog until nginx closes a kept one; measured at 64 client
- * connections on 32 threads, 5-32 connections sat in the backlog and
- * some requests waited 0.5-2 s there.  Here a thread that has answered
+ * listen backlog until nginx closes a kept one, for up to seconds under
+ * load (docs/performance.md).  Here a thread that has answered
  * parks its connection in the set and waits for whichever comes first: a
  * request on any parked connection or a new connection.  No thread is ever
  * bound to an idle connection, so any number of them can be kept.
  *
  * New connections are accepted here too, by one thread at a time (the
- * listening socket is one-shot in the set: a level-triggered one woke
- * thread after thread for the same connection: 762 of 789 accept()
- * calls failed with EAGAIN), and parked like the others until nginx's request
- * is there to read, so a connection that sends nothing holds no thread
- * either.  The listening socket is non-blocking, so a wake-up that another
- * process answered first costs one EAGAIN.  Accepted connections do not
- * inherit the flag (Linux): libfcgi's reads and writes still block.
+ * listening socket is one-shot in the set: a level-triggered one wakes
+ * thread after thread for the same connection, and nearly every accept()
+ * but the first fails with EAGAIN), and parked like the others until
+ * nginx's request is there to read, so a connection that sends nothing
+ * holds no thread either.  The listening socket is non-blocking, so a
+ * wake-up that another process answered first costs one EAGAIN.  Accepted
+ * connections do not inherit the flag (Linux): libfcgi's reads and writes
+ * still block.
  */
 #include "config.h"
 

@@ -19,7 +19,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pingoo-fcgi [-T] [-c file] [-l socket|host:port] "
-	    "[-p processes] [-t threads]\n");
+	    "[-p processes] [-t threads]\n"
+	    "       pingoo-fcgi -V | --version\n");
 	exit(2);
 }
 
@@ -61,12 +62,17 @@ open_listener(const char *where)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	static struct pingoo_config cfg;
 	struct pingoo_fault f;
 	const char *cfgfile = getenv("PINGOO_CONFIG"), *listen = NULL;
 	int ch, fd, processes = -1, threads = -1, testonly = 0;
 
-	while ((ch = getopt(argc, argv, "c:l:p:t:TV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:p:t:TV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgfile = optarg; break;
 		case 'l': listen = optarg; break;

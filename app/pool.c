@@ -32,7 +32,8 @@
 #include "app.h"
 
 volatile int pool_stopping;
-int pool_worker;
+/* This worker process's index, 0..processes-1 (0 without a supervisor). */
+static int pool_worker;
 
 struct thread_slot {
 	pthread_t	 tid;
@@ -70,7 +71,12 @@ thread_main(void *arg)
 		goto out;
 	}
 	while (!pool_stopping) {
-		active_take(&t->w);
+		/* Waiting for a turn may be long: the request lines go out
+		 * first. */
+		if (active_take(&t->w, 0) != 0) {
+			log_flush(&t->w);
+			(void)active_take(&t->w, 1);
+		}
 		if (pool_stopping)
 			break;
 		/* The request lines are written when the thread has nothing
@@ -136,7 +142,7 @@ serve(const struct pingoo_config *cfg, int fd)
 	}
 	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL ||
 	    active_init(cfg->active_threads) != 0 || idle_init(fd) != 0 ||
-	    background_start(cfg) != 0) {
+	    background_start(cfg, pool_worker) != 0) {
 		fprintf(stderr, "pingoo: cannot start the worker's threads\n");
 		return 1;
 	}
@@ -270,8 +276,14 @@ supervise(const struct pingoo_config *cfg, int fd)
 int
 pool_run(const struct pingoo_config *cfg, int fd)
 {
+	const char *names[ROUTE__MAX];
+	int i;
+
+	/* The counters are by route, labelled with the routes' names. */
+	for (i = 0; i < ROUTE__MAX; i++)
+		names[i] = route_name((enum route)i);
 	/* Shared memory must exist before the children are forked. */
-	if (background_init(cfg) < 0 || metrics_init(cfg) < 0) {
+	if (background_init(cfg) < 0 || metrics_init(cfg, names) < 0) {
 		fprintf(stderr, "pingoo: cannot map the shared tables\n");
 		return 1;
 	}

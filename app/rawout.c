@@ -1,25 +1,24 @@
 /*
  * rawout.c - large response bodies straight onto the FastCGI connection.
  *
- * libfcgi cuts its output into 8 KiB FCGI_STDOUT records, one write() each,
- * which costs about 40% of download speed and twice the CPU per GiB on
- * this kind of machine (measured: 1.3-1.5 GiB/s against 2.2-2.5 GiB/s with
- * 64 KiB records).  Here the body goes out in records of up to 65528
- * bytes.  libfcgi's own buffer is flushed first so the bytes stay in
- * order, and FCGX_Finish_r still ends the request (empty STDOUT record,
- * END_REQUEST).
+ * libfcgi cuts its output into 8 KiB FCGI_STDOUT records, one write() each.
+ * Records of up to 65528 bytes halve the worker's CPU per GiB and make
+ * downloads faster (docs/performance.md has the figures), so here the
+ * body goes out in those.  libfcgi's own buffer is flushed first so the
+ * bytes stay in order, and FCGX_Finish_r still ends the request (empty
+ * STDOUT record, END_REQUEST).
  *
  * Full records are not copied: vmsplice() lends the pages of the caller's
  * buffer and of a constant record header to the thread's pipe, and
  * splice() moves them to the socket, where nginx's read() is their one
- * copy (writev() copied them into the socket first: the worker's top
- * symbol in the download profile).  The pages are lent, not copied, so the
+ * copy (writev() would copy them into the socket first, the worker's
+ * largest cost on a download).  The pages are lent, not copied, so the
  * buffer must never change while the process lives.  A short last record,
  * or a request id other than the one nginx uses, goes out with writev().
  *
  * While a large body goes out on a unix socket, its send buffer is raised
  * to SNDBUF_BYTES: with the default one (net.core.wmem_default) the thread
- * blocked whenever about 150 KiB waited for nginx's read.  The connection
+ * blocks whenever about 150 KiB wait for nginx's read.  The connection
  * keeps it for its later requests; it holds memory only while bytes wait
  * in it.  A TCP connection (a pool on another host) is left alone: a set
  * SO_SNDBUF would end the kernel's own sizing of its buffer.
@@ -43,10 +42,10 @@
 /* The thread's pipe holds this much: 16 full records per splice(). */
 #define PIPE_BYTES	(1024 * 1024)
 #define PIPE_RECORDS	(PIPE_BYTES / (RECORD_MAX + 8))
-/* The send buffer a large body gets: one pipe's worth.  Measured on 4 MiB
- * downloads: the worker's context switches per MiB went from 5-7 to 3 and
- * its CPU per GiB down by a tenth to a quarter.  The kernel doubles the value
- * (its bookkeeping) and caps it at net.core.wmem_max. */
+/* The send buffer a large body gets: one pipe's worth, so the worker
+ * switches context about half as often per MiB and spends less CPU per GiB
+ * (docs/performance.md).  The kernel doubles the value (its bookkeeping)
+ * and caps it at net.core.wmem_max. */
 #define SNDBUF_BYTES	PIPE_BYTES
 
 /* The header of a full record of request 1 (nginx numbers every request

@@ -31,7 +31,7 @@ static const struct route_def routes[] = {
 	[ROUTE_PING_GET] = { METHOD_GET, "/api/v1/ping-tests/{id}", h_ping_get, R_AUTH | R_USERCHECK, NULL },
 	[ROUTE_TP_CREATE] = { METHOD_POST, "/api/v1/throughput-tests", h_tp_create, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_tp_create },
 	[ROUTE_TP_LIST] = { METHOD_GET, "/api/v1/throughput-tests", h_tp_list, R_AUTH | R_USERCHECK, pingoo_in_page },
-	[ROUTE_TP_DOWNLOAD] = { METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, NULL },
+	[ROUTE_TP_DOWNLOAD] = { METHOD_GET, "/api/v1/throughput-tests/{id}/download/{seq}", h_tp_download, R_AUTH, pingoo_in_tp_packet },
 	[ROUTE_TP_UPLOAD] = { METHOD_PUT, "/api/v1/throughput-tests/{id}/upload/{seq}", h_tp_upload, R_AUTH, NULL },
 	[ROUTE_TP_REPORTS] = { METHOD_POST, "/api/v1/throughput-tests/{id}/reports", h_tp_reports, R_AUTH | R_USERCHECK | R_JSON, pingoo_in_reports },
 	[ROUTE_TP_ABORT] = { METHOD_POST, "/api/v1/throughput-tests/{id}/abort", h_tp_abort, R_AUTH | R_USERCHECK, NULL },
@@ -47,6 +47,7 @@ static const struct route_def routes[] = {
 	[ROUTE_TP_DELETE] = { METHOD_DELETE, "/api/v1/throughput-tests/{id}", h_test_delete, R_AUTH | R_USERCHECK, NULL },
 	[ROUTE_TESTS_DELETE] = { METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL },
 	[ROUTE_JWKS] = { METHOD_GET, "/.well-known/jwks.json", h_jwks, R_QUICK, NULL },
+	[ROUTE_TP_CLOSE] = { METHOD_POST, "/api/v1/throughput-tests/{id}/close", h_tp_close, R_AUTH | R_USERCHECK, NULL },
 };
 PINGOO_TABLE_CHECK(routes, ROUTE__MAX);
 

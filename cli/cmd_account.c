@@ -1,4 +1,4 @@
-/* cmd_account.c - login, logout and me; and the connection every other command opens. */
+/* cmd_account.c - login, logout, me, and the connection of every command. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,19 +24,13 @@ cli_connect(const struct cli_opts *o, struct cli_conn *c, struct cli_fault *f)
 		return err;
 	if (s.expires_at > 0 && cli_stamp() >= s.expires_at)
 		return cli_fail(f, CLI_ERR_AUTH, 0, "token_expired",
-		    "the saved login of %s has expired: run pingoo login again", s.username);
-	err = cli_conn_open(c, o->url ? o->url : s.url, o->cacert ? o->cacert : s.cacert,
-	    s.token, o->http, f);
+		    "the saved login of %s has expired: run pingoo login again",
+		    s.username);
+	err = cli_conn_open(c, o->url ? o->url : s.url,
+	    o->cacert ? o->cacert : s.cacert, s.token, o->http, f);
 	if (err == CLI_OK)
 		c->resolve = o->resolve;
 	return err;
-}
-
-static int
-usage_login(void)
-{
-	fputs("usage: pingoo login [URL] USER   (URL defaults to $PINGOO_URL)\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
 }
 
 /*
@@ -63,34 +57,37 @@ cmd_login(const struct cli_opts *o, int argc, char **argv)
 		url = o->url ? o->url : getenv("PINGOO_URL");
 		user = argv[1];
 		if (url == NULL || url[0] == '\0') {
-			fputs("pingoo: login: no URL given and PINGOO_URL is not set\n", stderr);
-			return usage_login();
+			fputs("pingoo: login: no URL given and PINGOO_URL "
+			    "is not set\n", stderr);
+			return CLI_USAGE;
 		}
 	} else
-		return usage_login();
+		return CLI_USAGE;
 	memset(&s, 0, sizeof(s));
 	/* A relative trust store would break once the user changes folder. */
 	if (o->cacert != NULL && o->cacert[0] != '\0') {
 		if (realpath(o->cacert, cacert) == NULL) {
-			cli_fail(&f, CLI_ERR_USAGE, 0, NULL, "%s: cannot be read", o->cacert);
+			cli_fail(&f, CLI_ERR_USAGE, 0, NULL,
+			    "%s: cannot be read", o->cacert);
 			return cli_failed(&f);
 		}
 		snprintf(s.cacert, sizeof(s.cacert), "%s", cacert);
 	}
-	if ((err = cli_conn_open(&c, url, s.cacert, NULL, o->http, &f)) != CLI_OK)
+	err = cli_conn_open(&c, url, s.cacert, NULL, o->http, &f);
+	if (err != CLI_OK)
 		return cli_failed(&f);
 	c.resolve = o->resolve;
 	if ((err = cli_read_password(pw, sizeof(pw), &f)) != CLI_OK)
 		goto out;
 	if ((req = json_object_new_object()) == NULL) {
-		err = cli_fail(&f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		err = cli_nomem(&f);
 		goto out;
 	}
 	json_object_object_add(req, "username", json_object_new_string(user));
 	json_object_object_add(req, "password", json_object_new_string(pw));
 	explicit_bzero(pw, sizeof(pw));
-	err = cli_call(&c, "POST", "/auth/token",
-	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, &f);
+	err = cli_call(&c, "POST", "/auth/token", cli_jtext(req), 30000, &r,
+	    &f);
 	if (err != CLI_OK)
 		goto out;
 	if ((token = cli_jstr(r.json, "access_token")) == NULL ||
@@ -106,7 +103,8 @@ cmd_login(const struct cli_opts *o, int argc, char **argv)
 	s.expires_at = expires_in > 0 ? cli_stamp() + expires_in * 1000000 : 0;
 	/* The token proves itself before it is kept. */
 	cli_conn_close(&c);
-	if ((err = cli_conn_open(&c, s.url, s.cacert, s.token, o->http, &f)) != CLI_OK)
+	err = cli_conn_open(&c, s.url, s.cacert, s.token, o->http, &f);
+	if (err != CLI_OK)
 		goto out;
 	c.resolve = o->resolve;
 	if ((err = cli_call(&c, "GET", "/me", NULL, 30000, &me, &f)) != CLI_OK)
@@ -117,8 +115,8 @@ cmd_login(const struct cli_opts *o, int argc, char **argv)
 	if (o->json)
 		cli_print_json(&me);
 	else
-		printf("Logged in to %s as %s; the token (valid %lld s) is in %s\n",
-		    s.url, user, (long long)expires_in, path);
+		printf("Logged in to %s as %s; the token (valid %lld s) "
+		    "is in %s\n", s.url, user, (long long)expires_in, path);
 out:
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(&s, sizeof(s));
@@ -129,17 +127,18 @@ out:
 	return err == CLI_OK ? 0 : cli_failed(&f);
 }
 
-/* pingoo logout: forgets the saved login (the token itself lives until it expires). */
+/*
+ * pingoo logout: forgets the saved login (the token itself lives until it
+ * expires).
+ */
 int
 cmd_logout(const struct cli_opts *o, int argc, char **argv)
 {
 	struct cli_fault	 f;
 	int			 removed;
 
-	if (argc != 1) {
-		fputs("usage: pingoo logout\n", stderr);
-		return cli_exit(CLI_ERR_USAGE);
-	}
+	if (argc != 1)
+		return CLI_USAGE;
 	if (cli_session_remove(&removed, &f) != CLI_OK)
 		return cli_failed(&f);
 	if (o->json)
@@ -149,6 +148,26 @@ cmd_logout(const struct cli_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* The user as a line: name, id, server, and since when. */
+static void
+print_me(const struct cli_conn *c, struct json_object *me)
+{
+	char		 when[64] = "?";
+	const char	*name = cli_jstr(me, "username");
+	time_t		 t;
+	struct tm	 tm;
+	int64_t		 at;
+
+	if ((at = cli_jint(me, "created_at", -1)) >= 0) {
+		t = (time_t)(at / 1000000);
+		if (gmtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+			    &tm);
+	}
+	printf("%s (id %lld) at %s, since %s\n", name ? name : "?",
+	    (long long)cli_jint(me, "id", 0), c->url, when);
+}
+
 /* pingoo me: the token's user, as the server knows it. */
 int
 cmd_me(const struct cli_opts *o, int argc, char **argv)
@@ -156,32 +175,17 @@ cmd_me(const struct cli_opts *o, int argc, char **argv)
 	struct cli_fault	 f;
 	struct cli_conn		 c = { 0 };
 	struct cli_resp		 r = { 0 };
-	char			 when[64] = "?";
-	time_t			 t;
-	struct tm		 tm;
-	int64_t			 at;
 	enum cli_err		 err;
 
-	if (argc != 1) {
-		fputs("usage: pingoo me\n", stderr);
-		return cli_exit(CLI_ERR_USAGE);
-	}
+	if (argc != 1)
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
-	if ((err = cli_call(&c, "GET", "/me", NULL, 30000, &r, &f)) == CLI_OK) {
-		if (o->json)
-			cli_print_json(&r);
-		else {
-			if ((at = cli_jint(r.json, "created_at", -1)) >= 0) {
-				t = (time_t)(at / 1000000);
-				if (gmtime_r(&t, &tm) != NULL)
-					strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-			}
-			printf("%s (id %lld) at %s, since %s\n",
-			    cli_jstr(r.json, "username") ? cli_jstr(r.json, "username") : "?",
-			    (long long)cli_jint(r.json, "id", 0), c.url, when);
-		}
-	}
+	err = cli_call(&c, "GET", "/me", NULL, 30000, &r, &f);
+	if (err == CLI_OK && o->json)
+		cli_print_json(&r);
+	else if (err == CLI_OK)
+		print_me(&c, r.json);
 	cli_resp_free(&r);
 	cli_conn_close(&c);
 	return err == CLI_OK ? 0 : cli_failed(&f);

@@ -28,7 +28,7 @@ struct ping {
 	char			 base[64];	/* /ping-tests/ID */
 	char			 state[32];
 	struct json_object	*pending;	/* receipts not yet sent */
-	int			 quiet;		/* --json: no sample lines */
+	int			 quiet;		/* --json: no lines */
 };
 
 /* Sends the pending receipts; the receipts' answers carry the test's state. */
@@ -44,18 +44,17 @@ flush(struct ping *p, struct cli_fault *f)
 	if (json_object_array_length(p->pending) == 0)
 		return CLI_OK;
 	if ((req = json_object_new_object()) == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		return cli_nomem(f);
 	json_object_object_add(req, "receipts", p->pending);
 	snprintf(path, sizeof(path), "%s/receipts", p->base);
-	err = cli_call(p->c, "POST", path,
-	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
+	err = cli_call(p->c, "POST", path, cli_jtext(req), 30000, &r, f);
 	if (err == CLI_OK && (state = cli_jstr(r.json, "state")) != NULL)
 		snprintf(p->state, sizeof(p->state), "%s", state);
 	cli_resp_free(&r);
 	json_object_put(req);
 	p->pending = json_object_new_array();
 	if (p->pending == NULL && err == CLI_OK)
-		err = cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		err = cli_nomem(f);
 	return err;
 }
 
@@ -72,19 +71,26 @@ wait_until(int64_t at)
 		continue;
 }
 
-/* A receipt: the client's two stamps and the echo's stamps and sig, as they came. */
+/*
+ * A receipt: the client's two stamps, and the echo's stamps and sig as
+ * they came.
+ */
 static struct json_object *
 receipt(long seq, int64_t t0, int64_t t3, struct json_object *echo)
 {
-	static const char *const keep[] = { "server_received_at", "server_sent_at", "sig" };
+	static const char *const keep[] = {
+		"server_received_at", "server_sent_at", "sig"
+	};
 	struct json_object	*o, *v;
 	size_t			 i;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	json_object_object_add(o, "seq", json_object_new_int64(seq));
-	json_object_object_add(o, "client_received_at", json_object_new_int64(t3));
-	json_object_object_add(o, "client_sent_at", json_object_new_int64(t0));
+	json_object_object_add(o, "client_received_at",
+	    json_object_new_int64(t3));
+	json_object_object_add(o, "client_sent_at",
+	    json_object_new_int64(t0));
 	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		if ((v = cli_jget(echo, keep[i])) != NULL)
 			json_object_object_add(o, keep[i], json_object_get(v));
@@ -102,8 +108,9 @@ print_sample(const struct ping *p, long seq, int64_t t0, int64_t t3,
 	if (p->quiet)
 		return;
 	if (t1 >= 0 && t2 >= t1)
-		printf("echo from %s: seq=%ld time=%.3f ms server=%.3f ms\n", p->c->url,
-		    seq, (double)(t3 - t0) / 1000.0, (double)(t2 - t1) / 1000.0);
+		printf("echo from %s: seq=%ld time=%.3f ms server=%.3f ms\n",
+		    p->c->url, seq, (double)(t3 - t0) / 1000.0,
+		    (double)(t2 - t1) / 1000.0);
 	else
 		printf("echo from %s: seq=%ld time=%.3f ms\n", p->c->url, seq,
 		    (double)(t3 - t0) / 1000.0);
@@ -125,7 +132,8 @@ echo(struct ping *p, long seq, struct cli_fault *f)
 
 	snprintf(path, sizeof(path), "%s/echo", p->base);
 	t0 = cli_stamp();
-	snprintf(body, sizeof(body), "{\"seq\":%ld,\"client_sent_at\":%lld}", seq, (long long)t0);
+	snprintf(body, sizeof(body), "{\"seq\":%ld,\"client_sent_at\":%lld}",
+	    seq, (long long)t0);
 	err = cli_call(p->c, "POST", path, body, ECHO_TIMEOUT_MS, &r, f);
 	t3 = r.head_at > 0 ? r.head_at : cli_stamp();
 	if (err == CLI_ERR_NET) {
@@ -137,7 +145,7 @@ echo(struct ping *p, long seq, struct cli_fault *f)
 		print_sample(p, seq, t0, t3, r.json);
 		if ((rc = receipt(seq, t0, t3, r.json)) == NULL ||
 		    json_object_array_add(p->pending, rc) != 0)
-			err = cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+			err = cli_nomem(f);
 		else if (json_object_array_length(p->pending) >= RECEIPT_BATCH)
 			err = flush(p, f);
 	}
@@ -153,11 +161,14 @@ create(struct ping *p, struct cli_fault *f)
 	enum cli_err		 err;
 
 	if ((req = json_object_new_object()) != NULL) {
-		json_object_object_add(req, "count", json_object_new_int64(p->count));
-		json_object_object_add(req, "interval_ms", json_object_new_int64(p->interval_ms));
+		json_object_object_add(req, "count",
+		    json_object_new_int64(p->count));
+		json_object_object_add(req, "interval_ms",
+		    json_object_new_int64(p->interval_ms));
 	}
 	if ((err = cli_create(p->c, "/ping-tests", req, &p->id, f)) == CLI_OK)
-		snprintf(p->base, sizeof(p->base), "/ping-tests/%lld", (long long)p->id);
+		snprintf(p->base, sizeof(p->base), "/ping-tests/%lld",
+		    (long long)p->id);
 	return err;
 }
 
@@ -173,7 +184,8 @@ run(struct ping *p, struct cli_fault *f)
 		if (next > 0)
 			wait_until(next);
 		if (cli_interrupted)
-			return cli_fail(f, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+			return cli_fail(f, CLI_ERR_INTR, 0, "interrupted",
+			    "interrupted");
 		next = pingoo_mono_us() + (int64_t)p->interval_ms * 1000;
 		if ((err = echo(p, seq, f)) != CLI_OK)
 			return err;
@@ -203,11 +215,31 @@ finish(struct ping *p, struct cli_fault *f)
 	return err;
 }
 
+/* Parses the command's options into p; -1 on a usage error. */
 static int
-usage(void)
+options(struct ping *p, int argc, char **argv)
 {
-	fputs("usage: pingoo ping [-c COUNT] [-i INTERVAL_MS]\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
+	long long	 v;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "c:i:")) != -1) {
+		switch (ch) {
+		case 'c':
+			if (cli_num(optarg, 1, 1000000, &v) == -1)
+				return -1;
+			p->count = (long)v;
+			break;
+		case 'i':
+			if (cli_num(optarg, 0, 3600000, &v) == -1)
+				return -1;
+			p->interval_ms = (long)v;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
 }
 
 int
@@ -218,38 +250,19 @@ cmd_ping(const struct cli_opts *o, int argc, char **argv)
 	struct cli_fault f, f2;
 	struct cli_resp	 r = { 0 };
 	char		 path[96];
-	long long	 v;
-	int		 ch;
 	enum cli_err	 err;
 
 	memset(&p, 0, sizeof(p));
 	p.count = 10;
 	p.interval_ms = 100;
 	p.quiet = o->json;
-	optind = 1;
-	while ((ch = getopt(argc, argv, "c:i:")) != -1) {
-		switch (ch) {
-		case 'c':
-			if (cli_num(optarg, 1, 1000000, &v) == -1)
-				return usage();
-			p.count = (long)v;
-			break;
-		case 'i':
-			if (cli_num(optarg, 0, 3600000, &v) == -1)
-				return usage();
-			p.interval_ms = (long)v;
-			break;
-		default:
-			return usage();
-		}
-	}
-	if (optind != argc)
-		return usage();
+	if (options(&p, argc, argv) == -1)
+		return CLI_USAGE;
 	if ((err = cli_connect(o, &c, &f)) != CLI_OK)
 		return cli_failed(&f);
 	p.c = &c;
 	if ((p.pending = json_object_new_array()) == NULL) {
-		err = cli_fail(&f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		err = cli_nomem(&f);
 		goto out;
 	}
 	if ((err = create(&p, &f)) != CLI_OK)
@@ -258,8 +271,9 @@ cmd_ping(const struct cli_opts *o, int argc, char **argv)
 		printf("PING %s test %lld: %ld echoes, %ld ms apart\n", c.url,
 		    (long long)p.id, p.count, p.interval_ms);
 	err = run(&p, &f);
-	/* An interruption still keeps, closes and shows the test, as ping does. */
-	if (finish(&p, &f2) != CLI_OK && (err == CLI_OK || err == CLI_ERR_INTR)) {
+	/* Interrupted, the test is still kept, closed and shown, as ping's. */
+	if (finish(&p, &f2) != CLI_OK &&
+	    (err == CLI_OK || err == CLI_ERR_INTR)) {
 		f = f2;
 		err = f2.err;
 	}
@@ -275,8 +289,8 @@ cmd_ping(const struct cli_opts *o, int argc, char **argv)
 	else
 		cli_print_ping_summary(&c, r.json);
 	if (cli_interrupted)
-		err = cli_fail(&f, CLI_ERR_INTR, 0, "interrupted", "interrupted: test %lld closed early",
-		    (long long)p.id);
+		err = cli_fail(&f, CLI_ERR_INTR, 0, "interrupted",
+		    "interrupted: test %lld closed early", (long long)p.id);
 out:
 	cli_resp_free(&r);
 	json_object_put(p.pending);

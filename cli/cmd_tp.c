@@ -33,6 +33,7 @@
 #define ERRBODY_MAX	65536
 #define IDLE_PROBES	10
 #define PROBE_EVERY_MS	100
+#define OCTET_TYPE	"Content-Type: application/octet-stream"
 
 /* The interruptible flag of the reports' transfers. */
 static int	never;
@@ -45,9 +46,11 @@ struct xfer {
 	CURL		*e;
 	enum xkind	 kind;
 	long		 seq;
-	int64_t		 t0, t1, t3;	/* sent, head arrived, last byte / answer */
+	/* Sent, head arrived, last byte (or answer) arrived. */
+	int64_t		 t0, t1, t3;
 	curl_off_t	 bytes;		/* body bytes of a download */
-	struct cli_resp	 resp;		/* an answer or an error body, not a packet */
+	/* An answer or an error body, never a packet. */
+	struct cli_resp	 resp;
 	size_t		 cap;
 	char		*report;	/* the report's JSON text */
 	char		 errbuf[CURL_ERROR_SIZE];
@@ -65,30 +68,37 @@ struct tp {
 	unsigned char	*payload;	/* an upload's bytes */
 	struct curl_slist *uheaders;	/* auth + octet-stream */
 	struct curl_slist *jheaders;	/* auth + JSON */
-	struct xfer	 slot[2 * STREAMS_MAX];	/* streams, of each direction with -B */
-	int		 simultaneous;	/* -B: both directions at once */
-	struct xfer	 rep;		/* the one report batch in flight */
+	/* The streams, of each direction with -B. */
+	struct xfer	 slot[2 * STREAMS_MAX];
+	int		 simultaneous;	/* -B: both at once */
+	struct xfer	 rep;		/* the report batch in flight */
 	struct json_object *pending;	/* reports not yet sent */
 	int		 rep_tries;	/* 503s for the batch in rep */
-	int64_t		 rep_again_at;	/* monotonic µs to send it again, 0 = no */
-	/* the direction under way: X_DOWNLOAD, X_UPLOAD, or X_IDLE for both at once */
+	/* Monotonic µs to send the batch again; 0 = no. */
+	int64_t		 rep_again_at;
+	/* The direction under way: X_DOWNLOAD, X_UPLOAD, or X_IDLE for
+	 * both at once. */
 	enum xkind	 dir;
-	long		 next_seq[2], done, want, total_done, total;	/* next: by direction */
-	int64_t		 dir_start;	/* first head of the direction */
-	long long	 live_bytes;	/* bytes arrived (download) or acknowledged (upload) */
+	long		 next_seq[2];	/* by direction */
+	long		 done, want, total_done, total;
+	int64_t		 dir_start;	/* its first head */
+	/* Bytes arrived (download) or acknowledged (upload). */
+	long long	 live_bytes;
 	int64_t		 last_draw;
-	FILE		*bar;		/* the progress bar's stream, or NULL */
-	int		 lines;		/* a plain line per packet on stdout */
+	FILE		*bar;		/* the bar's stream, or NULL */
+	int		 lines;		/* a plain line per packet */
 	struct cli_fault fault;		/* the first failure */
 	int		 failed;
-	int		 probing;	/* latency probes beside the packets */
+	int		 probing;	/* probes beside the packets */
 	struct cli_probes probes;
 };
 
 static const char *
 dirname_of(enum xkind k)
 {
-	return k == X_DOWNLOAD ? "download" : k == X_UPLOAD ? "upload" : "bidirectional";
+	if (k == X_DOWNLOAD)
+		return "download";
+	return k == X_UPLOAD ? "upload" : "bidirectional";
 }
 
 /* The slots in use: streams, of each direction when both move at once. */
@@ -99,7 +109,8 @@ nslots(const struct tp *t)
 }
 
 static int
-fail(struct tp *t, enum cli_err err, long status, const char *code, const char *msg)
+fail(struct tp *t, enum cli_err err, long status, const char *code,
+    const char *msg)
 {
 	if (!t->failed) {
 		cli_fail(&t->fault, err, status, code, "%s", msg);
@@ -122,8 +133,12 @@ on_body(char *data, size_t size, size_t n, void *arg)
 
 	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
 	/* An upload's or a report's answer, or an error: kept to be judged. */
-	if (x->kind != X_DOWNLOAD || status != 200)
-		return cli_body_append(&x->resp, &x->cap, data, len, ERRBODY_MAX) == 0 ? len : 0;
+	if (x->kind != X_DOWNLOAD || status != 200) {
+		if (cli_body_append(&x->resp, &x->cap, data, len,
+		    ERRBODY_MAX) == -1)
+			return 0;
+		return len;
+	}
 	x->bytes += (curl_off_t)len;
 	x->tp->live_bytes += (long long)len;
 	if (x->bytes > x->tp->size)
@@ -156,6 +171,26 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* An upload's packet or a report's JSON, as the body of x's request. */
+static void
+set_body(struct tp *t, struct xfer *x)
+{
+	if (x->kind == X_UPLOAD) {
+		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->uheaders);
+		curl_easy_setopt(x->e, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, t->payload);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)t->size);
+	} else if (x->kind == X_REPORT) {
+		/* What was measured is kept: no interruption cuts a report. */
+		curl_easy_setopt(x->e, CURLOPT_XFERINFODATA, &never);
+		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->jheaders);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, x->report);
+		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(x->report));
+	}
+}
+
 /* Starts one request on a slot: kind, seq (packets) or the report text. */
 static int
 start(struct tp *t, struct xfer *x, enum xkind kind, long seq)
@@ -171,10 +206,11 @@ start(struct tp *t, struct xfer *x, enum xkind kind, long seq)
 	x->resp.len = 0;
 	x->errbuf[0] = '\0';
 	if (kind == X_REPORT)
-		snprintf(url, sizeof(url), "%s/api/v1%s/reports", t->c->url, t->base);
+		snprintf(url, sizeof(url), "%s/api/v1%s/reports", t->c->url,
+		    t->base);
 	else
-		snprintf(url, sizeof(url), "%s/api/v1%s/%s/%ld", t->c->url, t->base,
-		    dirname_of(kind), seq);
+		snprintf(url, sizeof(url), "%s/api/v1%s/%s/%ld", t->c->url,
+		    t->base, dirname_of(kind), seq);
 	curl_easy_setopt(x->e, CURLOPT_URL, url);
 	curl_easy_setopt(x->e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->e, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -182,32 +218,25 @@ start(struct tp *t, struct xfer *x, enum xkind kind, long seq)
 	curl_easy_setopt(x->e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x->e, CURLOPT_HEADERDATA, x);
-	if (kind == X_UPLOAD) {
-		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->uheaders);
-		curl_easy_setopt(x->e, CURLOPT_CUSTOMREQUEST, "PUT");
-		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, t->payload);
-		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->size);
-	} else if (kind == X_REPORT) {
-		/* What was measured is kept: an interruption never cuts a report. */
-		curl_easy_setopt(x->e, CURLOPT_XFERINFODATA, &never);
-		curl_easy_setopt(x->e, CURLOPT_HTTPHEADER, t->jheaders);
-		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, x->report);
-		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->report));
-	}
+	set_body(t, x);
 	x->t0 = cli_stamp();
 	if (curl_multi_add_handle(t->m, x->e) != CURLM_OK) {
 		x->kind = X_IDLE;
-		return fail(t, CLI_ERR_LOCAL, 0, NULL, "libcurl refused a transfer");
+		return fail(t, CLI_ERR_LOCAL, 0, NULL,
+		    "libcurl refused a transfer");
 	}
 	return 0;
 }
 
-/* Sends the next batch of reports when none is in flight (all: even a short one). */
+/*
+ * Sends the next batch of reports when none is in flight (all: even a
+ * short one).
+ */
 static int
 send_reports(struct tp *t, int all)
 {
 	struct json_object	*req, *batch;
-	size_t			 n = json_object_array_length(t->pending), i;
+	size_t			 n, i;
 
 	if (t->rep.kind != X_IDLE)
 		return 0;
@@ -217,19 +246,22 @@ send_reports(struct tp *t, int all)
 		t->rep_again_at = 0;
 		return start(t, &t->rep, X_REPORT, 0);
 	}
+	n = json_object_array_length(t->pending);
 	if (n == 0 || (!all && n < REPORT_BATCH))
 		return 0;
 	t->rep_tries = 0;
-	if ((req = json_object_new_object()) == NULL || (batch = json_object_new_array()) == NULL) {
+	if ((req = json_object_new_object()) == NULL ||
+	    (batch = json_object_new_array()) == NULL) {
 		json_object_put(req);
 		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
 	}
 	for (i = 0; i < n && i < REPORT_BATCH; i++)
-		json_object_array_add(batch, json_object_get(json_object_array_get_idx(t->pending, i)));
+		json_object_array_add(batch, json_object_get(
+		    json_object_array_get_idx(t->pending, i)));
 	json_object_array_del_idx(t->pending, 0, i);
 	json_object_object_add(req, "packets", batch);
 	free(t->rep.report);
-	t->rep.report = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
+	t->rep.report = strdup(cli_jtext(req));
 	json_object_put(req);
 	if (t->rep.report == NULL)
 		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
@@ -244,17 +276,28 @@ queue_report(struct tp *t, const struct xfer *x)
 
 	if ((o = json_object_new_object()) == NULL)
 		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-	json_object_object_add(o, "direction", json_object_new_string(dirname_of(x->kind)));
+	json_object_object_add(o, "direction",
+	    json_object_new_string(dirname_of(x->kind)));
 	json_object_object_add(o, "seq", json_object_new_int64(x->seq));
-	json_object_object_add(o, "client_sent_at", json_object_new_int64(x->t0));
+	json_object_object_add(o, "client_sent_at",
+	    json_object_new_int64(x->t0));
 	if (x->kind == X_DOWNLOAD)
-		json_object_object_add(o, "client_first_byte_at", json_object_new_int64(x->t1));
-	json_object_object_add(o, "client_received_at", json_object_new_int64(x->t3));
+		json_object_object_add(o, "client_first_byte_at",
+		    json_object_new_int64(x->t1));
+	json_object_object_add(o, "client_received_at",
+	    json_object_new_int64(x->t3));
 	if (json_object_array_add(t->pending, o) != 0) {
 		json_object_put(o);
 		return fail(t, CLI_ERR_LOCAL, 0, NULL, "out of memory");
 	}
 	return 0;
+}
+
+/* bytes over us microseconds in bits per second; -1 (unknown) for no time. */
+static double
+rate_of(long long bytes, int64_t us)
+{
+	return us > 0 ? (double)bytes * 8e6 / (double)us : -1;
 }
 
 /* The progress bar, redrawn at most ten times a second (and at the end). */
@@ -268,14 +311,15 @@ draw(struct tp *t, int force)
 	if (t->bar == NULL || (!force && now - t->last_draw < 100000))
 		return;
 	t->last_draw = now;
-	cli_fmt_bps(rate, sizeof(rate), t->dir_start > 0 && now > t->dir_start ?
-	    (double)t->live_bytes * 8e6 / (double)(now - t->dir_start) : -1);
+	cli_fmt_bps(rate, sizeof(rate), t->dir_start > 0 ?
+	    rate_of(t->live_bytes, now - t->dir_start) : -1);
 	fill = t->want > 0 ? t->done * 30 / t->want : 0;
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, ' ', (size_t)(30 - fill));
 	bar[30] = '\0';
-	fprintf(t->bar, "\r%-8s [%s] %3ld%% %ld/%ld  %s   ", dirname_of(t->dir), bar,
-	    t->want > 0 ? t->done * 100 / t->want : 0, t->done, t->want, rate);
+	fprintf(t->bar, "\r%-8s [%s] %3ld%% %ld/%ld  %s   ",
+	    dirname_of(t->dir), bar, t->want > 0 ? t->done * 100 / t->want : 0,
+	    t->done, t->want, rate);
 	fflush(t->bar);
 }
 
@@ -290,14 +334,15 @@ line(const struct tp *t, const struct xfer *x, struct json_object *answer)
 		return;
 	if (x->kind == X_DOWNLOAD) {
 		us = x->t3 - x->t1;
-		cli_fmt_bps(rate, sizeof(rate), us > 0 ? (double)x->bytes * 8e6 / (double)us : -1);
-		printf("download seq=%ld bytes=%lld time=%.3f ms rate=%s\n", x->seq,
-		    (long long)x->bytes, (double)us / 1000.0, rate);
+		cli_fmt_bps(rate, sizeof(rate), rate_of(x->bytes, us));
+		printf("download seq=%ld bytes=%lld time=%.3f ms rate=%s\n",
+		    x->seq, (long long)x->bytes, (double)us / 1000.0, rate);
 	} else {
 		us = cli_jint(answer, "duration_us", -1);
-		cli_fmt_bps(rate, sizeof(rate), (double)cli_jint(answer, "bits_per_second", -1));
-		printf("upload seq=%ld bytes=%lld time=%.3f ms rate=%s (server)\n", x->seq,
-		    t->size, (double)us / 1000.0, rate);
+		cli_fmt_bps(rate, sizeof(rate),
+		    (double)cli_jint(answer, "bits_per_second", -1));
+		printf("upload seq=%ld bytes=%lld time=%.3f ms rate=%s "
+		    "(server)\n", x->seq, t->size, (double)us / 1000.0, rate);
 	}
 	fflush(stdout);
 }
@@ -327,7 +372,8 @@ first_byte_fallback(struct xfer *x)
 static int
 report_again(struct tp *t, const struct cli_fault *f)
 {
-	if (f->status == 409 && strcmp(f->code, "duplicate_packet") == 0 && t->rep_tries > 0)
+	if (f->status == 409 && strcmp(f->code, "duplicate_packet") == 0 &&
+	    t->rep_tries > 0)
 		return 1;
 	if (f->status != 503 || t->rep_tries >= REPORT_TRIES)
 		return 0;
@@ -336,41 +382,61 @@ report_again(struct tp *t, const struct cli_fault *f)
 	return 1;
 }
 
+/*
+ * Judges a finished request: 0 when it did what it was for (the server's
+ * JSON answer, if any, in *answer), else -1 with t failed.
+ */
+static int
+judge(struct tp *t, struct xfer *x, CURLcode rc, struct json_object **answer)
+{
+	struct cli_fault	 f;
+	char			 msg[700];
+	long			 status = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return fail(t, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+	if (rc == CURLE_WRITE_ERROR && x->kind == X_DOWNLOAD &&
+	    x->bytes > t->size) {
+		snprintf(msg, sizeof(msg), "download %ld: more than %lld bytes",
+		    x->seq, t->size);
+		return fail(t, CLI_ERR_SERVER, status, "invalid_response", msg);
+	}
+	if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "%s %ld: %s",
+		    x->kind == X_REPORT ? "reports" : dirname_of(x->kind),
+		    x->seq, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		return fail(t, CLI_ERR_NET, 0, "network_error", msg);
+	}
+	if (x->kind == X_DOWNLOAD && status == 200) {
+		if (x->bytes != t->size) {
+			snprintf(msg, sizeof(msg), "download %ld: %lld of %lld "
+			    "bytes arrived", x->seq, (long long)x->bytes,
+			    t->size);
+			return fail(t, CLI_ERR_NET, 0, "network_error", msg);
+		}
+		if (x->t1 == 0)
+			first_byte_fallback(x);
+		return 0;
+	}
+	if (cli_answer(status, x->resp.body, x->resp.len, answer, &f) ==
+	    CLI_OK || (x->kind == X_REPORT && report_again(t, &f)))
+		return 0;
+	if (!t->failed)
+		t->fault = f;
+	t->failed = 1;
+	return -1;
+}
+
 /* A finished request: judged, reported, and its slot freed. */
 static int
 complete(struct tp *t, struct xfer *x, CURLcode rc)
 {
 	struct json_object	*answer = NULL;
-	struct cli_fault	 f;
-	char			 msg[700];
-	long			 status = 0;
-	int			 r = 0;
+	int			 r;
 
 	curl_multi_remove_handle(t->m, x->e);
-	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		r = fail(t, CLI_ERR_INTR, 0, "interrupted", "interrupted");
-	else if (rc == CURLE_WRITE_ERROR && x->kind == X_DOWNLOAD && x->bytes > t->size) {
-		snprintf(msg, sizeof(msg), "download %ld: more than %lld bytes", x->seq, t->size);
-		r = fail(t, CLI_ERR_SERVER, status, "invalid_response", msg);
-	} else if (rc != CURLE_OK) {
-		snprintf(msg, sizeof(msg), "%s %ld: %s", x->kind == X_REPORT ? "reports" :
-		    dirname_of(x->kind), x->seq, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-		r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
-	} else if (x->kind == X_DOWNLOAD && status == 200) {
-		if (x->bytes != t->size) {
-			snprintf(msg, sizeof(msg), "download %ld: %lld of %lld bytes arrived",
-			    x->seq, (long long)x->bytes, t->size);
-			r = fail(t, CLI_ERR_NET, 0, "network_error", msg);
-		} else if (x->t1 == 0)
-			first_byte_fallback(x);
-	} else if (cli_answer(status, x->resp.body, x->resp.len, &answer, &f) != CLI_OK &&
-	    (x->kind != X_REPORT || !report_again(t, &f))) {
-		if (!t->failed)
-			t->fault = f;
-		t->failed = 1;
-		r = -1;
-	}
+	r = judge(t, x, rc, &answer);
 	if (r == 0 && x->kind != X_REPORT) {
 		if ((r = queue_report(t, x)) == 0) {
 			t->done++;
@@ -397,24 +463,37 @@ collect(struct tp *t)
 	while ((msg = curl_multi_info_read(t->m, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
 		complete(t, x, msg->data.result);
 	}
 }
 
-/* One turn of the multi loop: start what can start, let libcurl work, collect. */
+/* The direction of slot i's packets. */
+static enum xkind
+slot_dir(const struct tp *t, long i)
+{
+	if (t->dir != X_IDLE)
+		return t->dir;
+	/* Both at once: the first streams download, the others upload. */
+	return i < t->streams ? X_DOWNLOAD : X_UPLOAD;
+}
+
+/*
+ * One turn of the multi loop: start what can start, let libcurl work,
+ * collect.
+ */
 static void
 turn(struct tp *t)
 {
-	enum xkind	 k;
-	long		 i;
+	long	*next;
+	long	 i;
 
 	for (i = 0; i < nslots(t) && !t->failed; i++) {
-		/* Both at once: the first streams download, the others upload. */
-		k = t->dir != X_IDLE ? t->dir : i < t->streams ? X_DOWNLOAD : X_UPLOAD;
-		if (t->slot[i].kind == X_IDLE && t->next_seq[k == X_UPLOAD] < t->packets) {
-			start(t, &t->slot[i], k, t->next_seq[k == X_UPLOAD]);
-			t->next_seq[k == X_UPLOAD]++;
+		next = &t->next_seq[slot_dir(t, i) == X_UPLOAD];
+		if (t->slot[i].kind == X_IDLE && *next < t->packets) {
+			start(t, &t->slot[i], slot_dir(t, i), *next);
+			(*next)++;
 		}
 	}
 	send_reports(t, 0);
@@ -492,37 +571,40 @@ drain_reports(struct tp *t)
 	}
 }
 
-static struct curl_slist *
-headers_plus(const struct curl_slist *h, const char *extra)
+/* An upload's bytes: incompressible, like the server's downloads. */
+static enum cli_err
+fill_payload(struct tp *t, struct cli_fault *f)
 {
-	struct curl_slist	*l = NULL, *n;
+	size_t	 off;
+	ssize_t	 n;
 
-	for (; h != NULL; h = h->next)
-		if ((n = curl_slist_append(l, h->data)) == NULL)
-			goto fail;
-		else
-			l = n;
-	if ((n = curl_slist_append(l, extra)) != NULL)
-		return n;
-fail:
-	curl_slist_free_all(l);
-	return NULL;
+	if ((t->payload = malloc((size_t)t->size)) == NULL)
+		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL,
+		    "out of memory for %lld bytes", t->size);
+	for (off = 0; off < (size_t)t->size; off += (size_t)n)
+		if ((n = getrandom(t->payload + off, (size_t)t->size - off,
+		    0)) <= 0)
+			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL,
+			    "getrandom failed");
+	return CLI_OK;
 }
 
-/* Everything the multi loop needs; the caller frees with tp_free() even on error. */
+/*
+ * Everything the multi loop needs; the caller frees with tp_free() even on
+ * error.
+ */
 static enum cli_err
 tp_init(struct tp *t, struct cli_fault *f)
 {
 	long	 i;
-	size_t	 off;
-	ssize_t	 n;
 
-	if ((t->m = curl_multi_init()) == NULL ||
+	t->uheaders = cli_headers_plus(t->c->headers, OCTET_TYPE);
+	t->jheaders = cli_headers_plus(t->c->headers, CLI_JSON_TYPE);
+	if (t->uheaders == NULL || t->jheaders == NULL ||
+	    (t->m = curl_multi_init()) == NULL ||
 	    (t->pending = json_object_new_array()) == NULL ||
-	    (t->uheaders = headers_plus(t->c->headers, "Content-Type: application/octet-stream")) == NULL ||
-	    (t->jheaders = headers_plus(t->c->headers, "Content-Type: application/json; charset=utf-8")) == NULL ||
 	    (t->rep.e = curl_easy_init()) == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		return cli_nomem(f);
 	/* A connection of its own for each stream, as the SDK's: over HTTP/2
 	 * they would all share one, and one TCP flow through a queue that drops
 	 * fills the link less than several (a 40 Mbit/s tbf: 37.3-37.4 Mbit/s
@@ -532,16 +614,10 @@ tp_init(struct tp *t, struct cli_fault *f)
 	for (i = 0; i < nslots(t); i++) {
 		t->slot[i].tp = t;
 		if ((t->slot[i].e = curl_easy_init()) == NULL)
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+			return cli_nomem(f);
 	}
-	if (strcmp(t->direction, "download") != 0) {
-		/* Incompressible, like the server's downloads. */
-		if ((t->payload = malloc((size_t)t->size)) == NULL)
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory for %lld bytes", t->size);
-		for (off = 0; off < (size_t)t->size; off += (size_t)n)
-			if ((n = getrandom(t->payload + off, (size_t)t->size - off, 0)) <= 0)
-				return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "getrandom failed");
-	}
+	if (strcmp(t->direction, "download") != 0)
+		return fill_payload(t, f);
 	return CLI_OK;
 }
 
@@ -578,14 +654,20 @@ create(struct tp *t, struct cli_fault *f)
 	enum cli_err		 err;
 
 	if ((req = json_object_new_object()) != NULL) {
-		json_object_object_add(req, "direction", json_object_new_string(t->direction));
-		json_object_object_add(req, "packets", json_object_new_int64(t->packets));
+		json_object_object_add(req, "direction",
+		    json_object_new_string(t->direction));
+		json_object_object_add(req, "packets",
+		    json_object_new_int64(t->packets));
 		if (t->simultaneous)
-			json_object_object_add(req, "simultaneous", json_object_new_boolean(1));
-		json_object_object_add(req, "packet_size", json_object_new_int64(t->size));
+			json_object_object_add(req, "simultaneous",
+			    json_object_new_boolean(1));
+		json_object_object_add(req, "packet_size",
+		    json_object_new_int64(t->size));
 	}
-	if ((err = cli_create(t->c, "/throughput-tests", req, &t->id, f)) == CLI_OK)
-		snprintf(t->base, sizeof(t->base), "/throughput-tests/%lld", (long long)t->id);
+	err = cli_create(t->c, "/throughput-tests", req, &t->id, f);
+	if (err == CLI_OK)
+		snprintf(t->base, sizeof(t->base), "/throughput-tests/%lld",
+		    (long long)t->id);
 	return err;
 }
 
@@ -635,7 +717,25 @@ warm(struct tp *t)
 		curl_multi_remove_handle(t->m, t->slot[i].e);
 }
 
-/* The test's packets, both directions in turn; on failure t->fault says why. */
+/* Every packet: both directions at once with -B, else each in turn. */
+static int
+move_packets(struct tp *t)
+{
+	if (t->simultaneous)
+		return run_direction(t, X_IDLE);
+	if (strcmp(t->direction, "upload") != 0 &&
+	    run_direction(t, X_DOWNLOAD) == -1)
+		return -1;
+	if (strcmp(t->direction, "download") != 0 &&
+	    run_direction(t, X_UPLOAD) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The test's packets, both directions in turn; on failure t->fault says
+ * why.
+ */
 static enum cli_err
 run(struct tp *t)
 {
@@ -644,7 +744,8 @@ run(struct tp *t)
 	char		 path[96];
 
 	if (t->probing) {
-		if (cli_probes_open(&t->probes, t->c, t->id, PROBE_EVERY_MS, &f) != CLI_OK) {
+		if (cli_probes_open(&t->probes, t->c, t->id, PROBE_EVERY_MS,
+		    &f) != CLI_OK) {
 			t->fault = f;
 			t->failed = 1;
 			goto failed;
@@ -652,14 +753,11 @@ run(struct tp *t)
 		cli_probes_idle(&t->probes, IDLE_PROBES);
 	}
 	warm(t);
-	if (t->simultaneous) {
-		if (run_direction(t, X_IDLE) == -1)
-			goto failed;
-	} else if ((strcmp(t->direction, "upload") != 0 && run_direction(t, X_DOWNLOAD) == -1) ||
-	    (strcmp(t->direction, "download") != 0 && run_direction(t, X_UPLOAD) == -1))
+	if (move_packets(t) == -1)
 		goto failed;
 	drain_reports(t);
-	if (!t->failed && t->probing && cli_probes_receipts(&t->probes, &f) != CLI_OK) {
+	if (!t->failed && t->probing &&
+	    cli_probes_receipts(&t->probes, &f) != CLI_OK) {
 		t->fault = f;
 		t->failed = 1;
 	}
@@ -686,14 +784,6 @@ failed:
 	return t->fault.err;
 }
 
-static int
-usage(void)
-{
-	fputs("usage: pingoo throughput [-d download|upload|both] [-n PACKETS] [-s SIZE] [-P STREAMS]"
-	    " [-B] [-N]\n", stderr);
-	return cli_exit(CLI_ERR_USAGE);
-}
-
 /* Parses the command's options into t; -1 on a usage error. */
 static int
 options(struct tp *t, int argc, char **argv)
@@ -711,7 +801,8 @@ options(struct tp *t, int argc, char **argv)
 			t->probing = 0;
 			break;
 		case 'd':
-			if (strcmp(optarg, "download") != 0 && strcmp(optarg, "upload") != 0 &&
+			if (strcmp(optarg, "download") != 0 &&
+			    strcmp(optarg, "upload") != 0 &&
 			    strcmp(optarg, "both") != 0)
 				return -1;
 			t->direction = optarg;
@@ -750,7 +841,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	enum cli_err	 err;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		cli_fail(&f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		cli_nomem(&f);
 		return cli_failed(&f);
 	}
 	t->direction = "download";
@@ -760,7 +851,7 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	t->probing = 1;
 	if (options(t, argc, argv) == -1) {
 		free(t);
-		return usage();
+		return CLI_USAGE;
 	}
 	if (t->streams > t->packets)
 		t->streams = t->packets;
@@ -775,17 +866,19 @@ cmd_throughput(const struct cli_opts *o, int argc, char **argv)
 	if ((err = tp_init(t, &f)) != CLI_OK || (err = create(t, &f)) != CLI_OK)
 		goto out;
 	if (!o->json)
-		printf("THROUGHPUT %s test %lld: %s, %ld x %lld bytes, %ld stream%s\n", c.url,
-		    (long long)t->id, t->direction, t->packets, t->size, t->streams,
+		printf("THROUGHPUT %s test %lld: %s, %ld x %lld bytes, "
+		    "%ld stream%s\n", c.url, (long long)t->id, t->direction,
+		    t->packets, t->size, t->streams,
 		    t->streams == 1 ? "" : "s");
 	if ((err = run(t)) != CLI_OK) {
 		f = t->fault;
-		/* An interruption still shows the aborted test, as ping does. */
+		/* Interrupted, the aborted test is still shown, as ping's. */
 		if (err != CLI_ERR_INTR)
 			goto out;
 	}
 	c.interruptible = 0;
-	if (cli_call(&c, "GET", t->base, NULL, 60000, &r, err == CLI_OK ? &f : &t->fault) != CLI_OK) {
+	if (cli_call(&c, "GET", t->base, NULL, 60000, &r,
+	    err == CLI_OK ? &f : &t->fault) != CLI_OK) {
 		if (err == CLI_OK)
 			err = f.err;
 		goto out;

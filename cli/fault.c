@@ -1,4 +1,5 @@
 /* fault.c - a failure's class, its exit status and its line on stderr. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,21 @@ cli_fail(struct cli_fault *f, enum cli_err err, long status, const char *code,
 	return err;
 }
 
+/* Memory ran out: a local failure with nothing more to say. */
+enum cli_err
+cli_nomem(struct cli_fault *f)
+{
+	return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+}
+
+/* A system call failed on what: a local failure, with errno's reason. */
+enum cli_err
+cli_syserr(struct cli_fault *f, const char *what)
+{
+	return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", what,
+	    strerror(errno));
+}
+
 int
 cli_exit(enum cli_err err)
 {
@@ -48,8 +64,8 @@ void
 cli_report(const struct cli_fault *f)
 {
 	if (f->code[0] != '\0' && f->status > 0)
-		fprintf(stderr, "pingoo: %s (%s, HTTP %ld)\n", f->message, f->code,
-		    f->status);
+		fprintf(stderr, "pingoo: %s (%s, HTTP %ld)\n", f->message,
+		    f->code, f->status);
 	else if (f->code[0] != '\0')
 		fprintf(stderr, "pingoo: %s (%s)\n", f->message, f->code);
 	else

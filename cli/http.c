@@ -14,7 +14,8 @@
 #include "config.h"
 #include "cli.h"
 
-#define BODY_MAX	(256u * 1024 * 1024)	/* a test read with 10000 transfers is ~4 MiB */
+/* Room to spare: a test read with 10000 transfers is ~4 MiB. */
+#define BODY_MAX	(256u * 1024 * 1024)
 #define JSON_DEPTH	32
 
 struct sink {
@@ -29,7 +30,8 @@ struct sink {
  * runs out, and nothing is appended.
  */
 int
-cli_body_append(struct cli_resp *r, size_t *cap, const char *data, size_t len, size_t max)
+cli_body_append(struct cli_resp *r, size_t *cap, const char *data,
+    size_t len, size_t max)
 {
 	size_t	 want = r->len + len + 1, c;
 	char	*p;
@@ -85,7 +87,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 
 /* Ends a transfer at once when the user interrupts. */
 static int
-on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
 {
 	const int	*interruptible = arg;
 
@@ -110,7 +113,8 @@ cli_conn_open(struct cli_conn *c, const char *url, const char *cacert,
 		return cli_fail(f, CLI_ERR_USAGE, 0, NULL,
 		    "%s: the URL must start with https://", url);
 	if (snprintf(c->url, sizeof(c->url), "%s", url) >= (int)sizeof(c->url))
-		return cli_fail(f, CLI_ERR_USAGE, 0, NULL, "the URL is too long");
+		return cli_fail(f, CLI_ERR_USAGE, 0, NULL,
+		    "the URL is too long");
 	for (n = strlen(c->url); n > 8 && c->url[n - 1] == '/'; n--)
 		c->url[n - 1] = '\0';
 	snprintf(c->cacert, sizeof(c->cacert), "%s", cacert ? cacert : "");
@@ -118,11 +122,12 @@ cli_conn_open(struct cli_conn *c, const char *url, const char *cacert,
 	c->http = http;
 	c->interruptible = 1;
 	if (c->token[0] != '\0') {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", c->token);
+		snprintf(line, sizeof(line), "Authorization: Bearer %s",
+		    c->token);
 		if ((c->headers = curl_slist_append(NULL, line)) == NULL)
 			goto nomem;
 	}
-	/* libcurl waits up to a second for a 100 Continue before a large body. */
+	/* libcurl waits up to a second for a 100 Continue before a body. */
 	if ((h = curl_slist_append(c->headers, "Expect:")) == NULL)
 		goto nomem;
 	c->headers = h;
@@ -131,7 +136,7 @@ cli_conn_open(struct cli_conn *c, const char *url, const char *cacert,
 	return CLI_OK;
 nomem:
 	cli_conn_close(c);
-	return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+	return cli_nomem(f);
 }
 
 void
@@ -142,6 +147,28 @@ cli_conn_close(struct cli_conn *c)
 	curl_slist_free_all(c->headers);
 	c->easy = NULL;
 	c->headers = NULL;
+}
+
+/*
+ * A copy of the list h with extra at its end, the caller's to free; NULL
+ * when memory runs out.  A request with a body of its own type needs one,
+ * the connection's list being shared.
+ */
+struct curl_slist *
+cli_headers_plus(const struct curl_slist *h, const char *extra)
+{
+	struct curl_slist	*l = NULL, *n;
+
+	for (; h != NULL; h = h->next)
+		if ((n = curl_slist_append(l, h->data)) == NULL)
+			goto fail;
+		else
+			l = n;
+	if ((n = curl_slist_append(l, extra)) != NULL)
+		return n;
+fail:
+	curl_slist_free_all(l);
+	return NULL;
 }
 
 /* The options every request of this connection has, on any handle. */
@@ -168,7 +195,7 @@ cli_easy_setup(struct cli_conn *c, CURL *e)
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
 }
 
-/* A response's JSON: one object, nothing after it but white space; NULL if not. */
+/* A response's JSON: one object, nothing after it but space; else NULL. */
 static struct json_object *
 parse_json(const char *body, size_t len)
 {
@@ -176,7 +203,8 @@ parse_json(const char *body, size_t len)
 	struct json_object	*o;
 	size_t			 end;
 
-	if (body == NULL || len == 0 || (tok = json_tokener_new_ex(JSON_DEPTH)) == NULL)
+	if (body == NULL || len == 0 ||
+	    (tok = json_tokener_new_ex(JSON_DEPTH)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, body, (int)len);
@@ -212,7 +240,8 @@ cli_answer(long status, const char *body, size_t len, struct json_object **out,
 	o = parse_json(body, len);
 	if (status >= 200 && status < 300) {
 		if (o == NULL)
-			return cli_fail(f, CLI_ERR_SERVER, status, "invalid_response",
+			return cli_fail(f, CLI_ERR_SERVER, status,
+			    "invalid_response",
 			    "the server did not answer a JSON object");
 		*out = o;
 		return CLI_OK;
@@ -223,12 +252,14 @@ cli_answer(long status, const char *body, size_t len, struct json_object **out,
 		msg = cli_jstr(e, "message");
 		cli_fail(f, err, status, code, "%s", msg ? msg : code);
 	} else if (status == 502 || status == 503)
-		cli_fail(f, err, status, "service_unavailable", "the server is unavailable");
+		cli_fail(f, err, status, "service_unavailable",
+		    "the server is unavailable");
 	else {
 		char	 c[32];
 
 		snprintf(c, sizeof(c), "http_%ld", status);
-		cli_fail(f, err, status, c, "the server answered HTTP %ld", status);
+		cli_fail(f, err, status, c, "the server answered HTTP %ld",
+		    status);
 	}
 	json_object_put(o);
 	return err;
@@ -245,32 +276,30 @@ cli_call(struct cli_conn *c, const char *method, const char *path,
     const char *body, long timeout_ms, struct cli_resp *r, struct cli_fault *f)
 {
 	struct sink		 sink = { r, 0, 0 };
-	struct curl_slist	*jh = NULL, *h = c->headers;
+	struct curl_slist	*jh = NULL;
 	char			 url[1024], errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode		 rc;
 	enum cli_err		 err;
 
 	memset(r, 0, sizeof(*r));
-	if (snprintf(url, sizeof(url), "%s/api/v1%s", c->url, path) >= (int)sizeof(url))
-		return cli_fail(f, CLI_ERR_USAGE, 0, NULL, "the URL is too long");
+	if (snprintf(url, sizeof(url), "%s/api/v1%s", c->url, path) >=
+	    (int)sizeof(url))
+		return cli_fail(f, CLI_ERR_USAGE, 0, NULL,
+		    "the URL is too long");
 	curl_easy_reset(c->easy);
 	cli_easy_setup(c, c->easy);
 	if (body != NULL) {
-		/* A copy of the shared list plus the body's type. */
-		for (; h != NULL; h = h->next)
-			if ((jh = curl_slist_append(jh, h->data)) == NULL)
-				return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-		if ((h = curl_slist_append(jh, "Content-Type: application/json; charset=utf-8")) == NULL) {
-			curl_slist_free_all(jh);
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-		}
-		jh = h;
+		/* The shared headers plus the body's type. */
+		if ((jh = cli_headers_plus(c->headers, CLI_JSON_TYPE)) == NULL)
+			return cli_nomem(f);
 		curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, jh);
 		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(body));
 	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)0);
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, method);
@@ -286,13 +315,16 @@ cli_call(struct cli_conn *c, const char *method, const char *path,
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(jh);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return cli_fail(f, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+		return cli_fail(f, CLI_ERR_INTR, 0, "interrupted",
+		    "interrupted");
 	if (sink.toobig)
 		return cli_fail(f, CLI_ERR_SERVER, 0, "invalid_response",
-		    "%s %s: the answer is larger than %u bytes", method, path, BODY_MAX);
+		    "%s %s: the answer is larger than %u bytes", method, path,
+		    BODY_MAX);
 	if (rc != CURLE_OK)
-		return cli_fail(f, CLI_ERR_NET, 0, "network_error", "%s %s: %s",
-		    method, c->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return cli_fail(f, CLI_ERR_NET, 0, "network_error",
+		    "%s %s: %s", method, c->url,
+		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	err = cli_answer(r->status, r->body, r->len, &r->json, f);
 	return err;
@@ -311,17 +343,16 @@ cli_resp_free(struct cli_resp *r)
  * description added) to path and the new test's id in *id.
  */
 enum cli_err
-cli_create(struct cli_conn *c, const char *path, struct json_object *req, int64_t *id,
-    struct cli_fault *f)
+cli_create(struct cli_conn *c, const char *path, struct json_object *req,
+    int64_t *id, struct cli_fault *f)
 {
 	struct cli_resp	 r;
 	enum cli_err	 err;
 
 	if (req == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		return cli_nomem(f);
 	json_object_object_add(req, "client", cli_client_json());
-	err = cli_call(c, "POST", path,
-	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
+	err = cli_call(c, "POST", path, cli_jtext(req), 30000, &r, f);
 	json_object_put(req);
 	if (err == CLI_OK && (*id = cli_jint(r.json, "id", 0)) <= 0)
 		err = cli_fail(f, CLI_ERR_SERVER, r.status, "invalid_response",

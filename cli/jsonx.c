@@ -26,7 +26,9 @@ cli_jint(struct json_object *o, const char *key, int64_t dflt)
 {
 	struct json_object	*v = cli_jget(o, key);
 
-	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : dflt;
+	if (!json_object_is_type(v, json_type_int))
+		return dflt;
+	return json_object_get_int64(v);
 }
 
 /* A string member (owned by o), or NULL. */
@@ -35,7 +37,16 @@ cli_jstr(struct json_object *o, const char *key)
 {
 	struct json_object	*v = cli_jget(o, key);
 
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* o as compact JSON text, owned by o: what every request body is. */
+const char *
+cli_jtext(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 }
 
 /* The answer exactly as the server sent it, as one line of stdout. */
@@ -54,7 +65,8 @@ cli_fmt_us(char *buf, size_t sz, struct json_object *o, const char *key)
 	struct json_object	*v = cli_jget(o, key);
 
 	if (json_object_is_type(v, json_type_int))
-		snprintf(buf, sz, "%.3f", (double)json_object_get_int64(v) / 1000.0);
+		snprintf(buf, sz, "%.3f",
+		    (double)json_object_get_int64(v) / 1000.0);
 	else
 		snprintf(buf, sz, "-");
 }
@@ -75,18 +87,23 @@ cli_fmt_bps(char *buf, size_t sz, double bps)
 		snprintf(buf, sz, "%.0f bit/s", bps);
 }
 
-/* How the client describes itself in the tests it creates (docs/api.md "Client description"). */
+/*
+ * How the client describes itself in the tests it creates (docs/api.md,
+ * "Client description").
+ */
 struct json_object *
 cli_client_json(void)
 {
 	struct json_object	*o;
 	struct utsname		 u;
-	char			 os[sizeof(u.sysname) + sizeof(u.release) + 2];
+	char			 os[sizeof(u.sysname) +
+			    sizeof(u.release) + 2];
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	json_object_object_add(o, "platform", json_object_new_string("cli"));
-	json_object_object_add(o, "app_version", json_object_new_string("pingoo/" PACKAGE_VERSION));
+	json_object_object_add(o, "app_version",
+	    json_object_new_string("pingoo/" PACKAGE_VERSION));
 	if (uname(&u) == 0) {
 		snprintf(os, sizeof(os), "%s %s", u.sysname, u.release);
 		json_object_object_add(o, "os", json_object_new_string(os));

@@ -24,7 +24,9 @@
 static void
 probe_one(struct cli_probes *p, const char *phase)
 {
-	static const char *const back[] = { "server_received_at", "server_sent_at", "sig" };
+	static const char *const back[] = {
+		"server_received_at", "server_sent_at", "sig"
+	};
 	struct cli_resp		 r;
 	struct cli_fault	 f;
 	struct json_object	*o, *j;
@@ -33,8 +35,9 @@ probe_one(struct cli_probes *p, const char *phase)
 	size_t			 i;
 	enum cli_err		 e;
 
-	snprintf(body, sizeof(body), "{\"seq\":%ld,\"phase\":\"%s\",\"client_sent_at\":%lld}",
-	    p->seq, phase, (long long)t0);
+	snprintf(body, sizeof(body),
+	    "{\"seq\":%ld,\"phase\":\"%s\",\"client_sent_at\":%lld}", p->seq,
+	    phase, (long long)t0);
 	e = cli_call(&p->conn, "POST", p->path, body, PROBE_TIMEOUT_MS, &r, &f);
 	if (e != CLI_OK && e != CLI_ERR_NET) {
 		/* Refused (the test ended, a server without probes) or
@@ -53,11 +56,13 @@ probe_one(struct cli_probes *p, const char *phase)
 	json_object_object_add(o, "client_sent_at", json_object_new_int64(t0));
 	if (e == CLI_OK) {
 		json_object_object_add(o, "client_received_at",
-		    json_object_new_int64(r.head_at > 0 ? r.head_at : cli_stamp()));
-		/* The server's stamps and their sig go back with the receipt. */
+		    json_object_new_int64(r.head_at > 0 ? r.head_at :
+		    cli_stamp()));
+		/* The server's stamps and their sig go back in the receipt. */
 		for (i = 0; i < sizeof(back) / sizeof(back[0]); i++)
 			if ((j = cli_jget(r.json, back[i])) != NULL)
-				json_object_object_add(o, back[i], json_object_get(j));
+				json_object_object_add(o, back[i],
+				    json_object_get(j));
 		p->answered++;
 	} else {
 		/* No answer: reported lost. */
@@ -87,8 +92,8 @@ sleep_until(struct cli_probes *p, int64_t until)
 }
 
 enum cli_err
-cli_probes_open(struct cli_probes *p, const struct cli_conn *c, int64_t id, long every_ms,
-    struct cli_fault *f)
+cli_probes_open(struct cli_probes *p, const struct cli_conn *c, int64_t id,
+    long every_ms, struct cli_fault *f)
 {
 	struct cli_resp	 r;
 	struct cli_fault ignored;
@@ -97,14 +102,16 @@ cli_probes_open(struct cli_probes *p, const struct cli_conn *c, int64_t id, long
 	p->conn = *c;
 	p->conn.interruptible = 1;
 	p->every_ms = every_ms;
-	snprintf(p->path, sizeof(p->path), "/throughput-tests/%lld/probes", (long long)id);
+	snprintf(p->path, sizeof(p->path), "/throughput-tests/%lld/probes",
+	    (long long)id);
 	if ((p->conn.easy = curl_easy_init()) == NULL ||
 	    (p->receipts = json_object_new_array()) == NULL) {
 		cli_probes_close(p);
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		return cli_nomem(f);
 	}
 	/* Its own connection, opened now: a packet handle never finds it. */
-	cli_call(&p->conn, "GET", "/health", NULL, PROBE_TIMEOUT_MS, &r, &ignored);
+	cli_call(&p->conn, "GET", "/health", NULL, PROBE_TIMEOUT_MS, &r,
+	    &ignored);
 	cli_resp_free(&r);
 	return CLI_OK;
 }
@@ -173,22 +180,24 @@ cli_probes_receipts(struct cli_probes *p, struct cli_fault *f)
 
 	if (p->receipts == NULL)
 		return CLI_OK;
-	snprintf(path, sizeof(path), "%.*s-receipts", (int)(strlen(p->path) - 1), p->path);
+	/* /throughput-tests/ID/probe-receipts */
+	snprintf(path, sizeof(path), "%.*s-receipts",
+	    (int)(strlen(p->path) - 1), p->path);
 	/* What was measured is kept: an interruption never cuts receipts. */
 	p->conn.interruptible = 0;
 	while (e == CLI_OK && (n = json_object_array_length(p->receipts)) > 0) {
 		if ((req = json_object_new_object()) == NULL ||
 		    (batch = json_object_new_array()) == NULL) {
 			json_object_put(req);
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+			return cli_nomem(f);
 		}
 		for (i = 0; i < n && i < RECEIPT_BATCH; i++)
-			json_object_array_add(batch,
-			    json_object_get(json_object_array_get_idx(p->receipts, i)));
+			json_object_array_add(batch, json_object_get(
+			    json_object_array_get_idx(p->receipts, i)));
 		json_object_array_del_idx(p->receipts, 0, i);
 		json_object_object_add(req, "receipts", batch);
-		e = cli_call(&p->conn, "POST", path,
-		    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), 30000, &r, f);
+		e = cli_call(&p->conn, "POST", path, cli_jtext(req), 30000,
+		    &r, f);
 		cli_resp_free(&r);
 		json_object_put(req);
 	}

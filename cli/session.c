@@ -25,14 +25,16 @@
 static enum cli_err
 config_dir(char *buf, size_t sz, struct cli_fault *f)
 {
-	const char	*xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	const char	*home = getenv("HOME");
 	struct passwd	*pw;
 	int		 n;
 
 	if (xdg != NULL && xdg[0] == '/')
 		n = snprintf(buf, sz, "%s/pingoo", xdg);
 	else {
-		if ((home == NULL || home[0] != '/') && (pw = getpwuid(getuid())) != NULL)
+		if ((home == NULL || home[0] != '/') &&
+		    (pw = getpwuid(getuid())) != NULL)
 			home = pw->pw_dir;
 		if (home == NULL || home[0] != '/')
 			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL,
@@ -40,7 +42,8 @@ config_dir(char *buf, size_t sz, struct cli_fault *f)
 		n = snprintf(buf, sz, "%s/.config/pingoo", home);
 	}
 	if (n < 0 || (size_t)n >= sz)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "the configuration path is too long");
+		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL,
+		    "the configuration path is too long");
 	return CLI_OK;
 }
 
@@ -67,13 +70,14 @@ cli_session_path(char *buf, size_t sz, int mkdirs, struct cli_fault *f)
 		slash = strrchr(dir, '/');
 		*slash = '\0';
 		if (dir[0] != '\0' && mkdir_0700(dir) == -1)
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", dir, strerror(errno));
+			return cli_syserr(f, dir);
 		*slash = '/';
 		if (mkdir_0700(dir) == -1)
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", dir, strerror(errno));
+			return cli_syserr(f, dir);
 	}
 	if ((size_t)snprintf(buf, sz, "%s/session.json", dir) >= sz)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "the configuration path is too long");
+		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL,
+		    "the configuration path is too long");
 	return CLI_OK;
 }
 
@@ -105,16 +109,16 @@ cli_session_load(struct cli_session *s, struct cli_fault *f)
 		if (errno == ENOENT)
 			return cli_fail(f, CLI_ERR_AUTH, 0, "not_logged_in",
 			    "not logged in: run pingoo login URL USER");
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", path, strerror(errno));
+		return cli_syserr(f, path);
 	}
 	if ((text = malloc(SESSION_MAX + 1)) == NULL) {
-		err = cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
+		err = cli_nomem(f);
 		goto out;
 	}
 	len = fread(text, 1, SESSION_MAX, fp);
 	text[len] = '\0';
-	if ((o = json_tokener_parse(text)) == NULL || cli_jstr(o, "url") == NULL ||
-	    cli_jstr(o, "token") == NULL) {
+	if ((o = json_tokener_parse(text)) == NULL ||
+	    cli_jstr(o, "url") == NULL || cli_jstr(o, "token") == NULL) {
 		err = cli_fail(f, CLI_ERR_AUTH, 0, "not_logged_in",
 		    "%s is not a saved login: run pingoo login URL USER", path);
 		goto out;
@@ -132,6 +136,27 @@ out:
 	return err;
 }
 
+/* The saved login's JSON, NULL when memory runs out. */
+static struct json_object *
+session_json(const struct cli_session *s)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(o, "url", json_object_new_string(s->url));
+	json_object_object_add(o, "username",
+	    json_object_new_string(s->username));
+	if (s->cacert[0] != '\0')
+		json_object_object_add(o, "cacert",
+		    json_object_new_string(s->cacert));
+	json_object_object_add(o, "token", json_object_new_string(s->token));
+	if (s->expires_at > 0)
+		json_object_object_add(o, "expires_at",
+		    json_object_new_int64(s->expires_at));
+	return o;
+}
+
 /* Writes s, replacing any saved login at once (a 0600 temporary, renamed). */
 enum cli_err
 cli_session_save(const struct cli_session *s, struct cli_fault *f)
@@ -146,27 +171,21 @@ cli_session_save(const struct cli_session *s, struct cli_fault *f)
 	if ((err = cli_session_path(path, sizeof(path), 1, f)) != CLI_OK)
 		return err;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((o = json_object_new_object()) == NULL)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "out of memory");
-	json_object_object_add(o, "url", json_object_new_string(s->url));
-	json_object_object_add(o, "username", json_object_new_string(s->username));
-	if (s->cacert[0] != '\0')
-		json_object_object_add(o, "cacert", json_object_new_string(s->cacert));
-	json_object_object_add(o, "token", json_object_new_string(s->token));
-	if (s->expires_at > 0)
-		json_object_object_add(o, "expires_at", json_object_new_int64(s->expires_at));
+	if ((o = session_json(s)) == NULL)
+		return cli_nomem(f);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	len = strlen(text);
 	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1 ||
 	    fchmod(fd, 0600) == -1 || write(fd, text, len) != (ssize_t)len ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) == -1) {
-		err = cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", tmp, strerror(errno));
+		err = cli_syserr(f, tmp);
 		goto out;
 	}
 	if (close(fd) == -1 || rename(tmp, path) == -1) {
 		fd = -1;
-		err = cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", path, strerror(errno));
+		err = cli_syserr(f, path);
 		unlink(tmp);
 		goto out;
 	}
@@ -194,7 +213,7 @@ cli_session_remove(int *removed, struct cli_fault *f)
 	if (unlink(path) == 0)
 		*removed = 1;
 	else if (errno != ENOENT)
-		return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "%s: %s", path, strerror(errno));
+		return cli_syserr(f, path);
 	return CLI_OK;
 }
 
@@ -214,7 +233,7 @@ cli_read_password(char *buf, size_t sz, struct cli_fault *f)
 		fputs("Password: ", stderr);
 		fflush(stderr);
 		if (tcgetattr(STDIN_FILENO, &old) == -1)
-			return cli_fail(f, CLI_ERR_LOCAL, 0, NULL, "terminal: %s", strerror(errno));
+			return cli_syserr(f, "terminal");
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
@@ -224,12 +243,15 @@ cli_read_password(char *buf, size_t sz, struct cli_fault *f)
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	if (cli_interrupted)
-		return cli_fail(f, CLI_ERR_INTR, 0, "interrupted", "interrupted");
+		return cli_fail(f, CLI_ERR_INTR, 0, "interrupted",
+		    "interrupted");
 	if (!got)
-		return cli_fail(f, CLI_ERR_USAGE, 0, NULL, "no password on standard input");
+		return cli_fail(f, CLI_ERR_USAGE, 0, NULL,
+		    "no password on standard input");
 	n = strcspn(buf, "\r\n");
 	if (buf[n] == '\0' && n == sz - 1)
-		return cli_fail(f, CLI_ERR_USAGE, 0, NULL, "the password is too long");
+		return cli_fail(f, CLI_ERR_USAGE, 0, NULL,
+		    "the password is too long");
 	buf[n] = '\0';
 	return CLI_OK;
 }

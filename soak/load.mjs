@@ -1,4 +1,4 @@
-// soak/load.mjs - the soak (issue 7, item 7): SOAK_SECONDS (300) of mixed load on
+// soak/load.mjs - the soak: SOAK_SECONDS (300) of mixed load on
 // SOAK_CONNECTIONS (64) keep-alive HTTPS connections against the local stack, then the
 // verdict.  Run it through soak/run.  No npm dependencies.
 //

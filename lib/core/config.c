@@ -10,56 +10,12 @@
  * out-of-range number or a too-long value stops the load with the line
  * number and the key (values are never echoed: some are secrets).
  *
- * Keys and defaults (docs/configuration.md says the same at length):
- *
- *   listen = ""                  FastCGI socket path; "" = socket on fd 0
- *   processes = 2                worker processes, 0..64 (0 = this one)
- *   threads = 16                 threads per process, 1..1024
- *   active_threads = 1           of those, how many serve at once (the
- *                                others stand in while one waits on MySQL
- *                                or a client), 1..threads
- *   log_requests = 1             0 or 1
- *   db_host = 127.0.0.1          MySQL host (TCP) when db_socket is ""
- *   db_port = 3306               1..65535
- *   db_socket = ""               unix socket path; set = used instead of TCP
- *   db_name = pingoo
- *   db_user = pingoo
- *   db_password = ""             or db_password_file = PATH
- *   db_connect_timeout = 3       seconds, 1..3600
- *   db_rw_timeout = 5            seconds, 1..3600
- *   db_wsrep_sync_wait = 0       0..15: wsrep_sync_wait for every session
- *                                (1 on a Galera cluster: reads see writes
- *                                made through other nodes)
- *   migrate_db_user = ""         "" = db_user
- *   migrate_db_password = ""     or migrate_db_password_file = PATH
- *   jwt_alg = HS256              HS256, HS384, HS512 or ES256
- *   jwt_key = (none)             at least 32 bytes; or jwt_key_file = PATH;
- *                                with ES256 it signs samples, not tokens
- *   jwt_private_key_file = ""    ES256: PEM P-256 private key (issuer only)
- *   jwt_public_key_file = ""     ES256: PEM P-256 public key (every host)
- *   jwt_issuer = pingoo
- *   jwt_audience = pingoo-api
- *   jwt_ttl = 3600               seconds, 60..2592000
- *   jwt_leeway = 30              seconds, 0..3600
- *   max_body = 65536             bytes of a JSON body, 64..67108864
- *   max_client_bytes = 1024      bytes of "client" serialized, 2..65536
- *   list_max_limit = 100         1..10000
- *   ping_max_count = 10000       1..1000000
- *   ping_max_interval_ms = 60000 0..3600000
- *   ping_max_receipts = 250      per request, 1..100000
- *   tp_min_packet_size = 1       bytes, 1..1073741824
- *   tp_max_packet_size = 67108864 bytes, 1..1073741824
- *   tp_max_packets = 10000       per direction, 1..1000000
- *   tp_max_total_bytes = 4294967296  packets * size per direction, 1..2^40
- *   tp_max_reports = 500         per request, 1..100000
- *   tp_stale_after = 900         seconds before a packet still `started` is
- *                                failed (its worker died), 60..604800
- *   cors_origins = ""            space-separated origins
- *   metrics_allow = 127.0.0.1 ::1  addresses or CIDR networks that may read
- *                                /metrics (nginx enforces it)
- *   retention_days = 0           tests older are removed; 0 = kept, 0..36500
- *   retention_batch = 500        rows per delete statement, 1..100000
- *   retention_every = 300        seconds between retention passes, 1..86400
+ * The keys are the table `keys` below, each with its type, default,
+ * range and one line of meaning: the one list.  pingoo_config_defaults
+ * takes its defaults from it, pingoo_config_key hands it out,
+ * docs/configuration.md documents exactly these keys with the same
+ * defaults and ranges (t/unit/test-config-doc checks it) and
+ * `pingoo-admin config-keys` prints it.
  *
  * *_file keys name a file holding the secret; a relative path is taken
  * from the configuration file's directory, and one trailing newline is
@@ -97,59 +53,96 @@ struct key {
 	size_t		 size;		/* K_STR: capacity with the NUL */
 	uint64_t	 min, max;	/* numbers */
 	int		 filekey;	/* K_FILE: target is the jwt key */
+	const char	*def;		/* the default as a file would write it;
+					 * NULL = none (zero, empty) */
+	const char	*desc;		/* one line */
 };
 
 #define OFF(f)		offsetof(struct pingoo_config, f)
 #define CAP(f)		sizeof(((struct pingoo_config *)0)->f)
-#define STR(f)		{ #f, K_STR, OFF(f), CAP(f), 0, 0, 0 }
-#define NUM(t, f, lo, hi) { #f, t, OFF(f), 0, lo, hi, 0 }
-#define SECRETFILE(n, f) { n, K_FILE, OFF(f), CAP(f), 0, 0, 0 }
+#define STR(f, def, desc) { #f, K_STR, OFF(f), CAP(f), 0, 0, 0, def, desc }
+#define NUM(t, f, lo, hi, def, desc) \
+	{ #f, t, OFF(f), 0, lo, hi, 0, def, desc }
+#define SECRETFILE(n, f, desc) \
+	{ n, K_FILE, OFF(f), CAP(f), 0, 0, 0, NULL, desc }
 
 static const struct key keys[] = {
-	STR(listen),
-	NUM(K_INT, processes, 0, 64),
-	NUM(K_INT, threads, 1, 1024),
-	NUM(K_INT, active_threads, 1, 1024),
-	NUM(K_INT, log_requests, 0, 1),
-	STR(db_host),
-	NUM(K_UINT, db_port, 1, 65535),
-	STR(db_socket),
-	STR(db_name),
-	STR(db_user),
-	STR(db_password),
-	SECRETFILE("db_password_file", db_password),
-	NUM(K_INT, db_connect_timeout, 1, 3600),
-	NUM(K_INT, db_rw_timeout, 1, 3600),
-	NUM(K_INT, db_wsrep_sync_wait, 0, 15),
-	STR(migrate_db_user),
-	STR(migrate_db_password),
-	SECRETFILE("migrate_db_password_file", migrate_db_password),
-	STR(jwt_alg),
-	{ "jwt_key", K_KEY, OFF(jwt_key), CAP(jwt_key), 0, 0, 0 },
-	{ "jwt_key_file", K_FILE, OFF(jwt_key), CAP(jwt_key), 0, 0, 1 },
-	SECRETFILE("jwt_private_key_file", jwt_private_key),
-	SECRETFILE("jwt_public_key_file", jwt_public_key),
-	STR(jwt_issuer),
-	STR(jwt_audience),
-	NUM(K_INT, jwt_ttl, 60, 2592000),
-	NUM(K_INT, jwt_leeway, 0, 3600),
-	NUM(K_SIZE, max_body, 64, 64 * MIB),
-	NUM(K_SIZE, max_client_bytes, 2, 65536),
-	NUM(K_INT, list_max_limit, 1, 10000),
-	NUM(K_INT, ping_max_count, 1, 1000000),
-	NUM(K_INT, ping_max_interval_ms, 0, 3600000),
-	NUM(K_INT, ping_max_receipts, 1, 100000),
-	NUM(K_SIZE, tp_min_packet_size, 1, GIB),
-	NUM(K_SIZE, tp_max_packet_size, 1, GIB),
-	NUM(K_INT, tp_max_packets, 1, 1000000),
-	NUM(K_U64, tp_max_total_bytes, 1, 1024 * GIB),
-	NUM(K_INT, tp_max_reports, 1, 100000),
-	NUM(K_INT, tp_stale_after, 60, 604800),
-	STR(cors_origins),
-	STR(metrics_allow),
-	NUM(K_INT, retention_days, 0, 36500),
-	NUM(K_INT, retention_batch, 1, 100000),
-	NUM(K_INT, retention_every, 1, 86400),
+	STR(listen, "",
+	    "FastCGI socket path or host:port; empty: the socket on fd 0"),
+	NUM(K_INT, processes, 0, 64, "2",
+	    "worker processes (0: serve in this process, no supervisor)"),
+	NUM(K_INT, threads, 1, 1024, "16", "threads per process"),
+	NUM(K_INT, active_threads, 1, 1024, "1",
+	    "of a process's threads, how many serve at once (at most threads)"),
+	NUM(K_INT, log_requests, 0, 1, "1",
+	    "one line per request on standard error"),
+	STR(db_host, "127.0.0.1", "MySQL host, over TCP when db_socket is empty"),
+	NUM(K_UINT, db_port, 1, 65535, "3306", "MySQL TCP port"),
+	STR(db_socket, "", "MySQL unix socket path; when set, used instead of TCP"),
+	STR(db_name, "pingoo", "database name"),
+	STR(db_user, "pingoo", "the runtime account"),
+	STR(db_password, "", "the runtime account's password"),
+	SECRETFILE("db_password_file", db_password,
+	    "a file holding db_password"),
+	NUM(K_INT, db_connect_timeout, 1, 3600, "3",
+	    "seconds to connect to MySQL"),
+	NUM(K_INT, db_rw_timeout, 1, 3600, "5",
+	    "seconds a MySQL read or write may take"),
+	NUM(K_INT, db_wsrep_sync_wait, 0, 15, "0",
+	    "wsrep_sync_wait of every session (1 on a Galera cluster)"),
+	STR(migrate_db_user, "",
+	    "the account of pingoo-admin migrate; empty: db_user"),
+	STR(migrate_db_password, "", "the migration account's password"),
+	SECRETFILE("migrate_db_password_file", migrate_db_password,
+	    "a file holding migrate_db_password"),
+	STR(jwt_alg, "HS256", "HS256, HS384, HS512 or ES256"),
+	{ "jwt_key", K_KEY, OFF(jwt_key), CAP(jwt_key), 0, 0, 0, NULL,
+	    "HMAC secret of at least 32 bytes: tokens (HS*), sample signatures" },
+	{ "jwt_key_file", K_FILE, OFF(jwt_key), CAP(jwt_key), 0, 0, 1, NULL,
+	    "a file holding jwt_key" },
+	SECRETFILE("jwt_private_key_file", jwt_private_key,
+	    "ES256: the P-256 private key (PEM) that signs tokens"),
+	SECRETFILE("jwt_public_key_file", jwt_public_key,
+	    "ES256: the P-256 public key (PEM) that verifies tokens"),
+	STR(jwt_issuer, "pingoo", "the iss claim issued and required"),
+	STR(jwt_audience, "pingoo-api", "the aud claim issued and required"),
+	NUM(K_INT, jwt_ttl, 60, 2592000, "3600", "token lifetime, seconds"),
+	NUM(K_INT, jwt_leeway, 0, 3600, "30",
+	    "clock skew allowed on exp, nbf and iat, seconds"),
+	NUM(K_SIZE, max_body, 64, 64 * MIB, "65536",
+	    "bytes of a JSON request body"),
+	NUM(K_SIZE, max_client_bytes, 2, 65536, "1024",
+	    "bytes of the client object serialized"),
+	NUM(K_INT, list_max_limit, 1, 10000, "100",
+	    "largest limit of a list request"),
+	NUM(K_INT, ping_max_count, 1, 1000000, "10000",
+	    "samples per ping test"),
+	NUM(K_INT, ping_max_interval_ms, 0, 3600000, "60000",
+	    "largest interval_ms of a ping test"),
+	NUM(K_INT, ping_max_receipts, 1, 100000, "250",
+	    "receipts per request"),
+	NUM(K_SIZE, tp_min_packet_size, 1, GIB, "1",
+	    "smallest packet, bytes"),
+	NUM(K_SIZE, tp_max_packet_size, 1, GIB, "67108864",
+	    "largest packet, bytes"),
+	NUM(K_INT, tp_max_packets, 1, 1000000, "10000",
+	    "packets per direction"),
+	NUM(K_U64, tp_max_total_bytes, 1, 1024 * GIB, "4294967296",
+	    "packets times packet size, per direction"),
+	NUM(K_INT, tp_max_reports, 1, 100000, "500",
+	    "packet reports per request"),
+	NUM(K_INT, tp_stale_after, 60, 604800, "900",
+	    "seconds before a packet still started is failed (its worker died)"),
+	STR(cors_origins, "",
+	    "space-separated origins allowed to call the API"),
+	STR(metrics_allow, "127.0.0.1 ::1",
+	    "addresses and CIDR networks that may read /metrics (nginx)"),
+	NUM(K_INT, retention_days, 0, 36500, "0",
+	    "tests older are removed; 0 keeps them"),
+	NUM(K_INT, retention_batch, 1, 100000, "500",
+	    "rows per delete statement of the retention"),
+	NUM(K_INT, retention_every, 1, 86400, "300",
+	    "seconds between retention passes"),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -161,41 +154,61 @@ struct line {
 	struct pingoo_fault *f;
 };
 
+static enum pingoo_err set_number(struct pingoo_config *, const struct key *,
+    const char *, size_t, const struct line *);
+static enum pingoo_err set_bytes(struct pingoo_config *, const struct key *,
+    int, const char *, size_t, const struct line *);
+
+/* Every field zero, then each key's default from the table, parsed as a
+ * line of the file would be (test-config checks the values). */
 void
 pingoo_config_defaults(struct pingoo_config *c)
 {
+	struct pingoo_fault f;
+	struct line l = { 0, NULL, &f };
+	size_t i;
+
 	memset(c, 0, sizeof(*c));
-	c->processes = 2;
-	c->threads = 16;
-	c->active_threads = 1;
-	c->log_requests = 1;
-	snprintf(c->db_host, sizeof(c->db_host), "127.0.0.1");
-	c->db_port = 3306;
-	snprintf(c->db_name, sizeof(c->db_name), "pingoo");
-	snprintf(c->db_user, sizeof(c->db_user), "pingoo");
-	c->db_connect_timeout = 3;
-	c->db_rw_timeout = 5;
-	snprintf(c->jwt_alg, sizeof(c->jwt_alg), "HS256");
-	snprintf(c->jwt_issuer, sizeof(c->jwt_issuer), "pingoo");
-	snprintf(c->jwt_audience, sizeof(c->jwt_audience), "pingoo-api");
-	c->jwt_ttl = 3600;
-	c->jwt_leeway = 30;
-	c->max_body = 65536;
-	c->max_client_bytes = 1024;
-	c->list_max_limit = 100;
-	c->ping_max_count = 10000;
-	c->ping_max_interval_ms = 60000;
-	c->ping_max_receipts = 250;
-	c->tp_min_packet_size = 1;
-	c->tp_max_packet_size = 64 * MIB;
-	c->tp_max_packets = 10000;
-	c->tp_max_total_bytes = 4 * GIB;
-	c->tp_max_reports = 500;
-	c->tp_stale_after = 900;
-	snprintf(c->metrics_allow, sizeof(c->metrics_allow), "127.0.0.1 ::1");
-	c->retention_days = 0;
-	c->retention_batch = 500;
-	c->retention_every = 300;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].def == NULL)
+			continue;
+		if (keys[i].type == K_STR)
+			(void)set_bytes(c, &keys[i], 0, keys[i].def,
+			    strlen(keys[i].def), &l);
+		else
+			(void)set_number(c, &keys[i], keys[i].def,
+			    strlen(keys[i].def), &l);
+	}
+}
+
+/* Key i of the table: 1, or 0 past the last. */
+int
+pingoo_config_key(size_t i, struct pingoo_config_key *out)
+{
+	const struct key *k;
+
+	if (i >= NKEYS)
+		return 0;
+	k = &keys[i];
+	memset(out, 0, sizeof(*out));
+	out->name = k->name;
+	out->def = k->def;
+	out->desc = k->desc;
+	switch (k->type) {
+	case K_STR:
+	case K_KEY:
+		out->type = PINGOO_CONFIG_STRING;
+		break;
+	case K_FILE:
+		out->type = PINGOO_CONFIG_FILE;
+		break;
+	default:
+		out->type = PINGOO_CONFIG_NUMBER;
+		out->min = k->min;
+		out->max = k->max;
+		break;
+	}
+	return 1;
 }
 
 /* "line N: KEY what": names the line and the key, never the value. */

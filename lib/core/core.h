@@ -1,7 +1,7 @@
 /*
  * core.h - what every room of lib/ stands on: the error enum and the fault
  * a refusal carries, the two clocks, whole files, the configuration and
- * random bytes.  Nothing in lib/ knows about FastCGI or HTTP; app/ maps
+ * its keys, decimal numbers and random bytes.  Nothing in lib/ knows about FastCGI or HTTP; app/ maps
  * these errors to statuses.
  */
 #ifndef PINGOO_CORE_H
@@ -107,7 +107,7 @@ struct pingoo_config {
 	/* tokens */
 	char		 jwt_alg[16];		/* HS256/HS384/HS512 or ES256 */
 	/* The HMAC secret of HS* tokens; always the sample signatures' key
-	 * (sign.c), shared by every host that answers echoes and receipts. */
+	 * (lib/auth/sign.c), shared by every host that answers echoes and receipts. */
 	unsigned char	 jwt_key[512];
 	size_t		 jwt_key_len;
 	char		 jwt_issuer[128];
@@ -129,7 +129,7 @@ struct pingoo_config {
 	int		 tp_max_packets;
 	uint64_t	 tp_max_total_bytes;	/* packets * size, per direction */
 	int		 tp_max_reports;	/* per request */
-	int		 tp_stale_after;	/* seconds; see store_tp.c */
+	int		 tp_stale_after;	/* seconds; see lib/store/tp.c */
 	/* CORS: space-separated origins allowed to call the API */
 	char		 cors_origins[1024];
 	/* Addresses and networks (CIDR) nginx lets read /metrics; the pool
@@ -146,15 +146,42 @@ struct pingoo_config {
 
 void		 pingoo_config_defaults(struct pingoo_config *);
 /* Reads "key = value" lines into cfg (defaults first).  Keys ending in
- * _file read the named file for the secret (db_password_file, jwt_key_file).
- * On error, fault says which line and key; cfg is left partly filled. */
+ * _file read the named file for the secret (db_password_file, jwt_key_file,
+ * ...), a relative path from path's directory.  On error, fault says why
+ * (for a bad line, which line and key); cfg is left partly filled.  Does
+ * not run pingoo_config_check. */
 enum pingoo_err	 pingoo_config_load(struct pingoo_config *, const char *path,
 		    struct pingoo_fault *);
+/* Applies text's lines onto cfg as it is (no defaults first); basedir
+ * anchors relative *_file paths (NULL: the working directory).  Stops at
+ * the first bad line. */
 enum pingoo_err	 pingoo_config_parse(struct pingoo_config *, const char *text,
 		    const char *basedir, struct pingoo_fault *);
-/* Checks cross-key rules (key present, limits ordered). */
+/* Checks what one line cannot: jwt_key present, jwt_alg one of four and
+ * its key files, names not empty, limits ordered, metrics_allow's
+ * characters; and again the ranges a caller filling cfg could break. */
 enum pingoo_err	 pingoo_config_check(const struct pingoo_config *,
 		    struct pingoo_fault *);
+
+/* The keys of the file, as config.c's table has them: the one list
+ * (docs/configuration.md documents exactly these; test-config-doc checks
+ * it).  A secret and its *_file are two keys. */
+enum pingoo_config_type {
+	PINGOO_CONFIG_NUMBER,	/* plain decimal in min..max */
+	PINGOO_CONFIG_STRING,	/* the rest of the line, "" allowed */
+	PINGOO_CONFIG_FILE	/* a path: the file holds a secret */
+};
+struct pingoo_config_key {
+	const char		*name;
+	enum pingoo_config_type	 type;
+	const char		*def;		/* as a file writes it; NULL:
+						 * none (empty) */
+	uint64_t		 min, max;	/* numbers only */
+	const char		*desc;		/* one line */
+};
+/* Fills *k with key i of the table (0, 1, ... in the table's order): 1,
+ * or 0 when i is past the last key. */
+int		 pingoo_config_key(size_t i, struct pingoo_config_key *k);
 
 /* number.c: decimal integers with no sign, spaces or leading 0;
  * PINGOO_ERR_INVAL for bad syntax, PINGOO_ERR_RANGE out of range. */

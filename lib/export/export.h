@@ -2,7 +2,7 @@
  * export.h - a user's data out, for analysis: every test with its samples
  * and transfers as records (CSV or NDJSON, formatted here one record at a
  * time so an export of any size streams in constant memory), and the
- * aggregates over groups of tests (store_data.c computes both).
+ * aggregates over groups of tests (lib/store/data.c computes both).
  */
 #ifndef PINGOO_EXPORT_H
 #define PINGOO_EXPORT_H
@@ -26,7 +26,7 @@ struct pingoo_export_query {
 };
 
 /* The record types.  A new item type is one more entry here, its columns
- * in export.c and its query in store_data.c. */
+ * in export.c and its query in lib/store/data.c. */
 enum pingoo_export_type {
 	PINGOO_EXPORT_PING_TEST,
 	PINGOO_EXPORT_PING_SAMPLE,

@@ -21,6 +21,9 @@
 #define STAMP_MAX	((int64_t)1 << 53)
 /* The page a list route gives when no limit is asked for. */
 #define PAGE_DEFAULT	20
+/* A time-bounded throughput test's duration_ms. */
+#define TP_DURATION_MIN	1000
+#define TP_DURATION_MAX	60000
 
 /* ---- arrays of objects -------------------------------------------------- */
 
@@ -266,15 +269,80 @@ create_limits(const struct pingoo_config *c, int64_t packets, int64_t size,
 	return PINGOO_OK;
 }
 
+/* The limits of a packet size the client gave. */
+static enum pingoo_err
+size_limits(const struct pingoo_config *c, const char *key, int64_t size,
+    struct pingoo_fault *f)
+{
+	if ((uint64_t)size < c->tp_min_packet_size)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    key, "%s is below tp_min_packet_size (%zu)", key,
+		    c->tp_min_packet_size);
+	if ((uint64_t)size > c->tp_max_packet_size)
+		return pingoo_fault_set(f, PINGOO_ERR_TOOBIG, "limit_exceeded",
+		    key, "%s exceeds tp_max_packet_size (%zu)", key,
+		    c->tp_max_packet_size);
+	return PINGOO_OK;
+}
+
+/*
+ * The size of a time-bounded test: duration_ms in place of packets, and
+ * packet_size optional (the size of a download that names none).  Exactly
+ * one of packets and duration_ms: REST clients get no default.
+ */
+static enum pingoo_err
+timed_fields(const struct pingoo_input_src *src, struct pingoo_in_tp_create *t,
+    struct pingoo_fault *f)
+{
+	struct json_object *v;
+	int64_t ms, size = 0;
+	enum pingoo_err e;
+
+	if (json_object_object_get_ex(src->body, "packets", &v))
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "conflicting_fields",
+		    "duration_ms", "give packets or duration_ms, not both");
+	if ((e = pingoo_json_int(src->body, "duration_ms", 1, INT64_MIN,
+	    INT64_MAX, &ms, f)) != PINGOO_OK)
+		return e;
+	if (ms < TP_DURATION_MIN || ms > TP_DURATION_MAX)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "duration_ms", "duration_ms must be %d..%d", TP_DURATION_MIN,
+		    TP_DURATION_MAX);
+	if (json_object_object_get_ex(src->body, "packet_size", &v) &&
+	    ((e = count_field(src->body, "packet_size", &size, f)) !=
+	    PINGOO_OK || (e = size_limits(src->cfg, "packet_size", size, f)) !=
+	    PINGOO_OK))
+		return e;
+	t->duration_ms = (uint32_t)ms;
+	t->packet_size = (uint64_t)size;
+	return PINGOO_OK;
+}
+
+/* The size of an N x S test: packets of packet_size bytes. */
+static enum pingoo_err
+count_fields(const struct pingoo_input_src *src, struct pingoo_in_tp_create *t,
+    struct pingoo_fault *f)
+{
+	int64_t packets, size;
+	enum pingoo_err e;
+
+	if ((e = count_field(src->body, "packets", &packets, f)) != PINGOO_OK ||
+	    (e = count_field(src->body, "packet_size", &size, f)) != PINGOO_OK ||
+	    (e = create_limits(src->cfg, packets, size, f)) != PINGOO_OK)
+		return e;
+	t->packets = (uint32_t)packets;
+	t->packet_size = (uint64_t)size;
+	return PINGOO_OK;
+}
+
 enum pingoo_err
 pingoo_in_tp_create(const struct pingoo_input_src *src,
     struct pingoo_input *in, struct pingoo_fault *f)
 {
 	static const char *const keys[] = { "direction", "packets",
-	    "packet_size", "client", "simultaneous", NULL };
+	    "packet_size", "duration_ms", "client", "simultaneous", NULL };
 	struct pingoo_in_tp_create *t = &in->u.tp_create;
 	const char *dir = NULL;
-	int64_t packets, size;
 	enum pingoo_err e;
 
 	memset(in, 0, sizeof(*in));
@@ -291,21 +359,23 @@ pingoo_in_tp_create(const struct pingoo_input_src *src,
 	if (t->simultaneous && t->dirs != PINGOO_TP_BOTH)
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    "simultaneous", "simultaneous needs direction both");
-	if ((e = count_field(src->body, "packets", &packets, f)) != PINGOO_OK ||
-	    (e = count_field(src->body, "packet_size", &size, f)) != PINGOO_OK ||
-	    (e = pingoo_valid_client(src->body, src->cfg->max_client_bytes,
-	    &t->client, f)) != PINGOO_OK)
+	/* REST has no default size: neither is as wrong as both. */
+	if (!json_object_object_get_ex(src->body, "duration_ms", NULL) &&
+	    !json_object_object_get_ex(src->body, "packets", NULL))
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "missing_size",
+		    "packets", "give packets and packet_size (an N x S test) or "
+		    "duration_ms (a time-bounded test)");
+	if (json_object_object_get_ex(src->body, "duration_ms", NULL))
+		e = timed_fields(src, t, f);
+	else
+		e = count_fields(src, t, f);
+	if (e != PINGOO_OK || (e = pingoo_valid_client(src->body,
+	    src->cfg->max_client_bytes, &t->client, f)) != PINGOO_OK)
 		return e;
-	if ((e = create_limits(src->cfg, packets, size, f)) != PINGOO_OK) {
-		free(t->client);
-		t->client = NULL;
-		return e;
-	}
 	in->kind = PINGOO_IN_TP_CREATE;
-	t->packets = (uint32_t)packets;
-	t->packet_size = (uint64_t)size;
 	return PINGOO_OK;
 }
+
 
 /*
  * Validates packets[i] into *dst.  A download's receiver is the client:
@@ -696,6 +766,51 @@ pingoo_in_aggregates(const struct pingoo_input_src *src,
 	return export_query(src, in, 1, f);
 }
 
+/* ---- packet queries ----------------------------------------------------- */
+
+/* What packet_param fills. */
+struct packet_query {
+	const struct pingoo_config	*cfg;
+	struct pingoo_in_tp_packet	*p;
+	struct pingoo_fault		*f;
+};
+
+/* "bytes" of a download; other parameters are ignored (cache busters). */
+static enum pingoo_err
+packet_param(const char *k, size_t klen, const char *v, size_t vlen,
+    void *arg)
+{
+	struct packet_query *a = arg;
+	uint64_t x;
+
+	if (klen != 5 || memcmp(k, "bytes", 5) != 0)
+		return PINGOO_OK;
+	if (a->p->bytes != 0 || pingoo_parse_uint(v, vlen, UINT64_MAX / 2, &x)
+	    != PINGOO_OK || x == 0)
+		return pingoo_fault_set(a->f, PINGOO_ERR_INVAL, "invalid_query",
+		    "bytes", "bytes must be one positive integer");
+	if (size_limits(a->cfg, "bytes", (int64_t)x, a->f) != PINGOO_OK)
+		return a->f->err;
+	a->p->bytes = x;
+	return PINGOO_OK;
+}
+
+enum pingoo_err
+pingoo_in_tp_packet(const struct pingoo_input_src *src,
+    struct pingoo_input *in, struct pingoo_fault *f)
+{
+	struct packet_query a;
+
+	memset(in, 0, sizeof(*in));
+	a.cfg = src->cfg;
+	a.p = &in->u.tp_packet;
+	a.f = f;
+	if (query_each(src->query, packet_param, &a) != PINGOO_OK)
+		return f->err;
+	in->kind = PINGOO_IN_TP_PACKET;
+	return PINGOO_OK;
+}
+
 /* ---- credentials -------------------------------------------------------- */
 
 /* No account has a longer name or password (validate.c).  One no account
@@ -745,6 +860,7 @@ static const pingoo_validator validators[] = {
 	[PINGOO_IN_PROBE_RECEIPTS] =	pingoo_in_probe_receipts,
 	[PINGOO_IN_EXPORT] =		pingoo_in_export,
 	[PINGOO_IN_AGGREGATES] =	pingoo_in_aggregates,
+	[PINGOO_IN_TP_PACKET] =	pingoo_in_tp_packet,
 	[PINGOO_IN_TOKEN] =		pingoo_in_token,
 };
 PINGOO_TABLE_CHECK(validators, PINGOO_IN__MAX);

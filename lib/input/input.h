@@ -1,5 +1,6 @@
 /*
- * input.h - every request body and query string of the API, validated.
+ * input.h - every request body and query string of the API, the token's
+ * included, validated.
  * Pure functions: a parsed JSON body (or the raw query string) in, a typed
  * struct or a fault out; no I/O and no globals, so one fuzz harness
  * reaches them all.  The route table names the validator of each route.
@@ -83,9 +84,15 @@ struct pingoo_in_receipts {
 struct pingoo_in_tp_create {
 	unsigned	 dirs;		/* PINGOO_TP_MASK bits */
 	int		 simultaneous;	/* both directions at once */
-	uint32_t	 packets;
-	uint64_t	 packet_size;
+	uint32_t	 packets;	/* 0 in a time-bounded test */
+	uint64_t	 packet_size;	/* 0: none given (time-bounded) */
+	uint32_t	 duration_ms;	/* 0 in an N x S test */
 	char		*client;	/* canonical JSON or NULL; owned */
+};
+
+/* GET .../download/{seq}?bytes=N: the packet's size, 0 when not given */
+struct pingoo_in_tp_packet {
+	uint64_t	 bytes;
 };
 
 /* POST /api/v1/throughput-tests/{id}/reports: v[0..n), owned */
@@ -134,6 +141,7 @@ enum pingoo_input_kind {
 	PINGOO_IN_PROBE_RECEIPTS,
 	PINGOO_IN_EXPORT,
 	PINGOO_IN_AGGREGATES,
+	PINGOO_IN_TP_PACKET,
 	PINGOO_IN_TOKEN,
 	PINGOO_IN__MAX
 };
@@ -150,6 +158,7 @@ struct pingoo_input {
 		struct pingoo_in_page		page;
 		struct pingoo_in_probe		probe;
 		struct pingoo_in_probe_receipts	probe_receipts;
+		struct pingoo_in_tp_packet	tp_packet;
 		/* ?from=&to=&kind= (&group= of the aggregates) */
 		struct pingoo_export_query	export;
 		struct pingoo_in_token		token;
@@ -191,6 +200,9 @@ enum pingoo_err	pingoo_in_export(const struct pingoo_input_src *,
 /* The same and group (network_type, platform, carrier or day; default
  * network_type). */
 enum pingoo_err	pingoo_in_aggregates(const struct pingoo_input_src *,
+		    struct pingoo_input *, struct pingoo_fault *);
+/* A packet's query: ?bytes=N within the packet size limits. */
+enum pingoo_err	pingoo_in_tp_packet(const struct pingoo_input_src *,
 		    struct pingoo_input *, struct pingoo_fault *);
 /* {"username", "password"}, both strings, no other key. */
 enum pingoo_err	pingoo_in_token(const struct pingoo_input_src *,

@@ -236,9 +236,10 @@ tokenize(const char *buf, size_t len, int depth, struct json_object **out,
 }
 
 /*
- * Parses buf[0..len) as one JSON object (see pingoo.h).  On error *out is
- * NULL and the fault has code "invalid_json" and a sentence about what is
- * wrong; the input itself is never echoed.
+ * Parses buf[0..len) as one JSON object (see input.h).  On error *out is
+ * NULL and the fault has code "invalid_json" ("body_too_large" past
+ * INT_MAX bytes) and a sentence about what is wrong; the input itself is
+ * never echoed.
  */
 enum pingoo_err
 pingoo_json_parse(const char *buf, size_t len, int depth,

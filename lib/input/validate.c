@@ -126,7 +126,7 @@ valid_client_object(struct json_object *c, struct pingoo_fault *f)
 }
 
 /*
- * The optional "client" member of parent (see pingoo.h and docs/api.md).
+ * The optional "client" member of parent (see input.h and docs/api.md).
  * Absent or null: *out = NULL.  Otherwise *out is the object serialized
  * without whitespace, at most maxbytes long, malloc'd for the caller.
  */

@@ -16,7 +16,8 @@
 
 struct json_object;
 
-/* order.c: order statistics of sorted v[0..n); 0 when n is 0. */
+/* order.c: sorting, and order statistics of sorted v[0..n) (0 when n is
+ * 0). */
 void		 pingoo_sort_i64(int64_t *, size_t);
 /* Nearest rank: the smallest value with at least p% of v at or below it,
  * p in (0,100]. */
@@ -46,7 +47,7 @@ int64_t		pingoo_sample_offset(const struct pingoo_sample *);
 struct pingoo_ping_summary {
 	int64_t		sent, echoed, received, lost;
 	double		loss_pct;
-	int		has_loss;	/* lost is final or provisional */
+	int		has_loss;	/* sent > 0: loss_pct is a number */
 	int		has_stats;
 	int64_t		rtt_min, rtt_max, rtt_median, rtt_p90, rtt_p99;
 	double		rtt_mean, rtt_stddev;
@@ -193,13 +194,21 @@ enum pingoo_tp_status {
 	PINGOO_TP__STATUSES
 };
 
-/* A test as stored.  client is malloc'd (serialized JSON) or NULL. */
+/*
+ * A test as stored.  client is malloc'd (serialized JSON) or NULL.  An
+ * N x S test has packets and packet_size; a time-bounded one has
+ * duration_ms instead of packets (0 in an N x S test), a packet_size only
+ * when the client gave one (the size of a download that names none), and
+ * each direction's clock starts at its first claimed packet.
+ */
 struct pingoo_tp_test {
 	uint64_t		 id;
 	unsigned		 dirs;		/* PINGOO_TP_MASK bits */
 	int			 simultaneous;	/* both directions at once */
-	uint32_t		 packets;	/* per direction */
-	uint64_t		 packet_size;
+	uint32_t		 packets;	/* per direction; 0 when timed */
+	uint64_t		 packet_size;	/* 0: none given (timed) */
+	uint32_t		 duration_ms;	/* 0: an N x S test */
+	int64_t			 started_at[PINGOO_TP__DIRS]; /* -1: not yet */
 	enum pingoo_tp_state	 state;
 	char			*client;
 	int64_t			 created_at;
@@ -260,6 +269,39 @@ struct pingoo_tp_summary {
 	int64_t		 sender_bits_per_second;
 };
 
+/*
+ * The headline of a time-bounded test's direction (window.c): the bytes
+ * the receiver got inside a window, over the window's length.  The window
+ * opens grace_us after the direction's first byte (a fifth of the
+ * duration, at most 2 s: TCP's slow start and the client's ramp of packet
+ * sizes and streams stay out) and closes at the first packet end after the
+ * last packet start (from then on the client's streams fall idle one by
+ * one).  A packet's bytes are spread evenly over its own receiver interval
+ * and counted for the part inside the window, so a stall stays in.  When
+ * the window would be shorter than the grace (a test cut short), it is the
+ * whole span, first byte to last.  Times are the receiver's clock; every
+ * field is -1 when the receiver timed no packet.
+ */
+struct pingoo_tp_window {
+	int64_t		 grace_us;
+	int64_t		 start_at, end_at;
+	int64_t		 bytes;
+	int64_t		 bits_per_second;
+};
+/* The grace of a test of duration_ms: a fifth of it, at most 2 s. */
+int64_t		 pingoo_tp_grace_us(uint32_t duration_ms);
+/* The window of direction dir among the transfers xf[0..n). */
+void		 pingoo_tp_window(const struct pingoo_tp_xfer *xf, size_t n,
+		    enum pingoo_tp_dir dir, uint32_t duration_ms,
+		    struct pingoo_tp_window *out);
+/* When direction dir of test t runs out of time (server's clock, µs); -1
+ * when it is not timed or has not started. */
+int64_t		 pingoo_tp_time_up_at(const struct pingoo_tp_test *t,
+		    enum pingoo_tp_dir dir);
+/* 1 when t is timed and every one of its directions has started and run
+ * out of time by now. */
+int		 pingoo_tp_time_over(const struct pingoo_tp_test *t, int64_t now);
+
 /* tpstats.c: names and pure functions, no I/O. */
 const char	*pingoo_tp_dir_name(enum pingoo_tp_dir);
 /* "download", "upload" or "both" for a mask; NULL for anything else. */
@@ -302,8 +344,8 @@ enum pingoo_err	 pingoo_tp_summarize(const struct pingoo_tp_xfer *xf, size_t n,
 void		 pingoo_tp_test_clear(struct pingoo_tp_test *);
 
 /*
- * Latency probes (the store keeps them, probe.c): echoes a test carries, seq 0 to
- * PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
+ * Latency probes (the store keeps them, lib/store/probe.c): echoes a test
+ * carries, seq 0 to PINGOO_TP_MAX_PROBES - 1, each in one phase.  Stamps are -1 when absent:
  * t1 and t2 for a probe the client reported lost before the server saw it,
  * t3 for one without an answer.
  */
@@ -324,8 +366,9 @@ struct pingoo_probe_receipt {
 	int64_t			 t1, t2;
 };
 /* The latency summary of probes p[0..n): answered ones count with their
- * RTT; an unanswered one counts as lost once the client said so (no
- * server stamps) or the test is finished, and not at all before. */
+ * RTT; an unanswered one counts as lost when it has no server stamps (the
+ * client reported it lost before the server saw it) or the test is
+ * finished, and not at all before (its answer may still come). */
 enum pingoo_err	 pingoo_tp_latency(const struct pingoo_tp_probe *p, size_t n,
 		    int finished, struct pingoo_latency_summary *out);
 

@@ -1,8 +1,8 @@
 /*
- * shm.h - state shared by the worker processes of one host, mapped before
- * the supervisor forks: the table of live tests that lets an echo answer
- * without MySQL, the queue of echoed samples on their way to MySQL (per
- * process), and the server's counters.
+ * shm.h - the state of one host's worker processes: shared by them and
+ * mapped before the supervisor forks, the table of live tests that lets an
+ * echo answer without MySQL and the server's counters; and, in each
+ * process's own memory, the queue of echoed samples on their way to MySQL.
  */
 #ifndef PINGOO_SHM_H
 #define PINGOO_SHM_H
@@ -36,7 +36,9 @@ void			 pingoo_pingtab_free(struct pingoo_pingtab *);
  * that its memory is counted once at start rather than page by page as
  * tests land in new slots. */
 void			 pingoo_pingtab_prefault(struct pingoo_pingtab *);
-/* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs. */
+/* Inserts or replaces a test; `seen` (may be NULL) lists echoed seqs.
+ * PINGOO_ERR_RANGE, with nothing put, when test_id is 0 or count is above
+ * the table's max_count. */
 enum pingoo_err		 pingoo_pingtab_put(struct pingoo_pingtab *,
 			    uint64_t test_id, uint64_t user_id, uint32_t count,
 			    int closed, const uint32_t *seen, size_t nseen);
@@ -112,7 +114,8 @@ enum pingoo_counter {
 struct pingoo_metrics;
 
 /* Maps a table for `routes` routes and `slots` worker processes (the
- * queue-depth gauge has one slot each).  NULL when mapping fails. */
+ * queue-depth gauge has one slot each).  NULL when either is 0, when out
+ * of memory or when the mapping fails. */
 struct pingoo_metrics	*pingoo_metrics_new(size_t routes, size_t slots);
 void			 pingoo_metrics_free(struct pingoo_metrics *);
 /* Makes m the table pingoo_metrics_add counts into in this process (the

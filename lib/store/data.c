@@ -1,9 +1,12 @@
 /*
- * store_data.c - a user's data as a whole: the export (every test with its
+ * data.c - a user's data as a whole: the export (every test with its
  * items, streamed row by row), the aggregates over groups of tests, the
  * deletion of one test or all of a user's, and the retention pass that
- * removes tests past their age in small batches.  Every statement that
- * reads a user's data is filtered by its owner.
+ * removes tests past their age in small batches.  The statements that
+ * read or delete one user's data (the export's, the aggregates',
+ * DS_DELETE_*, DS_USER_*) name the owner; the retention's DS_OLD_* find
+ * tests of any user, and the batch deletes and DS_*_ROW take the id of a
+ * test that DS_USER_* or DS_OLD_* found.
  */
 #include <math.h>
 #include <stdio.h>
@@ -814,9 +817,10 @@ first_test(struct pingoo_store *s, int idx, MYSQL_BIND *in, uint64_t *id)
 }
 
 /*
- * Removes one batch of test id's items (at most `batch` rows, committed
- * on their own); once none are left, the test's row.  *gone says the
- * test itself went.
+ * Removes one batch of test id's items (at most `batch` rows a statement,
+ * each committed on its own: a throughput test's transfers, then, when
+ * fewer were left, its probes); once none are left, the test's row.
+ * *gone says the test itself went.
  */
 static enum pingoo_err
 remove_step(struct pingoo_store *s, int tp, uint64_t id, int batch, int *gone)

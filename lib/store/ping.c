@@ -1,6 +1,12 @@
 /*
- * store_ping.c - ping tests and samples in MySQL.  Every statement that
- * reads or changes a test is filtered by its owner.
+ * ping.c - ping tests and samples in MySQL.  The statements that find a
+ * test (PS_GET, PS_GET_LOCK, PS_LIST) or end it (PS_FINISH) name its owner
+ * too.  The others name the test by id alone and need not: the samples'
+ * (PS_SAMPLES, PS_INSERT_FULL, PS_RECEIPT) and PS_SUMMARY run under the
+ * owner's PS_GET_LOCK in the same transaction or after the caller's
+ * pingoo_ping_get; the echo's batches write samples the echo claimed for
+ * their owner in the live table; PS_EXISTS, of any owner, only tells the
+ * writer that a test is gone.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * store_probe.c - the latency probes of throughput tests in MySQL.  The
+ * probe.c - the latency probes of throughput tests in MySQL.  The
  * echoed probes come from the writer thread after their answers are out;
  * the client's receipts add its t3, bring back a probe whose write failed
  * (its stamps signed by the server) or record one that got no answer.

@@ -38,21 +38,13 @@ struct pingoo_store {
 	int				 in_txn;
 	int				 connected;	/* once, ever */
 	MYSQL				*m;
+	/* Prepared statements: tables[d]'s statement i is stmts[d][i]; a
+	 * table takes its row d the first time one of its statements runs. */
+	const struct pingoo_sql_table	*tables[PINGOO_SQL__DOMAINS];
 	MYSQL_STMT			*stmts[PINGOO_SQL__DOMAINS][PINGOO_SQL_PER_DOMAIN];
 	unsigned			 errcode;	/* of the last failure */
 	char				 errmsg[256];
 };
-
-/* Every table of SQL text, by domain. */
-static const struct pingoo_sql_table *const tables[] = {
-	[PINGOO_SQL_USER] =	&pingoo_sql_user,
-	[PINGOO_SQL_PING] =	&pingoo_sql_ping,
-	[PINGOO_SQL_TP] =	&pingoo_sql_tp,
-	[PINGOO_SQL_MISC] =	&pingoo_sql_misc,
-	[PINGOO_SQL_PROBE] =	&pingoo_sql_probe,
-	[PINGOO_SQL_DATA] =	&pingoo_sql_data,
-};
-PINGOO_TABLE_CHECK(tables, PINGOO_SQL__DOMAINS);
 
 enum pingoo_err
 pingoo_store_library_init(void)
@@ -89,6 +81,12 @@ pingoo_store_new(const struct pingoo_config *cfg, int migrate)
 	s->cfg = cfg;
 	s->migrate = migrate;
 	return s;
+}
+
+const struct pingoo_config *
+pingoo_store_config(const struct pingoo_store *s)
+{
+	return s->cfg;
 }
 
 static void
@@ -151,10 +149,7 @@ pingoo_store_grow(void *v, size_t n, size_t *cap, size_t size)
 	return v;
 }
 
-/* A victim that starts again at once meets the same transaction at the
- * same point (the echo writer's next statement on the same test, say): a
- * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
- * through first. */
+/* Marked as a deadlock's victim is: pingoo_store_again retries it. */
 enum pingoo_err
 pingoo_store_lost_race(struct pingoo_store *s)
 {
@@ -162,6 +157,10 @@ pingoo_store_lost_race(struct pingoo_store *s)
 	return PINGOO_ERR_DB;
 }
 
+/* A victim that starts again at once meets the same transaction at the
+ * same point (the echo writer's next statement on the same test, say): a
+ * pause of 1 to 2^tries ms, picked from the clock's low bits, lets it
+ * through first. */
 int
 pingoo_store_again(struct pingoo_store *s, enum pingoo_err e, int *tries)
 {
@@ -293,6 +292,24 @@ pingoo_store_check(struct pingoo_store *s)
 	return store_connect(s);
 }
 
+/* The row of s->stmts that holds t's statements, given it on first use;
+ * -1 when t's index i is outside it or every row is taken. */
+static int
+store_table(struct pingoo_store *s, const struct pingoo_sql_table *t, int i)
+{
+	int d;
+
+	if (t == NULL || i < 0 || i >= t->n || i >= PINGOO_SQL_PER_DOMAIN)
+		return -1;
+	for (d = 0; d < PINGOO_SQL__DOMAINS; d++) {
+		if (s->tables[d] == NULL)
+			s->tables[d] = t;
+		if (s->tables[d] == t)
+			return d;
+	}
+	return -1;
+}
+
 static MYSQL_STMT *
 store_stmt(struct pingoo_store *s, int d, int i, const char *sql,
     unsigned *code)
@@ -393,20 +410,19 @@ fail:
 }
 
 enum pingoo_err
-pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
-    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg,
-    uint64_t *affected, uint64_t *insert_id)
+pingoo_store_run(struct pingoo_store *s, const struct pingoo_sql_table *t,
+    int i, MYSQL_BIND *in, MYSQL_BIND *out, enum pingoo_err (*row)(void *),
+    void *arg, uint64_t *affected, uint64_t *insert_id)
 {
 	enum pingoo_err e = PINGOO_ERR_DB;
 	const char *sql;
 	MYSQL_STMT *st;
 	unsigned code;
-	int attempt;
+	int attempt, d;
 
-	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
-	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN)
+	if ((d = store_table(s, t, i)) < 0)
 		return PINGOO_ERR_INTERNAL;
-	sql = tables[d]->sql[i];
+	sql = t->sql[i];
 	for (attempt = 0; attempt < 2; attempt++) {
 		code = 0;
 		if (s->m == NULL && s->in_txn)
@@ -437,20 +453,21 @@ pingoo_store_run(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
 }
 
 enum pingoo_err
-pingoo_store_stream(struct pingoo_store *s, int d, int i, MYSQL_BIND *in,
-    MYSQL_BIND *out, enum pingoo_err (*row)(void *), void *arg)
+pingoo_store_stream(struct pingoo_store *s, const struct pingoo_sql_table *t,
+    int i, MYSQL_BIND *in, MYSQL_BIND *out, enum pingoo_err (*row)(void *),
+    void *arg)
 {
 	enum pingoo_err e;
 	MYSQL_STMT *st;
 	unsigned code = 0;
+	int d;
 
-	if (d < 0 || d >= PINGOO_SQL__DOMAINS || i < 0 ||
-	    i >= tables[d]->n || i >= PINGOO_SQL_PER_DOMAIN || s->in_txn)
+	if (s->in_txn || (d = store_table(s, t, i)) < 0)
 		return PINGOO_ERR_INTERNAL;
 	/* No retry once rows have gone out: check the connection first. */
 	if ((e = pingoo_store_check(s)) != PINGOO_OK)
 		return e;
-	if ((st = store_stmt(s, d, i, tables[d]->sql[i], &code)) == NULL)
+	if ((st = store_stmt(s, d, i, t->sql[i], &code)) == NULL)
 		e = PINGOO_ERR_DB;
 	else
 		e = store_run_once(s, st, in, out, row, arg, NULL, NULL, &code,

@@ -43,7 +43,7 @@ int			 pingoo_store_unreachable(const struct pingoo_store *);
  * victim or timed out a lock wait (it rolled back; nothing was done). */
 int			 pingoo_store_retryable(const struct pingoo_store *);
 
-/* store_user.c */
+/* user.c */
 struct pingoo_user {
 	uint64_t	id;
 	char		name[65];
@@ -127,15 +127,19 @@ enum pingoo_err	 pingoo_tp_get(struct pingoo_store *, uint64_t user,
 		    uint64_t id, struct pingoo_tp_test *t);
 /*
  * Claims packet (dir, seq) of test id before a byte moves: the transfer row
- * is inserted as "started" (stamped now_us) and committed.  Refusals, in
- * this order, with f filled: NOTFOUND (no such test for this user), STATE
- * (not incomplete), RANGE (the test has no such direction, or seq >=
- * packets), CONFLICT (already claimed: duplicate_packet).  On success *t is
- * the test (caller clears it).
+ * is inserted as "started" (stamped now_us) and committed; the first claim
+ * of a time-bounded test's direction starts its clock.  bytes is the size
+ * the client asked for (0: none).  Refusals, in this order, with f filled:
+ * NOTFOUND (no such test for this user), STATE (not incomplete), RANGE (the
+ * test has no such direction, seq >= packets or tp_max_packets when timed,
+ * or bytes other than an N x S test's packet_size), INVAL invalid_query (a
+ * timed download without bytes or packet_size), STATE time_up (the
+ * direction's time is up), CONFLICT (already claimed: duplicate_packet).
+ * On success *t is the test (caller clears it).
  */
 enum pingoo_err	 pingoo_tp_claim(struct pingoo_store *, uint64_t user,
 		    uint64_t id, enum pingoo_tp_dir dir, uint32_t seq,
-		    int64_t now_us, struct pingoo_tp_test *t,
+		    uint64_t bytes, int64_t now_us, struct pingoo_tp_test *t,
 		    struct pingoo_fault *f);
 /*
  * Records how a claimed transfer of test t ended (status, bytes, server
@@ -171,6 +175,16 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
 		    size_t *bad, struct pingoo_fault *f);
+/* Completes time-bounded test id when its time is up in every direction
+ * and no packet of it is moving (its client stopped early and never
+ * closed it); *completed says whether this call did. */
+enum pingoo_err	 pingoo_tp_end_if_over(struct pingoo_store *, uint64_t user,
+		    uint64_t id, int *completed);
+/* Ends an incomplete time-bounded test as complete (packets still moving
+ * are recorded as they end).  Refusals fill f: NOTFOUND; STATE for an
+ * N x S test or one no longer incomplete. */
+enum pingoo_err	 pingoo_tp_close(struct pingoo_store *, uint64_t user,
+		    uint64_t id, int64_t now_us, struct pingoo_fault *f);
 /* Ends an incomplete test as aborted.  STATE when it is not incomplete. */
 enum pingoo_err	 pingoo_tp_abort(struct pingoo_store *, uint64_t user,
 		    uint64_t id, int64_t now_us);
@@ -211,7 +225,7 @@ enum pingoo_err	 pingoo_tp_probe_receipts(struct pingoo_store *,
 		    int (*in_flight)(void *, uint32_t), void *arg, size_t *bad,
 		    struct pingoo_fault *f);
 
-/* store_data.c: a user's data as a whole (lib/export.h's types). */
+/* data.c: a user's data as a whole (lib/export/export.h's types). */
 struct pingoo_export_query;
 struct pingoo_export_rec;
 struct pingoo_agg;
@@ -237,10 +251,12 @@ enum pingoo_err	pingoo_test_delete(struct pingoo_store *, uint64_t user,
  * batch rows, each committed on its own; counts what went. */
 enum pingoo_err	pingoo_tests_delete_all(struct pingoo_store *, uint64_t user,
 		    int batch, uint64_t *ping, uint64_t *tp);
-/* One step of the retention: removes at most batch items (or, once it has
- * none, the row) of the oldest test created before `before`, of any user,
- * in one committed statement or two.  *more is 1 when it found such a
- * test (call again), 0 when none is left. */
+/* One step of the retention: takes the oldest ping test created before
+ * `before`, of any user, or when there is none the oldest such throughput
+ * test, and removes a batch of its items (at most batch rows a statement:
+ * a throughput test's transfers, then its probes) or, once it has none,
+ * its row, in one to three statements each committed on its own.  *more is
+ * 1 when it found such a test (call again), 0 when none is left. */
 enum pingoo_err	pingoo_retention_step(struct pingoo_store *, int64_t before,
 		    int batch, int *more);
 

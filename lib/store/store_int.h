@@ -1,8 +1,10 @@
 /*
- * store_int.h - inside the store only (lib/store*.c, lib/migrate.c): the
- * MySQL bindings and the runner of prepared statements.  Each store_*.c
- * owns one table of SQL text indexed by its own enum and registers it
- * here; a statement is named by (domain, index) and nothing else.
+ * store_int.h - inside the store only (the .c files of lib/store): the
+ * MySQL bindings and the runner of prepared statements.  Each of them but
+ * store.c owns one table of SQL text indexed by its own enum and declares
+ * it here; a statement is named by (table, index) and nothing else.  The
+ * caller names its own table, so the runner (store.c) never reaches up to
+ * the files that use it.
  */
 #ifndef PINGOO_STORE_INT_H
 #define PINGOO_STORE_INT_H
@@ -11,16 +13,10 @@
 
 #include "store.h"
 
-/* One table of SQL text per concern; a statement is (domain, index). */
-enum pingoo_sql_domain {
-	PINGOO_SQL_USER = 0,
-	PINGOO_SQL_PING,
-	PINGOO_SQL_TP,
-	PINGOO_SQL_MISC,
-	PINGOO_SQL_PROBE,
-	PINGOO_SQL_DATA,
-	PINGOO_SQL__DOMAINS
-};
+/* One table of SQL text per concern; a statement is (table, index).  A
+ * connection prepares the statements of at most PINGOO_SQL__DOMAINS
+ * tables, of at most PINGOO_SQL_PER_DOMAIN each. */
+#define PINGOO_SQL__DOMAINS 6
 #define PINGOO_SQL_PER_DOMAIN 48
 
 struct pingoo_sql_table {
@@ -44,12 +40,19 @@ struct pingoo_sql_table {
 enum pingoo_err		 pingoo_store_bad_name(const char *column,
 			    const char *value);
 /* Defined beside their statements' callers. */
-extern const struct pingoo_sql_table pingoo_sql_user;	/* store_user.c */
-extern const struct pingoo_sql_table pingoo_sql_ping;	/* store_ping.c */
-extern const struct pingoo_sql_table pingoo_sql_tp;	/* store_tp.c */
+extern const struct pingoo_sql_table pingoo_sql_user;	/* user.c */
+extern const struct pingoo_sql_table pingoo_sql_ping;	/* ping.c */
+extern const struct pingoo_sql_table pingoo_sql_tp;	/* tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
-extern const struct pingoo_sql_table pingoo_sql_probe;	/* store_probe.c */
-extern const struct pingoo_sql_table pingoo_sql_data;	/* store_data.c */
+extern const struct pingoo_sql_table pingoo_sql_probe;	/* probe.c */
+extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
+/* The tables as the runner's callers name them. */
+#define PINGOO_SQL_USER		(&pingoo_sql_user)
+#define PINGOO_SQL_PING		(&pingoo_sql_ping)
+#define PINGOO_SQL_TP		(&pingoo_sql_tp)
+#define PINGOO_SQL_MISC		(&pingoo_sql_misc)
+#define PINGOO_SQL_PROBE	(&pingoo_sql_probe)
+#define PINGOO_SQL_DATA		(&pingoo_sql_data)
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
@@ -67,19 +70,23 @@ int			 pingoo_store_again(struct pingoo_store *,
 enum pingoo_err		 pingoo_store_lost_race(struct pingoo_store *);
 
 /*
- * Runs statement idx of domain's table, binding `in` (may be NULL).  When
+ * Runs statement idx of table t, binding `in` (may be NULL).  When
  * `out` is not NULL, each result row is fetched into it and row(arg) is
  * called; a non-OK return from row stops and is returned.  *affected and
  * *insert_id are set when not NULL.  Outside a transaction a lost
  * connection is reconnected, the statement re-prepared and the call
- * retried once.  Duplicate keys give PINGOO_ERR_CONFLICT; anything else
- * from the server PINGOO_ERR_DB; an index outside the table
- * PINGOO_ERR_INTERNAL.
+ * retried once, and a statement chosen as a deadlock's victim (or, on
+ * Galera, failing certification) is run once more.  Duplicate keys give
+ * PINGOO_ERR_CONFLICT; anything else from the server PINGOO_ERR_DB; an
+ * index outside the table (or a table past the first PINGOO_SQL__DOMAINS
+ * the connection ran) PINGOO_ERR_INTERNAL.
  */
-enum pingoo_err		 pingoo_store_run(struct pingoo_store *, int domain,
-			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+enum pingoo_err		 pingoo_store_run(struct pingoo_store *,
+			    const struct pingoo_sql_table *t, int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg,
 			    uint64_t *affected, uint64_t *insert_id);
+/* The configuration the store was made with (its limits). */
+const struct pingoo_config *pingoo_store_config(const struct pingoo_store *);
 /* Room for item n of the growing array v of `size`-byte items (room for
  * *cap), for result rows: doubles it when full.  Returns the array, moved
  * or not, or NULL when out of memory (v is then left as it was). */
@@ -90,8 +97,8 @@ void			*pingoo_store_grow(void *v, size_t n, size_t *cap,
  * of any size takes constant memory.  Never retried (rows may have gone
  * out); not inside a transaction.  A row callback that fails stops the
  * fetch and the rest of the result is discarded. */
-enum pingoo_err		 pingoo_store_stream(struct pingoo_store *, int domain,
-			    int idx, MYSQL_BIND *in, MYSQL_BIND *out,
+enum pingoo_err		 pingoo_store_stream(struct pingoo_store *,
+			    const struct pingoo_sql_table *t, int idx, MYSQL_BIND *in, MYSQL_BIND *out,
 			    enum pingoo_err (*row)(void *), void *arg);
 /* Transactions: no automatic retry inside one (the store function retries
  * the whole transaction on a retryable PINGOO_ERR_DB). */
@@ -109,7 +116,8 @@ void	pingoo_bind_i32(MYSQL_BIND *, int32_t *);
 /* Input string of length *len (NULL value when s is NULL). */
 void	pingoo_bind_str(MYSQL_BIND *, const char *s, unsigned long *len);
 /* Output string into buf[cap]; *len gets the length, *isnull the NULL flag;
- * the fetched value is NUL-terminated by pingoo_store_run when it fits. */
+ * pingoo_store_run NUL-terminates the fetched value, cut to cap - 1 bytes
+ * when it is longer. */
 void	pingoo_bind_strout(MYSQL_BIND *, char *buf, size_t cap,
 	    unsigned long *len, char *isnull);
 /* Nullable integer output. */

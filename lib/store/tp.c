@@ -1,9 +1,17 @@
 /*
- * store_tp.c - throughput tests and their transfers in MySQL.  Every
- * statement that names a test by id also names its owner, so another
- * user's test is indistinguishable from a missing one.
+ * tp.c - throughput tests and their transfers in MySQL.  The statements
+ * that find a test (TP_GET, TP_GET_BRIEF, TP_GET_LOCK, TP_CLAIM, TP_ABORT,
+ * TP_LIST) name its owner too, so another user's test is indistinguishable
+ * from a missing one.  Eight name the test by id alone: TP_RECORD,
+ * TP_LAST_CLAIMED, TP_COUNT_OK, TP_COMPLETE, TP_TRANSFERS, TP_REPORT,
+ * TP_SETTLE and TP_XFER_EXISTS.  They need not name the owner: each runs
+ * on a test already found for its owner, after the claim that read it
+ * (pingoo_tp_record), under that owner's TP_GET_LOCK in the same
+ * transaction (completion, reports) or after the caller's pingoo_tp_get
+ * (pingoo_tp_transfers).  TP_SWEEP names no test.
  */
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -28,21 +36,27 @@ enum tp_sql {
 	TP_ABORT,
 	TP_LIST,
 	TP_SWEEP,
+	TP_START_DOWNLOAD,
+	TP_START_UPLOAD,
+	TP_COUNT_STARTED,
+	TP_CLOSE,
 	TP__MAX
 };
 
 #define TP_COLS "id, direction, packets, packet_size, client, state, " \
-	"created_at, finished_at, simultaneous"
+	"created_at, finished_at, simultaneous, duration_ms, " \
+	"download_started_at, upload_started_at"
 /* The same row without the client's description (NULL in its place), for
  * the packet path, which never shows it: its buffer is 64 KiB. */
 #define TP_COLS_BRIEF "id, direction, packets, packet_size, NULL, state, " \
-	"created_at, finished_at, simultaneous"
+	"created_at, finished_at, simultaneous, duration_ms, " \
+	"download_started_at, upload_started_at"
 
 static const char *const sql[] = {
 	[TP_CREATE] =
 	"INSERT INTO throughput_tests (user_id, direction, packets, "
-	"packet_size, client, state, created_at, simultaneous) "
-	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?)",
+	"packet_size, client, state, created_at, simultaneous, duration_ms) "
+	"VALUES (?, ?, ?, ?, ?, 'incomplete', ?, ?, NULLIF(?, 0))",
 	[TP_GET] =
 	"SELECT " TP_COLS " FROM throughput_tests WHERE id = ? AND user_id = ?",
 	[TP_GET_BRIEF] =
@@ -111,6 +125,23 @@ static const char *const sql[] = {
 	[TP_SWEEP] =
 	"UPDATE throughput_transfers SET status = 'failed' "
 	"WHERE status = 'started' AND server_started_at < ?",
+	/* TP_START_DOWNLOAD: a timed test's download clock, set once */
+	[TP_START_DOWNLOAD] =
+	"UPDATE throughput_tests SET download_started_at = ? WHERE id = ? "
+	"AND download_started_at IS NULL",
+	/* TP_START_UPLOAD */
+	[TP_START_UPLOAD] =
+	"UPDATE throughput_tests SET upload_started_at = ? WHERE id = ? "
+	"AND upload_started_at IS NULL",
+	/* TP_COUNT_STARTED: packets of the test still moving */
+	[TP_COUNT_STARTED] =
+	"SELECT COUNT(*) FROM throughput_transfers "
+	"WHERE test_id = ? AND status = 'started'",
+	/* TP_CLOSE: a timed test ends when its client says so */
+	[TP_CLOSE] =
+	"UPDATE throughput_tests SET state = 'complete', finished_at = ? "
+	"WHERE id = ? AND user_id = ? AND state = 'incomplete' "
+	"AND duration_ms IS NOT NULL",
 };
 PINGOO_SQL_TABLE_CHECK(sql, TP__MAX);
 
@@ -132,13 +163,15 @@ run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
  * description gets a buffer of its own only when the statement reads it:
  * the packet path would otherwise clear 64 KiB per packet. */
 struct test_row {
-	MYSQL_BIND		 out[9];
+	MYSQL_BIND		 out[12];
 	uint64_t		 id, size;
 	int32_t			 packets, simultaneous;
-	int64_t			 created, finished;
+	int64_t			 created, finished, duration;
+	int64_t			 started[PINGOO_TP__DIRS];
 	char			 dir[16], state[16], noclient[1], *client;
 	unsigned long		 dirlen, statelen, clientlen;
 	char			 dirnull, statenull, clientnull, finnull;
+	char			 durnull, startnull[PINGOO_TP__DIRS];
 	struct pingoo_tp_test	*dst;		/* next test to fill */
 	size_t			 n, max;
 };
@@ -176,6 +209,11 @@ test_row_new(struct pingoo_tp_test *dst, size_t max, int with_client)
 	pingoo_bind_i64(&r->out[6], &r->created);
 	pingoo_bind_i64out(&r->out[7], &r->finished, &r->finnull);
 	pingoo_bind_i32(&r->out[8], &r->simultaneous);
+	pingoo_bind_i64out(&r->out[9], &r->duration, &r->durnull);
+	pingoo_bind_i64out(&r->out[10], &r->started[PINGOO_TP_DOWNLOAD],
+	    &r->startnull[PINGOO_TP_DOWNLOAD]);
+	pingoo_bind_i64out(&r->out[11], &r->started[PINGOO_TP_UPLOAD],
+	    &r->startnull[PINGOO_TP_UPLOAD]);
 	r->dst = dst;
 	r->max = max;
 	return r;
@@ -186,6 +224,7 @@ test_row_found(void *arg)
 {
 	struct test_row *r = arg;
 	struct pingoo_tp_test *t;
+	int d;
 
 	if (r->n >= r->max)
 		return PINGOO_OK;
@@ -204,6 +243,9 @@ test_row_found(void *arg)
 	t->packet_size = r->size;
 	t->created_at = r->created;
 	t->finished_at = r->finnull ? -1 : r->finished;
+	t->duration_ms = r->durnull ? 0 : (uint32_t)r->duration;
+	for (d = 0; d < PINGOO_TP__DIRS; d++)
+		t->started_at[d] = r->startnull[d] ? -1 : r->started[d];
 	if (!r->clientnull && (t->client = strdup(r->client)) == NULL)
 		return PINGOO_ERR_NOMEM;
 	r->n++;
@@ -214,10 +256,12 @@ enum pingoo_err
 pingoo_tp_create(struct pingoo_store *s, uint64_t user,
     struct pingoo_tp_test *t)
 {
-	MYSQL_BIND in[7];
+	MYSQL_BIND in[8];
 	const char *dir = pingoo_tp_dirs_name(t->dirs);
 	unsigned long dlen, clen;
 	int32_t packets = (int32_t)t->packets, both = t->simultaneous != 0;
+	int32_t duration = (int32_t)t->duration_ms;
+	int d;
 	int64_t now = pingoo_now_us();
 	enum pingoo_err e;
 
@@ -232,9 +276,12 @@ pingoo_tp_create(struct pingoo_store *s, uint64_t user,
 	pingoo_bind_str(&in[4], t->client, &clen);
 	pingoo_bind_i64(&in[5], &now);
 	pingoo_bind_i32(&in[6], &both);
+	pingoo_bind_i32(&in[7], &duration);
 	e = run(s, TP_CREATE, in, NULL, NULL, NULL, NULL, &t->id);
 	if (e != PINGOO_OK)
 		return e;
+	for (d = 0; d < PINGOO_TP__DIRS; d++)
+		t->started_at[d] = -1;
 	t->state = PINGOO_TP_INCOMPLETE;
 	t->created_at = now;
 	t->finished_at = -1;
@@ -272,11 +319,16 @@ pingoo_tp_get(struct pingoo_store *s, uint64_t user, uint64_t id,
 	return get_test(s, TP_GET, user, id, t);
 }
 
-/* Checks a claim against the test; fills f on a refusal. */
+/* Checks a claim at now against the test; fills f on a refusal.  A
+ * timed test takes seq below tp_max_packets, until its time is up. */
 static enum pingoo_err
-claim_check(const struct pingoo_tp_test *t, enum pingoo_tp_dir dir,
-    uint32_t seq, struct pingoo_fault *f)
+claim_check(struct pingoo_store *s, const struct pingoo_tp_test *t,
+    enum pingoo_tp_dir dir, uint32_t seq, uint64_t bytes, int64_t now,
+    struct pingoo_fault *f)
 {
+	int64_t up = pingoo_tp_time_up_at(t, dir);
+	uint32_t max = (uint32_t)pingoo_store_config(s)->tp_max_packets;
+
 	if (t->state != PINGOO_TP_INCOMPLETE)
 		return pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state",
 		    NULL, "the test is %s", pingoo_tp_state_name(t->state));
@@ -284,10 +336,43 @@ claim_check(const struct pingoo_tp_test *t, enum pingoo_tp_dir dir,
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    NULL, "this test has no %s packets",
 		    pingoo_tp_dir_name(dir));
-	if (seq >= t->packets)
+	if (t->duration_ms == 0 && seq >= t->packets)
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
 		    NULL, "seq must be below packets (%u)", t->packets);
+	if (t->duration_ms > 0 && seq >= max)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    NULL, "seq must be below tp_max_packets (%u)", max);
+	if (t->duration_ms == 0 && bytes != 0 && bytes != t->packet_size)
+		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "out_of_range",
+		    "bytes", "an N x S test moves packet_size (%" PRIu64 ") "
+		    "bytes a packet", t->packet_size);
+	if (dir == PINGOO_TP_DOWNLOAD && bytes == 0 && t->packet_size == 0)
+		return pingoo_fault_set(f, PINGOO_ERR_INVAL, "invalid_query",
+		    "bytes", "bytes is required: this test has no packet_size");
+	if (up >= 0 && now >= up)
+		return pingoo_fault_set(f, PINGOO_ERR_STATE, "time_up", NULL,
+		    "the test's %s time is up", pingoo_tp_dir_name(dir));
 	return PINGOO_OK;
+}
+
+/* Starts the clock of a timed test's direction at its first claim; a
+ * claim racing it may set it first, which moves it by microseconds. */
+static enum pingoo_err
+clock_start(struct pingoo_store *s, struct pingoo_tp_test *t,
+    enum pingoo_tp_dir dir, int64_t now)
+{
+	MYSQL_BIND in[2];
+	enum pingoo_err e;
+
+	if (t->duration_ms == 0 || t->started_at[dir] >= 0)
+		return PINGOO_OK;
+	pingoo_bind_i64(&in[0], &now);
+	pingoo_bind_u64(&in[1], &t->id);
+	e = run(s, dir == PINGOO_TP_DOWNLOAD ? TP_START_DOWNLOAD :
+	    TP_START_UPLOAD, in, NULL, NULL, NULL, NULL, NULL);
+	if (e == PINGOO_OK)
+		t->started_at[dir] = now;
+	return e;
 }
 
 /* The INSERT ... SELECT of a claim; PINGOO_ERR_STATE when it inserted
@@ -316,7 +401,7 @@ claim_insert(struct pingoo_store *s, uint64_t user, uint64_t id,
 
 enum pingoo_err
 pingoo_tp_claim(struct pingoo_store *s, uint64_t user, uint64_t id,
-    enum pingoo_tp_dir dir, uint32_t seq, int64_t now_us,
+    enum pingoo_tp_dir dir, uint32_t seq, uint64_t bytes, int64_t now_us,
     struct pingoo_tp_test *t, struct pingoo_fault *f)
 {
 	enum pingoo_err e;
@@ -330,8 +415,12 @@ pingoo_tp_claim(struct pingoo_store *s, uint64_t user, uint64_t id,
 			    pingoo_strerror(e));
 		return e;
 	}
-	if ((e = claim_check(t, dir, seq, f)) != PINGOO_OK)
+	if ((e = claim_check(s, t, dir, seq, bytes, now_us, f)) != PINGOO_OK)
 		goto out;
+	if ((e = clock_start(s, t, dir, now_us)) != PINGOO_OK) {
+		pingoo_fault_set(f, e, NULL, NULL, "%s", pingoo_strerror(e));
+		goto out;
+	}
 	e = claim_insert(s, user, id, dir, seq, now_us);
 	if (e == PINGOO_ERR_CONFLICT)
 		pingoo_fault_set(f, e, "duplicate_packet", NULL,
@@ -454,7 +543,65 @@ maybe_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
 	return complete_if_all_ok(s, t, completed);
 }
 
-/* One attempt at completing test tt after one of its packets ended ok. */
+/*
+ * Whether timed test tt may be complete at now: every direction's time
+ * up.  tt was read when its packet was claimed, with that packet's own
+ * clock set; a direction it saw unstarted may have started since, so the
+ * test is read again, but only once the packet's own time is up (the last
+ * packets of a direction, not every one).
+ */
+static enum pingoo_err
+timed_may_be_complete(struct pingoo_store *s, uint64_t user,
+    const struct pingoo_tp_test *tt, int64_t now, int *yes)
+{
+	struct pingoo_tp_test t;
+	enum pingoo_err e;
+	int d;
+
+	*yes = 0;
+	for (d = 0; d < PINGOO_TP__DIRS; d++) {
+		int64_t up = pingoo_tp_time_up_at(tt, (enum pingoo_tp_dir)d);
+
+		if (up >= 0 && now < up)
+			return PINGOO_OK;
+	}
+	if (pingoo_tp_time_over(tt, now)) {
+		*yes = 1;
+		return PINGOO_OK;
+	}
+	if ((e = get_test(s, TP_GET_BRIEF, user, tt->id, &t)) != PINGOO_OK)
+		return e;
+	*yes = pingoo_tp_time_over(&t, now);
+	pingoo_tp_test_clear(&t);
+	return PINGOO_OK;
+}
+
+/* Completes timed test t, whose row this transaction holds, when its time
+ * is up in every direction and no packet of it is still moving. */
+static enum pingoo_err
+timed_complete_if_done(struct pingoo_store *s, const struct pingoo_tp_test *t,
+    int *completed)
+{
+	MYSQL_BIND in[2];
+	uint64_t id = t->id, n = 0;
+	int64_t moving, now = pingoo_now_us();
+	enum pingoo_err e;
+
+	if (!pingoo_tp_time_over(t, now))
+		return PINGOO_OK;
+	pingoo_bind_u64(&in[0], &id);
+	if ((e = count(s, TP_COUNT_STARTED, in, &moving)) != PINGOO_OK ||
+	    moving > 0)
+		return e;
+	pingoo_bind_i64(&in[0], &now);
+	pingoo_bind_u64(&in[1], &id);
+	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
+	*completed = e == PINGOO_OK && n > 0;
+	return e;
+}
+
+/* One attempt at completing test tt after one of its packets ended (ok,
+ * for an N x S test). */
 static enum pingoo_err
 complete_once(struct pingoo_store *s, uint64_t user,
     const struct pingoo_tp_test *tt, int *completed)
@@ -465,9 +612,14 @@ complete_once(struct pingoo_store *s, uint64_t user,
 
 	*completed = 0;
 	/* Without a lock first: most packets end long before the last one
-	 * is claimed, and then the test's row is not taken at all.  A claim
-	 * is never undone, so this holds under the lock too. */
-	if ((e = may_be_complete(s, tt, &may)) != PINGOO_OK || !may)
+	 * is claimed (or the time is up), and then the test's row is not
+	 * taken at all.  A claim is never undone, nor a clock stopped, so
+	 * this holds under the lock too. */
+	if (tt->duration_ms > 0)
+		e = timed_may_be_complete(s, user, tt, pingoo_now_us(), &may);
+	else
+		e = may_be_complete(s, tt, &may);
+	if (e != PINGOO_OK || !may)
 		return e;
 	if ((e = pingoo_store_begin(s)) != PINGOO_OK)
 		return e;
@@ -475,7 +627,9 @@ complete_once(struct pingoo_store *s, uint64_t user,
 	 * the second one counts once the first has committed. */
 	if ((e = get_test(s, TP_GET_LOCK, user, tt->id, &t)) != PINGOO_OK)
 		goto out;
-	if (t.state == PINGOO_TP_INCOMPLETE)
+	if (t.state == PINGOO_TP_INCOMPLETE && t.duration_ms > 0)
+		e = timed_complete_if_done(s, &t, completed);
+	else if (t.state == PINGOO_TP_INCOMPLETE)
 		e = complete_if_all_ok(s, &t, completed);
 	pingoo_tp_test_clear(&t);
 out:
@@ -516,7 +670,9 @@ pingoo_tp_record(struct pingoo_store *s, uint64_t user,
 	    (x->status == PINGOO_TP_OK ? PINGOO_M_DOWNLOAD_OK :
 	    PINGOO_M_DOWNLOAD_FAILED) : (x->status == PINGOO_TP_OK ?
 	    PINGOO_M_UPLOAD_OK : PINGOO_M_UPLOAD_FAILED), 1);
-	if (x->status != PINGOO_TP_OK)
+	/* A timed test ends with its time and its last packet, whatever
+	 * became of that packet. */
+	if (x->status != PINGOO_TP_OK && t->duration_ms == 0)
 		return PINGOO_OK;
 	tries = 0;
 	do
@@ -625,7 +781,9 @@ settle(struct pingoo_store *s, uint64_t id, uint64_t size,
 	uint64_t n = 0;
 	enum pingoo_err e;
 
-	if (rp->dir != PINGOO_TP_DOWNLOAD)
+	/* A timed test's download has no size known before its worker
+	 * records it: a report never settles one. */
+	if (rp->dir != PINGOO_TP_DOWNLOAD || size == 0)
 		return PINGOO_OK;
 	pingoo_bind_u64(&in[0], &size);
 	pingoo_bind_u64(&in[1], &id);
@@ -699,14 +857,18 @@ report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
 				*bad = i;
 			goto out;
 		}
-		if ((e = settle(s, id, t.packet_size, &rp[i], &settled)) !=
+		if ((e = settle(s, id, t.duration_ms > 0 ? 0 : t.packet_size,
+		    &rp[i], &settled)) !=
 		    PINGOO_OK)
 			goto out;
 	}
 	/* Settled or not: a worker that died between a last packet's outcome
 	 * and its test's completion left the test for this to complete. */
-	if (t.state == PINGOO_TP_INCOMPLETE &&
-	    (e = maybe_complete(s, &t, &completed)) != PINGOO_OK)
+	if (t.state == PINGOO_TP_INCOMPLETE && t.duration_ms > 0)
+		e = timed_complete_if_done(s, &t, &completed);
+	else if (t.state == PINGOO_TP_INCOMPLETE)
+		e = maybe_complete(s, &t, &completed);
+	if (e != PINGOO_OK)
 		goto out;
 	pingoo_tp_test_clear(&t);
 	if ((e = pingoo_store_commit(s)) != PINGOO_OK)
@@ -803,4 +965,65 @@ pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, uint64_t *n)
 	*n = 0;
 	pingoo_bind_i64(&in[0], &before_us);
 	return run(s, TP_SWEEP, in, NULL, NULL, NULL, n, NULL);
+}
+
+enum pingoo_err
+pingoo_tp_close(struct pingoo_store *s, uint64_t user, uint64_t id,
+    int64_t now_us, struct pingoo_fault *f)
+{
+	struct pingoo_tp_test t;
+	MYSQL_BIND in[3];
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	pingoo_bind_i64(&in[0], &now_us);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_u64(&in[2], &user);
+	if ((e = run(s, TP_CLOSE, in, NULL, NULL, NULL, &n, NULL)) != PINGOO_OK)
+		return pingoo_fault_set(f, e, NULL, NULL, "%s",
+		    pingoo_strerror(e));
+	if (n > 0) {
+		pingoo_metrics_add(PINGOO_M_TP_COMPLETED, 1);
+		return PINGOO_OK;
+	}
+	/* Nothing closed: say why. */
+	if ((e = get_test(s, TP_GET_BRIEF, user, id, &t)) != PINGOO_OK)
+		return pingoo_fault_set(f, e, e == PINGOO_ERR_NOTFOUND ?
+		    "not_found" : NULL, NULL, "%s", e == PINGOO_ERR_NOTFOUND ?
+		    "no such test" : pingoo_strerror(e));
+	if (t.duration_ms == 0)
+		pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state", NULL,
+		    "an N x S test completes with its last packet (abort "
+		    "ends it early)");
+	else
+		pingoo_fault_set(f, PINGOO_ERR_STATE, "invalid_state", NULL,
+		    "the test is %s", pingoo_tp_state_name(t.state));
+	pingoo_tp_test_clear(&t);
+	return PINGOO_ERR_STATE;
+}
+
+enum pingoo_err
+pingoo_tp_end_if_over(struct pingoo_store *s, uint64_t user, uint64_t id,
+    int *completed)
+{
+	struct pingoo_tp_test t;
+	enum pingoo_err e;
+	int tries = 0;
+
+	do {
+		*completed = 0;
+		if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+			continue;
+		if ((e = get_test(s, TP_GET_LOCK, user, id, &t)) == PINGOO_OK &&
+		    t.state == PINGOO_TP_INCOMPLETE && t.duration_ms > 0)
+			e = timed_complete_if_done(s, &t, completed);
+		if (e == PINGOO_OK)
+			pingoo_tp_test_clear(&t);
+		if (e == PINGOO_OK && (e = pingoo_store_commit(s)) == PINGOO_OK)
+			break;
+		pingoo_store_rollback(s);
+	} while (pingoo_store_again(s, e, &tries));
+	if (e == PINGOO_OK && *completed)
+		pingoo_metrics_add(PINGOO_M_TP_COMPLETED, 1);
+	return e;
 }

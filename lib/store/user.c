@@ -1,4 +1,4 @@
-/* store_user.c - the users table: accounts and their password hashes. */
+/* user.c - the users table: accounts and their password hashes. */
 #include <string.h>
 
 #include "auth/auth.h"

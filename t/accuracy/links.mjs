@@ -55,7 +55,7 @@ const LINKS = [
 	    upload: { packets: 2, packetSize: MiB, streams: 1 } },
 ];
 
-// Latency under load (issue 12): an upload fills the uplink's queue, and the probes sent
+// Latency under load: an upload fills the uplink's queue, and the probes sent
 // meanwhile wait in it.  tbf's `latency` bounds the time a packet may wait for tokens beyond
 // the bucket: the queue holds rate × latency + burst bytes, so the bucket is kept small
 // here (two full frames) to leave the queue at about `latency`.  A 50 ms queue must show as

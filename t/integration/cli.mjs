@@ -1,9 +1,11 @@
-// cli.mjs - the command-line client pingoo(1) (issue 15) against the running local stack:
+// cli.mjs - the command-line client pingoo(1) against the running local stack:
 // login (a wrong password, a right one from standard input, the 0600 file), me, ping,
 // throughput in each direction, history, show, --json on each (one document, the test as
 // stored), an unreachable server, a connection cut mid-download by a proxy in this file,
-// an interruption, logout; and a test run from the client reads like one from the SDK.
-// The client is $PINGOO_CLI of var/stack.env; its login lives in a temporary
+// an interruption, help and usage errors (one table), logout; and a test run from the
+// client reads like one from the SDK.
+// The client is $PINGOO_CLI of the environment, else of var/stack.env (so a build of
+// another tree can be tried against a running stack); its login lives in a temporary
 // XDG_CONFIG_HOME.  Without a stack the file is skipped.
 
 import { spawn } from 'node:child_process';
@@ -20,6 +22,7 @@ import { userFactory } from './lib/users.mjs';
 const { stack, A } = await openStack(['PINGOO_URL', 'PINGOO_CA_FILE', 'PINGOO_ADMIN',
     'PINGOO_CLI']);
 const users = userFactory(stack);
+const cli = process.env.PINGOO_CLI || stack.PINGOO_CLI;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pingoo-cli-'));
 const stderrs = [];
 
@@ -27,7 +30,7 @@ const stderrs = [];
 // (added), onStdout(text so far, child) to act while it runs.
 function run(args, opts = {}) {
 	return new Promise((resolve, reject) => {
-		const child = spawn(stack.PINGOO_CLI, args, {
+		const child = spawn(cli, args, {
 			env: {
 				PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home,
 				PINGOO_CA_FILE: stack.PINGOO_CA_FILE,
@@ -67,6 +70,18 @@ function doc(r) {
 
 function why(r) {
 	return `exit ${r.code}${r.signal ? ' ' + r.signal : ''}\nstdout: ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 500)}`;
+}
+
+// The usage in a help or an error text: the "usage:" line and the lines that continue it.
+function usageOf(text) {
+	const lines = text.split('\n');
+	const i = lines.findIndex((l) => l.startsWith('usage: '));
+	if (i < 0)
+		return null;
+	let j = i + 1;
+	while (j < lines.length && lines[j].startsWith(' '))
+		j++;
+	return lines.slice(i, j).join('\n');
 }
 
 // A proxy to the stack that cuts every connection once `cutAfter` bytes have gone from the
@@ -424,6 +439,28 @@ try {
 			const r = await run(args);
 			t.ok(r.code === 2 && r.stdout === '', `pingoo ${args.join(' ')} is a usage error`, why(r));
 		}
+	});
+
+	await t.test('help, a command\'s --help and its usage error print the one table\'s usage', async () => {
+		const all = await run(['help']);
+		t.ok(all.code === 0 && all.stderr === '', 'help exits 0 with nothing on stderr', why(all));
+		for (const c of ['login', 'logout', 'me', 'ping', 'throughput', 'history', 'show', 'help', 'version'])
+			t.like(all.stdout, new RegExp(`^  ${c}\\b`, 'm'), `help lists ${c}`);
+		t.ok(all.stdout.split('\n').every((l) => l.length <= 80), 'no line of help is over 80 columns');
+		t.is((await run(['--help'])).stdout, all.stdout, '--help is help');
+		const h = await run(['throughput', '--help']);
+		t.ok(h.code === 0 && h.stderr === '', 'throughput --help exits 0 with nothing on stderr', why(h));
+		t.like(usageOf(h.stdout), /\[-B\] \[-N\]$/, 'its usage has every option');
+		t.is((await run(['help', 'throughput'])).stdout, h.stdout, 'help throughput says the same');
+		const flat = (text) => text.replace(/\s+/g, ' ');
+		t.ok(flat(all.stdout).includes(flat(usageOf(h.stdout)).replace('usage: pingoo ', '')),
+		    'help lists the same usage');
+		const bad = await run(['throughput', '-d', 'sideways']);
+		t.is(usageOf(bad.stderr), usageOf(h.stdout), 'the usage error prints the same usage');
+		const version = /AC_INIT\(\[pingoo\], \[([^\]]+)\]/.exec(
+		    fs.readFileSync(path.join(repoDir, 'configure.ac'), 'utf8'))[1];
+		const v = await run(['--version']);
+		t.ok(v.code === 0 && v.stdout.startsWith(`pingoo ${version} `), '--version prints configure.ac\'s version', why(v));
 	});
 
 	await t.test('logout forgets the login, after which commands exit 4', async () => {

@@ -1,4 +1,4 @@
-// defence.mjs - defence in depth (issue 7, item 8), against the running local stack:
+// defence.mjs - defence in depth, against the running local stack:
 // the pool runs unprivileged, the runtime database account only reads and writes rows
 // (migrations have their own account), no secret or token reaches a log, nginx
 // rate-limits the token route and caps bodies in line with the app, and the page carries

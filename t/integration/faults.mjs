@@ -1,4 +1,4 @@
-// faults.mjs - faults under load (issue 7, item 4), against the running local stack:
+// faults.mjs - faults under load, against the running local stack:
 //   - MariaDB stopped in the middle of a mixed load, then started again;
 //   - a worker process killed with SIGKILL under load;
 //   - clients that go away mid-download and mid-upload;

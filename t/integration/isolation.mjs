@@ -1,4 +1,4 @@
-// isolation.mjs - one user's tests are invisible to another (issue 7, item 3), over HTTPS
+// isolation.mjs - one user's tests are invisible to another, over HTTPS
 // through nginx against the running local stack.  User B tries to read, list, echo into,
 // receipt into, close, download from, upload to, report into and abort user A's ping and
 // throughput tests.  Each attempt must be answered exactly as if the test did not exist

@@ -1,5 +1,5 @@
 // keepalive.mjs - nginx keeps FastCGI connections to the pool alive, no number of idle kept
-// connections can starve the pool (issue 13), and a request answered before its body was read
+// connections can starve the pool, and a request answered before its body was read
 // leaves its kept connection clean (at the end of the file).
 //
 // libfcgi reads a kept connection's next request in the thread that served the last one; left

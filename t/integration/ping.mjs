@@ -1,5 +1,5 @@
-// ping.mjs - the ping tests' integration tests (issue 3, item 7 and its "Done when"), over
-// HTTPS through nginx against the running local stack, with MariaDB read back through db.mjs:
+// ping.mjs - the ping tests' integration tests, over HTTPS through nginx against the running
+// local stack, with MariaDB read back through db.mjs:
 // a 20-sample test with two lost samples closed early, a 100-sample test completed by its
 // receipts, every refusal of the echo and receipt routes, another user's test, list
 // pagination, and each field's wrong type, range or size (nothing stored).  Without a stack

@@ -1,4 +1,4 @@
-// probes.mjs - the latency probes of throughput tests (issue 12), over HTTPS through nginx
+// probes.mjs - the latency probes of throughput tests, over HTTPS through nginx
 // against the running local stack: the four stamps, the refusals (bad phase, duplicate seq,
 // another user's test, a finished test), a probe whose row was lost brought back by its
 // signed receipt, lost probes counted, and a read whose summary.latency equals the one

@@ -1,5 +1,5 @@
-// throughput.mjs - throughput tests end to end (issue 4, item 8), over HTTPS through nginx
-// against the running local stack: downloads and uploads of 8 x 1 MiB with every packet
+// throughput.mjs - throughput tests end to end, over HTTPS through nginx against the running
+// local stack: downloads and uploads of 8 x 1 MiB with every packet
 // checked in MariaDB, a `both` test, parallel streams, the refusals (wrong size, out of
 // range, twice, another user's test, limits, bad bodies), a download cut by its client,
 // reports, abort and the list.  Without a stack the file is skipped.

@@ -1,4 +1,4 @@
-// tokens.mjs - token attacks (issue 7, item 2), all in one table, over HTTPS through nginx
+// tokens.mjs - token attacks, all in one table, over HTTPS through nginx
 // against the running local stack.  Every forged, stale, misplaced or oversized token must get
 // 401 with the JSON error `unauthorized` and a `WWW-Authenticate: Bearer` challenge (a token
 // too large for nginx's header buffers may get nginx's 400 instead, but still as JSON), on

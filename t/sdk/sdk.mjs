@@ -359,10 +359,10 @@ async function probedThroughput(opts, loadedPhases) {
 
 await t.test('a download carries probes; one reaches the server while a packet moves on the only stream', async () => {
 	// The phase's first probe goes out before the first packet's request, the next ones every
-	// probeIntervalMs: at the default 100 ms, 12 packets of 1 MiB moved over loopback in about
-	// 100 ms left no probe to send while a packet moved (a CI run on a faster machine).  24
-	// packets and a probe every 5 ms keep several probes inside the phase at any speed this
-	// machine reaches.
+	// probeIntervalMs: at the default 100 ms, a transfer shorter than that (12 packets of 1 MiB
+	// over loopback can take under 100 ms) leaves no probe to send while a packet moves.  24
+	// packets and a probe every 5 ms keep several probes inside the phase at any speed a
+	// loopback transfer reaches.
 	const test = await probedThroughput({ direction: 'download', packets: 24, probeIntervalMs: 5 },
 	    ['download']);
 	// One stream: a probe sent after a packet's request and received by the server before

@@ -227,6 +227,72 @@ test_tp_create(void)
 }
 
 static void
+test_tp_timed(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_tp_create, "{\"direction\":\"download\","
+	    "\"duration_ms\":10000}", NULL, &in, &f) == PINGOO_OK &&
+	    in.u.tp_create.duration_ms == 10000 &&
+	    in.u.tp_create.packets == 0 && in.u.tp_create.packet_size == 0,
+	    "duration_ms in place of packets gives a time-bounded test with "
+	    "no packet size");
+	pingoo_input_clear(&in);
+	ok(run(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"duration_ms\":1000,\"packet_size\":65536}", NULL, &in, &f) ==
+	    PINGOO_OK && in.u.tp_create.packet_size == 65536,
+	    "a time-bounded test may name a packet size");
+	pingoo_input_clear(&in);
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"duration_ms\":999}", NULL, PINGOO_ERR_RANGE, "out_of_range",
+	    "duration_ms") && refuses(pingoo_in_tp_create,
+	    "{\"direction\":\"upload\",\"duration_ms\":60001}", NULL,
+	    PINGOO_ERR_RANGE, "out_of_range", "duration_ms"),
+	    "duration_ms outside 1000..60000 is refused naming it");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"duration_ms\":5000,\"packets\":4,\"packet_size\":65536}",
+	    NULL, PINGOO_ERR_RANGE, "conflicting_fields", "duration_ms"),
+	    "both duration_ms and packets are refused");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"packet_size\":65536}", NULL, PINGOO_ERR_RANGE, "missing_size",
+	    "packets"), "neither duration_ms nor packets is refused naming "
+	    "packets");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"duration_ms\":\"10000\"}", NULL, PINGOO_ERR_INVAL,
+	    "invalid_field", "duration_ms"), "a duration_ms that is not an "
+	    "integer is refused");
+	ok(refuses(pingoo_in_tp_create, "{\"direction\":\"upload\","
+	    "\"duration_ms\":5000,\"packet_size\":1099511627776}", NULL,
+	    PINGOO_ERR_TOOBIG, "limit_exceeded", "packet_size"),
+	    "a time-bounded test's packet size past the limit names it");
+}
+
+static void
+test_tp_packet(void)
+{
+	struct pingoo_input in;
+	struct pingoo_fault f;
+
+	ok(run(pingoo_in_tp_packet, NULL, "bytes=65536", &in, &f) ==
+	    PINGOO_OK && in.u.tp_packet.bytes == 65536,
+	    "a download's bytes are read");
+	ok(run(pingoo_in_tp_packet, NULL, NULL, &in, &f) == PINGOO_OK &&
+	    in.u.tp_packet.bytes == 0 && run(pingoo_in_tp_packet, NULL,
+	    "r=0.5&x", &in, &f) == PINGOO_OK && in.u.tp_packet.bytes == 0,
+	    "no bytes, or only other parameters, leave the size unset");
+	ok(refuses(pingoo_in_tp_packet, NULL, "bytes=0", PINGOO_ERR_INVAL,
+	    "invalid_query", "bytes") && refuses(pingoo_in_tp_packet, NULL,
+	    "bytes=1e6", PINGOO_ERR_INVAL, "invalid_query", "bytes") &&
+	    refuses(pingoo_in_tp_packet, NULL, "bytes=1&bytes=2",
+	    PINGOO_ERR_INVAL, "invalid_query", "bytes"),
+	    "zero, malformed and repeated bytes are refused");
+	ok(refuses(pingoo_in_tp_packet, NULL, "bytes=1099511627776",
+	    PINGOO_ERR_TOOBIG, "limit_exceeded", "bytes"),
+	    "bytes past tp_max_packet_size names the limit");
+}
+
+static void
 test_reports(void)
 {
 	struct pingoo_input in;
@@ -480,6 +546,7 @@ static const struct { const char *json, *query; } good[] = {
 	    "\"client_received_at\":5}]}", NULL },
 	[PINGOO_IN_EXPORT] = { NULL, "kind=ping" },
 	[PINGOO_IN_AGGREGATES] = { NULL, "group=day" },
+	[PINGOO_IN_TP_PACKET] = { NULL, "bytes=65536" },
 	[PINGOO_IN_TOKEN] = { "{\"username\":\"a\",\"password\":\"b\"}",
 	    NULL },
 };
@@ -537,6 +604,8 @@ main(void)
 	test_arrays(pingoo_in_receipts, "receipts", cfg.ping_max_receipts,
 	    "{\"seq\":1,\"client_received_at\":5}");
 	test_tp_create();
+	test_tp_timed();
+	test_tp_packet();
 	test_reports();
 	test_arrays(pingoo_in_reports, "packets", cfg.tp_max_reports,
 	    "{\"direction\":\"upload\",\"seq\":1,\"client_sent_at\":1,"

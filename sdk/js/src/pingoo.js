@@ -9,7 +9,7 @@
 //
 // The contract it speaks is docs/api.md; the SDK's own reference is docs/sdk.md.
 
-export const VERSION = '1.0.0';
+export const VERSION = '0.3.0';
 
 const API = '/api/v1';
 

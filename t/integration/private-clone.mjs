@@ -1,4 +1,4 @@
-// clone.mjs - the README's two commands from a checkout that nginx's and the
+// private-clone.mjs - the README's two commands from a checkout that nginx's and the
 // pool's accounts cannot enter: this checkout's HEAD is cloned into a fresh
 // folder of mode 0700 outside /tmp, deploy/local/up brings a stack of its
 // own up there on free ports, the page, health, a token and /api/v1/me

@@ -1,4 +1,4 @@
-// stale.mjs - a packet left `started` by a worker that died mid-transfer
+// stale-packets.mjs - a packet left `started` by a worker that died mid-transfer
 // is recorded failed by the next worker's sweep (tp_stale_after), and a
 // packet still moving is left alone; a client's report of a download that
 // no worker recorded settles it.

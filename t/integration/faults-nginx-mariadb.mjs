@@ -1,4 +1,5 @@
-// faults-more.mjs - more faults under load (issue 10, item 3), against the running local stack:
+// faults-nginx-mariadb.mjs - faults of nginx and MariaDB under load, against the running local
+// stack:
 //   - nginx reloaded (SIGHUP) three times under a mixed load;
 //   - nginx stopped and started again under load;
 //   - MariaDB killed with SIGKILL under load, then started again;
@@ -410,7 +411,7 @@ async function diskFull() {
 	        ({ ok: false, status: r.status, code: r.json?.error?.code, err: r.err }))));
 	fs.unlinkSync(filler.file);
 	// MariaDB 10.11 may abort on a disk left full (an assertion in purge, or in a rollback
-	// that finds no room: seen once in about forty runs here).  That is the database's limit,
+	// that finds no room; rare).  That is the database's limit,
 	// not the service's: it is started again on the same data, and the service's guarantees
 	// are checked as after any crash of the database.
 	const aborted = dbPid() !== mariadbd;
@@ -431,7 +432,7 @@ async function diskFull() {
 	t.diag(`${rec.events.length} requests: ${tally(rec.events)}`);
 	// The load's own writes are small rows and updates in place, which mostly find room in the
 	// pages InnoDB already has: whether one of them needs a new page in the two seconds the
-	// disk is full is chance (in two clean-clone CI runs none did), so the refusal itself is
+	// disk is full is chance (often none does), so the refusal itself is
 	// asserted on the probes above, which need new pages by construction.  The load must go
 	// on being answered, every answer a 2xx or that refusal.
 	const full = rec.events.filter((e) => e.at >= tFull && e.at <= tFree);

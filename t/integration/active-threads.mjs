@@ -1,4 +1,4 @@
-// active.mjs - only `active_threads` threads of a worker process serve at once, and a thread
+// active-threads.mjs - only `active_threads` threads of a worker process serve at once, and a thread
 // hands its turn over before it waits on a client or on MySQL (app/active.c): requests stuck
 // on slow clients or on a database lock never hold the echo up.
 //

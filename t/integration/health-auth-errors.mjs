@@ -1,8 +1,7 @@
-// foundation.mjs - the foundation's integration tests (issue 2, item 7), over HTTPS through
-// nginx against the running local stack: health, token issuance, every way a token or a
-// credential is refused, JSON 404/405/413/415 errors, and MariaDB stopped and started again
-// under a running pool.  Without a stack (no var/stack.env) the whole file is skipped, unless
-// PINGOO_REQUIRE_STACK=1.
+// health-auth-errors.mjs - health, token issuance, every way a token or a credential is
+// refused, JSON 404/405/413/415 errors, and MariaDB stopped and started again under a running
+// pool, over HTTPS through nginx against the running local stack.  Without a stack (no
+// var/stack.env) the whole file is skipped, unless PINGOO_REQUIRE_STACK=1.
 
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
