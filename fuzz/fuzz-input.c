@@ -1,8 +1,8 @@
 /* fuzz-input.c - libFuzzer harness: every request validator.  The first
  * byte picks the validator (lib/input/input.h's kinds; 0 runs the strict JSON
- * parser alone); the rest is the query string of a list, export or
- * aggregates route or the
- * JSON body the validator reads after strict parsing. */
+ * parser alone); the rest is the query string of a list, export,
+ * aggregates or download route, or the JSON body the validator reads after
+ * strict parsing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src.test_id = 1;
 	src.user_id = 1;
 	if (k == PINGOO_IN_PAGE || k == PINGOO_IN_EXPORT ||
-	    k == PINGOO_IN_AGGREGATES) {
+	    k == PINGOO_IN_AGGREGATES || k == PINGOO_IN_TP_PACKET) {
 		if ((query = malloc(size)) == NULL)
 			return 0;
 		memcpy(query, data + 1, size - 1);
