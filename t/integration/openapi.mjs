@@ -15,10 +15,11 @@ const A = api(stack);
 const doc = contractDocument();
 const METHODS = { METHOD_GET: 'get', METHOD_POST: 'post', METHOD_PUT: 'put', METHOD_DELETE: 'delete' };
 
-// The route table's rows: { METHOD_X, "/pattern", ...
+// The route table's rows: [ROUTE_X] = { METHOD_X, "/pattern", ...
 function routeTable() {
 	const src = fs.readFileSync(path.join(repoDir, 'app', 'route.c'), 'utf8');
-	const table = src.slice(src.indexOf('routes[ROUTE__MAX]'));
+	const at = src.search(/\broutes\[[A-Z_]*\]\s*=\s*\{/);
+	const table = at < 0 ? '' : src.slice(at, src.indexOf('\n};', at));
 	return [...table.matchAll(/\{\s*(METHOD_[A-Z]+),\s*"([^"]+)"/g)].map((m) => ({ method: METHODS[m[1]], pattern: m[2] }));
 }
 
