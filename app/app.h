@@ -261,6 +261,9 @@ struct pingoo_pingtab *background_pingtab(void);
 int	background_accepts(void);
 /* Queues an answered echo for the writer; -1 when full or stopping. */
 int	background_push(const struct pingoo_queued_sample *);
+/* A write of an acknowledged sample failed outside the writer: the echo
+ * answers 503 until the writer next writes. */
+void	background_refused(void);
 
 /* metrics.c */
 /* Maps the shared counters: before the pool forks.  route_names[i], a

@@ -100,9 +100,11 @@ record(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 }
 
 /* Writes one batch until it is in MySQL; gives up only when stopping and
- * the database has been down for DRAIN_MS.  The store retries a failed
+ * the database has refused it for DRAIN_MS.  The store retries a failed
  * statement; this loop waits, for as long as it takes, for a database that
- * is away. */
+ * is away or refuses writes (read-only, a full disk, a table it may not
+ * write): every sample in the batch was acknowledged, so none is dropped,
+ * and while it waits the echo answers 503 instead of acknowledging more. */
 static void
 write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
     size_t n)
@@ -123,23 +125,18 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 				forget_gone(st, v, nping);
 			return;
 		}
-		if (!pingoo_store_retryable(st)) {
-			/* A refused statement is a bug: retrying would block
-			 * every echo behind it. */
-			fprintf(stderr, "pingoo: %zu echo samples dropped: %s\n",
-			    n, pingoo_store_errmsg(st));
-			return;
-		}
-		if (!pingoo_store_unreachable(st)) {
+		if (pingoo_store_retryable(st) && !pingoo_store_unreachable(st)) {
 			/* Still a deadlock's victim after the store's own
-			 * retries: nothing was kept, and samples are never
-			 * dropped for it; the batch goes again after a pause. */
+			 * retries: nothing was kept; the batch goes again
+			 * after a pause. */
 			pingoo_sleep_ms(2);
 			continue;
 		}
 		if (!db_down)
 			fprintf(stderr, "pingoo: %zu echo samples wait for the "
-			    "database (%s)\n", n, pingoo_store_errmsg(st));
+			    "database, which %s (%s)\n", n,
+			    pingoo_store_unreachable(st) ? "is away" :
+			    "refuses them", pingoo_store_errmsg(st));
 		db_down = 1;
 		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
 			fprintf(stderr, "pingoo: stopping with %zu echo samples "
@@ -323,4 +320,10 @@ int
 background_push(const struct pingoo_queued_sample *q)
 {
 	return pingoo_sampleq_push(queue, q);
+}
+
+void
+background_refused(void)
+{
+	db_down = 1;
 }

@@ -64,15 +64,31 @@ echo_claim(struct req *r, uint64_t key, uint32_t seq, const char *what,
 	}
 }
 
-/* Writes q now, when the writer's queue would not take it. */
+/* How long a request thread keeps trying to write an acknowledged sample
+ * the writer's queue would not take (a stopping worker's). */
+#define RECORD_NOW_MS	10000
+
+/* Writes q now, when the writer's queue would not take it: the sample was
+ * acknowledged, so a refused write is tried again, with the echo answering
+ * 503 meanwhile, until it is in or RECORD_NOW_MS have passed. */
 static enum pingoo_err
 record_now(struct req *r, const struct pingoo_queued_sample *q)
 {
 	uint64_t written;
+	long waited;
+	enum pingoo_err e;
 
-	if (q->probe)
-		return pingoo_tp_probe_record_batch(r->store, q, 1, &written);
-	return pingoo_ping_record_batch(r->store, q, 1, &written);
+	for (waited = 0;; waited += 200) {
+		if (q->probe)
+			e = pingoo_tp_probe_record_batch(r->store, q, 1,
+			    &written);
+		else
+			e = pingoo_ping_record_batch(r->store, q, 1, &written);
+		if (e == PINGOO_OK || waited >= RECORD_NOW_MS)
+			return e;
+		background_refused();
+		pingoo_sleep_ms(200);
+	}
 }
 
 void
@@ -131,6 +147,12 @@ receipts_apply(struct req *r, enum pingoo_err (*apply)(struct req *, void *,
 			return e;
 		nanosleep(&pause, NULL);
 	}
+	/* Its write waits for a database that refuses writes: not lost, and
+	 * the receipt can come again once it is written. */
+	if (!background_accepts())
+		return pingoo_fault_set(f, PINGOO_ERR_DB, "database_unavailable",
+		    f->field, "the echo is not written yet: the database "
+		    "refuses writes; send the receipt again later");
 	return pingoo_fault_set(f, PINGOO_ERR_RANGE, "not_echoed", f->field,
 	    "the echo was not recorded");
 }
