@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "app.h"
 #include "core/core.h"
@@ -44,6 +45,15 @@ static int writer_running;
 /* Set by the writer while MySQL refuses its writes: the echo then answers
  * 503 rather than acknowledge a sample it cannot keep. */
 static volatile int db_down;
+/* Each worker process's db_down, in memory shared by the host's workers
+ * (mapped before the fork, indexed by the worker's index): the echo of
+ * every process answers 503 while any writer waits, and a receipt whose
+ * sample waits in another process's writer is told to come back rather
+ * than that its echo was never recorded.  A replaced worker starts its
+ * slot afresh. */
+#define DOWN_SLOTS 1024
+static int *down_slots;
+static int nworkers;		/* the pool's processes, 1 at least */
 /* This worker process's index (background_start's): the first runs the
  * retention. */
 static int worker;
@@ -57,7 +67,40 @@ background_init(const struct pingoo_config *cfg)
 	if (max < PINGOO_TP_MAX_PROBES)
 		max = PINGOO_TP_MAX_PROBES;
 	tab = pingoo_pingtab_new(PINGTAB_SLOTS, max);
-	return tab != NULL ? 0 : -1;
+	nworkers = cfg->processes > 0 ? cfg->processes : 1;
+	down_slots = mmap(NULL, DOWN_SLOTS * sizeof(int), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (down_slots == MAP_FAILED)
+		down_slots = NULL;
+	return tab != NULL && down_slots != NULL ? 0 : -1;
+}
+
+/* Says whether this process's writer waits for a database that refuses
+ * its writes. */
+static void
+set_down(int down)
+{
+	db_down = down;
+	if (down_slots != NULL)
+		__atomic_store_n(&down_slots[worker % DOWN_SLOTS], down,
+		    __ATOMIC_RELAXED);
+}
+
+/* 1 when the writer of any worker process of this host waits. */
+static int
+any_down(void)
+{
+	int i;
+
+	if (db_down)
+		return 1;
+	if (down_slots == NULL)
+		return 0;
+	/* Worker indexes are below the pool's processes. */
+	for (i = 0; i < nworkers && i < DOWN_SLOTS; i++)
+		if (__atomic_load_n(&down_slots[i], __ATOMIC_RELAXED))
+			return 1;
+	return 0;
 }
 
 /* Some rows were skipped: forget the tests that are gone (their user was
@@ -120,7 +163,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 			if (db_down)
 				fprintf(stderr, "pingoo: database back; "
 				    "echo samples are written again\n");
-			db_down = 0;
+			set_down(0);
 			if (written < nping)
 				forget_gone(st, v, nping);
 			return;
@@ -137,7 +180,7 @@ write_batch(struct pingoo_store *st, const struct pingoo_queued_sample *v,
 			    "database, which %s (%s)\n", n,
 			    pingoo_store_unreachable(st) ? "is away" :
 			    "refuses them", pingoo_store_errmsg(st));
-		db_down = 1;
+		set_down(1);
 		if (pingoo_sampleq_stopped(queue) && waited >= DRAIN_MS) {
 			fprintf(stderr, "pingoo: stopping with %zu echo samples "
 			    "unwritten; their receipts can still bring them\n", n);
@@ -269,7 +312,7 @@ writer_main(void *arg)
 		else if (pingoo_sampleq_stopped(queue))
 			break;
 		else if (db_down && pingoo_store_check(st) == PINGOO_OK)
-			db_down = 0;	/* idle, and the database is back */
+			set_down(0);	/* idle, and the database is back */
 	}
 	free(v);
 	pingoo_store_free(st);
@@ -281,6 +324,7 @@ int
 background_start(const struct pingoo_config *cfg, int index)
 {
 	worker = index;
+	set_down(0);
 	/* Each worker maps the whole shared table at start, so its RSS does
 	 * not grow by a page whenever a test lands in a slot it never read. */
 	pingoo_pingtab_prefault(tab);
@@ -313,7 +357,7 @@ background_pingtab(void)
 int
 background_accepts(void)
 {
-	return !db_down && pingoo_sampleq_len(queue) < QUEUE_CAP - 1024;
+	return !any_down() && pingoo_sampleq_len(queue) < QUEUE_CAP - 1024;
 }
 
 int
@@ -325,5 +369,5 @@ background_push(const struct pingoo_queued_sample *q)
 void
 background_refused(void)
 {
-	db_down = 1;
+	set_down(1);
 }
