@@ -241,6 +241,7 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	static int64_t next;
 	static int running;
 	int64_t mono = pingoo_mono_us(), before;
+	struct pingoo_expired gone;
 	int more = 0;
 
 	if (cfg->retention_days == 0 || worker != 0)
@@ -249,9 +250,14 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 		return 0;
 	before = pingoo_now_us() - (int64_t)cfg->retention_days * 86400 *
 	    1000000;
-	if (pingoo_retention_step(st, before, cfg->retention_batch, &more) !=
-	    PINGOO_OK)
+	if (pingoo_retention_step(st, before, cfg->retention_batch, &more,
+	    &gone) != PINGOO_OK)
 		more = 0;	/* the database is away: next pass */
+	/* This host's live table forgets it; another host's finds it gone
+	 * at its next write (forget_gone). */
+	if (gone.id != 0)
+		pingoo_pingtab_forget(tab, gone.tp ? PINGOO_PINGTAB_TP(gone.id) :
+		    gone.id);
 	running = more;
 	if (!more)
 		next = mono + (int64_t)cfg->retention_every * 1000000;

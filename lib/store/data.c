@@ -134,12 +134,21 @@ static const char *const sql[] = {
 	"SELECT id FROM ping_tests WHERE user_id = ? ORDER BY id LIMIT 1",
 	[DS_USER_TP] =
 	"SELECT id FROM throughput_tests WHERE user_id = ? ORDER BY id LIMIT 1",
+	/* An incomplete test is taken only once nothing has happened to it
+	 * since the same moment: a test still running is its client's. */
 	[DS_OLD_PING] =
-	"SELECT id FROM ping_tests WHERE created_at < ? ORDER BY created_at "
-	"LIMIT 1",
+	"SELECT t.id FROM ping_tests t WHERE t.created_at < ? "
+	"AND (t.state <> 'incomplete' OR NOT EXISTS (SELECT 1 FROM "
+	"ping_samples s WHERE s.test_id = t.id AND (s.server_received_at >= ? "
+	"OR s.client_received_at >= ?))) ORDER BY t.created_at LIMIT 1",
 	[DS_OLD_TP] =
-	"SELECT id FROM throughput_tests WHERE created_at < ? "
-	"ORDER BY created_at LIMIT 1",
+	"SELECT t.id FROM throughput_tests t WHERE t.created_at < ? "
+	"AND (t.state <> 'incomplete' OR (NOT EXISTS (SELECT 1 FROM "
+	"throughput_transfers x WHERE x.test_id = t.id "
+	"AND x.server_started_at >= ?) AND NOT EXISTS (SELECT 1 FROM "
+	"throughput_probes p WHERE p.test_id = t.id "
+	"AND (p.server_received_at >= ? OR p.client_sent_at >= ?)))) "
+	"ORDER BY t.created_at LIMIT 1",
 	[DS_SAMPLES_BATCH] =
 	"DELETE FROM ping_samples WHERE test_id = ? LIMIT ?",
 	[DS_TRANSFERS_BATCH] =
@@ -878,15 +887,17 @@ pingoo_tests_delete_all(struct pingoo_store *s, uint64_t user, int batch,
 
 enum pingoo_err
 pingoo_retention_step(struct pingoo_store *s, int64_t before, int batch,
-    int *more)
+    int *more, struct pingoo_expired *gone_test)
 {
-	MYSQL_BIND in[1];
+	MYSQL_BIND in[4];
 	uint64_t id;
 	enum pingoo_err e;
-	int k, gone;
+	int k, i, gone;
 
 	*more = 0;
-	pingoo_bind_i64(&in[0], &before);
+	gone_test->id = 0;
+	for (i = 0; i < 4; i++)
+		pingoo_bind_i64(&in[i], &before);
 	for (k = 0; k < 2; k++) {
 		if ((e = first_test(s, k ? DS_OLD_TP : DS_OLD_PING, in, &id)) !=
 		    PINGOO_OK)
@@ -895,9 +906,12 @@ pingoo_retention_step(struct pingoo_store *s, int64_t before, int batch,
 			continue;
 		if ((e = remove_step(s, k, id, batch, &gone)) != PINGOO_OK)
 			return e;
-		if (gone)
+		if (gone) {
 			pingoo_metrics_add(k ? PINGOO_M_TP_EXPIRED :
 			    PINGOO_M_PING_EXPIRED, 1);
+			gone_test->id = id;
+			gone_test->tp = k;
+		}
 		*more = 1;
 		return PINGOO_OK;
 	}

@@ -251,14 +251,22 @@ enum pingoo_err	pingoo_test_delete(struct pingoo_store *, uint64_t user,
  * batch rows, each committed on its own; counts what went. */
 enum pingoo_err	pingoo_tests_delete_all(struct pingoo_store *, uint64_t user,
 		    int batch, uint64_t *ping, uint64_t *tp);
+/* A test the retention removed: its id, a throughput test's when tp. */
+struct pingoo_expired {
+	uint64_t	id;		/* 0: none went */
+	int		tp;
+};
 /* One step of the retention: takes the oldest ping test created before
  * `before`, of any user, or when there is none the oldest such throughput
  * test, and removes a batch of its items (at most batch rows a statement:
  * a throughput test's transfers, then its probes) or, once it has none,
- * its row, in one to three statements each committed on its own.  *more is
- * 1 when it found such a test (call again), 0 when none is left. */
+ * its row, in one to three statements each committed on its own.  A test
+ * still incomplete is taken only when none of its items has a stamp at or
+ * after `before` (its client left it): a test still running is never
+ * removed under its client.  *more is 1 when it found such a test (call
+ * again), 0 when none is left; *gone names the test when its row went. */
 enum pingoo_err	pingoo_retention_step(struct pingoo_store *, int64_t before,
-		    int batch, int *more);
+		    int batch, int *more, struct pingoo_expired *gone);
 
 /* migrate.c */
 #define PINGOO_MIGRATIONS_MAX	256

@@ -123,5 +123,52 @@ await t.test('the retention removes old tests in batches, not the recent ones', 
 	t.like(metrics, /^pingoo_tests_expired_total\{kind="ping"\} [1-9]/m, 'pingoo_tests_expired_total counts it');
 });
 
+await t.test('the retention never removes a test still running, and removes one its client left', async () => {
+	const days = Number(cfg.retention_days ?? 0);
+	if (!(days > 0)) {
+		t.fail('the stack sets retention_days', `${cfg.__file}: retention_days=${cfg.retention_days}`);
+		return;
+	}
+	const uid = scalar(stack, `SELECT id FROM users WHERE name = '${me.username}'`);
+	const old = (Date.now() - (days + 30) * 86400000) * 1000;
+	const now = Date.now() * 1000;
+	// Created long ago, still incomplete: one with a sample received a moment ago, one whose
+	// last sample is as old as itself, and a throughput test with a probe a moment ago.
+	const planted = query(stack,
+	    `INSERT INTO ping_tests (user_id, state, count, created_at) VALUES (${uid}, 'incomplete', 100, ${old});` +
+	    ` SET @a = LAST_INSERT_ID();` +
+	    ` INSERT INTO ping_samples (test_id, seq, client_sent_at, server_received_at, server_sent_at)` +
+	    ` VALUES (@a, 0, ${old}, ${old + 10}, ${old + 20}), (@a, 1, ${now}, ${now + 10}, ${now + 20});` +
+	    ` INSERT INTO ping_tests (user_id, state, count, created_at) VALUES (${uid}, 'incomplete', 100, ${old});` +
+	    ` SET @b = LAST_INSERT_ID();` +
+	    ` INSERT INTO ping_samples (test_id, seq, client_sent_at, server_received_at, server_sent_at)` +
+	    ` VALUES (@b, 0, ${old}, ${old + 10}, ${old + 20});` +
+	    ` INSERT INTO throughput_tests (user_id, direction, packets, packet_size, state, created_at)` +
+	    ` VALUES (${uid}, 'upload', 3, 10, 'incomplete', ${old});` +
+	    ` SET @c = LAST_INSERT_ID();` +
+	    ` INSERT INTO throughput_probes (test_id, seq, phase, client_sent_at, server_received_at, server_sent_at)` +
+	    ` VALUES (@c, 0, 'idle', ${now}, ${now + 10}, ${now + 20});` +
+	    ` SELECT @a, @b, @c;`);
+	const [running, left, runningTp] = (planted[0] ?? []).map(Number);
+	// A test the live table holds: created through the API, echoed, then made old, as if
+	// its client had left it long ago.
+	const live = (await A.json('POST', '/api/v1/ping-tests', { count: 10 }, token)).json.id;
+	t.is((await A.json('POST', `/api/v1/ping-tests/${live}/echo`, { seq: 0, client_sent_at: Date.now() * 1000 },
+	    token)).status, 200, 'a test the live table holds answers its first echo');
+	await poll(() => count(stack, 'ping_samples', `test_id = ${live}`) === 1, 5000, 50);
+	query(stack, `UPDATE ping_samples SET client_sent_at = ${old}, server_received_at = ${old + 10}, ` +
+	    `server_sent_at = ${old + 20} WHERE test_id = ${live};` +
+	    ` UPDATE ping_tests SET created_at = ${old} WHERE id = ${live}`);
+	const gone = await poll(() => count(stack, 'ping_tests', `id IN (${left}, ${live})`) === 0, 30000, 200);
+	t.ok(gone, 'the incomplete tests whose clients left them long ago are removed');
+	t.is(count(stack, 'ping_tests', `id = ${running}`), 1, 'an old incomplete ping test with a sample a moment ago stays');
+	t.is(count(stack, 'ping_samples', `test_id = ${running}`), 2, 'with its samples');
+	t.is(count(stack, 'throughput_tests', `id = ${runningTp}`), 1,
+	    'an old incomplete throughput test with a probe a moment ago stays');
+	const e = await A.json('POST', `/api/v1/ping-tests/${live}/echo`, { seq: 1, client_sent_at: Date.now() * 1000 }, token);
+	t.is(e.status, 404, 'the removed test\'s next echo is 404: the live table was told', `got ${e.status}`);
+	query(stack, `DELETE FROM ping_tests WHERE id = ${running}; DELETE FROM throughput_tests WHERE id = ${runningTp}`);
+});
+
 t.is(users.cleanup(), [], 'the test users are removed');
 await t.done();
