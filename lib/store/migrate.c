@@ -164,8 +164,26 @@ pingoo_migrations_free(struct pingoo_migrations *m)
 		free(m->name[--m->n]);
 }
 
+/* Two files with one number: schema_migrations records a number, so the
+ * second would be taken as applied and silently never run. */
+static enum pingoo_err
+unique_numbers(const struct pingoo_migrations *m, const char *dir,
+    struct pingoo_fault *f)
+{
+	size_t i;
+
+	for (i = 1; i < m->n; i++)
+		if (strncmp(m->name[i - 1], m->name[i], 3) == 0)
+			return pingoo_fault_set(f, PINGOO_ERR_CONFIG, NULL, NULL,
+			    "%s: %s and %s have the same number: each "
+			    "migration needs its own", dir, m->name[i - 1],
+			    m->name[i]);
+	return PINGOO_OK;
+}
+
 /*
- * A name that cannot be copied, or one more file than fits, is an error:
+ * A name that cannot be copied, one more file than fits, or two files with
+ * one number is an error:
  * skipping it would apply the migrations after it without it.
  */
 enum pingoo_err
@@ -199,6 +217,7 @@ pingoo_migrations_list(struct pingoo_migrations *m, const char *dir,
 		m->n++;
 	}
 	qsort(m->name, m->n, sizeof(m->name[0]), cmp_names);
+	e = unique_numbers(m, dir, f);
 out:
 	closedir(d);
 	if (e != PINGOO_OK)

@@ -277,7 +277,7 @@ struct pingoo_migrations {
 /* Lists dir's migration files (NNN_words.sql) in the order they apply.
  * copy duplicates each name (strdup when NULL).  On success m holds m->n
  * names the caller frees with pingoo_migrations_free; on error m holds
- * none and f says why. */
+ * none and f says why: CONFIG when two files have one number. */
 enum pingoo_err	pingoo_migrations_list(struct pingoo_migrations *m,
 		    const char *dir, char *(*copy)(const char *),
 		    struct pingoo_fault *);

@@ -57,7 +57,8 @@ main(void)
 	    "002_b.sql", "001_a.sql~", "README", "4_short.sql" };
 	char dir[] = "/tmp/pingoo-migrate-XXXXXX";
 	char big[] = "/tmp/pingoo-migrate-XXXXXX";
-	char name[32];
+	char name[32], path[4096];
+	const char *src;
 	const char *bignames[PINGOO_MIGRATIONS_MAX + 1];
 	char bigstore[PINGOO_MIGRATIONS_MAX + 1][32];
 	struct pingoo_migrations m;
@@ -108,6 +109,26 @@ main(void)
 	ok(e == PINGOO_ERR_TOOBIG && m.n == 0,
 	    "one migration more than %d fails the listing instead of "
 	    "leaving one out", PINGOO_MIGRATIONS_MAX);
+
+	touch(dir, "002_again.sql");
+	memset(&f, 0, sizeof(f));
+	e = pingoo_migrations_list(&m, dir, NULL, &f);
+	ok(e == PINGOO_ERR_CONFIG && m.n == 0 &&
+	    strstr(f.message, "002_again.sql") != NULL &&
+	    strstr(f.message, "002_b.sql") != NULL,
+	    "two files with one number fail the listing, naming both");
+	snprintf(name, sizeof(name), "%s/002_again.sql", dir);
+	unlink(name);
+
+	if ((src = getenv("PINGOO_SRCDIR")) != NULL) {
+		snprintf(path, sizeof(path), "%s/schema", src);
+		e = pingoo_migrations_list(&m, path, NULL, &f);
+		ok(e == PINGOO_OK && m.n >= 10, "the project's own schema/ lists "
+		    "(no two migrations share a number)");
+		pingoo_migrations_free(&m);
+	} else
+		ok(1, "# SKIP no PINGOO_SRCDIR: the project's schema/ is not "
+		    "checked");
 
 	snprintf(name, sizeof(name), "%s/none", dir);
 	e = pingoo_migrations_list(&m, name, NULL, &f);
