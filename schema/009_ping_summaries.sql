@@ -10,4 +10,6 @@ CREATE TABLE IF NOT EXISTS ping_summaries (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 INSERT IGNORE INTO ping_summaries (test_id, summary)
   SELECT id, summary FROM ping_tests WHERE summary IS NOT NULL;
-ALTER TABLE ping_tests DROP COLUMN IF EXISTS summary;
+-- ping_tests.summary stays: the release before this one reads it, and its
+-- workers run against this schema until they are restarted.  It is dropped
+-- by a later release's migration (expand, then contract).
