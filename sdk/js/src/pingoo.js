@@ -773,7 +773,10 @@ export class Pingoo {
 				if (lane)
 					lane.meter.end(flight);
 				const err = await Pingoo._error(res);
-				if (!fixed && err.status === 409 && err.code === 'time_up')
+				// The direction's time is up on the server, or the server has completed the
+				// test by itself (time up, every started packet ended): this stream is done.
+				if (!fixed && err.status === 409 && (err.code === 'time_up' ||
+				    err.code === 'invalid_state'))
 					return TIME_UP;
 				throw err;
 			}
@@ -923,10 +926,11 @@ export class Pingoo {
 				}
 			};
 			const addStream = () => workers.push(guard(stream(workers.length)));
-			// Every tick, the receiver's rate over the last tick (of what is known: an upload's
-			// bytes are known when its answer comes).  A tick wholly after the last change of
-			// the stream count that reads 10 % or more above the rate before the change doubles
-			// the streams again; one that does not, maxStreams, or the grace, ends the ramp.
+			// Every tick, the receiver's rate over the last tick of what is known (an upload's
+			// bytes are known when its answer comes, so its figures lag by a packet), counted
+			// from the last change of the stream count and over half a tick at least.  A rate
+			// 10 % or more above the one before the change doubles the streams again; one that
+			// is not, maxStreams, or the end of the grace, ends the ramp.
 			const rampUp = async (sig) => {
 				const graceUs = Math.min(durationMs * 200, TIMED.graceMaxMs * 1000);
 				const tickUs = TIMED.tickMs * 1000;
@@ -942,9 +946,10 @@ export class Pingoo {
 					if (now - lane.startUs >= graceUs)
 						return;
 					const h = meter.horizon(now);
-					if (h - tickUs < changedAt)
+					const from = Math.max(h - tickUs, changedAt);
+					if (h - from < tickUs / 2)
 						continue;
-					const r = meter.rateOver(h - tickUs, h);
+					const r = meter.rateOver(from, h);
 					if (!r)
 						continue;
 					if (before !== null && r < before * TIMED.rampGrowth)
