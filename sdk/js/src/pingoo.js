@@ -136,13 +136,16 @@ function checkInt(name, v, min, max) {
 		throw new RangeError(`${name} must be an integer in ${min}..${max ?? 'inf'}`);
 }
 
+function inNode() {
+	return typeof process !== 'undefined' && !!process.versions && !!process.versions.node;
+}
+
 // In Node, latency probes go on a connection of their own: a keep-alive agent of one socket
 // (node:https or node:http), so a probe never waits behind a packet on a pooled connection.
 // Answers {ok, status, headers.get, text()} like fetch.  null outside Node, where probes
 // share the page's connection (HTTP/2 multiplexes them beside the packets).
 async function nodeProbeFetch(baseUrl) {
-	if (typeof process === 'undefined' || !process.versions || !process.versions.node ||
-	    !/^https?:/i.test(baseUrl))
+	if (!inNode() || !/^https?:/i.test(baseUrl))
 		return null;
 	const tls = /^https:/i.test(baseUrl);
 	const mod = tls ? await import('node:https') : await import('node:http');
@@ -732,6 +735,11 @@ export class Pingoo {
 		// sits in a measured interval; a timed upload sends a prefix of it.
 		const payload = dirs.includes('upload')
 		    ? randomBytes(fixed ? packetSize : TIMED.maxPacketSize) : null;
+		// A browser copies a buffer body on the calling thread, megabytes at a time, which
+		// stalls the probes' clock: it gets a Blob, made once, whose slices are not copied.
+		const blob = payload && !inNode() && typeof Blob === 'function' ? new Blob([payload]) : null;
+		const body = (size) => (blob ? (size === blob.size ? blob : blob.slice(0, size))
+		    : size === payload.length ? payload : payload.subarray(0, size));
 
 		// One packet of `size` bytes; resolves to TIME_UP when the server says the
 		// direction's time is up (a timed test: nothing moved), else to the receiver's rate.
@@ -760,7 +768,7 @@ export class Pingoo {
 					res = await this._send('PUT', path, {
 						headers: { ...this._headers(true, false),
 						    'Content-Type': 'application/octet-stream' },
-						body: size === payload.length ? payload : payload.subarray(0, size),
+						body: body(size),
 						signal: ctl.signal,
 					});
 				} catch (e) {
