@@ -23,35 +23,28 @@ class ApiError extends Error {
 	}
 }
 
-// The summaries of N x S tests this mock serves are fixed, not computed.  The counts are the test's own
-// (samples echoed and receipted, packets moved, failed and their bytes); every statistic is
-// the constant below whatever the stamps, or null where the API gives null (no receipt, no
-// packet moved; jitter needs two receipts).  The SDK and the page are tested here for
-// carrying the server's summary through, not for computing it: the real summary is checked
-// against the stack, field by field, by t/integration/lib/summary.mjs.
+// The ping summaries this mock serves are fixed, not computed.  The counts are the test's own
+// (samples echoed and receipted); every statistic is the constant below whatever the stamps,
+// or null where the API gives null (no receipt; jitter needs two receipts).  The SDK and the
+// page are tested here for carrying the server's summary through, not for computing it: the
+// real summary is checked against the stack, field by field, by t/integration/lib/summary.mjs.
 //
-// A time-bounded test's summary (duration_ms) is computed, by the contract's rule: the
-// headline bits_per_second is the receiver's bytes inside a window over the window's length,
-// the window starting grace_us (a fifth of duration_ms, at most 2 s) after the direction's
-// first byte and ending at the first packet end after the last packet start, each packet's
-// bytes spread evenly over its own receiver interval; the per-packet and elapsed figures are
-// computed too.  The latency summary is computed from the stored probes (summary.mjs).
+// A throughput summary is computed from the transfers, by the contract's rules: the
+// receiver's elapsed time, rate and per-packet figures, and the sender's apart.  For a
+// time-bounded test (duration_ms) the headline bits_per_second is the receiver's bytes inside
+// a window over the window's length, the window starting grace_us (a fifth of duration_ms, at
+// most 2 s) after the direction's first byte and ending at the first packet end after the
+// last packet start, each packet's bytes spread evenly over its own receiver interval.  The
+// latency summary is computed from the stored probes (summary.mjs).
 export const MOCK_PING_STATS = Object.freeze({
 	rtt_min_us: 1000, rtt_mean_us: 2000, rtt_median_us: 2000, rtt_p90_us: 3000,
 	rtt_p99_us: 3000, rtt_max_us: 3000, rtt_stddev_us: 500, jitter_us: 250,
 	server_median_us: 50, network_rtt_median_us: 1950, offset_us: 0,
 	offset_uncertainty_us: 975,
 });
-export const MOCK_TP_STATS = Object.freeze({
-	elapsed_us: 1000000, bits_per_second: 100000000, packet_bps_min: 80000000,
-	packet_bps_median: 100000000, packet_bps_p90: 120000000, packet_bps_max: 120000000,
-});
-// The sender's pace, apart from the throughput and never called so.
-export const MOCK_TP_SENDER_STATS = Object.freeze({
-	sender_elapsed_us: 500000, sender_bits_per_second: 200000000,
-});
 
 const nulls = (o) => Object.fromEntries(Object.keys(o).map((k) => [k, null]));
+const sortNum = (v) => [...v].sort((a, b) => a - b);
 
 function pingSummary(t) {
 	const sent = t.samples.length;
@@ -118,53 +111,40 @@ export function timedWindow(xs, durationMs) {
 	    bits_per_second: rate(bytes, we - ws), grace_us: grace };
 }
 
-// Elapsed time, rate and per-packet figures over the spans one side saw (timed tests).
-function spanStats(xs, spanOf, prefix) {
+// Elapsed time, rate and per-packet figures over the spans one side saw.
+function spanStats(xs, spanOf) {
 	const timed = xs.map((x) => [x, spanOf(x)]).filter(([, sp]) => sp !== null);
 	if (!timed.length)
 		return null;
 	const elapsed = Math.max(...timed.map(([, sp]) => sp[1])) - Math.min(...timed.map(([, sp]) => sp[0]));
 	const rates = timed.map(([x, sp]) => rate(x.bytes, sp[1] - sp[0])).filter((r) => r !== null)
 	    .sort((a, b) => a - b);
-	return { elapsed, bps: rate(timed.reduce((a, [x]) => a + x.bytes, 0), elapsed), rates, prefix };
+	return { elapsed, bps: rate(timed.reduce((a, [x]) => a + x.bytes, 0), elapsed), rates };
 }
 
 function tpSummary(t, dir) {
 	if (t.direction !== dir && t.direction !== 'both')
 		return null;
 	const xs = t.transfers.filter((x) => x.direction === dir).map(tpTransfer);
-	if (t.duration_ms !== null)
-		return timedSummary(t, dir, xs);
 	const ok = xs.filter((x) => x.status === 'ok');
 	const reported = ok.filter((x) => x.client_received_at !== null);
-	const down = dir === 'download';
 	// The receiver's figures: a download's wait for its reports, an upload's do not.
-	const timed = down ? reported.length : ok.length;
-	return {
-		packets: t.packets, received: ok.length, failed: xs.length - ok.length,
-		bytes: ok.reduce((a, x) => a + x.bytes, 0), reported: reported.length,
-		report_missing: down && reported.length < ok.length,
-		...(timed ? MOCK_TP_STATS : nulls(MOCK_TP_STATS)),
-		...(ok.length ? MOCK_TP_SENDER_STATS : nulls(MOCK_TP_SENDER_STATS)),
-	};
-}
-
-function timedSummary(t, dir, xs) {
-	const ok = xs.filter((x) => x.status === 'ok');
-	const reported = ok.filter((x) => x.client_received_at !== null);
 	const rx = spanStats(ok, receiverSpan);
+	// The sender's pace, apart from the throughput and never called so.
 	const tx = spanStats(ok, senderSpan);
+	const timed = t.duration_ms !== null;
 	return {
-		packets: xs.length, received: ok.length, failed: xs.length - ok.length,
+		packets: timed ? xs.length : t.packets, received: ok.length, failed: xs.length - ok.length,
 		bytes: ok.reduce((a, x) => a + x.bytes, 0), reported: reported.length,
 		report_missing: dir === 'download' && reported.length < ok.length,
-		elapsed_us: rx ? rx.elapsed : null,
+		elapsed_us: rx ? rx.elapsed : null, bits_per_second: rx ? rx.bps : null,
 		packet_bps_min: rx && rx.rates.length ? rx.rates[0] : null,
 		packet_bps_median: rx && rx.rates.length ? median(rx.rates) : null,
 		packet_bps_p90: rx && rx.rates.length ? percentile(rx.rates, 90) : null,
 		packet_bps_max: rx && rx.rates.length ? rx.rates.at(-1) : null,
 		sender_elapsed_us: tx ? tx.elapsed : null, sender_bits_per_second: tx ? tx.bps : null,
-		...timedWindow(ok, t.duration_ms),
+		...(timed ? timedWindow(ok, t.duration_ms) : { window_start_at: null, window_end_at: null,
+		    window_bytes: null, grace_us: null }),
 	};
 }
 
@@ -595,6 +575,64 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 				return [200, view(t, true)];
 			}
 			throw new ApiError(405, 'method_not_allowed', 'wrong method');
+		}
+		// The export and the aggregates, in outline: the tests' records (no items), the end
+		// record, and the aggregates' groups with the figures the page shows.
+		const q = (k) => url.searchParams.get(k);
+		const chosen = () => [...tests.values()].filter((t) => t.owner === user &&
+		    (!q('kind') || t.kind === q('kind')) && (!q('from') || t.created_at >= Number(q('from'))) &&
+		    (!q('to') || t.created_at < Number(q('to'))))
+		    .sort((a, b) => (a.kind === b.kind ? a.id - b.id : a.kind === 'ping' ? -1 : 1));
+		r = /^\/export\/tests\.(csv|ndjson)$/.exec(p);
+		if (r && m === 'GET') {
+			const recs = chosen().map((t) => ({ type: `${t.kind}_test`, test_id: t.id, state: t.state,
+			    created_at: t.created_at }));
+			const end = { type: 'end', tests: recs.length, records: recs.length };
+			res.writeHead(200, { 'Content-Type': r[1] === 'csv' ? 'text/csv; charset=utf-8'
+			    : 'application/x-ndjson', 'Content-Disposition': `attachment; filename="pingoo-tests.${r[1]}"` });
+			if (r[1] === 'csv')
+				res.end(['record,test_id,state,created_at,tests,records',
+				    ...recs.map((x) => `${x.type},${x.test_id},${x.state},${x.created_at},,`),
+				    `end,,,,${end.tests},${end.records}`, ''].join('\r\n'));
+			else
+				res.end([...recs, end].map((x) => JSON.stringify(x) + '\n').join(''));
+			return null;
+		}
+		if (p === '/export/aggregates' && m === 'GET') {
+			const group = q('group') ?? 'network_type';
+			const keyOf = (t) => (group === 'day' ? new Date(t.created_at / 1000).toISOString().slice(0, 10)
+			    : t.client?.[group] ?? null);
+			const groups = new Map();
+			for (const t of chosen()) {
+				const k = keyOf(t);
+				if (!groups.has(k))
+					groups.set(k, []);
+				groups.get(k).push(t);
+			}
+			const rates = (ts, d) => {
+				const v = sortNum(ts.map((t) => tpSummary(t, d)?.bits_per_second).filter((x) => Number.isInteger(x)));
+				return { tests: v.length, bits_per_second_median: v.length ? median(v) : null,
+				    bits_per_second_p90: v.length ? percentile(v, 90) : null };
+			};
+			const out = [...groups.entries()].sort(([a], [b]) => (a === null ? 1 : b === null ? -1
+			    : a < b ? -1 : a > b ? 1 : 0)).map(([key, ts]) => {
+				const pings = ts.filter((t) => t.kind === 'ping');
+				const tps = ts.filter((t) => t.kind === 'throughput');
+				const rtts = sortNum(pings.flatMap((t) => t.samples).filter((x) => x.rtt_us !== null)
+				    .map((x) => x.rtt_us));
+				const planned = pings.reduce((a, t) => a + t.count, 0);
+				const received = pings.reduce((a, t) => a + pingSummary(t).received, 0);
+				return { key,
+				    ping: pings.length ? { tests: pings.length, planned, received,
+					loss_pct: planned ? Math.round(((planned - received) * 100000) / planned) / 1000 : null,
+					rtt_median_us: rtts.length ? median(rtts) : null,
+					rtt_p90_us: rtts.length ? percentile(rtts, 90) : null } : null,
+				    throughput: tps.length ? { tests: tps.length, download: rates(tps, 'download'),
+					upload: rates(tps, 'upload') } : null,
+				    loaded_latency: { rise_median_us: null, bufferbloat_grade: null } };
+			});
+			return [200, { group, from: Number(q('from') ?? 0), to: Number(q('to') ?? nowUs()),
+			    kinds: ['ping', 'throughput'], groups: out }];
 		}
 		throw new ApiError(404, 'not_found', 'no such route');
 	}

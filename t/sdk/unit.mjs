@@ -4,7 +4,7 @@
 // Run: node t/sdk/unit.mjs
 
 import { ok, is, test, done, diag, rejects } from '../integration/lib/tap.mjs';
-import { createMock, MOCK_PING_STATS, MOCK_TP_STATS } from './mock-server.mjs';
+import { createMock, MOCK_PING_STATS } from './mock-server.mjs';
 import { Pingoo, PingooError, parseServerTiming, randomBytes, nextPacketSize, TIMED }
     from '../../sdk/js/src/pingoo.js';
 
@@ -122,8 +122,9 @@ test('throughput download over 3 streams', async () => {
 	    streams: 3, onProgress: (p) => prog.push(p) });
 	is(t.state, 'complete', 'complete');
 	is(t.summary.download.received, 12, '12 packets received');
-	is(t.summary.download.packet_bps_median, MOCK_TP_STATS.packet_bps_median,
-	    'the rates are the server\'s (the mock\'s fixed ones), passed through');
+	const mine = t.transfers.map((x) => x.bits_per_second).sort((a, b) => a - b);
+	is([t.summary.download.packet_bps_min, t.summary.download.packet_bps_max], [mine[0], mine.at(-1)],
+	    'the rates are the server\'s (the mock\'s, from the reported stamps), passed through');
 	is(prog.length, 12, 'onProgress per packet');
 	ok(prog.every((p) => p.bytes === 100000 && p.total === 12 && p.bitsPerSecond > 0),
 	    'bytes counted from the body stream');
