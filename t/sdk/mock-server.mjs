@@ -86,29 +86,35 @@ function senderSpan(x) {
 	return x.status === 'ok' && a !== null && b !== null && b >= a ? [a, b] : null;
 }
 
-// The window of a timed test's direction over its read transfers (see the top of the file).
+// The window of a timed test's direction over its read transfers (see the top of the file):
+// it closes at the first packet end after the last packet start (the last end when none
+// is), and a window shorter than the grace (a test cut short) is the whole span instead,
+// first byte to last.
 export function timedWindow(xs, durationMs) {
 	const grace = Math.min(durationMs * 200, 2000000);
 	const timed = xs.map((x) => [x, receiverSpan(x)]).filter(([, sp]) => sp !== null);
-	const none = { window_start_at: null, window_end_at: null, window_bytes: null,
-	    bits_per_second: null, grace_us: grace };
 	if (!timed.length)
-		return none;
-	const ws = Math.min(...timed.map(([, sp]) => sp[0])) + grace;
+		return { grace_us: grace, window_start_at: null, window_end_at: null, window_bytes: null,
+		    bits_per_second: null };
+	const first = Math.min(...timed.map(([, sp]) => sp[0]));
 	const lastStart = Math.max(...timed.map(([, sp]) => sp[0]));
-	const we = Math.min(...timed.map(([, sp]) => sp[1]).filter((b) => b >= lastStart));
-	if (we <= ws)
-		return none;
+	const lastEnd = Math.max(...timed.map(([, sp]) => sp[1]));
+	let ws = first + grace;
+	let we = Math.min(lastEnd, ...timed.map(([, sp]) => sp[1]).filter((b) => b > lastStart));
+	if (we - ws < grace) {
+		ws = first;
+		we = lastEnd;
+	}
 	let bytes = 0;
 	for (const [x, [a, b]] of timed) {
 		if (b === a)
-			bytes += a > ws && a <= we ? x.bytes : 0;
-		else if (b > ws && a < we)
+			bytes += a >= ws && a < we ? x.bytes : 0;
+		else if (Math.min(b, we) > Math.max(a, ws))
 			bytes += (x.bytes * (Math.min(b, we) - Math.max(a, ws))) / (b - a);
 	}
 	bytes = Math.round(bytes);
-	return { window_start_at: ws, window_end_at: we, window_bytes: bytes,
-	    bits_per_second: rate(bytes, we - ws), grace_us: grace };
+	return { grace_us: grace, window_start_at: ws, window_end_at: we, window_bytes: bytes,
+	    bits_per_second: rate(bytes, we - ws) };
 }
 
 // Elapsed time, rate and per-packet figures over the spans one side saw.
@@ -143,8 +149,11 @@ function tpSummary(t, dir) {
 		packet_bps_p90: rx && rx.rates.length ? percentile(rx.rates, 90) : null,
 		packet_bps_max: rx && rx.rates.length ? rx.rates.at(-1) : null,
 		sender_elapsed_us: tx ? tx.elapsed : null, sender_bits_per_second: tx ? tx.bps : null,
-		...(timed ? timedWindow(ok, t.duration_ms) : { window_start_at: null, window_end_at: null,
-		    window_bytes: null, grace_us: null }),
+		...(timed ? timedWindow(ok, t.duration_ms) : { grace_us: null, window_start_at: null,
+		    window_end_at: null, window_bytes: null }),
+		// The direction's clock (the server's): its first packet's claim, and duration_ms on.
+		started_at: timed ? t.dirStart[dir] : null,
+		time_up_at: timed && t.dirStart[dir] !== null ? t.dirStart[dir] + t.duration_ms * 1000 : null,
 	};
 }
 
@@ -384,9 +393,11 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 			if (!['download', 'upload', 'both'].includes(direction))
 				throw new ApiError(400, 'invalid_field', 'bad direction', 'direction');
 			log.push({ kind: 'create', body: b });
-			if (('packets' in b) === ('duration_ms' in b))
-				throw new ApiError(422, 'invalid_field', 'give exactly one of packets and duration_ms',
-				    'packets' in b ? 'duration_ms' : 'packets');
+			if ('packets' in b && 'duration_ms' in b)
+				throw new ApiError(422, 'conflicting_fields', 'give packets or duration_ms, not both',
+				    'duration_ms');
+			if (!('packets' in b) && !('duration_ms' in b))
+				throw new ApiError(422, 'missing_size', 'give packets or duration_ms', 'packets');
 			const timed = 'duration_ms' in b;
 			let durationMs = null;
 			if (timed) {
@@ -431,12 +442,16 @@ export function createMock({ users = { demo: 'demo-password' }, webDir = null } 
 					throw new ApiError(409, 'duplicate_packet', 'already transferred');
 				let size = t.packet_size;
 				if (dir === 'download' && url.searchParams.has('bytes')) {
+					if (!/^[0-9]{1,12}$/.test(url.searchParams.get('bytes')))
+						throw new ApiError(400, 'invalid_query', 'bytes must be a whole number', 'bytes');
 					size = Number(url.searchParams.get('bytes'));
-					if (!/^[0-9]+$/.test(url.searchParams.get('bytes')) || size < 1 || size > 64 * 1048576)
-						throw new ApiError(422, 'out_of_range', 'bytes is 1..67108864', 'bytes');
+					if (size < 1 || size > 64 * 1048576)
+						throw new ApiError(422, 'limit_exceeded', 'tp_max_packet_size is 67108864', 'bytes');
+					if (!timed && size !== t.packet_size)
+						throw new ApiError(422, 'out_of_range', 'bytes must be packet_size', 'bytes');
 				}
 				if (dir === 'download' && size === null)
-					throw new ApiError(422, 'missing_field', 'this test has no packet_size: give bytes', 'bytes');
+					throw new ApiError(400, 'invalid_query', 'this test has no packet_size: give bytes', 'bytes');
 				if (timed) {
 					const len = (knobs.serverDurationMs ?? t.duration_ms) * 1000;
 					if (t.dirStart[dir] === null)

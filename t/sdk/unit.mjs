@@ -232,15 +232,21 @@ async function timed(opts, { shape = null, serverDurationMs = null } = {}) {
 	}
 }
 
-// The contract's window of a direction, recomputed here from the read's transfers.
+// The contract's window of a direction, recomputed here from the read's transfers: from
+// grace_us after the first byte to the first packet end after the last packet start, or the
+// whole span, first byte to last, when that would be shorter than the grace.
 function windowOf(test, dir) {
 	const spans = test.transfers.filter((x) => x.direction === dir && x.status === 'ok')
 	    .map((x) => [x.bytes, ...(dir === 'download' ? [x.client_first_byte_at, x.client_received_at]
 		: [x.server_started_at, x.server_finished_at])]);
 	const grace = Math.min(test.duration_ms / 5, 2000) * 1000;
-	const start = Math.min(...spans.map((x) => x[1])) + grace;
+	const first = Math.min(...spans.map((x) => x[1]));
 	const lastStart = Math.max(...spans.map((x) => x[1]));
-	const end = Math.min(...spans.map((x) => x[2]).filter((b) => b >= lastStart));
+	const lastEnd = Math.max(...spans.map((x) => x[2]));
+	let start = first + grace;
+	let end = Math.min(lastEnd, ...spans.map((x) => x[2]).filter((b) => b > lastStart));
+	if (end - start < grace)
+		[start, end] = [first, lastEnd];
 	let bytes = 0;
 	for (const [n, a, b] of spans) {
 		const over = Math.min(b, end) - Math.max(a, start);

@@ -37,6 +37,7 @@ const TP_ROWS = [
 	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
 	['grace_us', 'Grace (left out)'], ['window_start_at', 'Window start'],
 	['window_end_at', 'Window end'], ['window_bytes', 'Window bytes'],
+	['started_at', 'Time started (server)'], ['time_up_at', 'Time up (server)'],
 	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
 	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
 	['sender_elapsed_us', 'Sender: elapsed'], ['sender_bits_per_second', 'Sender: pace'],

@@ -877,7 +877,17 @@ export class Pingoo {
 				}
 				onProgress(p);
 			}
-			return { bitsPerSecond };
+			// The next packet's size follows this one's rate at the receiver; an upload's also
+			// the whole exchange's when that was slower: a proxy that holds the body before the
+			// server reads it (nginx over HTTP/2) makes the server's interval shorter than the
+			// bytes' time on the way, and a packet sized from it would last many times 250 ms.
+			let sizing = bitsPerSecond;
+			if (dir === 'upload') {
+				const whole = bps(bytes, t3 - t0);
+				if (whole !== null && (sizing === null || whole < sizing))
+					sizing = whole;
+			}
+			return { sizingBitsPerSecond: sizing };
 		};
 
 		const prober = probes ? await this._prober(base, ctl.signal, onProbe) : null;
@@ -930,7 +940,7 @@ export class Pingoo {
 					const r = await one(dir, nextSeq++, size, t0, mine);
 					if (r === TIME_UP)
 						return;
-					size = nextPacketSize(size, r.bitsPerSecond);
+					size = nextPacketSize(size, r.sizingBitsPerSecond);
 				}
 			};
 			const addStream = () => workers.push(guard(stream(workers.length)));
