@@ -1,6 +1,7 @@
 // unit.mjs - the SDK's exchanges against an in-memory mock of the API (mock-server.mjs):
-// batching of receipts and reports, latency probes, abort, error mapping.  Needs no stack; TAP
-// on stdout.
+// batching of receipts and reports, latency probes, abort, error mapping, and time-bounded
+// throughput tests over the mock's shaped link (ramp, packet sizes, deadline, time_up, the
+// window).  Needs no stack; TAP on stdout; about 25 s.
 // Run: node t/sdk/unit.mjs
 
 import { ok, is, test, done, diag, rejects } from '../integration/lib/tap.mjs';
