@@ -396,6 +396,26 @@ test('timed: packets, packetSize or streams select the N x S form as before', as
 	is([a.state, b.state, b.summary.upload.received], ['complete', 'complete', 10], 'both complete');
 });
 
+test('timed: an abort in the middle calls the abort route and keeps what moved', async () => {
+	mock.knobs.shape = { streamBitsPerSecond: 16e6 };
+	const ac = new AbortController();
+	let n = 0;
+	try {
+		const e = await rejects(pg.throughput({ direction: 'download', durationMs: 5000, probes: false,
+		    signal: ac.signal, onProgress: () => {
+			if (++n === 3)
+				ac.abort();
+		} }));
+		is([e?.name, e?.test?.state], ['AbortError', 'aborted'], 'rejects with an AbortError carrying the aborted test');
+		const t = await pg.test('throughput', e.testId);
+		ok(t.state === 'aborted' && t.summary.download.reported >= 3,
+		    'aborted on the server, the packets moved before it reported', t.summary.download);
+		is(logOf(t.id, 'close'), [], 'not closed: aborted');
+	} finally {
+		mock.knobs.shape = null;
+	}
+});
+
 test('timed: bad options throw TypeError before any request', async () => {
 	mock.log.length = 0;
 	const bad = [{ durationMs: 999 }, { durationMs: 60001 }, { durationMs: 1500.5 }, { durationMs: '2000' },
