@@ -9,6 +9,51 @@ export declare function parseServerTiming(header: string | null | undefined): nu
 /** A buffer of `size` random bytes (crypto.getRandomValues, 64 KiB at a time). */
 export declare function randomBytes(size: number): Uint8Array;
 
+/** The rules of a time-bounded throughput test (docs/sdk.md, "Time-bounded tests"). */
+export declare const TIMED: Readonly<{
+  /** Per direction, from its first packet's start. 10000. */
+  durationMs: number;
+  /** Streams at most. 16. */
+  maxStreams: number;
+  /** The ramp measures the receiver's rate over ticks this long (ms). 250. */
+  tickMs: number;
+  /** A tick 10 % or more above the rate before the last doubling doubles the streams again. 1.1. */
+  rampGrowth: number;
+  /** The ramp ends after a fifth of durationMs, at most this (ms). 2000. */
+  graceMaxMs: number;
+  /** A packet is sized to last this long (ms) at its stream's last rate. 250. */
+  packetMs: number;
+  /** A stream's first packet and the smallest (bytes). 65536. */
+  minPacketSize: number;
+  /** The largest packet (bytes). 33554432. */
+  maxPacketSize: number;
+  /** A packet is at most this many times its stream's previous one. 8. */
+  maxPacketGrowth: number;
+  /** Packets (seqs) per direction at most: the server's tp_max_packets by default. 10000. */
+  maxPackets: number;
+  /** onProgress's runningBitsPerSecond is over this span (ms). 1000. */
+  runningMs: number;
+}>;
+
+/** The next packet of a stream whose last packet had `size` bytes and arrived at `rate` bit/s
+ *  (null when unknown): TIMED.packetMs of that rate, at most 8x `size`, within 64 KiB..32 MiB. */
+export declare function nextPacketSize(size: number, rate: number | null): number;
+
+/** The bytes one direction's receiver got over time (µs on this client's clock), each piece
+ *  spread evenly over its own interval; what the ramp and runningBitsPerSecond read. */
+export declare class Meter {
+  /** An upload in flight from t0: nothing from t0 on is known until end(). */
+  begin(t0: number): number;
+  end(id: number): void;
+  add(a: number, b: number, bytes: number): void;
+  /** The moment up to which the figures are whole. */
+  horizon(now: number): number;
+  bytesIn(x: number, y: number): number;
+  rateOver(x: number, y: number): number | null;
+  /** bit/s over the last spanUs of what is known at `now`. */
+  rate(spanUs: number, now: number): number | null;
+}
+
 /** An error the server reported (its JSON error object), or a failure to reach it. */
 export declare class PingooError extends Error {
   name: 'PingooError';
@@ -70,6 +115,16 @@ export interface DirectionSummary {
   /** Measured at the sender (the server for a download, the client for an upload): how fast
    *  the bytes left, not how fast they arrived. */
   sender_elapsed_us: number | null; sender_bits_per_second: number | null;
+  /** A time-bounded test's headline window (null for an N x S test): it opens grace_us (a
+   *  fifth of duration_ms, at most 2 s) after the direction's first byte and closes at the
+   *  first packet end after the last packet start, on the receiver's clock; bits_per_second
+   *  is window_bytes over its length.  A test cut shorter than twice its grace counts its
+   *  whole span.  `packets` is then the number of transfers moved. */
+  grace_us: number | null; window_start_at: number | null; window_end_at: number | null;
+  window_bytes: number | null;
+  /** The direction's clock on the server: its first packet's claim, and duration_ms later
+   *  (null for an N x S test, or a direction not started). */
+  started_at: number | null; time_up_at: number | null;
 }
 
 export interface TransferRecord {
@@ -109,7 +164,11 @@ export interface ProbeRecord {
 
 export interface ThroughputTest {
   id: number; kind: 'throughput'; state: TestState;
-  direction: Direction | 'both'; simultaneous: boolean; packets: number; packet_size: number;
+  direction: Direction | 'both'; simultaneous: boolean;
+  /** An N x S test's count and size; null (packet_size: when not given) for a time-bounded one. */
+  packets: number | null; packet_size: number | null;
+  /** A time-bounded test's time per direction; null for an N x S test. */
+  duration_ms: number | null;
   client: ClientInfo | null; created_at: number; finished_at: number | null;
   summary: {
     download: DirectionSummary | null; upload: DirectionSummary | null;
@@ -161,8 +220,15 @@ export interface ThroughputProgress {
   clientReceivedAt: number;
   /** The server's stamps for an upload (its JSON answer), the start stamp of a download. */
   server: Record<string, unknown> | null;
-  /** Packets moved so far, over all directions, and the number to move. */
-  done: number; total: number;
+  /** Packets moved so far, over all directions, and the number to move (null for a
+   *  time-bounded test). */
+  done: number; total: number | null;
+  /** Time-bounded tests only: the stream (0-based) that moved the packet, the direction's
+   *  streams now, ms since the direction's first packet started (the client's clock), the
+   *  test's duration_ms, and the receiver's rate over the last second of what is known (an
+   *  upload's bytes are known when the server answers, so it lags by a packet). */
+  stream?: number; streams?: number; elapsedMs?: number; durationMs?: number;
+  runningBitsPerSecond?: number | null;
 }
 
 /** What onProbe receives after each latency probe (times in µs, this client's view). */
@@ -216,11 +282,20 @@ export interface PingOptions {
   receiptBatch?: number;
 }
 
+/** Without packets, packetSize and streams the test is time-bounded (durationMs, maxStreams);
+ *  with any of them it is N x S (defaults 10 x 1 MiB x 1 stream).  Mixing the two forms, or a
+ *  durationMs outside 1000..60000, throws a TypeError. */
 export interface ThroughputOptions {
   direction?: Direction | 'both';
+  /** Time-bounded: ms per direction from its first packet's start, 1000..60000. Default 10000. */
+  durationMs?: number;
+  /** Time-bounded: the ramp doubles the streams up to this, 1..64. Default 16. */
+  maxStreams?: number;
+  /** N x S: packets per direction (default 10). */
   packets?: number;
+  /** N x S: bytes per packet (default 1 MiB). */
   packetSize?: number;
-  /** Parallel exchanges. Default 1. */
+  /** N x S: parallel exchanges (default 1). */
   streams?: number;
   /** With direction 'both': download and upload at once (probes in phase bidirectional). */
   simultaneous?: boolean;
@@ -292,7 +367,7 @@ export type ExportRecord =
   | ({ type: 'ping_test'; test_id: number; state: TestState; created_at: number; finished_at: number | null;
        count: number; interval_ms: number | null; client: ClientInfo | null })
   | ({ type: 'throughput_test'; test_id: number; state: TestState; created_at: number; finished_at: number | null;
-       test_direction: Direction | 'both'; packets: number; packet_size: number; client: ClientInfo | null })
+       test_direction: Direction | 'both'; packets: number | null; packet_size: number | null; client: ClientInfo | null })
   | ({ type: 'ping_sample'; test_id: number } & PingSampleRecord)
   | ({ type: 'transfer'; test_id: number } & TransferRecord)
   | ({ type: 'probe'; test_id: number } & ProbeRecord)

@@ -1,6 +1,8 @@
 // page.mjs - end-to-end test of the web page in Debian's Chromium (headless, driven by
 // playwright-core from t/e2e/node_modules) against the local stack: sign in as the demo user,
-// run a ping test and a download test, check that the numbers the page shows equal the
+// click Start (a timed test of both directions with latency probes, 2 s a direction) and
+// check that every big number shown is the stored test's, run a ping test and fixed-size
+// throughput tests from the folded part, check that the numbers the page shows equal the
 // stored results (read back through the API) and that every rate shown as throughput is the
 // receiver's (a download's is the client's, and one never reported says so rather than show
 // the sender's), and save screenshots under t/e2e/output/ (or
@@ -9,7 +11,10 @@
 // Run: node t/e2e/page.mjs          (after `npm ci` in t/e2e and deploy/local/up)
 // Skips when var/stack.env is absent, fails instead when PINGOO_REQUIRE_STACK=1.
 // PINGOO_E2E_MOCK=1 runs against t/sdk/mock-server.mjs serving web/dist instead (no stack).
-// PINGOO_UPDATE_SCREENSHOT=1 also copies the screenshot to docs/screenshot.png.
+// PINGOO_UPDATE_SCREENSHOT=1 also copies the Start screenshot to docs/screenshot.png.
+// PINGOO_E2E_LOCAL_WEB=1 (against the stack) serves the page's files from this checkout's
+// web/dist, with the server's own headers, instead of the stack's: for a page built in a
+// work tree other than the one the stack runs from.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -114,6 +119,9 @@ function parseShown(key, text) {
 		return { n: parseFloat(m[1]), exact: true };
 	if ((m = /^(-?[0-9]+) B$/.exec(text)))
 		return { n: Number(m[1]), exact: true };
+	if ((m = TIME_OF_DAY.exec(text)))
+		return { n: ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1e6 + Number(m[4]),
+		    exact: true, mod: 86400e6 };
 	if (/^-?[0-9]+(\.[0-9]+)?$/.test(text))
 		return { n: Number(text), exact: true };
 	return { s: text };
@@ -133,6 +141,8 @@ function sameAsShown(key, text, stored) {
 		return p.s === String(stored);
 	if (typeof stored !== 'number')
 		return false;
+	if (p.mod)
+		return stored % p.mod === p.n;
 	return p.exact ? p.n === stored : Math.abs(p.n - stored) <= p.tol;
 }
 
@@ -156,6 +166,34 @@ function compareSummary(shown, summary, dir, what) {
 	    bad.join('\n'));
 }
 
+// A moment shown as the time of day in UTC to the µs (web/src/app.js timeOfDay).
+const TIME_OF_DAY = /^([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{6}) UTC$/;
+
+// The page's files from this checkout's web/dist, each with the headers the server gives
+// it (its CSP and all); the API goes to the server.
+async function serveLocalWeb(c) {
+	const dist = path.join(repoDir, 'web', 'dist');
+	const origin = new URL(base).origin;
+	const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript',
+		'.css': 'text/css', '.svg': 'image/svg+xml' };
+	await c.route((u) => u.origin === origin && !u.pathname.startsWith('/api/'), async (route) => {
+		const u = new URL(route.request().url());
+		const rel = u.pathname === '/' ? 'index.html' : decodeURIComponent(u.pathname.slice(1));
+		const file = path.join(dist, path.normalize(rel));
+		if (!file.startsWith(dist + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile())
+			return route.continue();
+		const res = await route.fetch();
+		const headers = { ...res.headers() };
+		delete headers['content-length'];
+		delete headers['content-encoding'];
+		delete headers.etag;
+		delete headers['last-modified'];
+		headers['content-type'] = types[path.extname(file)] ?? 'application/octet-stream';
+		await route.fulfill({ status: 200, headers, body: fs.readFileSync(file) });
+	});
+	diag(`the page's files come from ${dist}`);
+}
+
 // ---- the run -------------------------------------------------------------------------------
 
 const problems = [];
@@ -175,6 +213,8 @@ await test('Chromium starts headless with a fresh profile', async () => {
 		    '--disable-quic'],
 		timeout: 60000,
 	});
+	if (process.env.PINGOO_E2E_LOCAL_WEB === '1' && !mock)
+		await serveLocalWeb(ctx);
 	page = ctx.pages()[0] ?? await ctx.newPage();
 	page.setDefaultTimeout(60000);
 	page.on('console', (msg) => {
@@ -216,6 +256,103 @@ async function stored(kind, id) {
 
 let pingId = null;
 let tpId = null;
+let speedId = null;
+
+// Opens a <details> fold of the page.
+async function unfold(id) {
+	await page.$eval(`#${id}`, (d) => {
+		d.open = true;
+	});
+}
+
+// The big numbers as the page formats them (web/src/app.js tileText): Mbit/s with 2 decimals,
+// ms with 1 (a rise with its sign), the grade and the RPM as they are.
+function tileText(key, v) {
+	if (v === null || v === undefined)
+		return '—';
+	if (key === 'download' || key === 'upload')
+		return (v / 1e6).toFixed(2);
+	if (key === 'idle')
+		return (v / 1000).toFixed(1);
+	if (key.startsWith('rise_'))
+		return `${v > 0 ? '+' : ''}${(v / 1000).toFixed(1)}`;
+	return String(v);
+}
+
+const speedShot = path.join(outDir, 'speed.png');
+
+await test('Start: idle latency, download and upload with loaded latency; every big number is the stored test\'s', async () => {
+	ok(!(await page.isVisible('#tp-form')) && !(await page.isVisible('#ping-form')) &&
+	    !(await page.isVisible('#set-duration')),
+	'the N x S form, ping and the settings are folded away');
+	ok(await page.isVisible('#start'), 'the Start button is shown');
+	await page.click('#settings > summary');
+	await page.fill('#set-duration', '2');
+	if (mock)	// the mock speaks HTTP/1.1: Chromium opens 6 connections to it at most
+		await page.fill('#set-streams', '4');
+	await page.click('#settings > summary');
+	const bar = [];
+	const watch = setInterval(() => {
+		page.$eval('#progress-bar', (b) => b.style.width).then((w) => bar.push(w), () => undefined);
+	}, 300);
+	try {
+		speedId = await runAndWait('#start', 'speed', 120000);
+	} finally {
+		clearInterval(watch);
+	}
+	ok(speedId > 0, `speed test #${speedId} finished`);
+	const widths = bar.map((w) => parseFloat(w)).filter((w) => w > 0 && w < 100);
+	ok(widths.length >= 2 && widths.every((w, i) => i === 0 || w >= widths[i - 1]),
+	    'the progress bar moved forward while it ran', bar);
+	const t = await stored('throughput', speedId);
+	is([t.state, t.direction, t.duration_ms, t.packets], ['complete', 'both', 2000, null],
+	    'the stored test is a complete timed test of both directions, 2 s each');
+	is(Object.keys(t.summary.latency), ['idle', 'download', 'upload'],
+	    'with idle, download and upload latency probes');
+	const tiles = await page.$$eval('#tiles .tile', (ts) => Object.fromEntries(ts.map((x) =>
+	    [x.dataset.key, { text: x.querySelector('.big').textContent.trim(),
+		value: x.querySelector('.big').dataset.value }])));
+	is(await page.getAttribute('#tiles', 'data-test-id'), String(speedId), 'the big numbers are that test\'s');
+	const lat = t.summary.latency;
+	const want = {
+		download: t.summary.download.bits_per_second, upload: t.summary.upload.bits_per_second,
+		idle: lat.idle.rtt_median_us, rise_download: lat.download.rise_median_us,
+		rise_upload: lat.upload.rise_median_us, grade: t.summary.bufferbloat_grade,
+		rpm: t.summary.responsiveness_rpm,
+	};
+	ok(want.download > 0 && want.upload > 0 && want.idle > 0 && want.grade && want.rpm > 0,
+	    'the stored test has every figure', want);
+	const bad = [];
+	for (const [k, v] of Object.entries(want)) {
+		const shown = tiles[k];
+		if (!shown || shown.text !== tileText(k, v) || shown.value !== String(v))
+			bad.push(`${k}: shown ${JSON.stringify(shown)}, stored ${v}`);
+	}
+	ok(bad.length === 0, 'download and upload Mbit/s, idle latency, the two rises, the grade and the RPM shown are the stored ones',
+	    bad.join('\n'));
+	ok(['download', 'upload'].every((d) => t.summary[d].window_bytes > 0 &&
+	    t.summary[d].bits_per_second === Math.round(t.summary[d].window_bytes * 8e6 /
+		(t.summary[d].window_end_at - t.summary[d].window_start_at))),
+	'the rates shown are the stored window rates, at the receiver');
+	const points = await page.$$eval('#live-chart canvas', (cs) => cs.map((c) => c.width * c.height));
+	ok(points.length > 0 && points[0] > 0, 'the live graph is drawn');
+	const shown = await readTable(page, '#tp-result');
+	is(Number(shown.id[''].value), t.id, 'the folded details table is about that test too');
+	compareSummary(shown, t.summary.download, 'download', 'timed download');
+	compareSummary(shown, t.summary.upload, 'upload', 'timed upload');
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await page.locator('#speed').screenshot({ path: speedShot });
+	ok(fs.statSync(speedShot).size > 10000, `saved ${speedShot}`);
+	const docShot = path.join(repoDir, 'docs', 'screenshot.png');
+	if (process.env.PINGOO_UPDATE_SCREENSHOT === '1' || !fs.existsSync(docShot)) {
+		try {
+			fs.copyFileSync(speedShot, docShot);
+			diag(`copied to ${docShot}`);
+		} catch (e) {
+			diag(`not copied to docs/: ${e.message}`);
+		}
+	}
+});
 
 // Clicks a run button and waits for the page to say the run ended; the test's id.
 async function runAndWait(button, flag, timeout) {
@@ -228,6 +365,7 @@ async function runAndWait(button, flag, timeout) {
 }
 
 await test('run a ping test: live chart, and the table shows the stored summary', async () => {
+	await unfold('more');
 	await page.fill('#ping-count', '20');
 	await page.fill('#ping-interval', '25');
 	pingId = await runAndWait('#ping-run', 'ping', 120000);
@@ -337,15 +475,6 @@ await test('screenshots: desktop, and a phone-sized screen without sideways scro
 	const shot = path.join(outDir, 'page.png');
 	await page.screenshot({ path: shot, fullPage: true });
 	ok(fs.statSync(shot).size > 10000, `saved ${shot}`);
-	const docShot = path.join(repoDir, 'docs', 'screenshot.png');
-	if (process.env.PINGOO_UPDATE_SCREENSHOT === '1' || !fs.existsSync(docShot)) {
-		try {
-			fs.copyFileSync(shot, docShot);
-			diag(`copied to ${docShot}`);
-		} catch (e) {
-			diag(`not copied to docs/: ${e.message}`);
-		}
-	}
 	await page.setViewportSize({ width: 390, height: 844 });
 	await page.waitForTimeout(300);
 	const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);

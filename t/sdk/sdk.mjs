@@ -322,6 +322,74 @@ await t.test('a whole download test over 2 streams', () => wholeThroughput('down
 await t.test('a whole upload test over 2 streams', () => wholeThroughput('upload', 6, 200000, 2));
 await t.test('a whole test in both directions', () => wholeThroughput('both', 3, 65536, 1));
 
+// ---- time-bounded tests ----------------------------------------------------------------------
+
+// The contract's window of a direction (api.md "Time-bounded tests"), from stored rows: it
+// opens grace_us after the first byte at the receiver, closes at the first packet end after
+// the last packet start, and is the whole span when that would be shorter than the grace;
+// each packet's bytes spread over its receiver interval.
+function windowFromRows(rows, dir, durationMs) {
+	const spans = rows.filter((r) => r.direction === dir).map((r) => [r, span(r, 'receiver')])
+	    .filter(([, sp]) => sp !== null).map(([r, sp]) => [n(r.bytes), ...sp]);
+	const grace = Math.min(durationMs * 1000 / 5, 2000000);
+	if (!spans.length)
+		return { grace_us: grace, window_start_at: null, window_end_at: null, window_bytes: null, bits_per_second: null };
+	const first = Math.min(...spans.map((x) => x[1]));
+	const lastStart = Math.max(...spans.map((x) => x[1]));
+	const lastEnd = Math.max(...spans.map((x) => x[2]));
+	let start = first + grace;
+	let end = Math.min(lastEnd, ...spans.map((x) => x[2]).filter((b) => b > lastStart));
+	if (end - start < grace)
+		[start, end] = [first, lastEnd];
+	let bytes = 0;
+	for (const [b, a, e] of spans) {
+		if (e === a)
+			bytes += a >= start && a < end ? b : 0;
+		else if (Math.min(e, end) > Math.max(a, start))
+			bytes += b * (Math.min(e, end) - Math.max(a, start)) / (e - a);
+	}
+	bytes = Math.floor(bytes + 0.5);
+	return { grace_us: grace, window_start_at: start, window_end_at: end, window_bytes: bytes,
+	    bits_per_second: end > start ? Math.floor(bytes * 8e6 / (end - start) + 0.5) : null };
+}
+
+await t.test('a time-bounded test in both directions: packets until the deadline, the window headline from the stored transfers', async () => {
+	const prog = [];
+	const D = 2000;
+	const test = await pg.throughput({ direction: 'both', durationMs: D, client,
+	    onProgress: (p) => prog.push(p) });
+	t.is([test.state, test.duration_ms, test.packets, test.packet_size], ['complete', D, null, null],
+	    'a complete timed test, read back with duration_ms and no packets or size');
+	const again = await pg.test('throughput', test.id);
+	t.is(again.summary, test.summary, 'the summary returned equals what GET returns');
+	const rows = sql(`SELECT * FROM ${TABLES.transfers} WHERE test_id = ?`, test.id);
+	t.is(rows.length, prog.length, `the database holds the ${prog.length} packets the SDK moved`);
+	t.ok(rows.every((r) => r.status === 'ok' && r.client_received_at !== null),
+	    'every one ok and reported');
+	const byKey = new Map(again.transfers.map((x) => [`${x.direction}/${x.seq}`, x]));
+	t.ok(prog.every((p) => {
+		const x = byKey.get(`${p.direction}/${p.seq}`);
+		return x && x.bytes === p.bytes && x.client_sent_at === p.clientSentAt &&
+		    x.client_received_at === p.clientReceivedAt && x.bits_per_second === p.bitsPerSecond;
+	}), 'each packet is stored with the size, stamps and receiver rate onProgress gave');
+	for (const d of ['download', 'upload']) {
+		const mine = prog.filter((p) => p.direction === d);
+		const first = Math.min(...mine.map((p) => p.clientSentAt));
+		t.ok(mine.length > 0 && mine.every((p) => p.clientSentAt < first + D * 1000),
+		    `${d}: ${mine.length} packets, none started after the client's deadline`);
+		t.is(mine[0]?.bytes, 65536, `${d}: the first packet is 64 KiB`);
+		const s = again.summary[d];
+		t.is(s.time_up_at - s.started_at, D * 1000, `${d}: the server's clock ran duration_ms`);
+		const want = windowFromRows(rows, d, D);
+		t.is({ grace_us: s.grace_us, window_start_at: s.window_start_at, window_end_at: s.window_end_at,
+			window_bytes: s.window_bytes, bits_per_second: s.bits_per_second }, want,
+		`${d}: the headline is the window's rate, recomputed from the stored transfers`);
+		t.is(s.packets, mine.length, `${d}: packets counts the transfers moved`);
+	}
+	const phases = [...new Set(again.probes.map((p) => p.phase))];
+	t.is(phases, ['idle', 'download', 'upload'], 'idle probes, then download and upload ones');
+});
+
 // ---- latency probes ------------------------------------------------------------------------
 
 // The stored probes of a test, as the API names them.

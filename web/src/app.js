@@ -35,16 +35,29 @@ const TP_ROWS = [
 	['packets', 'Packets'], ['received', 'Received'], ['failed', 'Failed'], ['bytes', 'Bytes'],
 	['reported', 'Reported by the client'], ['report_missing', 'Client reports'],
 	['elapsed_us', 'Elapsed'], ['bits_per_second', 'Throughput'],
+	['grace_us', 'Grace (left out)'], ['window_start_at', 'Window start'],
+	['window_end_at', 'Window end'], ['window_bytes', 'Window bytes'],
+	['started_at', 'Time started (server)'], ['time_up_at', 'Time up (server)'],
 	['packet_bps_min', 'Per packet min'], ['packet_bps_median', 'Per packet median'],
 	['packet_bps_p90', 'Per packet p90'], ['packet_bps_max', 'Per packet max'],
 	['sender_elapsed_us', 'Sender: elapsed'], ['sender_bits_per_second', 'Sender: pace'],
 ];
 // The receiver's figures: null with a report missing means none was reported.
 const RECEIVER_KEYS = new Set(['elapsed_us', 'bits_per_second', 'packet_bps_min',
-	'packet_bps_median', 'packet_bps_p90', 'packet_bps_max']);
+	'packet_bps_median', 'packet_bps_p90', 'packet_bps_max', 'window_start_at', 'window_end_at',
+	'window_bytes']);
 export const REPORT_MISSING = 'report missing';
 
-// Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals.
+// A moment (µs since the epoch) as the time of day in UTC to the µs: 11:27:21.123456 UTC.
+export function timeOfDay(us) {
+	const day = ((us % 86400e6) + 86400e6) % 86400e6;
+	const two = (n) => String(n).padStart(2, '0');
+	return `${two(Math.floor(day / 3600e6))}:${two(Math.floor(day / 60e6) % 60)}:` +
+	    `${two(Math.floor(day / 1e6) % 60)}.${String(day % 1e6).padStart(6, '0')} UTC`;
+}
+
+// Shown exactly: µs as ms with 3 decimals; rates as Mbit/s with 3 decimals; moments as the
+// time of day in UTC to the µs.
 export function fmt(key, v) {
 	if (v === null || v === undefined)
 		return '—';
@@ -52,13 +65,17 @@ export function fmt(key, v) {
 		return v ? 'missing' : 'all in';
 	if (typeof v !== 'number')
 		return String(v);
+	if (key.endsWith('_at'))
+		return timeOfDay(v);
+	if (key === 'duration_ms')
+		return `${v} ms`;
 	if (key.endsWith('_us'))
 		return `${(v / 1000).toFixed(3)} ms`;
 	if (key.endsWith('_bps') || key.startsWith('packet_bps') || key.endsWith('bits_per_second'))
 		return `${(v / 1e6).toFixed(3)} Mbit/s`;
 	if (key.endsWith('_pct'))
 		return `${v}%`;
-	if (key === 'bytes' || key === 'packet_size')
+	if (key.endsWith('bytes') || key === 'packet_size')
 		return `${v} B`;
 	return String(v);
 }
@@ -142,6 +159,7 @@ function renderThroughput(test) {
 	    row('id', 'Test', span('id', test.id)),
 	    row('state', 'State', span('state', test.state)),
 	    row('direction', 'Direction', span('direction', test.direction)),
+	    row('duration_ms', 'Duration per direction', span('duration_ms', test.duration_ms ?? null)),
 	    row('packet_size', 'Packet size', span('packet_size', test.packet_size)),
 	    row('created_at', 'Started', span('created_at', test.created_at, when(test.created_at))));
 	for (const [k, label] of TP_ROWS) {
@@ -323,6 +341,145 @@ new ResizeObserver(() => {
 		c.chart.setSize(chartSize(c.node));
 }).observe(document.body);
 
+// ---- the speed test: big numbers and a live graph ------------------------------------------
+
+// The big numbers of a throughput test, each the stored figure: the rates are
+// summary.<direction>.bits_per_second (a timed test's window rate), the latencies
+// summary.latency's medians (the rise of 'bidirectional' in both rise tiles when the
+// directions ran at once).
+export function tileFigures(test) {
+	const sum = test.summary || {};
+	const lat = sum.latency || {};
+	const rise = (ph) => (lat[ph] ? lat[ph].rise_median_us ?? null
+	    : lat.bidirectional ? lat.bidirectional.rise_median_us ?? null : null);
+	return {
+		download: sum.download ? sum.download.bits_per_second : null,
+		upload: sum.upload ? sum.upload.bits_per_second : null,
+		idle: lat.idle ? lat.idle.rtt_median_us : null,
+		rise_download: sum.download ? rise('download') : null,
+		rise_upload: sum.upload ? rise('upload') : null,
+		grade: sum.bufferbloat_grade ?? null,
+		rpm: sum.responsiveness_rpm ?? null,
+	};
+}
+
+// As the tiles show them: Mbit/s with 2 decimals, ms with 1 (a rise with its sign).
+export function tileText(key, v) {
+	if (v === null || v === undefined)
+		return '—';
+	if (key === 'download' || key === 'upload')
+		return (v / 1e6).toFixed(2);
+	if (key === 'idle')
+		return (v / 1000).toFixed(1);
+	if (key.startsWith('rise_'))
+		return `${v > 0 ? '+' : ''}${(v / 1000).toFixed(1)}`;
+	return String(v);
+}
+
+function setTile(key, v, live) {
+	const t = document.querySelector(`#tiles .tile[data-key="${key}"]`);
+	const big = t.querySelector('.big');
+	big.textContent = tileText(key, v);
+	if (live)
+		delete big.dataset.value;
+	else
+		big.dataset.value = v === null || v === undefined ? '' : String(v);
+	t.classList.toggle('live', !!live);
+	if (key === 'grade')
+		t.dataset.grade = v ?? '';
+}
+
+function renderTiles(test) {
+	const f = tileFigures(test);
+	for (const [k, v] of Object.entries(f))
+		setTile(k, v, false);
+	const both = test.simultaneous;
+	document.querySelector('#tiles [data-key="rise_download"] .label').textContent =
+	    both ? 'Loaded latency, both at once' : 'Loaded latency, download';
+	$('tiles').dataset.testId = String(test.id);
+}
+
+function clearTiles() {
+	for (const k of ['download', 'upload', 'idle', 'rise_download', 'rise_upload', 'grade', 'rpm'])
+		setTile(k, null, true);
+	$('tiles').dataset.testId = '';
+}
+
+// Rate over time (Mbit/s, each direction at its receiver, over the last second) and each
+// latency probe's round trip (ms), seconds from the first probe or packet.
+function liveChart() {
+	return makeChart('live', {
+		scales: { x: { time: false }, mbps: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] },
+		    ms: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.2)] } },
+		axes: [{ label: 's', ...axisColor() }, { scale: 'mbps', label: 'Mbit/s', ...axisColor() },
+		    { scale: 'ms', label: 'latency, ms', side: 1, ...axisColor(), grid: { show: false } }],
+		series: [
+			{ label: 't', value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} s`) },
+			{ label: 'Download', scale: 'mbps', stroke: PHASE_COLORS.download, width: 2,
+			    spanGaps: true, value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} Mbit/s`) },
+			{ label: 'Upload', scale: 'mbps', stroke: PHASE_COLORS.upload, width: 2,
+			    spanGaps: true, value: (u, v) => (v === null ? '—' : `${v.toFixed(2)} Mbit/s`) },
+			{ label: 'Latency', scale: 'ms', stroke: '#475569', width: 0,
+			    points: { show: true, size: 4, fill: '#475569' },
+			    value: (u, v) => (v === null ? '—' : `${v.toFixed(1)} ms`) },
+		],
+	}, [[], [], [], []]);
+}
+
+function livePoint(c, x, dl, ul, ms) {
+	c.data[0].push(x);
+	c.data[1].push(dl);
+	c.data[2].push(ul);
+	c.data[3].push(ms);
+}
+
+// The stored test drawn as the live graph was: each direction's receiver rate over the last
+// second, every 250 ms, with each packet's bytes spread over its receiver interval (a
+// download's at the client, an upload's at the server), and each probe's round trip.
+function liveFromStored(test) {
+	const c = liveChart();
+	if (!c || !test.transfers)
+		return;
+	const spans = { download: [], upload: [] };
+	for (const x of test.transfers) {
+		if (x.status !== 'ok')
+			continue;
+		const [a, b] = x.direction === 'download' ? [x.client_first_byte_at, x.client_received_at]
+		    : [x.server_started_at, x.server_finished_at];
+		if (a !== null && b !== null && b > a)
+			spans[x.direction].push([a, b, x.bytes]);
+	}
+	const probes = (test.probes || []).filter((p) => p.rtt_us !== null);
+	const all = [...spans.download, ...spans.upload].map((s) => s[0])
+	    .concat(probes.map((p) => p.client_sent_at));
+	if (!all.length)
+		return;
+	const t0 = Math.min(...all);
+	const rows = [];
+	for (const dir of ['download', 'upload']) {
+		const sp = spans[dir];
+		if (!sp.length)
+			continue;
+		const from = Math.min(...sp.map((s) => s[0]));
+		const to = Math.max(...sp.map((s) => s[1]));
+		for (let t = from + 250000; t <= to + 1; t += 250000) {
+			const x = Math.max(from, t - 1e6);
+			let bytes = 0;
+			for (const [a, b, n] of sp)
+				if (b > x && a < t)
+					bytes += (n * (Math.min(b, t) - Math.max(a, x))) / (b - a);
+			rows.push([(t - t0) / 1e6, dir, (bytes * 8) / (t - x)]);
+		}
+	}
+	for (const p of probes)
+		rows.push([(p.client_sent_at - t0) / 1e6, 'probe', p.rtt_us / 1000]);
+	rows.sort((a, b) => a[0] - b[0]);
+	for (const [x, what, v] of rows)
+		livePoint(c, x, what === 'download' ? v : null, what === 'upload' ? v : null,
+		    what === 'probe' ? v : null);
+	redraw('live');
+}
+
 // ---- running a test in a worker (or here, when module workers are unavailable) -------------
 
 function clientInfo() {
@@ -384,8 +541,10 @@ function setProgress(frac) {
 
 function setRunning(kind) {
 	const busy = kind !== null;
+	$('start').disabled = busy;
 	$('ping-run').disabled = busy;
 	$('tp-run').disabled = busy;
+	$('stop').disabled = kind !== 'speed';
 	$('ping-stop').disabled = kind !== 'ping';
 	$('tp-stop').disabled = kind !== 'throughput';
 	document.body.classList.toggle('running', busy);
@@ -415,6 +574,16 @@ async function runTest(kind) {
 			setStatus('Count must be a whole number ≥ 1 and the interval ≥ 0.', 'error');
 			return;
 		}
+	} else if (kind === 'speed') {
+		const secs = intOf('set-duration');
+		const maxStreams = intOf('set-streams');
+		if (!(secs >= 1 && secs <= 60) || !(maxStreams >= 1 && maxStreams <= 64)) {
+			$('settings').open = true;
+			setStatus('The duration must be 1 to 60 s and the streams 1 to 64.', 'error');
+			return;
+		}
+		params = { direction: 'both', durationMs: secs * 1000, maxStreams,
+		    probes: $('set-probes').checked, simultaneous: $('set-simultaneous').checked };
 	} else {
 		params = { direction: $('tp-direction').value, packets: intOf('tp-packets'),
 		    packetSize: intOf('tp-size') * 1024, streams: intOf('tp-streams'),
@@ -428,15 +597,26 @@ async function runTest(kind) {
 	params.client = clientInfo();
 	setRunning(kind);
 	setProgress(0);
-	const chart = kind === 'ping' ? rttChart() : tpChart();
-	const lchart = kind === 'ping' ? null : latChart();
+	const speed = kind === 'speed';
+	const chart = kind === 'ping' ? rttChart() : speed ? liveChart() : tpChart();
+	const lchart = kind === 'throughput' ? latChart() : null;
+	if (speed)
+		clearTiles();
+	const label = kind === 'ping' ? 'Ping' : speed ? 'Speed' : 'Throughput';
 	let testId = null;
 	let t0 = null;
 	let probeT0 = null;
+	// The live graph's zero: the first probe or packet.
+	let liveT0 = null;
+	const liveX = (us) => {
+		if (liveT0 === null)
+			liveT0 = us;
+		return (us - liveT0) / 1e6;
+	};
 	const on = {
 		start: (test) => {
 			testId = test.id;
-			setStatus(`${kind === 'ping' ? 'Ping' : 'Throughput'} test #${test.id} running…`);
+			setStatus(`${label} test #${test.id} running…`);
 		},
 		sample: (s) => {
 			if (chart) {
@@ -450,6 +630,27 @@ async function runTest(kind) {
 			    (s.lost ? ' — lost' : ` — ${(s.rttUs / 1000).toFixed(3)} ms`));
 		},
 		progress: (p) => {
+			if (speed) {
+				liveX(p.clientSentAt);		// the zero, when no probe came first
+				const x = liveX(p.clientReceivedAt);
+				const run = p.runningBitsPerSecond;
+				if (chart && run !== null && run !== undefined) {
+					livePoint(chart, x, p.direction === 'download' ? run / 1e6 : null,
+					    p.direction === 'upload' ? run / 1e6 : null, null);
+					redraw('live');
+				}
+				setTile(p.direction, run, true);
+				// Download then upload, each durationMs (both at once: one span).
+				const spans = params.simultaneous ? 1 : 2;
+				const at = params.simultaneous || p.direction === 'download' ? 0 : 1;
+				setProgress((at * p.durationMs + Math.min(p.elapsedMs, p.durationMs)) /
+				    (spans * p.durationMs));
+				setStatus(`Speed test #${testId}: ${p.direction} ` +
+				    `${run ? `${(run / 1e6).toFixed(2)} Mbit/s` : '…'} · ${p.streams} ` +
+				    `stream${p.streams === 1 ? '' : 's'} · ${(Math.min(p.elapsedMs, p.durationMs) / 1000)
+					.toFixed(1)} of ${p.durationMs / 1000} s`);
+				return;
+			}
 			if (t0 === null)
 				t0 = p.clientSentAt;
 			if (chart && p.bitsPerSecond) {
@@ -465,6 +666,16 @@ async function runTest(kind) {
 		},
 	};
 	on.probe = (p) => {
+		if (speed) {
+			const x = liveX(p.clientSentAt);
+			if (chart && !p.lost) {
+				livePoint(chart, x, null, null, p.rttUs / 1000);
+				redraw('live');
+			}
+			if (p.phase === 'idle' && !p.lost)
+				setStatus(`Speed test #${testId}: idle round trip ${(p.rttUs / 1000).toFixed(1)} ms`);
+			return;
+		}
 		if (probeT0 === null)
 			probeT0 = p.clientSentAt;
 		if (lchart) {
@@ -475,10 +686,10 @@ async function runTest(kind) {
 			setStatus(`Throughput test #${testId}: idle round trip ` +
 			    `${(p.rttUs / 1000).toFixed(3)} ms`);
 	};
-	const flag = kind === 'ping' ? 'ping' : 'tp';
+	const flag = kind === 'ping' ? 'ping' : speed ? 'speed' : 'tp';
 	delete document.body.dataset[`${flag}Done`];
 	delete document.body.dataset[`${flag}Failed`];
-	const run = startRun(kind, params, on);
+	const run = startRun(kind === 'ping' ? 'ping' : 'throughput', params, on);
 	document.body.dataset.runner = run.where;
 	app.run = { kind, abort: run.abort };
 	try {
@@ -490,8 +701,13 @@ async function runTest(kind) {
 			renderLatency(test);
 			chartFromProbes(test);
 		}
+		if (speed) {
+			renderTiles(test);
+			liveFromStored(test);
+			chartFromThroughput(test);
+		}
 		setProgress(1);
-		setStatus(`${kind === 'ping' ? 'Ping' : 'Throughput'} test #${test.id} ${test.state}.`, 'ok');
+		setStatus(`${label} test #${test.id} ${test.state}.`, 'ok');
 		document.body.dataset[`${flag}Done`] = String(test.id);
 	} catch (e) {
 		document.body.dataset[`${flag}Failed`] = (e && (e.code || e.name)) || 'error';
@@ -504,6 +720,8 @@ async function runTest(kind) {
 					renderThroughput(e.test);
 					renderLatency(e.test);
 				}
+				if (speed)
+					renderTiles(e.test);
 			}
 		} else {
 			setStatus(`The test failed: ${explain(e)}`, 'error');
@@ -536,8 +754,9 @@ function historyLine(t) {
 		: REPORT_MISSING}`);
 	if (s.bufferbloat_grade)
 		parts.push(`grade ${s.bufferbloat_grade}`);
+	const shape = t.duration_ms ? `${t.duration_ms / 1000} s` : `${t.packets} × ${t.packet_size} B`;
 	return `#${t.id} · ${t.direction}${t.simultaneous ? ' at once' : ''} · ` +
-	    `${t.packets} × ${t.packet_size} B · ${t.state}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
+	    `${shape} · ${t.state}` + (parts.length ? ` · ${parts.join(' · ')}` : '');
 }
 
 async function loadHistory(reset) {
@@ -583,6 +802,8 @@ async function showTest(kind, id) {
 			renderLatency(t);
 			chartFromThroughput(t);
 			chartFromProbes(t);
+			renderTiles(t);
+			liveFromStored(t);
 		}
 		setStatus(`Showing ${kind} test #${id} as stored.`);
 	} catch (e) {
@@ -737,6 +958,9 @@ $('tp-form').addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	runTest('throughput');
 });
+$('start').addEventListener('click', () => runTest('speed'));
+$('stop').addEventListener('click', () => app.run && app.run.abort());
+$('settings-form').addEventListener('submit', (ev) => ev.preventDefault());
 $('ping-stop').addEventListener('click', () => app.run && app.run.abort());
 $('tp-stop').addEventListener('click', () => app.run && app.run.abort());
 $('hist-ping').addEventListener('click', () => selectTab('ping'));

@@ -136,13 +136,16 @@ function checkInt(name, v, min, max) {
 		throw new RangeError(`${name} must be an integer in ${min}..${max ?? 'inf'}`);
 }
 
+function inNode() {
+	return typeof process !== 'undefined' && !!process.versions && !!process.versions.node;
+}
+
 // In Node, latency probes go on a connection of their own: a keep-alive agent of one socket
 // (node:https or node:http), so a probe never waits behind a packet on a pooled connection.
 // Answers {ok, status, headers.get, text()} like fetch.  null outside Node, where probes
 // share the page's connection (HTTP/2 multiplexes them beside the packets).
 async function nodeProbeFetch(baseUrl) {
-	if (typeof process === 'undefined' || !process.versions || !process.versions.node ||
-	    !/^https?:/i.test(baseUrl))
+	if (!inNode() || !/^https?:/i.test(baseUrl))
 		return null;
 	const tls = /^https:/i.test(baseUrl);
 	const mod = tls ? await import('node:https') : await import('node:http');
@@ -165,6 +168,103 @@ async function nodeProbeFetch(baseUrl) {
 	});
 	probeFetch.close = () => agent.destroy();
 	return probeFetch;
+}
+
+// The time-bounded throughput test's rules (docs/sdk.md, "Time-bounded tests").
+export const TIMED = Object.freeze({
+	durationMs: 10000,		// per direction, from its first packet's start
+	maxStreams: 16,
+	tickMs: 250,			// the ramp measures the receiver's rate over ticks this long
+	rampGrowth: 1.1,		// and doubles the streams while a tick reads this much more
+	graceMaxMs: 2000,		// the ramp ends after a fifth of durationMs, at most this
+	packetMs: 250,			// a packet is sized to last this long at its stream's last rate
+	minPacketSize: 65536,		// a stream's first packet, and the smallest
+	maxPacketSize: 33554432,	// the largest
+	maxPacketGrowth: 8,		// a packet is at most this many times its stream's previous
+	maxPackets: 10000,		// seqs per direction (the server's tp_max_packets by default)
+	runningMs: 1000,		// onProgress's runningBitsPerSecond is over the last second
+});
+
+// What a packet refused with 409 time_up resolves to: the end of its stream, not an error.
+const TIME_UP = Symbol('time_up');
+
+// The next packet of a stream whose last packet had `size` bytes and arrived at `rate`
+// (bit/s at the receiver; null when too short for the clock): as many bytes as that rate moves
+// in TIMED.packetMs, at most 8 times the last, within 64 KiB..32 MiB.
+export function nextPacketSize(size, rate) {
+	const want = rate > 0 ? Math.round((rate / 8) * (TIMED.packetMs / 1000))
+	    : size * TIMED.maxPacketGrowth;
+	return Math.max(TIMED.minPacketSize, Math.min(TIMED.maxPacketSize,
+	    size * TIMED.maxPacketGrowth, want));
+}
+
+// The bytes one direction's receiver got, over time on this client's clock (µs): pieces
+// [a, b, bytes], each spread evenly over its own interval.  A download's pieces come as its
+// body arrives; an upload's when the server's answer gives its interval, so while an upload
+// is in flight (begin .. end) nothing from its start on is known: horizon() is the moment up
+// to which the figures are whole.
+export class Meter {
+	constructor() {
+		this.pieces = [];
+		this.flying = new Map();
+		this.ids = 0;
+		this.first = null;
+		this.limit = 4096;
+	}
+
+	begin(t0) {
+		const id = this.ids++;
+		this.flying.set(id, t0);
+		return id;
+	}
+
+	end(id) {
+		this.flying.delete(id);
+	}
+
+	add(a, b, bytes) {
+		if (this.first === null || a < this.first)
+			this.first = a;
+		this.pieces.push([a, b, bytes]);
+		// Keep what the last few seconds need, pruning now and then.
+		if (this.pieces.length > this.limit) {
+			const keep = b - 3e6;
+			this.pieces = this.pieces.filter((p) => p[1] >= keep);
+			this.limit = Math.max(4096, 2 * this.pieces.length);
+		}
+	}
+
+	horizon(now) {
+		let h = now;
+		for (const t0 of this.flying.values())
+			h = Math.min(h, t0);
+		return h;
+	}
+
+	// The bytes that arrived in [x, y].
+	bytesIn(x, y) {
+		let sum = 0;
+		for (const [a, b, n] of this.pieces) {
+			if (b <= a)
+				sum += a > x && a <= y ? n : 0;
+			else if (b > x && a < y)
+				sum += (n * (Math.min(b, y) - Math.max(a, x))) / (b - a);
+		}
+		return sum;
+	}
+
+	// bit/s over [x, y], or null for an empty span.
+	rateOver(x, y) {
+		return y > x ? Math.round((this.bytesIn(x, y) * 8e6) / (y - x)) : null;
+	}
+
+	// bit/s over the last spanUs of what is known at `now` (less at the start).
+	rate(spanUs, now) {
+		if (this.first === null)
+			return null;
+		const h = this.horizon(now);
+		return this.rateOver(Math.max(h - spanUs, this.first), h);
+	}
 }
 
 export class Pingoo {
@@ -558,27 +658,52 @@ export class Pingoo {
 		}
 	}
 
-	// Runs a whole throughput test: create, move `packets` packets per direction over
-	// `streams` parallel exchanges, report the client's stamps in batches; resolves to the
-	// server's test.  `both` runs download then upload, or both at once when
-	// `simultaneous`.  Unless `probes` is false, latency probes go with it: `idleProbes`
-	// before the first packet, then one every `probeIntervalMs` while packets move, each
-	// reported to `onProbe` as it comes and their receipts sent at the end.
-	async throughput({ direction = 'download', packets = 10, packetSize = 1048576, streams = 1,
-	    simultaneous = false, probes = true, idleProbes = 10, probeIntervalMs = 100,
+	// Runs a whole throughput test and resolves to the server's test.  Two forms:
+	//
+	// - time-bounded (the default: none of `packets`, `packetSize`, `streams` given): each
+	//   direction moves packets for `durationMs` from its first packet's start, over a number
+	//   of streams that grows while the receiver's rate grows (up to `maxStreams`), each
+	//   stream sizing its packets from its own last rate (see TIMED); then the test is closed.
+	// - N x S (`packets`, `packetSize` or `streams` given): `packets` packets of `packetSize`
+	//   bytes per direction over `streams` parallel exchanges.
+	//
+	// `both` runs download then upload, or both at once when `simultaneous`.  The client's
+	// stamps are reported in batches.  Unless `probes` is false, latency probes go with it:
+	// `idleProbes` before the first packet, then one every `probeIntervalMs` while packets
+	// move, each reported to `onProbe` as it comes and their receipts sent at the end.
+	async throughput({ direction = 'download', durationMs, maxStreams, packets, packetSize,
+	    streams, simultaneous = false, probes = true, idleProbes = 10, probeIntervalMs = 100,
 	    client, signal, onProgress, onProbe, onStart, reportBatch = this.reportBatch } = {}) {
 		if (!['download', 'upload', 'both'].includes(direction))
 			throw new TypeError("direction must be 'download', 'upload' or 'both'");
-		checkInt('packets', packets, 1);
-		checkInt('packetSize', packetSize, 1);
-		checkInt('streams', streams, 1);
+		const fixed = packets !== undefined || packetSize !== undefined || streams !== undefined;
+		if (fixed) {
+			if (durationMs !== undefined)
+				throw new TypeError('durationMs is for time-bounded tests: give it, or packets/packetSize/streams, not both');
+			if (maxStreams !== undefined)
+				throw new TypeError('maxStreams is for time-bounded tests, not with packets/packetSize/streams');
+			packets = packets ?? 10;
+			packetSize = packetSize ?? 1048576;
+			streams = streams ?? 1;
+			checkInt('packets', packets, 1);
+			checkInt('packetSize', packetSize, 1);
+			checkInt('streams', streams, 1);
+		} else {
+			durationMs = durationMs ?? TIMED.durationMs;
+			maxStreams = maxStreams ?? TIMED.maxStreams;
+			if (!Number.isInteger(durationMs) || durationMs < 1000 || durationMs > 60000)
+				throw new TypeError(`durationMs must be an integer in 1000..60000, not ${durationMs}`);
+			if (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 64)
+				throw new TypeError(`maxStreams must be an integer in 1..64, not ${maxStreams}`);
+		}
 		checkInt('idleProbes', idleProbes, 0);
 		checkInt('probeIntervalMs', probeIntervalMs, 1);
 		if (simultaneous && direction !== 'both')
 			throw new TypeError("simultaneous needs direction 'both'");
 		if (signal && signal.aborted)
 			throw abortError();
-		const create = { direction, packets, packet_size: packetSize };
+		const create = fixed ? { direction, packets, packet_size: packetSize }
+		    : { direction, duration_ms: durationMs };
 		if (simultaneous)
 			create.simultaneous = true;
 		if (client)
@@ -604,28 +729,68 @@ export class Pingoo {
 			return reporting;
 		};
 		const dirs = direction === 'both' ? ['download', 'upload'] : [direction];
-		const total = packets * dirs.length;
+		const total = fixed ? packets * dirs.length : null;
 		let done = 0;
-		const payload = dirs.includes('upload') ? randomBytes(packetSize) : null;
+		// One buffer of random bytes, made before the first packet so that making it never
+		// sits in a measured interval; a timed upload sends a prefix of it.
+		const payload = dirs.includes('upload')
+		    ? randomBytes(fixed ? packetSize : TIMED.maxPacketSize) : null;
+		// A browser copies a buffer body on the calling thread, megabytes at a time, which
+		// stalls the probes' clock: it gets a Blob, made once, whose slices are not copied.
+		const blob = payload && !inNode() && typeof Blob === 'function' ? new Blob([payload]) : null;
+		const body = (size) => (blob ? (size === blob.size ? blob : blob.slice(0, size))
+		    : size === payload.length ? payload : payload.subarray(0, size));
 
-		// One packet.  A rate is measured where the bytes arrive: a download's by this
-		// client, from the moment fetch() resolves (the response's headers, the first bytes
-		// of the answer, have arrived) to its last byte, and never from the first body
-		// chunk, which carries bytes that arrived over a span before the read returned;
-		// an upload's by the server, whose 200 answer carries its rate.
-		const one = async (dir, seq) => {
-			const path = `${base}/${dir}/${seq}`;
-			const t0 = nowUs();
+		// One packet of `size` bytes; resolves to TIME_UP when the server says the
+		// direction's time is up (a timed test: nothing moved), else to the receiver's rate.
+		// A rate is measured where the bytes arrive: a download's by this client, from the
+		// moment fetch() resolves (the response's headers, the first bytes of the answer,
+		// have arrived) to its last byte, and never from the first body chunk, which carries
+		// bytes that arrived over a span before the read returned; an upload's by the server,
+		// whose 200 answer carries its rate.  `lane` (timed tests) is the direction's meter
+		// and stream count for onProgress.
+		const one = async (dir, seq, size, t0, lane) => {
+			const path = `${base}/${dir}/${seq}` + (fixed || dir === 'upload' ? '' : `?bytes=${size}`);
 			let firstByte = null;
 			let bytes = 0;
 			let server = null;
+			let res;
+			let flight = null;
 			if (dir === 'download') {
-				const res = await this._send('GET', path, {
+				res = await this._send('GET', path, {
 					headers: this._headers(true, false), signal: ctl.signal,
 				});
 				firstByte = nowUs();
-				if (!res.ok)
-					throw await Pingoo._error(res);
+			} else {
+				if (lane)
+					flight = lane.meter.begin(t0);
+				try {
+					res = await this._send('PUT', path, {
+						headers: { ...this._headers(true, false),
+						    'Content-Type': 'application/octet-stream' },
+						body: body(size),
+						signal: ctl.signal,
+					});
+				} catch (e) {
+					if (lane)
+						lane.meter.end(flight);
+					throw e;
+				}
+			}
+			if (!res.ok) {
+				if (lane)
+					lane.meter.end(flight);
+				const err = await Pingoo._error(res);
+				// The direction's time is up on the server, or the server has completed the
+				// test by itself (time up, every started packet ended): this stream is done.
+				if (!fixed && err.status === 409 && (err.code === 'time_up' ||
+				    err.code === 'invalid_state'))
+					return TIME_UP;
+				throw err;
+			}
+			if (dir === 'download') {
+				let last = firstByte;
+				let pending = 0;
 				try {
 					if (res.body && res.body.getReader) {
 						const reader = res.body.getReader();
@@ -634,9 +799,21 @@ export class Pingoo {
 							if (end)
 								break;
 							bytes += value.byteLength;
+							if (lane) {
+								// The meter gets the bytes as they arrive, a piece
+								// every few ms at most.
+								pending += value.byteLength;
+								const at = nowUs();
+								if (at - last >= 5000) {
+									lane.meter.add(last, at, pending);
+									last = at;
+									pending = 0;
+								}
+							}
 						}
 					} else {
 						bytes = (await res.arrayBuffer()).byteLength;
+						pending = bytes;
 					}
 				} catch (e) {
 					if (isAbort(e) || ctl.signal.aborted)
@@ -644,24 +821,24 @@ export class Pingoo {
 					throw new PingooError(0, 'network_error',
 					    `download ${seq}: ${e && e.message ? e.message : e}`);
 				}
+				if (lane && pending)
+					lane.meter.add(last, nowUs(), pending);
 				// A report says the client holds the whole packet (it settles a
 				// download whose worker never recorded it): never report a short one.
-				if (bytes !== packetSize)
+				if (bytes !== size)
 					throw new PingooError(0, 'network_error',
-					    `download ${seq}: ${bytes} of ${packetSize} bytes arrived`);
+					    `download ${seq}: ${bytes} of ${size} bytes arrived`);
 				const started = res.headers.get('x-pingoo-server-started-at');
 				if (started && /^[0-9]+$/.test(started))
 					server = { server_started_at: Number(started) };
 			} else {
-				const res = await this._send('PUT', path, {
-					headers: { ...this._headers(true, false),
-					    'Content-Type': 'application/octet-stream' },
-					body: payload, signal: ctl.signal,
-				});
-				if (!res.ok)
-					throw await Pingoo._error(res);
-				server = await this._readJson(res, ctl.signal);
-				bytes = Number.isInteger(server.bytes) ? server.bytes : packetSize;
+				try {
+					server = await this._readJson(res, ctl.signal);
+				} finally {
+					if (lane)
+						lane.meter.end(flight);
+				}
+				bytes = Number.isInteger(server.bytes) ? server.bytes : size;
 			}
 			const t3 = nowUs();
 			const report = { direction: dir, seq, client_sent_at: t0, client_received_at: t3 };
@@ -670,65 +847,181 @@ export class Pingoo {
 			reports.push(report);
 			sendReports(false);
 			done++;
+			let durationUs;
+			let bitsPerSecond;
+			if (dir === 'download') {
+				durationUs = t3 - firstByte;
+				bitsPerSecond = bps(bytes, durationUs);
+			} else {
+				durationUs = Number.isInteger(server.duration_us) ? server.duration_us : null;
+				bitsPerSecond = Number.isInteger(server.bits_per_second)
+				    ? server.bits_per_second : null;
+				// The server's interval, placed on this clock to end when its answer came.
+				if (lane)
+					lane.meter.add(durationUs === null ? t3 : t3 - durationUs, t3, bytes);
+			}
 			if (onProgress) {
-				let durationUs;
-				let bitsPerSecond;
-				if (dir === 'download') {
-					durationUs = t3 - firstByte;
-					bitsPerSecond = bps(bytes, durationUs);
-				} else {
-					durationUs = Number.isInteger(server.duration_us) ? server.duration_us : null;
-					bitsPerSecond = Number.isInteger(server.bits_per_second)
-					    ? server.bits_per_second : null;
-				}
-				onProgress({
+				const p = {
 					direction: dir, seq, bytes,
 					measuredBy: dir === 'download' ? 'client' : 'server',
 					durationUs, bitsPerSecond,
 					clientSentAt: t0, clientFirstByteAt: firstByte, clientReceivedAt: t3,
 					server, done, total,
-				});
+				};
+				if (lane) {
+					p.stream = lane.stream;
+					p.streams = lane.streams();
+					p.elapsedMs = Math.round((t3 - lane.startUs) / 1000);
+					p.durationMs = durationMs;
+					p.runningBitsPerSecond = lane.meter.rate(TIMED.runningMs * 1000, t3);
+				}
+				onProgress(p);
 			}
+			// The next packet's size follows this one's rate at the receiver; an upload's also
+			// the whole exchange's when that was slower: a proxy that holds the body before the
+			// server reads it (nginx over HTTP/2) makes the server's interval shorter than the
+			// bytes' time on the way, and a packet sized from it would last many times 250 ms.
+			let sizing = bitsPerSecond;
+			if (dir === 'upload') {
+				const whole = bps(bytes, t3 - t0);
+				if (whole !== null && (sizing === null || whole < sizing))
+					sizing = whole;
+			}
+			return { sizingBitsPerSecond: sizing };
 		};
 
 		const prober = probes ? await this._prober(base, ctl.signal, onProbe) : null;
-		// One direction's packets over `streams` exchanges; the first failure stops the
-		// other streams at once.
-		const run = async (dir) => {
+		// The first failure of a stream stops the others at once; it is what the run throws.
+		let failure = null;
+		const guard = (p) => p.catch((e) => {
+			failure = failure ?? e;
+			ctl.abort();
+		});
+		// One direction's packets of an N x S test over `streams` exchanges.
+		const runFixed = async (dir) => {
 			let nextSeq = 0;
 			const worker = async () => {
 				while (nextSeq < packets && !ctl.signal.aborted) {
 					const seq = nextSeq++;
-					await one(dir, seq);
+					await one(dir, seq, packetSize, nowUs(), null);
 				}
 			};
 			const workers = [];
 			for (let i = 0; i < Math.min(streams, packets); i++)
-				workers.push(worker());
-			await Promise.all(workers.map((w) => w.catch((e) => {
-				ctl.abort();
-				throw e;
-			})));
+				workers.push(guard(worker()));
+			await Promise.all(workers);
+		};
+		// One direction of a timed test: streams move packets until the client's deadline
+		// (the first packet's start + durationMs) or the server's time_up; the ramp doubles
+		// the streams while the receiver's rate grows.
+		const runTimed = async (dir) => {
+			const meter = new Meter();
+			const lane = { meter, startUs: null, stream: 0, streams: () => workers.length };
+			const workers = [];
+			let nextSeq = 0;
+			let deadlineUs = Infinity;
+			let ramp = null;
+			const rampCtl = linkedController(ctl.signal);
+			const stream = async (k) => {
+				let size = TIMED.minPacketSize;
+				const mine = { ...lane, stream: k };
+				for (;;) {
+					if (ctl.signal.aborted || nextSeq >= TIMED.maxPackets)
+						return;
+					const t0 = nowUs();
+					if (t0 >= deadlineUs)
+						return;
+					if (lane.startUs === null) {
+						lane.startUs = t0;
+						deadlineUs = t0 + durationMs * 1000;
+						ramp = guard(rampUp(rampCtl.signal));
+					}
+					mine.startUs = lane.startUs;
+					const r = await one(dir, nextSeq++, size, t0, mine);
+					if (r === TIME_UP)
+						return;
+					size = nextPacketSize(size, r.sizingBitsPerSecond);
+				}
+			};
+			const addStream = () => workers.push(guard(stream(workers.length)));
+			// Every tick, the receiver's rate over the last tick of what is known (an upload's
+			// bytes are known when its answer comes, so its figures lag by a packet), counted
+			// from the last change of the stream count and over half a tick at least.  A rate
+			// 10 % or more above the one before the change doubles the streams again; one that
+			// is not, maxStreams, or the end of the grace, ends the ramp.
+			const rampUp = async (sig) => {
+				const graceUs = Math.min(durationMs * 200, TIMED.graceMaxMs * 1000);
+				const tickUs = TIMED.tickMs * 1000;
+				let changedAt = lane.startUs;
+				let before = null;
+				while (workers.length < maxStreams) {
+					try {
+						await sleep(TIMED.tickMs, sig);
+					} catch {
+						return;		// the direction ended, or the run was aborted
+					}
+					const now = nowUs();
+					if (now - lane.startUs >= graceUs)
+						return;
+					const h = meter.horizon(now);
+					const from = Math.max(h - tickUs, changedAt);
+					if (h - from < tickUs / 2)
+						continue;
+					const r = meter.rateOver(from, h);
+					if (!r)
+						continue;
+					if (before !== null && r < before * TIMED.rampGrowth)
+						return;
+					before = r;
+					const n = Math.min(maxStreams, workers.length * 2);
+					while (workers.length < n)
+						addStream();
+					changedAt = nowUs();
+				}
+			};
+			addStream();
+			let i = 0;
+			for (; i < workers.length; i++)
+				await workers[i];
+			rampCtl.abort();
+			await ramp;
+			rampCtl.dispose();
+			for (; i < workers.length; i++)	// any the ramp added as the last ended
+				await workers[i];
 		};
 		try {
 			// Each stream's connection is opened (TLS handshake and all) before the first
 			// packet: a handshake running meanwhile delays the stamps of the packets already
 			// moving, and a packet moving alone while the others connect overstates its rate.
-			await Promise.all(Array.from({ length: Math.min(streams, packets) *
-			    (simultaneous ? 2 : 1) },
+			// A timed test opens as many as it may come to use.
+			const conns = (fixed ? Math.min(streams, packets) : maxStreams) * (simultaneous ? 2 : 1);
+			await Promise.all(Array.from({ length: conns },
 			    () => this.health({ signal: ctl.signal }).catch(() => undefined)));
 			if (prober)
 				await prober.idle(idleProbes, probeIntervalMs);
 			if (ctl.signal.aborted)
 				throw abortError();
+			const run = fixed ? runFixed : runTimed;
 			for (const phase of simultaneous ? ['bidirectional'] : dirs) {
 				if (prober)
 					prober.load(phase, probeIntervalMs);
 				await (phase === 'bidirectional' ? Promise.all(dirs.map(run)) : run(phase));
 				if (prober)
 					await prober.stop();
+				if (failure)
+					throw failure;
 				if (ctl.signal.aborted)
 					throw abortError();
+			}
+			// A timed test ends now rather than when the server's time runs out; one the
+			// server has completed by itself answers invalid_state, which is as good.
+			if (!fixed) {
+				try {
+					await this._json('POST', `${base}/close`, undefined, { signal });
+				} catch (e) {
+					if (!(e instanceof PingooError && e.code === 'invalid_state'))
+						throw e;
+				}
 			}
 			await sendReports(true);
 			if (reportError)
