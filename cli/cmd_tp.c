@@ -277,11 +277,12 @@ recent_rate(const struct lane *l, int64_t now)
 
 /*
  * The ramp of a time-bounded lane.  Once a window of TICK_US after the
- * streams last changed is known in full, its rate is judged against the
- * rate they changed at: RAMP_GAIN of it or more doubles them, less ends
- * the ramp.  TB_STREAMS streams end it too, and so does the grace: the
- * server leaves that much of the start out of the headline, and past it
- * the streams must move as they will to the end.
+ * streams last changed (or the first packet started) is known in full, its
+ * rate is judged against the rate they changed at (none, the first time):
+ * RAMP_GAIN of it or more doubles them, less ends the ramp.  TB_STREAMS
+ * streams end it too, and so does the grace: the server leaves that much
+ * of the start out of the headline, and past it the streams must move as
+ * they will to the end.
  */
 static void
 ramp(struct tp *t, struct lane *l, int64_t now)
