@@ -58,6 +58,9 @@ function run(args, opts = {}) {
 			stderrs.push(stderr);
 			resolve({ code, signal, stdout, stderr });
 		});
+		// A client that exits before reading its input (a usage error, --version) closes
+		// the pipe first: EPIPE here is no failure of the client.
+		child.stdin.on('error', () => {});
 		child.stdin.end(opts.input ?? '');
 	});
 }
