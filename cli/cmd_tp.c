@@ -8,13 +8,15 @@
  *
  * Every stream has a connection of its own on one libcurl multi handle,
  * opened before the first packet, and starts its next packet as soon as
- * one ends (download, then upload for "both", or both at once with -B).
+ * its last one ends; "both" moves the download, then the upload, or both
+ * at once with -B.
  * Each download is stamped when it is sent (client_sent_at), when its head
  * arrives (client_first_byte_at) and when its last byte arrives
  * (client_received_at); only whole packets are reported, in batches sent
  * on the same multi handle so a report never stalls a transfer; a failure
- * or an interruption aborts the test; a time-bounded one is closed when
- * its time is up; the test is then read as stored.  Latency probes
+ * or an interruption aborts the test; a time-bounded one is closed once
+ * its time is up and its last packets have ended; the test is then read
+ * as stored.  Latency probes
  * (probe.c) go beside the packets unless -N, from a thread of their own,
  * so they never pace them: idle ones first, then the phase of each
  * direction.
