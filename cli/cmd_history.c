@@ -99,6 +99,23 @@ cli_print_ping_summary(const struct cli_conn *c, struct json_object *test)
 	    "clock offset %s ms +/- %s ms\n", v[0], v[1], v[2], v[3], v[4]);
 }
 
+/*
+ * What a time-bounded test's headline counts: its window, the grace left
+ * out before it (the ramp), and the bytes inside.
+ */
+static void
+print_window(const char *dir, struct json_object *s)
+{
+	int64_t	 from = cli_jint(s, "window_start_at", -1);
+	int64_t	 to = cli_jint(s, "window_end_at", -1);
+
+	if (from < 0 || to < 0)
+		return;
+	printf("%s window: %.3f s after a %.3f s grace, %lld bytes\n", dir,
+	    (double)(to - from) / 1e6, (double)jnum(s, "grace_us") / 1e6,
+	    jnum(s, "window_bytes"));
+}
+
 /* One direction of a throughput summary: the receiver's figures only. */
 static void
 print_direction(const char *dir, struct json_object *s)
@@ -121,6 +138,7 @@ print_direction(const char *dir, struct json_object *s)
 	if (json_object_get_boolean(cli_jget(s, "report_missing")))
 		printf("%s: %lld packets reported; the figures cover those "
 		    "only\n", dir, jnum(s, "reported"));
+	print_window(dir, s);
 }
 
 /* The latency under load: a line a phase, then the grade and the RPM. */
@@ -163,10 +181,17 @@ cli_print_tp_summary(struct json_object *test)
 {
 	struct json_object	*s = cli_jget(test, "summary");
 
-	printf("--- throughput test %lld: %s, %lld x %lld bytes (%s) ---\n",
-	    jnum(test, "id"), jstr_or(test, "direction", "?"),
-	    jnum(test, "packets"), jnum(test, "packet_size"),
-	    jstr_or(test, "state", "?"));
+	if (cli_jint(test, "duration_ms", 0) > 0)
+		printf("--- throughput test %lld: %s, %g s per direction "
+		    "(%s) ---\n", jnum(test, "id"),
+		    jstr_or(test, "direction", "?"),
+		    (double)jnum(test, "duration_ms") / 1000,
+		    jstr_or(test, "state", "?"));
+	else
+		printf("--- throughput test %lld: %s, %lld x %lld bytes "
+		    "(%s) ---\n", jnum(test, "id"),
+		    jstr_or(test, "direction", "?"), jnum(test, "packets"),
+		    jnum(test, "packet_size"), jstr_or(test, "state", "?"));
 	print_direction("download", cli_jget(s, "download"));
 	print_direction("upload", cli_jget(s, "upload"));
 	print_latency(s);

@@ -40,8 +40,8 @@ static const struct cmd_entry cmds[] = {
 	{ "ping", cmd_ping, "[-c COUNT] [-i INTERVAL_MS]",
 	    "run a ping test; print its samples and summary" },
 	{ "throughput", cmd_throughput, "[-d download|upload|both] "
-	    "[-n PACKETS] [-s SIZE] [-P STREAMS] [-B] [-N]",
-	    "run a throughput test; print its rates and latency" },
+	    "[-t SECONDS | [-n PACKETS] [-s SIZE] [-P STREAMS]] [-B] [-N] [-q]",
+	    "run a throughput test, timed or N x S: rates, latency" },
 	{ "history", cmd_history, "[-k ping|throughput] [-l LIMIT] [-c CURSOR]",
 	    "list the tests, newest first" },
 	{ "show", cmd_show, "[-k ping|throughput] ID",

@@ -1,9 +1,11 @@
 // cli.mjs - the command-line client pingoo(1) against the running local stack:
 // login (a wrong password, a right one from standard input, the 0600 file), me, ping,
-// throughput in each direction, history, show, --json on each (one document, the test as
-// stored), an unreachable server, a connection cut mid-download by a proxy in this file,
-// an interruption, help and usage errors (one table), logout; and a test run from the
-// client reads like one from the SDK.
+// throughput in each direction, time-bounded by default (its printed headline the stored
+// one, its packets growing, its streams pausing nowhere between packets, its bar on a
+// terminal only) and N x S with -n, -s, -P, history, show, --json on each (one document,
+// the test as stored), an unreachable server, a connection cut mid-download by a proxy in
+// this file, an interruption, help and usage errors (one table), logout; and a test run
+// from the client reads like one from the SDK.
 // The client is $PINGOO_CLI of the environment, else of var/stack.env (so a build of
 // another tree can be tried against a running stack); its login lives in a temporary
 // XDG_CONFIG_HOME.  Without a stack the file is skipped.
@@ -56,6 +58,9 @@ function run(args, opts = {}) {
 			stderrs.push(stderr);
 			resolve({ code, signal, stdout, stderr });
 		});
+		// A client that exits before reading its input (a usage error, --version) closes
+		// the pipe first: EPIPE here is no failure of the client.
+		child.stdin.on('error', () => {});
 		child.stdin.end(opts.input ?? '');
 	});
 }
@@ -150,6 +155,65 @@ function shape(v, prefix = '') {
 		return keys;
 	}
 	return [];
+}
+
+// A rate as the client prints it (cli_fmt_bps): two decimals of the unit that keeps it readable.
+function fmtBps(bps) {
+	if (bps === null || bps < 0)
+		return '-';
+	for (const [div, unit] of [[1e9, 'Gbit/s'], [1e6, 'Mbit/s'], [1e3, 'kbit/s']])
+		if (bps >= div)
+			return `${(bps / div).toFixed(2)} ${unit}`;
+	return `${bps.toFixed(0)} bit/s`;
+}
+
+// The pauses between one packet's end and the next one's start on the same stream, in µs,
+// with the streams told apart by the stamps alone: a stream moves one packet at a time, so
+// each packet (by its start) follows the stream whose last packet ended latest before it
+// began, or opens a stream of its own.
+function streamGaps(xs, startKey, endKey) {
+	const ends = [];
+	const gaps = [];
+	for (const x of [...xs].sort((a, b) => a[startKey] - b[startKey])) {
+		let best = -1;
+		for (let i = 0; i < ends.length; i++)
+			if (ends[i] <= x[startKey] && (best < 0 || ends[i] > ends[best]))
+				best = i;
+		if (best < 0) {
+			ends.push(x[endKey]);
+		} else {
+			gaps.push(x[startKey] - ends[best]);
+			ends[best] = x[endKey];
+		}
+	}
+	return gaps;
+}
+
+function median(v) {
+	const s = [...v].sort((a, b) => a - b);
+	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// Runs the client under script(1), so that its standard error alone is a terminal: what it
+// draws there.
+function runOnTerminal(args) {
+	const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+	const cmd = `${[cli, ...args].map(quote).join(' ')} 2>&1 >/dev/null`;
+	return new Promise((resolve, reject) => {
+		const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+			env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home,
+			    PINGOO_CA_FILE: stack.PINGOO_CA_FILE, TERM: 'dumb' },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let out = '';
+		const timer = setTimeout(() => child.kill('SIGKILL'), 120000);
+		child.stdout.on('data', (d) => { out += d; });
+		child.on('error', reject);
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			resolve({ code, out });
+		});
+	});
 }
 
 // A throughput test run from the SDK in another Node (which must trust the stack's CA
@@ -325,6 +389,96 @@ try {
 		t.is((await run(['throughput', '-B', '-d', 'upload'])).code, 2, '-B without -d both is a usage error');
 	});
 
+	let timed = null;
+	await t.test('throughput with no size option runs a time-bounded test, download then upload, and prints the stored headlines', async () => {
+		const started = Date.now();
+		const r = await run(['throughput', '-d', 'both', '-t', '2']);
+		const wallMs = Date.now() - started;
+		t.is(r.code, 0, 'throughput exits 0', why(r));
+		t.like(r.stdout, /^THROUGHPUT \S+ test \d+: both, 2 s per direction, up to 16 streams$/m,
+		    'it says it runs 2 s per direction');
+		const id = Number(/^--- throughput test (\d+): both, 2 s per direction \(complete\) ---$/m.exec(r.stdout)?.[1]);
+		const test = timed = await readTest('throughput', id);
+		t.is([test.state, test.duration_ms, test.packets, test.packet_size], ['complete', 2000, null, null],
+		    'the stored test is time-bounded (duration_ms 2000, no packets) and complete');
+		for (const [dir, at] of [['download', 'client'], ['upload', 'server']]) {
+			const s = test.summary[dir];
+			t.ok(Number.isInteger(s.bits_per_second) && s.bits_per_second > 0 && s.window_bytes > 0,
+			    `the ${dir} has a headline over its window`, s);
+			const line = new RegExp(`^${dir}: (\\d+)/(\\d+) received, 0 failed, (\\d+) bytes, (.+) \\(received at the ${at}\\)$`, 'm')
+			    .exec(r.stdout);
+			t.is(line?.slice(1), [String(s.received), String(s.packets), String(s.bytes), fmtBps(s.bits_per_second)],
+			    `the ${dir} line printed is the stored summary, its headline the server's bits_per_second`);
+			t.like(r.stdout, new RegExp(`^${dir} window: ${((s.window_end_at - s.window_start_at) / 1e6).toFixed(3)} s ` +
+			    `after a ${(s.grace_us / 1e6).toFixed(3)} s grace, ${s.window_bytes} bytes$`, 'm'),
+			    `the ${dir} window printed is the stored one`);
+		}
+		const xs = (d) => test.transfers.filter((x) => x.direction === d);
+		t.ok(Math.max(...xs('download').map((x) => x.client_received_at)) <=
+		    Math.min(...xs('upload').map((x) => x.client_sent_at)), 'the download ended before the upload began');
+		for (const dir of ['download', 'upload']) {
+			const span = Math.max(...xs(dir).map((x) => x.client_received_at)) -
+			    Math.min(...xs(dir).map((x) => x.client_sent_at));
+			t.ok(span >= 1900000 && span <= 4000000, `the ${dir} moved for its 2 s (less 0.1 s at most) and at most 2 s more`, { span });
+		}
+		t.ok(wallMs < 20000, 'the whole run took less than 20 s', { wallMs });
+		t.is(r.stderr, '', 'nothing on stderr when it is not a terminal: no bar');
+	});
+
+	await t.test('a time-bounded test grows its packets from 64 KiB, and no stream pauses 100 ms between two', async () => {
+		t.ok(timed !== null, 'the time-bounded test above ran');
+		for (const dir of ['download', 'upload']) {
+			const xs = timed.transfers.filter((x) => x.direction === dir);
+			const sizes = xs.map((x) => x.bytes);
+			t.ok(xs.every((x) => x.status === 'ok'), `every ${dir} packet is ok`);
+			t.ok(xs.find((x) => x.seq === 0)?.bytes === 65536 && Math.max(...sizes) > 65536 &&
+			    new Set(sizes).size > 1, `the ${dir} packets grew from 64 KiB (not all of one size)`, sizes);
+		}
+		// The receiver's stamps: a download's end is the client's last byte and its next start
+		// the client's request; an upload's are the server's last and first bytes read.
+		const gaps = {
+			download: streamGaps(timed.transfers.filter((x) => x.direction === 'download'),
+			    'client_sent_at', 'client_received_at'),
+			upload: streamGaps(timed.transfers.filter((x) => x.direction === 'upload'),
+			    'server_started_at', 'server_finished_at'),
+		};
+		for (const dir of ['download', 'upload'])
+			t.ok(gaps[dir].length > 0 && median(gaps[dir]) < 25000,
+			    `a ${dir} stream's next packet starts well under 100 ms after its last (median gap under 25 ms)`,
+			    gaps[dir]);
+	});
+
+	await t.test('the N x S options still give an N x S test, whose packets follow each other with no 100 ms pause', async () => {
+		const r = await run(['throughput', '--json', '-N', '-d', 'both', '-n', '8', '-s', '1M', '-P', '1']);
+		t.is(r.code, 0, 'throughput exits 0', why(r));
+		const test = doc(r);
+		t.is([test.state, test.packets, test.packet_size, test.duration_ms], ['complete', 8, 1048576, null],
+		    'an N x S test of 8 x 1 MiB, complete, with no duration');
+		t.ok(test.transfers.length === 16 && test.transfers.every((x) => x.bytes === 1048576 && x.status === 'ok'),
+		    'every packet of each direction is 1 MiB and ok');
+		t.is(test.summary.download.window_start_at, null, 'its headline is over the whole span (no window)');
+		// One stream a direction: the packets follow each other by seq.  The server's stamps.
+		for (const dir of ['download', 'upload']) {
+			const xs = test.transfers.filter((x) => x.direction === dir).sort((a, b) => a.seq - b.seq);
+			const gaps = xs.slice(1).map((x, i) => x.server_started_at - xs[i].server_finished_at);
+			t.ok(gaps.every((g) => g < 100000) && median(gaps) < 25000,
+			    `each ${dir} packet starts under 100 ms after the last ended at the server (median under 25 ms)`, gaps);
+		}
+	});
+
+	await t.test('on a terminal a bar on stderr gives the direction, time, streams and rate; -q draws none', async () => {
+		const r = await runOnTerminal(['throughput', '-N', '-t', '1']);
+		t.is(r.code, 0, 'throughput exits 0', r.out);
+		const draws = r.out.split('\r').filter((l) => l.startsWith('download '));
+		t.ok(draws.length >= 3 && draws.every((l) =>
+		    /^download +\[[# ]{20}\] \d+\.\d\/1 s  \d+ streams?  (-|[\d.]+ [kMG]?bit\/s)\x1b\[K/.test(l)),
+		    'the bar is redrawn in place with the direction, elapsed/duration, streams and rate', draws);
+		t.ok(draws.some((l) => /bit\/s/.test(l)), 'a running rate is shown');
+		t.ok(draws.length <= 40, 'it is redrawn at most every 100 ms or so', draws.length);
+		const q = await runOnTerminal(['throughput', '-N', '-q', '-t', '1']);
+		t.is([q.code, q.out], [0, ''], '-q draws nothing');
+	});
+
 	await t.test('a test run from the client reads like one run from the SDK', async () => {
 		const r = await run(['throughput', '--json', '-d', 'both', '-n', '3', '-s', '128k', '-P', '2']);
 		t.is(r.code, 0, 'the client\'s run exits 0', why(r));
@@ -344,7 +498,7 @@ try {
 	});
 
 	await t.test('history lists both kinds, and --json with -k is the server\'s answer', async () => {
-		const r = await run(['history', '-l', '10']);
+		const r = await run(['history', '-l', '30']);
 		t.is(r.code, 0, 'history exits 0', why(r));
 		t.like(r.stdout, new RegExp(`^ping +${pingId} +complete`, 'm'), 'the ping test is listed');
 		t.like(r.stdout, new RegExp(`^throughput +${tpId} +complete`, 'm'), 'the throughput test is listed');
@@ -435,7 +589,8 @@ try {
 
 	await t.test('usage errors exit 2 and print nothing on stdout', async () => {
 		for (const args of [['ping', '-c', '0'], ['throughput', '-d', 'sideways'], ['frobnicate'],
-		    ['show', 'x'], ['login']]) {
+		    ['show', 'x'], ['login'], ['throughput', '-t', '2', '-n', '3'], ['throughput', '-t', '0'],
+		    ['throughput', '-t', '61'], ['throughput', '-s', '1M', '-t', '5']]) {
 			const r = await run(args);
 			t.ok(r.code === 2 && r.stdout === '', `pingoo ${args.join(' ')} is a usage error`, why(r));
 		}
@@ -450,7 +605,9 @@ try {
 		t.is((await run(['--help'])).stdout, all.stdout, '--help is help');
 		const h = await run(['throughput', '--help']);
 		t.ok(h.code === 0 && h.stderr === '', 'throughput --help exits 0 with nothing on stderr', why(h));
-		t.like(usageOf(h.stdout), /\[-B\] \[-N\]$/, 'its usage has every option');
+		t.like(usageOf(h.stdout).replace(/\s+/g, ' '),
+		    /\[-d download\|upload\|both\] \[-t SECONDS \| \[-n PACKETS\] \[-s SIZE\] \[-P STREAMS\]\] \[-B\] \[-N\] \[-q\]$/,
+		    'its usage has every option');
 		t.is((await run(['help', 'throughput'])).stdout, h.stdout, 'help throughput says the same');
 		const flat = (text) => text.replace(/\s+/g, ' ');
 		t.ok(flat(all.stdout).includes(flat(usageOf(h.stdout)).replace('usage: pingoo ', '')),
