@@ -1,13 +1,19 @@
 /*
  * main.c - pingoo-fcgi: reads the configuration, finds the FastCGI socket
- * (fd 0 from spawn-fcgi, or one it opens itself) and runs the pool.
+ * (fd 0 from spawn-fcgi, or one it opens itself) and runs the pool; with
+ * -u, started as root, it becomes that user only once the configuration
+ * and every secret it names have been read, so those files can stay
+ * root's alone (mode 0600) and the workers' account never reads them.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,7 +25,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pingoo-fcgi [-T] [-c file] [-l socket|host:port] "
-	    "[-p processes] [-t threads]\n"
+	    "[-p processes] [-t threads] [-u user]\n"
 	    "       pingoo-fcgi -V | --version\n");
 	exit(2);
 }
@@ -59,6 +65,49 @@ open_listener(const char *where)
 	return fd;
 }
 
+/*
+ * Becomes the user called name: its groups, its group, then its uid, in
+ * that order (a setuid first would leave no right to change the groups).
+ * Refuses root, and checks that root cannot be had back.  The process is
+ * then made non-dumpable (whatever fs.suid_dumpable says), so another
+ * process of that account cannot ptrace it or read its memory for the
+ * secrets either.
+ */
+static int
+become(const char *name)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		fprintf(stderr, "pingoo-fcgi: -u %s: %s\n", name,
+		    errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		fprintf(stderr, "pingoo-fcgi: -u %s: will not run as root\n",
+		    name);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "pingoo-fcgi: -u %s: %s\n", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || getegid() != pw->pw_gid) {
+		fprintf(stderr, "pingoo-fcgi: -u %s: privileges not dropped\n",
+		    name);
+		return -1;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		fprintf(stderr, "pingoo-fcgi: -u %s: PR_SET_DUMPABLE: %s\n",
+		    name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -69,9 +118,10 @@ main(int argc, char *argv[])
 	static struct pingoo_config cfg;
 	struct pingoo_fault f;
 	const char *cfgfile = getenv("PINGOO_CONFIG"), *listen = NULL;
+	const char *user = NULL;
 	int ch, fd, processes = -1, threads = -1, testonly = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:l:p:t:TV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:l:p:t:Tu:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgfile = optarg; break;
@@ -79,6 +129,7 @@ main(int argc, char *argv[])
 		case 'p': processes = int_arg(optarg, 0, 64); break;
 		case 't': threads = int_arg(optarg, 1, 1024); break;
 		case 'T': testonly = 1; break;
+		case 'u': user = optarg; break;
 		case 'V': printf("pingoo-fcgi %s\n", PACKAGE_VERSION); return 0;
 		default: usage();
 		}
@@ -119,5 +170,8 @@ main(int argc, char *argv[])
 		    "start me with spawn-fcgi or give -l\n");
 		return 1;
 	}
+	/* Everything that needs root is done: the secrets are in cfg. */
+	if (user != NULL && become(user) != 0)
+		return 1;
 	return pool_run(&cfg, fd);
 }

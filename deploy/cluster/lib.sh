@@ -23,12 +23,17 @@ HOST_A_IP=$CL_NET.2
 HOST_B_PEER=$CL_NET.5
 HOST_B_IP=$CL_NET.6
 
-# Ports, all 16xxx.  FastCGI listens in each namespace on its own address.
+# Ports, all 16xxx.  The pools listen on no port: each on a unix socket
+# (host_socket) that only root and nginx's group may open, which nginx in
+# the root namespace reaches across namespaces (a path is not an address).
 CL_HTTPS_PORT=${PINGOO_CLUSTER_HTTPS_PORT:-16543}
 CL_HTTP_PORT=${PINGOO_CLUSTER_HTTP_PORT:-16580}
 CL_DIRECT_A_PORT=16581	# HTTPS straight to host A (tests, diagnosis)
 CL_DIRECT_B_PORT=16582	# ... and to host B
-FCGI_PORT=16900
+
+# The pools' account, as in the local stack: the workers run as it, and it
+# can read none of the secrets (pingoo-fcgi -u reads them as root first).
+POOL_ACCOUNT=${PINGOO_POOL_USER:-pingoo}
 
 # The three Galera nodes: node 1 is nearest host A (on A's link), node 2
 # nearest host B, node 3 on loopback (the admin's and the tests' way in).
@@ -47,6 +52,9 @@ CL_ENV=$CVAR/stack.env
 CL_NGINX=$CVAR/nginx
 CL_TLS=$CVAR/tls
 GALERA=/usr/lib/galera/libgalera_smm.so
+
+# Host NAME's FastCGI socket.
+host_socket() { printf '%s/%s.sock' "$CL_RUN" "$1"; }
 
 node_dir() { printf '%s/db%s' "$CVAR" "$1"; }
 node_socket() { printf '%s/db%s/mysqld.sock' "$CVAR" "$1"; }

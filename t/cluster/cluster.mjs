@@ -1,11 +1,14 @@
-// cluster.mjs - the two-host cluster of deploy/cluster/up: ES256 tokens issued by host A and
-// verified by host B (and refused when forged), a ping test and a throughput test spread over
-// both hosts, each host on its nearest Galera node, and a Galera node killed with SIGKILL
-// under load and brought back.  Run by deploy/cluster/test, which brings the cluster up and
-// takes it down; PINGOO_STACK_ENV names var/cluster/stack.env.
+// cluster.mjs - the two-host cluster of deploy/cluster/up: its hardening (root on every
+// Galera node by socket only, the pools' sockets nginx's alone, the secrets root's alone and
+// the pools running as their own account), ES256 tokens issued by host A and verified by
+// host B (and refused when forged), a ping test and a throughput test spread over both
+// hosts, each host on its nearest Galera node, and Galera nodes killed with SIGKILL under
+// load and brought back, every acknowledged write then looked up on every node.  Run by
+// deploy/cluster/test, which brings the cluster up and takes it down; PINGOO_STACK_ENV
+// names var/cluster/stack.env.
 //
-// PINGOO_CLUSTER_SHORT=1 (.ci/run): one node killed, shorter load phases.  Otherwise node 2
-// (host B's) and then node 1 (host A's, the token issuer's) are each killed in turn.
+// Every node in turn, node 1 (host A's, the token issuer's) first, then 2 and 3; with
+// PINGOO_CLUSTER_SHORT=1 (.ci/run) node 2 (host B's), then node 1, with shorter load phases.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +47,51 @@ const allState = async (nodes, want) => (await Promise.all(nodes.map(nodeState))
 // Rows of sql run as root on node n (root sees every session and the server's status).
 const rootQuery = (n, sql) => execFileSync('mariadb', [`--socket=${stack[`PINGOO_DB_SOCKET_${n}`]}`,
     '--user=root', '-N', '-B', '-e', sql], { encoding: 'utf8' }).split('\n').filter(Boolean);
+// The mariadb client as root (no option file: nothing may bring a password along) with
+// ARGS, run as the OS user `as` (root when absent) and, with ns, in that network
+// namespace; {ok, out, err}.
+const rootLogin = (args, { as, ns } = {}) => {
+	const cmd = ['mariadb', '--no-defaults', '--user=root', '--connect-timeout=3', '-N', '-B',
+	    ...args, '-e', 'SELECT CURRENT_USER()'];
+	const argv = [...(ns ? ['ip', 'netns', 'exec', ns] : []),
+	    ...(as ? ['setpriv', `--reuid=${as}`, `--regid=${as === 'nobody' ? 'nogroup' : as}`,
+	        '--init-groups', '--'] : []), ...cmd];
+	const env = { ...process.env };
+	delete env.MYSQL_PWD;
+	try {
+		return { ok: true, out: execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', env,
+		    timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] }).trim(), err: '' };
+	} catch (e) {
+		return { ok: false, out: '', err: String(e.stderr || e.message).trim() };
+	}
+};
+// Runs ARGS as the OS user `as` (its own group and groups); {ok, out, err}.
+const runAs = (as, args) => {
+	try {
+		return { ok: true, out: execFileSync('setpriv', [`--reuid=${as}`,
+		    `--regid=${as === 'nobody' ? 'nogroup' : as}`, '--init-groups', '--', ...args],
+		    { encoding: 'utf8', cwd: '/', timeout: 15000, stdio: ['ignore', 'pipe', 'pipe'] }), err: '' };
+	} catch (e) {
+		return { ok: false, out: String(e.stdout ?? ''), err: String(e.stderr || e.message).trim() };
+	}
+};
+// Connects to the unix socket at path as the OS user `as`: 'OK' or the error's code.
+const connectAs = (as, path) => {
+	const js = 'const s=require("net").connect(process.argv[1]);' +
+	    's.on("connect",()=>{console.log("OK");s.destroy()});' +
+	    's.on("error",(e)=>{console.log(e.code);process.exit(0)})';
+	const r = runAs(as, [process.execPath, '-e', js, path]);
+	return r.ok ? r.out.trim() : `setpriv failed: ${r.err}`;
+};
+// Uid, Gid (real, effective, saved, filesystem) and Groups of a process.
+const ids = (pid) => {
+	const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	const line = (k) => (new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(st)?.[1] ?? '').trim().split(/\s+/)
+	    .filter(Boolean).map(Number);
+	return { uid: line('Uid'), gid: line('Gid'), groups: line('Groups') };
+};
+const idOf = (flag, name) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+const POOL = stack.PINGOO_POOL_ACCOUNT;
 const PEM = fs.readFileSync(stack.PINGOO_JWT_PUBLIC_KEY_FILE);
 const nowS = () => Math.floor(Date.now() / 1000);
 const claims = () => ({ sub: '1', iss: 'pingoo', aud: 'pingoo-api', iat: nowS(), exp: nowS() + 600 });
@@ -54,6 +102,90 @@ let jwk;
 t.test('the three Galera nodes are Synced in one cluster of 3', async () => {
 	for (const n of [1, 2, 3])
 		t.is(await nodeState(n), '3 Synced', `node ${n}: cluster size 3, Synced`);
+});
+
+t.test('root on every Galera node logs in by its socket alone, never over TCP', async () => {
+	for (const n of [1, 2, 3]) {
+		// Root's accounts and the anonymous ones, each with its authentication plugin.
+		const accounts = rootQuery(n, `SELECT CONCAT(QUOTE(User), '@', QUOTE(Host), ' ',
+		    JSON_VALUE(Priv, '$.plugin')) FROM mysql.global_priv WHERE User IN ('root', '') ORDER BY 1`);
+		t.is(accounts, ["'root'@'localhost' unix_socket"],
+		    `node ${n}: root@localhost, by unix_socket, is root's only account; there is no anonymous one`);
+		const [host, port] = stack[`PINGOO_NODE_TCP_${n}`].split(':');
+		const tcp = rootLogin(['--protocol=tcp', `--host=${host}`, `--port=${port}`]);
+		t.ok(!tcp.ok && /\b(1045|1130|1698)\b/.test(tcp.err),
+		    `node ${n}: root without a password over TCP (${host}:${port}) is refused`, tcp.err || tcp.out);
+		const other = rootLogin([`--socket=${stack[`PINGOO_DB_SOCKET_${n}`]}`], { as: 'nobody' });
+		t.ok(!other.ok && /ERROR 1698/.test(other.err),
+		    `node ${n}: root by the socket from another OS user (nobody) is refused (1698)`, other.err || other.out);
+	}
+	// A process on host A, next to its node, fares no better.
+	const [h1, p1] = stack.PINGOO_NODE_TCP_1.split(':');
+	const fromA = rootLogin(['--protocol=tcp', `--host=${h1}`, `--port=${p1}`], { ns: stack.PINGOO_HOST_A_NS });
+	t.ok(!fromA.ok && /\b(1045|1130|1698)\b/.test(fromA.err),
+	    'from host A\'s namespace, root without a password over TCP to node 1 is refused', fromA.err || fromA.out);
+	const mine = rootLogin([`--socket=${stack.PINGOO_DB_SOCKET_1}`]);
+	t.ok(mine.ok && mine.out === 'root@localhost', 'the OS user root still logs in by the socket', mine.err);
+});
+
+t.test('only nginx can reach the pools: a unix socket each, no TCP listener', async () => {
+	const nginxGid = idOf('-g', stack.PINGOO_NGINX_GROUP);
+	for (const h of ['A', 'B']) {
+		const sock = stack[`PINGOO_HOST_${h}_SOCKET`];
+		const st = fs.statSync(sock);
+		t.ok(st.isSocket() && (st.mode & 0o777) === 0o660 && st.uid === 0 && st.gid === nginxGid,
+		    `host ${h}: its socket is mode 0660, root's, group ${stack.PINGOO_NGINX_GROUP}`,
+		    `mode 0${(st.mode & 0o777).toString(8)}, uid ${st.uid}, gid ${st.gid}`);
+		t.is(connectAs('nobody', sock), 'EACCES', `host ${h}: another local user (nobody) cannot connect (EACCES)`);
+		t.is(connectAs(POOL, sock), 'EACCES',
+		    `host ${h}: nor can the pool's own account (${POOL}), so none of its processes can pose as nginx`);
+		t.is(connectAs(stack.PINGOO_NGINX_GROUP, sock), 'OK', `host ${h}: nginx's account connects`);
+		const ns = stack[`PINGOO_HOST_${h}_NS`];
+		const listening = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn'], { encoding: 'utf8' }).trim();
+		t.is(listening, '', `host ${h}: nothing listens on TCP in its namespace`);
+	}
+});
+
+t.test('the secrets are root\'s alone; the pools read them before they become their account', async () => {
+	const dir = stack.PINGOO_CLUSTER_SECRETS;
+	const d = fs.statSync(dir);
+	t.ok(d.uid === 0 && (d.mode & 0o777) === 0o700, `the secrets' folder is root's, mode 0700`,
+	    `mode 0${(d.mode & 0o777).toString(8)}, uid ${d.uid}`);
+	const names = fs.readdirSync(dir).sort();
+	t.ok(names.includes('es256.key') && names.includes('migrate_db_password'),
+	    'they include the ES256 private key and the migration password', names.join(' '));
+	const files = [...names.map((f) => `${dir}/${f}`), ...stack.PINGOO_CLUSTER_CONFIGS.split(' ')];
+	const loose = files.filter((f) => {
+		const st = fs.statSync(f);
+		return st.uid !== 0 || st.gid !== 0 || (st.mode & 0o777) !== 0o600;
+	});
+	t.ok(loose.length === 0, `every secret and every configuration (${files.length} files) is mode 0600, root:root`,
+	    loose.map((f) => `${f}: 0${(fs.statSync(f).mode & 0o777).toString(8)}`).join('\n'));
+	// The same check as the pool's account: it runs (its uid shows), and reads none of them.
+	const who = runAs(POOL, ['id', '-u']);
+	t.ok(who.ok && Number(who.out) === idOf('-u', POOL), `a command runs as ${POOL}`, who.err);
+	const read = files.filter((f) => runAs(POOL, ['cat', f]).ok);
+	t.ok(read.length === 0, `${POOL} cannot read any of them (cat fails on each, the private key and the ` +
+	    'migration password included)', read.join(' '));
+	const poolUid = idOf('-u', POOL), poolGid = idOf('-g', POOL);
+	for (const h of ['A', 'B']) {
+		const sup = Number(fs.readFileSync(stack[`PINGOO_HOST_${h}_PIDFILE`], 'utf8'));
+		const kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(sup)], { encoding: 'utf8' })
+		    .split('\n').map(Number).filter(Boolean);
+		const pids = [sup, ...kids];
+		const bad = pids.filter((pid) => {
+			const x = ids(pid);
+			return !x.uid.every((u) => u === poolUid) || !x.gid.every((g) => g === poolGid) ||
+			    x.groups.some((g) => g !== poolGid);
+		});
+		t.ok(kids.length > 0 && bad.length === 0,
+		    `host ${h}: its supervisor and ${kids.length} workers run as ${POOL} (uid and gid, all four of ` +
+		    'each), in no other group', bad.map((pid) => `${pid}: ${JSON.stringify(ids(pid))}`).join('\n'));
+		// Non-dumpable: the account's other processes cannot read the pool's memory.
+		const peek = runAs(POOL, ['head', '-c', '1', `/proc/${kids[0] ?? sup}/environ`]);
+		t.ok(!peek.ok, `host ${h}: another process of ${POOL} cannot read a worker's /proc/PID/environ`, peek.out);
+	}
+	// Host A issues tokens below: it read its private key as root before the drop.
 });
 
 t.test('both hosts answer health through nginx and on their own', async () => {
@@ -238,7 +370,23 @@ t.test('what wsrep_sync_wait costs a read', async () => {
 	t.ok(per[0].length === 8 && per[1].length === 8, 'both series ran');
 });
 
-// Node n killed with SIGKILL under load through nginx, then started again.
+// Waits until node n has applied every write set the running nodes have committed, so a
+// read on it sees what was acknowledged through the others (up to 15 s).
+async function caughtUp(n) {
+	const seqno = (k) => {
+		try {
+			return Number(rootQuery(k, `SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+			    WHERE VARIABLE_NAME = 'WSREP_LAST_COMMITTED'`)[0]);
+		} catch {
+			return -1;
+		}
+	};
+	const target = Math.max(...[1, 2, 3].map(seqno));
+	return poll(() => seqno(n) >= target, 15000, 100);
+}
+
+// Node n killed with SIGKILL under load through nginx, then started again; every write the
+// load had acknowledged is then looked up on each of the three nodes.
 async function killRound(n, phases) {
 	const L = loadKit(stack);
 	const rec = L.startLoad(token, 4);
@@ -249,6 +397,16 @@ async function killRound(n, phases) {
 	const seen = await poll(() => allState(survivors, '2 Synced'), 30000, 100);
 	const evictMs = performance.now() - killedAt;
 	t.ok(seen, `node ${n} killed: the survivors see a cluster of 2, Synced, after ${evictMs.toFixed(0)} ms`);
+	if (n === 1) {
+		// Host A, the only issuer, has no database: a login is refused cleanly, and the
+		// tokens it issued before still open host B.
+		const login = await LB.json('POST', '/api/v1/auth/token',
+		    { username: stack.PINGOO_DEMO_USER, password: stack.PINGOO_DEMO_PASSWORD });
+		t.ok(login.status === 503 && typeof login.json?.error?.code === 'string',
+		    `node 1 down: a login through nginx gets a clean 503 (${login.json?.error?.code})`, describe(login));
+		const me = await B.get('/api/v1/me', token);
+		t.ok(me.status === 200, 'node 1 down: host B still accepts a token host A issued', describe(me));
+	}
 	await sleep(phases.during);
 	const logFile = `${stack[`PINGOO_DB_SOCKET_${n}`].replace(/mysqld\.sock$/, '')}mysqld.log`;
 	const logFrom = fs.statSync(logFile).size;
@@ -277,20 +435,29 @@ async function killRound(n, phases) {
 	    unclean.slice(0, 10).map((e) => `${e.op}: ${e.status} ${e.err ?? ''}`).join('\n'));
 	t.ok(rec.events.some((e) => e.ok && e.start >= restartedAt),
 	    `node ${n}: requests succeed again once it is back`);
-	for (const k of survivors)
-		await loadKit(onNode(k)).verifyRecorded(rec, `node ${n} killed, read on survivor node ${k}`);
-	// The rejoined node holds the same rows as a survivor.
-	const ids = [...rec.ping.keys()].join(',') || '0';
-	const sql = `SELECT COUNT(*), COALESCE(SUM(client_received_at IS NOT NULL), 0) FROM ping_samples WHERE test_id IN (${ids})`;
-	t.is(query(onNode(n), sql), query(onNode(survivors[0]), sql), `node ${n} has the same samples as node ${survivors[0]} after rejoining`);
+	if (n === 1) {
+		const login = await LB.json('POST', '/api/v1/auth/token',
+		    { username: stack.PINGOO_DEMO_USER, password: stack.PINGOO_DEMO_PASSWORD });
+		t.ok(login.status === 200 && typeof login.json?.access_token === 'string',
+		    'node 1 back: a login through nginx gets its token again', describe(login));
+	}
+	// The first look-up sends back the receipts and reports the client owes (through nginx);
+	// each node is read once it has applied everything the others committed.
+	for (const k of [...survivors, n]) {
+		if (!await caughtUp(k))
+			t.diag(`node ${k} had not caught up with the others within 15 s`);
+		await loadKit(onNode(k)).verifyRecorded(rec,
+		    `node ${n} killed, read on ${k === n ? 'the rejoined' : 'survivor'} node ${k}`);
+	}
 	return { evictMs, rejoinMs };
 }
 
-t.test('a Galera node killed under load and brought back', async () => {
-	const phases = SHORT ? { before: 1500, during: 2000, after: 1500 } : { before: 3000, during: 6000, after: 3000 };
-	await killRound(2, phases);
-	if (!SHORT)
-		await killRound(1, phases);
-});
+// Each node killed under load and brought back, one after the other: in the short form
+// host B's node, then the token issuer's; in the full form the issuer's first, then every
+// other node.
+const ROUNDS = SHORT ? [2, 1] : [1, 2, 3];
+const PHASES = SHORT ? { before: 1500, during: 2000, after: 1500 } : { before: 3000, during: 6000, after: 3000 };
+for (const n of ROUNDS)
+	t.test(`Galera node ${n} killed under load and brought back`, () => killRound(n, PHASES));
 
 t.done();
