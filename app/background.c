@@ -43,6 +43,10 @@
 
 /*
  * Revoked tokens (lib/shm/revtab.c): 32 bytes an entry, 2.5 MiB a host.
+ * Shared memory rather than a query per request: looking a token up there
+ * takes 0.09 us (bench/micro, a half-full table), against 0.18 us for the
+ * cached token check itself and 140 us or more for one MySQL primary-key
+ * read (docs/deployment.md), which the echo may not spend.
  * 65,536 tokens is far more than are revoked within a token's lifetime
  * (jwt_ttl, an hour by default) at any plausible rate of logouts; past
  * that the table fails closed, user by user (revtab.c).
@@ -52,7 +56,9 @@
 /* How often the host's processes, taking turns, read the revocations made
  * since the last read: what a revocation made through another host waits,
  * at most, besides the query itself.  A request's own host has it at
- * once (background_revoke_*).  Four small indexed reads a second. */
+ * once (background_revoke_*).  Four small indexed reads a second; two
+ * pools on one database saw another's logout after 16-253 ms (median
+ * 105, sanitizer build), well inside the second promised. */
 #define REVOKE_POLL_US	250000
 /* How far back each read looks past the previous one's start: a row is
  * stamped (revoked_at, the revoking host's clock) before its transaction
