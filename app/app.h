@@ -58,6 +58,8 @@ enum route {
 	ROUTE_TESTS_DELETE,
 	ROUTE_JWKS,
 	ROUTE_TP_CLOSE,
+	ROUTE_LOGOUT,
+	ROUTE_LOGOUT_ALL,
 	ROUTE__MAX
 };
 
@@ -100,6 +102,7 @@ struct req {
 	const char			*route_name;
 	struct route_match		 m;
 	uint64_t			 user_id;	/* after authentication */
+	struct pingoo_token_info	 token;		/* the same token's claims */
 	struct pingoo_user		 user;		/* when looked up */
 	struct json_object		*body;		/* JSON routes */
 	struct pingoo_input		 in;		/* the route's validator's */
@@ -242,15 +245,19 @@ int	auth_require(struct req *, int check_user);
 int	auth_issuer(struct req *);
 /* Takes req->in.u.token (PINGOO_IN_TOKEN). */
 void	h_token(struct req *);
+void	h_logout(struct req *);
+void	h_logout_all(struct req *);
 void	h_me(struct req *);
 void	h_jwks(struct req *);
 
 /* background.c */
-/* Maps the shared table of live tests: before the pool forks. */
+/* Maps the shared tables of live tests and revoked tokens: before the
+ * pool forks. */
 int	background_init(const struct pingoo_config *);
 /* Per worker process (index: 0..processes-1, 0 without a supervisor): the
  * thread that writes echoed samples, in batches, sweeps packets left
- * `started` and, in the first process, runs the retention. */
+ * `started` and, in the first process, runs the retention; and the thread
+ * that reads the revoked tokens (the first read done before it returns). */
 int	background_start(const struct pingoo_config *, int index);
 /* Drains the queue (retrying a database that is down for a while). */
 void	background_stop(void);
@@ -264,6 +271,22 @@ int	background_push(const struct pingoo_queued_sample *);
 /* A write of an acknowledged sample failed outside the writer: the echo
  * answers 503 until the writer next writes. */
 void	background_refused(void);
+/* A verified token against the host's revoked tokens (shared memory, no
+ * database): good, revoked, or unchecked when the host has not read the
+ * revocations for a second (its database is away) and cannot tell. */
+enum token_state {
+	TOKEN_GOOD,
+	TOKEN_REVOKED,
+	TOKEN_UNCHECKED
+};
+enum token_state background_token_state(const struct pingoo_token_info *);
+/* After the revocation is in MySQL: this host refuses the token, or every
+ * token of the user issued up to now_us, at once (the others within
+ * their next read). */
+void	background_revoke_token(const struct pingoo_token_info *);
+void	background_revoke_user(uint64_t user_id, int64_t now_us);
+/* The newest iat this host refuses for the user (INT64_MIN: none). */
+int64_t	background_token_floor(uint64_t user_id);
 
 /* metrics.c */
 /* Maps the shared counters: before the pool forks.  route_names[i], a

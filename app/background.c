@@ -2,9 +2,11 @@
  * background.c - what each worker process does besides answering: the
  * thread that writes echoed samples (and throughput tests' latency
  * probes) to MySQL in batches, after their answers are out, and the sweep
- * that records failed the packets a dead worker left `started`.  It owns
- * the table of live tests and the queue of echoed samples the ping and
- * probe handlers use.
+ * that records failed the packets a dead worker left `started`; and the
+ * thread that copies the revoked tokens MySQL holds into memory shared by
+ * the host's processes.  It owns the table of live tests, the queue of
+ * echoed samples the ping and probe handlers use, and the table of
+ * revoked tokens every authenticated route consults.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "app.h"
+#include "auth/auth.h"
 #include "core/core.h"
 #include "measure/measure.h"
 #include "shm/shm.h"
@@ -38,7 +41,47 @@
 /* How long a stopping writer keeps retrying a database that is down. */
 #define DRAIN_MS 10000
 
+/*
+ * Revoked tokens (lib/shm/revtab.c): 32 bytes an entry, 2.5 MiB a host.
+ * Shared memory rather than a query per request: looking a token up there
+ * takes 0.09 us (bench/micro, a half-full table), against 0.18 us for the
+ * cached token check itself and 140 us or more for one MySQL primary-key
+ * read (docs/deployment.md), which the echo may not spend.
+ * 65,536 tokens is far more than are revoked within a token's lifetime
+ * (jwt_ttl, an hour by default) at any plausible rate of logouts; past
+ * that the table fails closed, user by user (revtab.c).
+ */
+#define REVOKED_TOKENS	65536
+#define REVOKED_USERS	16384
+/* How often the host's processes, taking turns, read the revocations made
+ * since the last read: what a revocation made through another host waits,
+ * at most, besides the query itself.  A request's own host has it at
+ * once (background_revoke_*).  Four small indexed reads a second; two
+ * pools on one database saw another's logout after 16-253 ms (median
+ * 105, sanitizer build), well inside the second promised. */
+#define REVOKE_POLL_US	250000
+/* How far back each read looks past the previous one's start: a row is
+ * stamped (revoked_at, the revoking host's clock) before its transaction
+ * commits, and on Galera is applied on this node later still; the hosts'
+ * clocks are kept within this by NTP (docs/deployment.md).  Rows read
+ * twice change nothing. */
+#define REVOKE_MARGIN_US 5000000
+/* A host that has not read the revocations for this long (its database
+ * is away) cannot tell a revoked token from a good one: it refuses every
+ * token, 503, rather than honor one revoked elsewhere.  The promise is
+ * that a revocation reaches every host within a second. */
+#define REVOKE_STALE_US	1000000
+/* How often each process frees the expired entries of the shared table,
+ * and the first one deletes the expired rows from MySQL. */
+#define REVOKE_PRUNE_US	(60 * 1000000LL)
+#define REVOKE_PURGE_BATCH 1000
+
 static struct pingoo_pingtab *tab;
+static struct pingoo_revtab *revtab;
+static const struct pingoo_config *config;
+static pthread_t revoker;
+static int revoker_running;
+static volatile int revoker_stop;
 static struct pingoo_sampleq *queue;
 static pthread_t writer;
 static int writer_running;
@@ -67,12 +110,14 @@ background_init(const struct pingoo_config *cfg)
 	if (max < PINGOO_TP_MAX_PROBES)
 		max = PINGOO_TP_MAX_PROBES;
 	tab = pingoo_pingtab_new(PINGTAB_SLOTS, max);
+	revtab = pingoo_revtab_new(REVOKED_TOKENS, REVOKED_USERS);
+	config = cfg;
 	nworkers = cfg->processes > 0 ? cfg->processes : 1;
 	down_slots = mmap(NULL, DOWN_SLOTS * sizeof(int), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (down_slots == MAP_FAILED)
 		down_slots = NULL;
-	return tab != NULL && down_slots != NULL ? 0 : -1;
+	return tab != NULL && revtab != NULL && down_slots != NULL ? 0 : -1;
 }
 
 /* Says whether this process's writer waits for a database that refuses
@@ -326,6 +371,178 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* ---- revoked tokens ------------------------------------------------------ */
+
+struct poll_state {
+	const struct pingoo_config	*cfg;
+	int64_t				 now_s;
+	uint64_t			 rows, full;
+};
+
+/* One revocation read from MySQL into the shared table. */
+static enum pingoo_err
+revocation_in(const struct pingoo_revocation *r, void *arg)
+{
+	struct poll_state *p = arg;
+	int64_t until = r->expires_at + p->cfg->jwt_leeway;
+	uint64_t hash[2];
+	enum pingoo_revtab_put put;
+
+	p->rows++;
+	if (r->user_wide)
+		put = pingoo_revtab_user(revtab, r->user_id, r->iat, until,
+		    p->now_s);
+	else if (pingoo_token_jti_hash(r->jti, hash) == PINGOO_OK)
+		put = pingoo_revtab_token(revtab, hash, r->user_id, r->iat,
+		    until, p->now_s);
+	else	/* no token can carry that jti: the user's floor, then */
+		put = pingoo_revtab_user(revtab, r->user_id, r->iat, until,
+		    p->now_s);
+	if (put != PINGOO_REVTAB_STORED)
+		p->full++;
+	return PINGOO_OK;
+}
+
+/* Reads the revocations made since the last read (all of them, the first
+ * time) into the shared table; 0, or -1 when the database failed. */
+static int
+revoke_poll(struct pingoo_store *st, const struct pingoo_config *cfg)
+{
+	struct poll_state p = { cfg, 0, 0, 0 };
+	int64_t since = pingoo_revtab_since(revtab), start = pingoo_now_us();
+	uint64_t full_tokens, full_users;
+
+	p.now_s = start / 1000000;
+	if (pingoo_revocations(st, since < 0 ? 0 : since - REVOKE_MARGIN_US,
+	    p.now_s - cfg->jwt_leeway, revocation_in, &p) != PINGOO_OK)
+		return -1;
+	pingoo_revtab_polled(revtab, start, pingoo_mono_us());
+	if (p.full > 0) {
+		pingoo_revtab_overflows(revtab, &full_tokens, &full_users);
+		fprintf(stderr, "pingoo: the table of revoked tokens is full: "
+		    "%" PRIu64 " revocations refuse their users' older tokens "
+		    "too (%" PRIu64 " tokens, %" PRIu64 " users so far)\n",
+		    p.full, full_tokens, full_users);
+	}
+	return 0;
+}
+
+/* Once a minute in each process: expired entries leave the shared table;
+ * the first process also deletes expired rows from MySQL, a batch at a
+ * time.  A row goes a minute after the latest exp of what it refuses (and
+ * jwt_leeway), when no host can still need it. */
+static void
+revoke_prune(struct pingoo_store *st, const struct pingoo_config *cfg)
+{
+	static int64_t next;
+	int64_t mono = pingoo_mono_us(), now_s = pingoo_now_us() / 1000000;
+	uint64_t n;
+
+	if (next != 0 && mono < next)
+		return;
+	next = mono + REVOKE_PRUNE_US;
+	pingoo_revtab_prune(revtab, now_s - cfg->jwt_leeway, NULL, NULL);
+	if (worker == 0)
+		while (pingoo_revocations_purge(st, now_s - cfg->jwt_leeway - 60,
+		    REVOKE_PURGE_BATCH, &n) == PINGOO_OK &&
+		    n >= REVOKE_PURGE_BATCH && !revoker_stop)
+			;
+}
+
+/*
+ * The revocations' own thread, apart from the writer: the writer may wait
+ * minutes for a database that refuses its writes, and the revocations must
+ * keep coming while the database can still be read.  The host's processes
+ * take turns (pingoo_revtab_claim_poll): one read every REVOKE_POLL_US,
+ * another process's when this one is slow.
+ */
+static void *
+revoker_main(void *arg)
+{
+	const struct pingoo_config *cfg = arg;
+	struct pingoo_store *st;
+
+	pingoo_store_thread_init();
+	if ((st = pingoo_store_new(cfg, 0)) == NULL) {
+		fprintf(stderr, "pingoo: the revocation reader has no memory\n");
+		abort();
+	}
+	while (!revoker_stop) {
+		if (pingoo_revtab_claim_poll(revtab, pingoo_mono_us(),
+		    REVOKE_POLL_US))
+			(void)revoke_poll(st, cfg);
+		revoke_prune(st, cfg);
+		pingoo_sleep_ms(20);
+	}
+	pingoo_store_free(st);
+	pingoo_store_thread_end();
+	return NULL;
+}
+
+/* A new host's first read, before its threads serve: a token asked about
+ * a moment after the start gets an answer, not a 503.  Replaced workers
+ * find the table read already.  A database that is away leaves it to the
+ * revocation thread (and tokens refused until then). */
+static void
+revoke_first(const struct pingoo_config *cfg)
+{
+	struct pingoo_store *st;
+
+	if (pingoo_revtab_since(revtab) >= 0)
+		return;
+	pingoo_store_thread_init();
+	if ((st = pingoo_store_new(cfg, 0)) != NULL) {
+		if (revoke_poll(st, cfg) != 0)
+			fprintf(stderr, "pingoo: the revoked tokens cannot be "
+			    "read (%s): tokens are refused until they are\n",
+			    pingoo_store_errmsg(st));
+		pingoo_store_free(st);
+	}
+	pingoo_store_thread_end();
+}
+
+enum token_state
+background_token_state(const struct pingoo_token_info *t)
+{
+	int64_t at = revtab != NULL ? pingoo_revtab_polled_at(revtab) : 0;
+
+	if (at == 0 || pingoo_mono_us() - at > REVOKE_STALE_US)
+		return TOKEN_UNCHECKED;
+	return pingoo_revtab_revoked(revtab, t->jti_hash, t->user_id,
+	    t->iat) ? TOKEN_REVOKED : TOKEN_GOOD;
+}
+
+void
+background_revoke_token(const struct pingoo_token_info *t)
+{
+	if (revtab == NULL)
+		return;
+	(void)pingoo_revtab_token(revtab, t->jti_hash, t->user_id, t->iat,
+	    t->exp + config->jwt_leeway, pingoo_now_us() / 1000000);
+}
+
+void
+background_revoke_user(uint64_t user_id, int64_t now_us)
+{
+	int64_t floor, expires_at;
+
+	if (revtab == NULL)
+		return;
+	pingoo_revoke_user_times(config, now_us, &floor, &expires_at);
+	(void)pingoo_revtab_user(revtab, user_id, floor,
+	    expires_at + config->jwt_leeway, now_us / 1000000);
+}
+
+int64_t
+background_token_floor(uint64_t user_id)
+{
+	if (revtab == NULL)
+		return INT64_MAX;
+	return pingoo_revtab_floor(revtab, user_id);
+}
+
+/* ---- the process's threads ----------------------------------------------- */
+
 int
 background_start(const struct pingoo_config *cfg, int index)
 {
@@ -334,17 +551,29 @@ background_start(const struct pingoo_config *cfg, int index)
 	/* Each worker maps the whole shared table at start, so its RSS does
 	 * not grow by a page whenever a test lands in a slot it never read. */
 	pingoo_pingtab_prefault(tab);
+	pingoo_revtab_prefault(revtab);
+	revoke_first(cfg);
 	if ((queue = pingoo_sampleq_new(QUEUE_CAP)) == NULL ||
 	    pthread_create(&writer, NULL, writer_main, (void *)(uintptr_t)cfg)
 	    != 0)
 		return -1;
 	writer_running = 1;
+	revoker_stop = 0;
+	if (pthread_create(&revoker, NULL, revoker_main,
+	    (void *)(uintptr_t)cfg) != 0)
+		return -1;
+	revoker_running = 1;
 	return 0;
 }
 
 void
 background_stop(void)
 {
+	if (revoker_running) {
+		revoker_stop = 1;
+		pthread_join(revoker, NULL);
+		revoker_running = 0;
+	}
 	if (!writer_running)
 		return;
 	pingoo_sampleq_stop(queue);

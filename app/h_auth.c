@@ -1,6 +1,6 @@
 /*
  * h_auth.c - bearer tokens: the gate in front of every private route, the
- * token route, and /me.
+ * token route, logout and logout-all, /me and the published keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +21,11 @@ refuse(struct req *r, const char *why)
 }
 
 /*
- * 401 for a missing or refused token, 503 when the user cannot be looked
- * up.  Only the Authorization header is read: never the query string.
+ * 401 for a missing, refused or revoked token, 503 when the user cannot be
+ * looked up or the host cannot tell whether the token was revoked.  Only
+ * the Authorization header is read: never the query string.  The
+ * revocation check is shared memory (background.c): no database time, so
+ * the echo keeps it.
  */
 int
 auth_require(struct req *r, int check_user)
@@ -40,8 +43,19 @@ auth_require(struct req *r, int check_user)
 	if (strlen(h) > TOKEN_MAX)
 		return refuse(r, "the token is too long");
 	if (pingoo_token_verify_cached(r->w->tokens, r->cfg, h,
-	    pingoo_now_us() / 1000000, &r->user_id) != PINGOO_OK)
+	    pingoo_now_us() / 1000000, &r->token) != PINGOO_OK)
 		return refuse(r, "the token is invalid or expired");
+	switch (background_token_state(&r->token)) {
+	case TOKEN_REVOKED:
+		return refuse(r, "the token has been revoked: sign in again");
+	case TOKEN_UNCHECKED:
+		reply_error(r, 503, "database_unavailable", NULL, "the server "
+		    "cannot read the revoked tokens now: try again shortly");
+		return -1;
+	case TOKEN_GOOD:
+		break;
+	}
+	r->user_id = r->token.user_id;
 	if (!check_user)
 		return 0;
 	e = pingoo_user_by_id(r->store, r->user_id, &r->user);
@@ -64,6 +78,42 @@ auth_issuer(struct req *r)
 	reply_error(r, 503, "not_token_issuer", NULL, "this host verifies "
 	    "tokens but does not issue them: ask the issuing host");
 	return -1;
+}
+
+/*
+ * A new token for user_id, issued after the user's newest revocation:
+ * a logout-all refuses every token whose iat is at or before its second
+ * (iat has a second's precision), so a token asked for in that same
+ * second waits for the next one (at most a second, once per logout-all).
+ * The floor is the database's (another host's revocation a moment ago)
+ * and this host's (one that raised it for lack of room).
+ */
+static enum pingoo_err
+issue_after_floor(struct req *r, uint64_t user_id, char **tok)
+{
+	int64_t floor, db_floor, now_us = pingoo_now_us();
+	enum pingoo_err e;
+
+	if ((e = pingoo_revoked_floor(r->store, user_id, &db_floor)) !=
+	    PINGOO_OK)
+		return e;
+	/* INT64_MAX: this host's floor was unreadable (torn by a writer
+	 * that died; the next writer mends it). */
+	if ((floor = background_token_floor(user_id)) == INT64_MAX)
+		return PINGOO_ERR_DB;
+	if (db_floor > floor)
+		floor = db_floor;
+	/* A floor further ahead than a second is another host's clock,
+	 * ahead of ours: the token's iat goes past it (within jwt_leeway,
+	 * as any skew). */
+	if (floor >= now_us / 1000000 && floor < now_us / 1000000 + 2) {
+		pingoo_sleep_ms((int)(((floor + 1) * 1000000 - now_us) / 1000
+		    + 1));
+		now_us = pingoo_now_us();
+	}
+	e = pingoo_token_issue(r->cfg, user_id, floor >= now_us / 1000000 ?
+	    floor + 1 : now_us / 1000000, tok);
+	return e == PINGOO_OK ? e : PINGOO_ERR_INTERNAL;
 }
 
 /*
@@ -103,9 +153,8 @@ h_token(struct req *r)
 		    "invalid username or password");
 		return;
 	}
-	if (pingoo_token_issue(r->cfg, u.id, pingoo_now_us() / 1000000, &tok)
-	    != PINGOO_OK) {
-		reply_err(r, PINGOO_ERR_INTERNAL);
+	if ((e = issue_after_floor(r, u.id, &tok)) != PINGOO_OK) {
+		reply_err(r, e);
 		return;
 	}
 	o = json_object_new_object();
@@ -115,6 +164,44 @@ h_token(struct req *r)
 	reply_json(r, 200, o);
 	json_object_put(o);
 	free(tok);
+}
+
+/*
+ * POST /api/v1/auth/logout: 204, this token revoked on every host (its own
+ * at once, the others within their next read of the revocations); 401
+ * from the gate, 503 without a database (nothing was revoked then).
+ */
+void
+h_logout(struct req *r)
+{
+	enum pingoo_err e;
+
+	if ((e = pingoo_revoke_token(r->store, &r->token, pingoo_now_us())) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	background_revoke_token(&r->token);
+	reply_head(r, 204, NULL, -1);
+}
+
+/*
+ * POST /api/v1/auth/logout-all: 204, every token of the user issued until
+ * now revoked, this one included, as a password change does.
+ */
+void
+h_logout_all(struct req *r)
+{
+	int64_t now_us = pingoo_now_us();
+	enum pingoo_err e;
+
+	if ((e = pingoo_revoke_user(r->store, r->user_id, now_us)) !=
+	    PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	background_revoke_user(r->user_id, now_us);
+	reply_head(r, 204, NULL, -1);
 }
 
 /* GET /api/v1/me: the token's user. 401 / 503 from the gate. */
@@ -133,9 +220,10 @@ h_me(struct req *r)
 }
 
 /*
- * GET /.well-known/jwks.json: the ES256 public key as a JWK set, 200; 404
- * when tokens are HMAC-signed (no public key exists); 500 for an unusable
- * key (pingoo_config_check refuses one at start).
+ * GET /.well-known/jwks.json: the ES256 public keys as a JWK set, 200 (two
+ * during a key rotation, each with its kid); 404 when tokens are
+ * HMAC-signed (no public key exists); 500 for unusable keys
+ * (pingoo_token_check_keys refuses them at start).
  */
 void
 h_jwks(struct req *r)
@@ -144,8 +232,9 @@ h_jwks(struct req *r)
 	char kid[PINGOO_KID_MAX];
 	struct json_object *o, *k, *a;
 	enum pingoo_err e;
+	size_t i;
 
-	e = pingoo_token_jwk(r->cfg, x, y, kid);
+	e = pingoo_token_jwk(r->cfg, 0, x, y, kid);
 	if (e == PINGOO_ERR_NOTFOUND) {
 		reply_error(r, 404, "not_found", NULL, "tokens are signed "
 		    "with a shared secret here: there is no public key");
@@ -155,16 +244,19 @@ h_jwks(struct req *r)
 		reply_err(r, PINGOO_ERR_INTERNAL);
 		return;
 	}
-	k = json_object_new_object();
-	json_object_object_add(k, "kty", json_object_new_string("EC"));
-	json_object_object_add(k, "crv", json_object_new_string("P-256"));
-	json_object_object_add(k, "x", json_object_new_string(x));
-	json_object_object_add(k, "y", json_object_new_string(y));
-	json_object_object_add(k, "kid", json_object_new_string(kid));
-	json_object_object_add(k, "alg", json_object_new_string("ES256"));
-	json_object_object_add(k, "use", json_object_new_string("sig"));
 	a = json_object_new_array();
-	json_object_array_add(a, k);
+	for (i = 1; e == PINGOO_OK; i++) {
+		k = json_object_new_object();
+		json_object_object_add(k, "kty", json_object_new_string("EC"));
+		json_object_object_add(k, "crv", json_object_new_string("P-256"));
+		json_object_object_add(k, "x", json_object_new_string(x));
+		json_object_object_add(k, "y", json_object_new_string(y));
+		json_object_object_add(k, "kid", json_object_new_string(kid));
+		json_object_object_add(k, "alg", json_object_new_string("ES256"));
+		json_object_object_add(k, "use", json_object_new_string("sig"));
+		json_object_array_add(a, k);
+		e = pingoo_token_jwk(r->cfg, i, x, y, kid);
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "keys", a);
 	reply_json(r, 200, o);

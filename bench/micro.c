@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "input/input.h"
 #include "measure/measure.h"
+#include "shm/shm.h"
 
 #define N 20000
 
@@ -31,6 +32,9 @@ main(void)
 	struct pingoo_fault f;
 	struct json_object *o;
 	struct pingoo_token_cache *tc;
+	struct pingoo_token_info info;
+	struct pingoo_revtab *rt;
+	int revoked = 0;
 	char *tok, sig[PINGOO_SIG_LEN + 1];
 	uint64_t uid;
 	int64_t t0;
@@ -48,9 +52,31 @@ main(void)
 	tc = pingoo_token_cache_new(&c);
 	t0 = pingoo_mono_us();
 	for (i = 0; i < N; i++)
-		pingoo_token_verify_cached(tc, &c, tok, 1795538000, &uid);
+		pingoo_token_verify_cached(tc, &c, tok, 1795538000, &info);
 	report("token verification, cached", t0);
 	pingoo_token_cache_free(tc);
+	/* The revocation check every request adds, in a table holding as
+	 * many revocations as the pool's (half full: windows searched to
+	 * their end). */
+	if ((rt = pingoo_revtab_new(65536, 16384)) == NULL)
+		return 1;
+	for (i = 0; i < 32768; i++) {
+		uint64_t h[2] = { (uint64_t)i * 0x9E3779B97F4A7C15ULL + 1, 7 };
+
+		pingoo_revtab_token(rt, h, (uint64_t)i + 100, 1795530000,
+		    1795540000, 1795538000);
+		if (i < 8192)
+			pingoo_revtab_user(rt, (uint64_t)i + 100, 1795530000,
+			    1795540000, 1795538000);
+	}
+	t0 = pingoo_mono_us();
+	for (i = 0; i < N; i++)
+		revoked += pingoo_revtab_revoked(rt, info.jti_hash, 7,
+		    info.iat);
+	report("revocation check (shared table, half full)", t0);
+	pingoo_revtab_free(rt);
+	if (revoked != 0)
+		return 1;
 	t0 = pingoo_mono_us();
 	for (i = 0; i < N; i++) {
 		pingoo_json_parse(body, sizeof(body) - 1, 8, &o, &f);

@@ -128,23 +128,58 @@ out:
 }
 
 /*
- * pingoo logout: forgets the saved login (the token itself lives until it
- * expires).
+ * pingoo logout [--all]: revokes the saved token on the server (with
+ * --all, every token of the user), then forgets the saved login, whatever
+ * the server said: the file goes in any case, as it always did.  A token
+ * that has expired, or that the server refuses (revoked already), has
+ * nothing left to revoke.  When the server could not be asked, the exit
+ * status says so (the token stays valid until it expires).
  */
 int
 cmd_logout(const struct cli_opts *o, int argc, char **argv)
 {
-	struct cli_fault	 f;
-	int			 removed;
+	struct cli_session	 s;
+	struct cli_fault	 f, rf;
+	struct cli_conn		 c = { 0 };
+	struct cli_resp		 r = { 0 };
+	enum cli_err		 err = CLI_OK;
+	int			 all = 0, removed, asked = 0;
 
-	if (argc != 1)
+	if (argc == 2 && strcmp(argv[1], "--all") == 0)
+		all = 1;
+	else if (argc != 1)
 		return CLI_USAGE;
+	memset(&rf, 0, sizeof(rf));
+	if (cli_session_load(&s, &f) == CLI_OK &&
+	    (s.expires_at == 0 || cli_stamp() < s.expires_at)) {
+		asked = 1;
+		err = cli_conn_open(&c, o->url ? o->url : s.url,
+		    o->cacert ? o->cacert : s.cacert, s.token, o->http, &rf);
+		if (err == CLI_OK) {
+			c.resolve = o->resolve;
+			err = cli_call(&c, "POST", all ? "/auth/logout-all" :
+			    "/auth/logout", NULL, 30000, &r, &rf);
+			cli_resp_free(&r);
+			cli_conn_close(&c);
+		}
+		/* Refused: expired or revoked already, nothing to revoke. */
+		if (err == CLI_ERR_AUTH)
+			err = CLI_OK;
+	}
+	explicit_bzero(&s, sizeof(s));
 	if (cli_session_remove(&removed, &f) != CLI_OK)
 		return cli_failed(&f);
+	if (err != CLI_OK) {
+		fprintf(stderr, "pingoo: the login was forgotten here, but the "
+		    "server could not revoke it: it stays valid until it "
+		    "expires\n");
+		return cli_failed(&rf);
+	}
 	if (o->json)
 		printf("{\"logged_out\":%s}\n", removed ? "true" : "false");
 	else
-		puts(removed ? "Logged out" : "Not logged in");
+		puts(!removed ? "Not logged in" : !asked ? "Logged out" :
+		    all ? "Logged out everywhere" : "Logged out");
 	return 0;
 }
 

@@ -237,6 +237,9 @@ cli_answer(long status, const char *body, size_t len, struct json_object **out,
 	enum cli_err		 err;
 
 	*out = NULL;
+	/* 204: done, nothing to say (logout). */
+	if (status == 204)
+		return CLI_OK;
 	o = parse_json(body, len);
 	if (status >= 200 && status < 300) {
 		if (o == NULL)

@@ -33,8 +33,8 @@ static int	cmd_version(const struct cli_opts *, int, char **);
 static const struct cmd_entry cmds[] = {
 	{ "login", cmd_login, "[URL] USER",
 	    "get a token (password on the terminal or standard input)" },
-	{ "logout", cmd_logout, "",
-	    "forget the saved login" },
+	{ "logout", cmd_logout, "[--all]",
+	    "revoke the saved login (--all: every login of the user)" },
 	{ "me", cmd_me, "",
 	    "print the logged-in user" },
 	{ "ping", cmd_ping, "[-c COUNT] [-i INTERVAL_MS]",

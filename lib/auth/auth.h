@@ -20,31 +20,55 @@ enum pingoo_err	 pingoo_hmac(const char *digest, const unsigned char *key,
 		    unsigned char *out, size_t cap, size_t *outlen);
 
 /* token.c: JWTs.  The algorithm is pinned by the configuration; `exp`,
- * `iss`, `aud` and `sub` are required; `nbf`/`iat` allow jwt_leeway. */
+ * `iat`, `iss`, `aud`, `sub` and `jti` are required, exp - iat is at most
+ * jwt_ttl; `nbf`/`iat` allow jwt_leeway.  ES256 tokens name their key by
+ * `kid`: jwt_public_key holds up to PINGOO_JWT_KEYS_MAX keys (a rotation
+ * has two live), and a kid none of them has is refused. */
+#define PINGOO_JTI_MAX		64
+#define PINGOO_JWT_KEYS_MAX	4
+/* What a verified token says, for its revocation checks. */
+struct pingoo_token_info {
+	uint64_t	user_id;		/* sub */
+	int64_t		iat, exp;		/* seconds since the epoch */
+	char		jti[PINGOO_JTI_MAX + 1];
+	/* The first 128 bits of SHA-256(jti), never both 0: its key in
+	 * the shared table of revoked tokens (lib/shm/revtab.c). */
+	uint64_t	jti_hash[2];
+};
+/* The jti_hash of a token whose jti is jti; INVAL for a jti no token may
+ * carry. */
+enum pingoo_err	 pingoo_token_jti_hash(const char *jti, uint64_t out[2]);
 /* On success *out is a malloc'd compact token the caller frees. */
 enum pingoo_err	 pingoo_token_issue(const struct pingoo_config *,
 		    uint64_t user_id, int64_t now_s, char **out);
+/* Verifies token at now_s; *out gets its claims. */
+enum pingoo_err	 pingoo_token_check(const struct pingoo_config *,
+		    const char *token, int64_t now_s,
+		    struct pingoo_token_info *out);
+/* The same, giving only the user. */
 enum pingoo_err	 pingoo_token_verify(const struct pingoo_config *,
 		    const char *token, int64_t now_s, uint64_t *user_id);
-/* The same, remembering the tokens that verified (a few, by all of their
- * bytes; their times are checked at every use).  A cache belongs to one
+/* pingoo_token_check remembering the tokens that verified (a few, by all
+ * of their bytes; their times are checked at every use, their revocation
+ * is the caller's to check at every use).  A cache belongs to one
  * configuration, given to _new and never changed; with another, or a NULL
- * cache, this is pingoo_token_verify.  One per thread. */
+ * cache, this is pingoo_token_check.  One per thread. */
 struct pingoo_token_cache;
 struct pingoo_token_cache *pingoo_token_cache_new(const struct pingoo_config *);
 void		 pingoo_token_cache_free(struct pingoo_token_cache *);
 enum pingoo_err	 pingoo_token_verify_cached(struct pingoo_token_cache *,
 		    const struct pingoo_config *, const char *token,
-		    int64_t now_s, uint64_t *user_id);
+		    int64_t now_s, struct pingoo_token_info *out);
 /* 1 when this host holds the key that signs tokens (ES256: the private
  * key; a verifying-only host answers the token route with an error). */
 int		 pingoo_token_can_issue(const struct pingoo_config *);
-/* The ES256 public key as JWK members (x, y base64url; kid = RFC 7638
- * thumbprint); xs and ys may be NULL.  NOTFOUND for HMAC algorithms. */
+/* ES256 public key i (0 first) as JWK members (x, y base64url; kid = RFC
+ * 7638 thumbprint); xs and ys may be NULL.  NOTFOUND for HMAC algorithms
+ * and past the last key; CONFIG when the keys are unusable. */
 #define PINGOO_JWK_COORD_MAX	48
 #define PINGOO_KID_MAX		48
-enum pingoo_err	 pingoo_token_jwk(const struct pingoo_config *, char *xs,
-		    char *ys, char kid[PINGOO_KID_MAX]);
+enum pingoo_err	 pingoo_token_jwk(const struct pingoo_config *, size_t i,
+		    char *xs, char *ys, char kid[PINGOO_KID_MAX]);
 /* CONFIG, with f naming jwt_public_key_file, when the ES256 keys are
  * unusable or do not match; the configuration's other rules are
  * pingoo_config_check's. */

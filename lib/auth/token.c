@@ -1,14 +1,22 @@
 /*
  * token.c - bearer tokens: JWTs through libjwt 1.10, HMAC-signed (HS256,
  * the default) or ECDSA-signed (ES256: the issuing host holds the private
- * key, every host verifies with the public key, published as a JWK set).
+ * key, every host verifies with the public keys, published as a JWK set).
  *
  * libjwt 1.10 checks the signature with whatever algorithm the token names
  * and validates no claim, so everything a verifier must insist on is done
- * here: the configured algorithm, exp, nbf, iat, iss, aud and sub.  With
- * ES256 the pin is what stops algorithm confusion: an HS256 token whose
- * HMAC secret is the public key's PEM text passes jwt_decode, and is
+ * here: the configured algorithm, exp, nbf, iat, iss, aud, sub and jti.
+ * With ES256 the pin is what stops algorithm confusion: an HS256 token
+ * whose HMAC secret is the public key's PEM text passes jwt_decode, and is
  * refused because its algorithm is not the configured one.
+ *
+ * Every token must be revocable, so jti and iat are required: a token
+ * without jti could not be named by a logout, one without iat could not
+ * be placed before a user's logout-all (the caller checks both against
+ * the revocations, lib/shm/revtab.c).  And a token may not live longer
+ * than jwt_ttl (exp - iat): that bounds how long a revocation must be
+ * kept, since every token it refuses has expired jwt_ttl after the
+ * revocation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +30,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -36,14 +45,29 @@
 #define ES256_SIG_B64	86	/* base64url characters of r || s */
 
 /*
- * The ES256 public key, decoded once.  OpenSSL 3 takes milliseconds to
- * decode a PEM key (about 2.4 ms, against 0.1-0.4 ms for the
- * signature check itself), and libjwt would decode it on every verify, so
- * ES256 signatures are checked here with this key and libjwt only parses.
+ * The ES256 public keys, decoded once.  OpenSSL 3 takes milliseconds to
+ * decode a PEM key (about 2.4 ms, against 0.1-0.4 ms for the signature
+ * check itself), and libjwt would decode it on every verify, so ES256
+ * signatures are checked here with these keys and libjwt only parses.
+ *
+ * jwt_public_key may hold several PEM keys (config.c appends every file
+ * jwt_public_key_file lists): during a rotation the old key and the new
+ * one are both live, each named by its kid (its RFC 7638 thumbprint), and
+ * a token is checked with the key its header's kid names, never with
+ * whichever key happens to fit.  A kid no configured key has is refused.
  */
+struct es_key {
+	EVP_PKEY	*pkey;
+	char		 kid[PINGOO_KID_MAX];
+	char		 x[PINGOO_JWK_COORD_MAX], y[PINGOO_JWK_COORD_MAX];
+};
+
 static pthread_mutex_t	 key_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		*key_pem;	/* the PEM text key_pkey came from */
-static EVP_PKEY		*key_pkey;
+static char		*keys_pem;	/* the text keys[] were decoded from */
+static struct es_key	 keys[PINGOO_JWT_KEYS_MAX];
+static size_t		 nkeys;		/* 0 when keys_pem is no key set */
+static char		*priv_pem;	/* the private key priv_kid names */
+static char		 priv_kid[PINGOO_KID_MAX];
 
 /* The configured algorithm, or JWT_ALG_INVAL when it is not one we take. */
 static jwt_alg_t
@@ -57,42 +81,211 @@ config_alg(const struct pingoo_config *cfg)
 	return alg;
 }
 
+/* Base64url without padding of n bytes into out (room for 4n/3 + 4). */
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+	size_t i, o;
+	int w;
+
+	w = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	for (i = 0, o = 0; i < (size_t)w && out[i] != '='; i++)
+		out[o++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	out[o] = '\0';
+}
+
 /*
- * The public key decoded from pem: a new reference the caller frees with
- * EVP_PKEY_free, or NULL when pem holds no public key.  The last one
- * decoded is kept for the next call with the same text.
+ * k's P-256 point as JWK members (x, y base64url) and its kid, the RFC
+ * 7638 thumbprint: SHA-256 of the required members in lexicographic
+ * order, base64url.  0 when k is not a P-256 key.
+ */
+static int
+thumbprint(EVP_PKEY *k, struct es_key *out)
+{
+	unsigned char pt[1 + 2 * EC_COORD], md[EVP_MAX_MD_SIZE];
+	char group[32], tp[160];
+	unsigned mdlen = 0;
+	size_t n = 0;
+	int w;
+
+	if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0)
+		return 0;
+	/* An uncompressed point: 0x04, then x, then y. */
+	if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt,
+	    sizeof(pt), &n) != 1 || n != sizeof(pt) || pt[0] != 0x04)
+		return 0;
+	b64url(pt + 1, EC_COORD, out->x);
+	b64url(pt + 1 + EC_COORD, EC_COORD, out->y);
+	w = snprintf(tp, sizeof(tp), "{\"crv\":\"P-256\",\"kty\":\"EC\","
+	    "\"x\":\"%s\",\"y\":\"%s\"}", out->x, out->y);
+	if (w < 0 || (size_t)w >= sizeof(tp) ||
+	    EVP_Digest(tp, (size_t)w, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return 0;
+	b64url(md, mdlen, out->kid);
+	return 1;
+}
+
+/* Forgets the decoded keys; with key_lock held. */
+static void
+keys_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		EVP_PKEY_free(keys[i].pkey);
+	memset(keys, 0, sizeof(keys));
+	nkeys = 0;
+	free(keys_pem);
+	keys_pem = NULL;
+}
+
+/* 1 when text holds nothing but blanks. */
+static int
+blank(const char *text)
+{
+	return text[strspn(text, " \t\r\n")] == '\0';
+}
+
+/*
+ * Decodes pem's keys into keys[] unless they came from that text already;
+ * with key_lock held.  The text must be PEM public keys and nothing else,
+ * each a P-256 key, at most PINGOO_JWT_KEYS_MAX of them, no two the same:
+ * otherwise nkeys is 0 (no token verifies, and the start-up check says
+ * why).
+ */
+static void
+keys_load(const char *pem)
+{
+	const char *p = pem, *end;
+	EVP_PKEY *k;
+	BIO *bio;
+	size_t i;
+	int bad = 0;
+
+	if (keys_pem != NULL && strcmp(keys_pem, pem) == 0)
+		return;
+	keys_clear();
+	if ((keys_pem = strdup(pem)) == NULL)
+		return;
+	/* One block at a time, so that text between or after the blocks
+	 * (a truncated file, a private key pasted by mistake) is seen. */
+	while (!bad && !blank(p)) {
+		end = strstr(p, "-----END PUBLIC KEY-----");
+		if (strncmp(p + strspn(p, " \t\r\n"), "-----BEGIN PUBLIC KEY-----",
+		    26) != 0 || end == NULL || nkeys == PINGOO_JWT_KEYS_MAX) {
+			bad = 1;
+			break;
+		}
+		end += 24;
+		k = NULL;
+		if ((bio = BIO_new_mem_buf(p, (int)(end - p))) != NULL) {
+			k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+			BIO_free(bio);
+		}
+		if (k == NULL || !thumbprint(k, &keys[nkeys]))
+			bad = 1;
+		for (i = 0; !bad && i < nkeys; i++)
+			bad = strcmp(keys[i].kid, keys[nkeys].kid) == 0;
+		if (bad) {
+			EVP_PKEY_free(k);
+			break;
+		}
+		keys[nkeys++].pkey = k;
+		p = end;
+	}
+	ERR_clear_error();
+	if (bad) {
+		for (i = 0; i < nkeys; i++)
+			EVP_PKEY_free(keys[i].pkey);
+		memset(keys, 0, sizeof(keys));
+		nkeys = 0;
+	}
+}
+
+/*
+ * The public key of pem's set whose kid is kid: a new reference the caller
+ * frees with EVP_PKEY_free, or NULL when no key of the set has it.
  */
 static EVP_PKEY *
-public_key(const char *pem)
+key_by_kid(const char *pem, const char *kid)
 {
 	EVP_PKEY *k = NULL;
-	BIO *bio;
-	char *copy;
+	size_t i;
+
+	if (kid == NULL)
+		return NULL;
+	pthread_mutex_lock(&key_lock);
+	keys_load(pem);
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].kid, kid) == 0) {
+			if (EVP_PKEY_up_ref(keys[i].pkey) == 1)
+				k = keys[i].pkey;
+			break;
+		}
+	pthread_mutex_unlock(&key_lock);
+	return k;
+}
+
+/* Key i of pem's set into *out, its EVP_PKEY left out: 1, or 0 past the
+ * last.  *n gets the number of keys (0 when pem is no key set). */
+static int
+key_at(const char *pem, size_t i, struct es_key *out, size_t *n)
+{
+	int found = 0;
 
 	pthread_mutex_lock(&key_lock);
-	if (key_pem != NULL && strcmp(key_pem, pem) == 0) {
-		if (EVP_PKEY_up_ref(key_pkey) == 1)
-			k = key_pkey;
+	keys_load(pem);
+	*n = nkeys;
+	if (i < nkeys) {
+		*out = keys[i];
+		out->pkey = NULL;
+		found = 1;
+	}
+	pthread_mutex_unlock(&key_lock);
+	return found;
+}
+
+/* The kid of the private key in pem (the thumbprint of its public half),
+ * kept for the next call with the same text: 1, or 0 when pem is not a
+ * P-256 private key. */
+static int
+private_kid(const char *pem, char kid[PINGOO_KID_MAX])
+{
+	struct es_key e;
+	EVP_PKEY *k;
+	BIO *bio;
+	char *copy;
+	int ok = 0;
+
+	pthread_mutex_lock(&key_lock);
+	if (priv_pem != NULL && strcmp(priv_pem, pem) == 0) {
+		memcpy(kid, priv_kid, PINGOO_KID_MAX);
+		ok = 1;
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
 		goto out;
-	k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	/* Kept only when the cache can hold its own reference. */
-	if (k == NULL || (copy = strdup(pem)) == NULL)
+	ERR_clear_error();
+	if (k == NULL)
 		goto out;
-	if (EVP_PKEY_up_ref(k) != 1) {
-		free(copy);
-		goto out;
+	if (thumbprint(k, &e) && (copy = strdup(pem)) != NULL) {
+		if (priv_pem != NULL) {
+			OPENSSL_cleanse(priv_pem, strlen(priv_pem));
+			free(priv_pem);
+		}
+		priv_pem = copy;
+		memcpy(priv_kid, e.kid, PINGOO_KID_MAX);
+		memcpy(kid, e.kid, PINGOO_KID_MAX);
+		ok = 1;
 	}
-	EVP_PKEY_free(key_pkey);
-	free(key_pem);
-	key_pkey = k;
-	key_pem = copy;
+	EVP_PKEY_free(k);
 out:
 	pthread_mutex_unlock(&key_lock);
-	return k;
+	return ok;
 }
 
 /* The DER form of a JWS ES256 signature (r || s in base64url); its
@@ -136,9 +329,9 @@ es256_der(const char *s, size_t n, unsigned char der[80])
 }
 
 /* 1 when token (len bytes, NUL-terminated) carries a valid ES256
- * signature by pem's key. */
+ * signature by the key of pem's set that kid names. */
 static int
-es256_ok(const char *pem, const char *token, size_t len)
+es256_ok(const char *pem, const char *kid, const char *token, size_t len)
 {
 	const char *dot = strrchr(token, '.');
 	unsigned char der[80];
@@ -150,7 +343,8 @@ es256_ok(const char *pem, const char *token, size_t len)
 	if (dot == NULL || (dlen = es256_der(dot + 1,
 	    len - (size_t)(dot + 1 - token), der)) == 0)
 		return 0;
-	if ((k = public_key(pem)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
+	if ((k = key_by_kid(pem, kid)) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL)
 		goto out;
 	ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k) == 1 &&
 	    EVP_DigestVerify(ctx, der, dlen, (const unsigned char *)token,
@@ -162,7 +356,7 @@ out:
 }
 
 /*
- * The key that checks signatures: the HMAC secret, or the public key's PEM
+ * The key that checks signatures: the HMAC secret, or the public keys' PEM
  * text for ES256.  0 when the configuration holds none.
  */
 static int
@@ -265,8 +459,7 @@ pingoo_token_issue(const struct pingoo_config *cfg, uint64_t user_id,
 	if ((alg = config_alg(cfg)) == JWT_ALG_INVAL ||
 	    !sign_key(cfg, alg, &key, &keylen))
 		return PINGOO_ERR_CONFIG;
-	if (alg == JWT_ALG_ES256 &&
-	    pingoo_token_jwk(cfg, NULL, NULL, kid) != PINGOO_OK)
+	if (alg == JWT_ALG_ES256 && !private_kid(cfg->jwt_private_key, kid))
 		return PINGOO_ERR_CONFIG;
 	if (user_id == 0 || user_id > ID_MAX)
 		return PINGOO_ERR_INVAL;
@@ -274,7 +467,8 @@ pingoo_token_issue(const struct pingoo_config *cfg, uint64_t user_id,
 		return rc;
 	if ((e = jwt_new(&j)) != 0)
 		return jwt_error(e);
-	/* kid names the verifying key in the published JWK set. */
+	/* kid names the verifying key in the published JWK set: the private
+	 * key's own, whichever other public keys are configured. */
 	if ((e = add_claims(j, cfg, user_id, now_s, jti)) != 0 ||
 	    (alg == JWT_ALG_ES256 && (e = jwt_add_header(j, "kid", kid)) != 0) ||
 	    (e = jwt_set_alg(j, alg, key, (int)keylen)) != 0) {
@@ -313,39 +507,6 @@ time_claim(jwt_t *j, const char *name, long *v)
 	}
 	free(js);
 	return rc;
-}
-
-/* What verification takes from a token's claims. */
-struct claims {
-	uint64_t	 user_id;
-	long		 exp, nbf, iat;
-	int		 has_nbf, has_iat;
-};
-
-/* Reads exp (required), nbf and iat (optional); 0 when one is malformed. */
-static int
-times_read(jwt_t *j, struct claims *c)
-{
-	if (time_claim(j, "exp", &c->exp) != 1)
-		return 0;
-	if ((c->has_nbf = time_claim(j, "nbf", &c->nbf)) == -1 ||
-	    (c->has_iat = time_claim(j, "iat", &c->iat)) == -1)
-		return 0;
-	return 1;
-}
-
-/* The token's times hold at now_s, each with jwt_leeway. */
-static int
-times_ok(const struct claims *c, const struct pingoo_config *cfg,
-    int64_t now_s)
-{
-	if (c->exp <= now_s - cfg->jwt_leeway)
-		return 0;
-	if (c->has_nbf && c->nbf > now_s + cfg->jwt_leeway)
-		return 0;
-	if (c->has_iat && c->iat > now_s + cfg->jwt_leeway)
-		return 0;
-	return 1;
 }
 
 /*
@@ -387,6 +548,40 @@ signature_ok(const struct pingoo_config *cfg, jwt_alg_t alg,
 	return (size_t)n == siglen && CRYPTO_memcmp(enc, sig, siglen) == 0;
 }
 
+/* What verification takes from a token's claims. */
+struct claims {
+	struct pingoo_token_info info;	/* sub, jti, iat, exp */
+	long		 exp, nbf, iat;
+	int		 has_nbf, has_iat;
+};
+
+/* Reads exp (required), nbf and iat (optional here; claims_ok requires
+ * iat); 0 when one is malformed. */
+static int
+times_read(jwt_t *j, struct claims *c)
+{
+	if (time_claim(j, "exp", &c->exp) != 1)
+		return 0;
+	if ((c->has_nbf = time_claim(j, "nbf", &c->nbf)) == -1 ||
+	    (c->has_iat = time_claim(j, "iat", &c->iat)) == -1)
+		return 0;
+	return 1;
+}
+
+/* The token's times hold at now_s, each with jwt_leeway. */
+static int
+times_ok(const struct claims *c, const struct pingoo_config *cfg,
+    int64_t now_s)
+{
+	if (c->exp <= now_s - cfg->jwt_leeway)
+		return 0;
+	if (c->has_nbf && c->nbf > now_s + cfg->jwt_leeway)
+		return 0;
+	if (c->has_iat && c->iat > now_s + cfg->jwt_leeway)
+		return 0;
+	return 1;
+}
+
 /* A string claim equal to want (libjwt reads an array claim as NULL). */
 static int
 claim_is(jwt_t *j, const char *name, const char *want)
@@ -396,8 +591,52 @@ claim_is(jwt_t *j, const char *name, const char *want)
 	return v != NULL && strcmp(v, want) == 0;
 }
 
+/* 1 when jti is one we take: 1 to PINGOO_JTI_MAX characters of RFC
+ * 3986's unreserved set (it is stored in MySQL: nothing that needs
+ * quoting). */
+static int
+jti_valid(const char *v)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-._~";
+	size_t n;
+
+	return v != NULL && (n = strlen(v)) > 0 && n <= PINGOO_JTI_MAX &&
+	    strspn(v, ok) == n;
+}
+
+enum pingoo_err
+pingoo_token_jti_hash(const char *jti, uint64_t out[2])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (!jti_valid(jti))
+		return PINGOO_ERR_INVAL;
+	if (EVP_Digest(jti, strlen(jti), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen < 16)
+		return PINGOO_ERR_INTERNAL;
+	memcpy(out, md, 16);
+	/* 0, 0 marks a free slot of the table. */
+	if (out[0] == 0 && out[1] == 0)
+		out[0] = 1;
+	return PINGOO_OK;
+}
+
+/* The jti claim into c, with its hash; 0 when absent or malformed. */
+static int
+jti_read(jwt_t *j, struct claims *c)
+{
+	const char *v = jwt_get_grant(j, "jti");
+
+	if (pingoo_token_jti_hash(v, c->info.jti_hash) != PINGOO_OK)
+		return 0;
+	memcpy(c->info.jti, v, strlen(v) + 1);
+	return 1;
+}
+
 /* Everything about a decoded (signature-checked) token but its subject
- * and its times, which go to c. */
+ * and whether its times hold now, which go to c. */
 static int
 claims_ok(jwt_t *j, const struct pingoo_config *cfg, struct claims *c)
 {
@@ -409,15 +648,22 @@ claims_ok(jwt_t *j, const struct pingoo_config *cfg, struct claims *c)
 	 * its own algorithm unset, so the header is what is compared. */
 	if (hdr_alg == NULL || strcmp(hdr_alg, cfg->jwt_alg) != 0)
 		return 0;
-	return times_read(j, c) &&
-	    claim_is(j, "iss", cfg->jwt_issuer) &&
+	if (!times_read(j, c) || !c->has_iat || !jti_read(j, c))
+		return 0;
+	/* No token outlives jwt_ttl: a revocation is kept that long. */
+	if (c->exp - c->iat > (long)cfg->jwt_ttl)
+		return 0;
+	c->info.iat = c->iat;
+	c->info.exp = c->exp;
+	return claim_is(j, "iss", cfg->jwt_issuer) &&
 	    claim_is(j, "aud", cfg->jwt_audience);
 }
 
 /*
  * Everything but the times: the signature with the configured algorithm
- * and key, the header, iss, aud and sub.  The claims the time checks need
- * go to c.  PINGOO_ERR_AUTH or PINGOO_ERR_CONFIG as pingoo_token_verify.
+ * and key (ES256: the key the header's kid names), the header, iss, aud,
+ * sub, jti, iat and the lifetime.  The claims the time checks need go to
+ * c.  PINGOO_ERR_AUTH or PINGOO_ERR_CONFIG as pingoo_token_verify.
  */
 static enum pingoo_err
 verify(const struct pingoo_config *cfg, const char *token, size_t len,
@@ -435,17 +681,21 @@ verify(const struct pingoo_config *cfg, const char *token, size_t len,
 		return PINGOO_ERR_CONFIG;
 	/* The signature is checked here, with our algorithm and key (a
 	 * NULL key would make libjwt skip its own check, which takes the
-	 * algorithm from the token); libjwt then only parses, and claims_ok
-	 * still requires the header's algorithm to be ours. */
-	if (alg == JWT_ALG_ES256 ? !es256_ok(cfg->jwt_public_key, token, len) :
-	    !signature_ok(cfg, alg, token, len))
+	 * algorithm from the token); libjwt only parses, and claims_ok
+	 * still requires the header's algorithm to be ours.  An HMAC is
+	 * checked before any parsing; an ES256 signature once the header
+	 * has named its key. */
+	if (alg != JWT_ALG_ES256 && !signature_ok(cfg, alg, token, len))
 		return PINGOO_ERR_AUTH;
 	if (jwt_decode(&j, token, NULL, 0) != 0)
 		return PINGOO_ERR_AUTH;
+	if (alg == JWT_ALG_ES256 && !es256_ok(cfg->jwt_public_key,
+	    jwt_get_header(j, "kid"), token, len))
+		goto out;
 	if (!claims_ok(j, cfg, c))
 		goto out;
 	if ((sub = jwt_get_grant(j, "sub")) == NULL ||
-	    pingoo_parse_id(sub, strlen(sub), &c->user_id) != PINGOO_OK)
+	    pingoo_parse_id(sub, strlen(sub), &c->info.user_id) != PINGOO_OK)
 		goto out;
 	rc = PINGOO_OK;
 out:
@@ -478,13 +728,13 @@ token_len(const char *token)
 }
 
 /*
- * Verifies token at now_s and sets *user_id from its subject.  Every
- * refusal is PINGOO_ERR_AUTH (the reason is not told to the client);
+ * Verifies token at now_s and fills *out from its claims.  Every refusal
+ * is PINGOO_ERR_AUTH (the reason is not told to the client);
  * PINGOO_ERR_CONFIG when the configured algorithm is unusable.
  */
 enum pingoo_err
-pingoo_token_verify(const struct pingoo_config *cfg, const char *token,
-    int64_t now_s, uint64_t *user_id)
+pingoo_token_check(const struct pingoo_config *cfg, const char *token,
+    int64_t now_s, struct pingoo_token_info *out)
 {
 	struct claims c;
 	size_t len = token_len(token);
@@ -499,20 +749,33 @@ pingoo_token_verify(const struct pingoo_config *cfg, const char *token,
 		return rc;
 	if (!times_ok(&c, cfg, now_s))
 		return PINGOO_ERR_AUTH;
-	*user_id = c.user_id;
+	*out = c.info;
 	return PINGOO_OK;
+}
+
+enum pingoo_err
+pingoo_token_verify(const struct pingoo_config *cfg, const char *token,
+    int64_t now_s, uint64_t *user_id)
+{
+	struct pingoo_token_info info;
+	enum pingoo_err rc;
+
+	if ((rc = pingoo_token_check(cfg, token, now_s, &info)) == PINGOO_OK)
+		*user_id = info.user_id;
+	return rc;
 }
 
 /*
  * A thread's verified tokens.  Verifying costs an HMAC, a JSON parse of
  * the header and the payload by libjwt (jansson) and a dozen allocations,
  * about 61,000 instructions, and a client sends the same token on every
- * request (each echo of a test).  Nothing makes a token invalid before its
- * exp but the configuration (key, algorithm, issuer, audience), which is
- * read once per process: there is no revocation list, and the user's
- * existence is checked apart from the token (R_USERCHECK).  So a token
- * that verified under the cache's configuration is matched again by all
- * of its bytes, and only its times are checked at each use.
+ * request (each echo of a test).  What decides whether a token verifies
+ * is its bytes and the configuration (keys, algorithm, issuer, audience,
+ * jwt_ttl), which is read once per process; its times and its revocation
+ * change, so a token that verified under the cache's configuration is
+ * matched again by all of its bytes, its times are checked at each use,
+ * and the caller checks its claims against the revocations at each use
+ * too (lib/shm/revtab.c: a few loads of shared memory).
  */
 #define CACHE_SLOTS	8
 #define CACHE_TOKEN_MAX	1024	/* longer tokens are verified every time */
@@ -584,16 +847,16 @@ cache_put(struct pingoo_token_cache *tc, const char *token, size_t len,
 enum pingoo_err
 pingoo_token_verify_cached(struct pingoo_token_cache *tc,
     const struct pingoo_config *cfg, const char *token, int64_t now_s,
-    uint64_t *user_id)
+    struct pingoo_token_info *out)
 {
 	struct claims c;
 	size_t len = token_len(token);
 	enum pingoo_err rc;
 	int i;
 
-	/* An unusable configuration gets pingoo_token_verify's answer. */
+	/* An unusable configuration gets pingoo_token_check's answer. */
 	if (tc == NULL || tc->cfg != cfg || !tc->usable || len == 0)
-		return pingoo_token_verify(cfg, token, now_s, user_id);
+		return pingoo_token_check(cfg, token, now_s, out);
 	if ((i = cache_find(tc, token, len)) >= 0) {
 		tc->slot[i].used = ++tc->clock;
 		c = tc->slot[i].c;
@@ -606,115 +869,63 @@ pingoo_token_verify_cached(struct pingoo_token_cache *tc,
 	}
 	if (!times_ok(&c, cfg, now_s))
 		return PINGOO_ERR_AUTH;
-	*user_id = c.user_id;
+	*out = c.info;
 	return PINGOO_OK;
 }
 
-/* Base64url without padding of n bytes into out (room for 4n/3 + 4). */
-static void
-b64url(const unsigned char *in, size_t n, char *out)
-{
-	size_t i, o;
-	int w;
-
-	w = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	for (i = 0, o = 0; i < (size_t)w && out[i] != '='; i++)
-		out[o++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[o] = '\0';
-}
-
 /*
- * The public key's P-256 point: x and y, EC_COORD bytes each.  0 when the
- * PEM text is not a P-256 public key.
- */
-static int
-ec_point(const char *pem, unsigned char x[EC_COORD], unsigned char y[EC_COORD])
-{
-	unsigned char pt[1 + 2 * EC_COORD];
-	char group[32];
-	EVP_PKEY *pk;
-	size_t n = 0;
-	int ok = 0;
-
-	if ((pk = public_key(pem)) == NULL)
-		return 0;
-	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
-	    group, sizeof(group), NULL) != 1 ||
-	    strcmp(group, "prime256v1") != 0)
-		goto out;
-	/* An uncompressed point: 0x04, then x, then y. */
-	if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt,
-	    sizeof(pt), &n) != 1 || n != sizeof(pt) || pt[0] != 0x04)
-		goto out;
-	memcpy(x, pt + 1, EC_COORD);
-	memcpy(y, pt + 1 + EC_COORD, EC_COORD);
-	ok = 1;
-out:
-	EVP_PKEY_free(pk);
-	return ok;
-}
-
-/*
- * The configured ES256 public key as JWK parts: x and y in base64url
- * (PINGOO_JWK_COORD_MAX bytes of room each, either may be NULL) and kid,
- * its RFC 7638 thumbprint (SHA-256 of the required members in
- * lexicographic order, base64url).  PINGOO_ERR_NOTFOUND when the algorithm
- * is an HMAC one (nothing to publish), PINGOO_ERR_CONFIG when the public
- * key is missing or not a P-256 key.
+ * Public key i of the configured ES256 set as JWK parts: x and y in
+ * base64url (PINGOO_JWK_COORD_MAX bytes of room each, either may be NULL)
+ * and kid, its RFC 7638 thumbprint.  PINGOO_ERR_NOTFOUND when the
+ * algorithm is an HMAC one (nothing to publish) or past the last key,
+ * PINGOO_ERR_CONFIG when the public keys are missing or unusable.
  */
 enum pingoo_err
-pingoo_token_jwk(const struct pingoo_config *cfg, char *xs, char *ys,
-    char kid[PINGOO_KID_MAX])
+pingoo_token_jwk(const struct pingoo_config *cfg, size_t i, char *xs,
+    char *ys, char kid[PINGOO_KID_MAX])
 {
-	unsigned char x[EC_COORD], y[EC_COORD], md[EVP_MAX_MD_SIZE];
-	char bx[PINGOO_JWK_COORD_MAX], by[PINGOO_JWK_COORD_MAX], tp[160];
-	unsigned mdlen = 0;
-	int n;
+	struct es_key e;
+	size_t n;
 
 	if (config_alg(cfg) != JWT_ALG_ES256)
 		return PINGOO_ERR_NOTFOUND;
-	if (!ec_point(cfg->jwt_public_key, x, y))
-		return PINGOO_ERR_CONFIG;
-	b64url(x, sizeof(x), bx);
-	b64url(y, sizeof(y), by);
-	n = snprintf(tp, sizeof(tp), "{\"crv\":\"P-256\",\"kty\":\"EC\","
-	    "\"x\":\"%s\",\"y\":\"%s\"}", bx, by);
-	if (n < 0 || (size_t)n >= sizeof(tp) ||
-	    EVP_Digest(tp, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return PINGOO_ERR_INTERNAL;
-	b64url(md, mdlen, kid);
+	if (!key_at(cfg->jwt_public_key, i, &e, &n))
+		return n == 0 ? PINGOO_ERR_CONFIG : PINGOO_ERR_NOTFOUND;
+	memcpy(kid, e.kid, PINGOO_KID_MAX);
 	if (xs != NULL)
-		memcpy(xs, bx, sizeof(bx));
+		memcpy(xs, e.x, PINGOO_JWK_COORD_MAX);
 	if (ys != NULL)
-		memcpy(ys, by, sizeof(by));
+		memcpy(ys, e.y, PINGOO_JWK_COORD_MAX);
 	return PINGOO_OK;
 }
 
 /*
- * Checks that the configured keys can do their work: for ES256 a P-256
- * public key, and, when this host issues tokens, a private key that signs
- * tokens the public key verifies (a mismatched pair is caught here, at
- * start, rather than as every token refused).
+ * Checks that the configured keys can do their work: for ES256 a set of
+ * P-256 public keys, and, when this host issues tokens, a private key that
+ * signs tokens the set verifies (a private key whose public half is not
+ * configured is caught here, at start, rather than as every token
+ * refused).
  */
 static enum pingoo_err
 check_keys(const struct pingoo_config *cfg)
 {
+	struct pingoo_token_info info;
 	char kid[PINGOO_KID_MAX];
 	char *tok = NULL;
-	uint64_t uid = 0;
 	enum pingoo_err rc;
 
 	if (config_alg(cfg) != JWT_ALG_ES256)
 		return PINGOO_OK;
-	if ((rc = pingoo_token_jwk(cfg, NULL, NULL, kid)) != PINGOO_OK)
-		return rc;
+	if ((rc = pingoo_token_jwk(cfg, 0, NULL, NULL, kid)) != PINGOO_OK)
+		return PINGOO_ERR_CONFIG;
 	if (!pingoo_token_can_issue(cfg))
 		return PINGOO_OK;
 	if ((rc = pingoo_token_issue(cfg, 1, 1700000000, &tok)) != PINGOO_OK)
 		return PINGOO_ERR_CONFIG;
-	rc = pingoo_token_verify(cfg, tok, 1700000000, &uid);
+	rc = pingoo_token_check(cfg, tok, 1700000000, &info);
 	free(tok);
-	return rc == PINGOO_OK && uid == 1 ? PINGOO_OK : PINGOO_ERR_CONFIG;
+	return rc == PINGOO_OK && info.user_id == 1 ? PINGOO_OK :
+	    PINGOO_ERR_CONFIG;
 }
 
 enum pingoo_err
@@ -724,6 +935,8 @@ pingoo_token_check_keys(const struct pingoo_config *cfg,
 	if (check_keys(cfg) == PINGOO_OK)
 		return PINGOO_OK;
 	return pingoo_fault_set(f, PINGOO_ERR_CONFIG, "invalid_config",
-	    "jwt_public_key_file", "the ES256 keys are not a P-256 key pair "
-	    "(the private key must match the public key)");
+	    "jwt_public_key_file", "the ES256 keys are unusable: every file "
+	    "of jwt_public_key_file must be a P-256 public key (PEM; at most "
+	    "%d, no two the same), and the private key must be the pair of "
+	    "one of them", PINGOO_JWT_KEYS_MAX);
 }

@@ -44,6 +44,7 @@ enum ktype {
 	K_U64,		/* uint64_t */
 	K_KEY,		/* jwt_key bytes + jwt_key_len */
 	K_FILE,		/* a file whose content goes to the K_STR/K_KEY at off */
+	K_FILES,	/* files, separated by blanks, appended into the K_STR */
 };
 
 struct key {
@@ -102,8 +103,10 @@ static const struct key keys[] = {
 	    "a file holding jwt_key" },
 	SECRETFILE("jwt_private_key_file", jwt_private_key,
 	    "ES256: the P-256 private key (PEM) that signs tokens"),
-	SECRETFILE("jwt_public_key_file", jwt_public_key,
-	    "ES256: the P-256 public key (PEM) that verifies tokens"),
+	{ "jwt_public_key_file", K_FILES, OFF(jwt_public_key),
+	    CAP(jwt_public_key), 0, 0, 0, NULL,
+	    "ES256: the P-256 public keys (PEM) that verify tokens, up to 4 "
+	    "files separated by spaces" },
 	STR(jwt_issuer, "pingoo", "the iss claim issued and required"),
 	STR(jwt_audience, "pingoo-api", "the aud claim issued and required"),
 	NUM(K_INT, jwt_ttl, 60, 2592000, "3600", "token lifetime, seconds"),
@@ -200,6 +203,7 @@ pingoo_config_key(size_t i, struct pingoo_config_key *out)
 		out->type = PINGOO_CONFIG_STRING;
 		break;
 	case K_FILE:
+	case K_FILES:
 		out->type = PINGOO_CONFIG_FILE;
 		break;
 	default:
@@ -273,15 +277,19 @@ set_bytes(struct pingoo_config *c, const struct key *k, int is_key,
 	return PINGOO_OK;
 }
 
-/* The secret named by a *_file key, one trailing newline dropped. */
+static int
+is_blank_char(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* The file v[0..len) names (relative to the configuration's folder) into
+ * *buf, *n bytes, one trailing newline dropped; max bounds what is read. */
 static enum pingoo_err
-set_from_file(struct pingoo_config *c, const struct key *k, const char *v,
-    size_t len, const struct line *l)
+read_named(const struct key *k, const char *v, size_t len, size_t max,
+    const struct line *l, char **buf, size_t *n)
 {
 	char path[PATH_MAX];
-	char *buf;
-	size_t n;
-	enum pingoo_err rc;
 	int w;
 
 	if (len == 0)
@@ -293,18 +301,79 @@ set_from_file(struct pingoo_config *c, const struct key *k, const char *v,
 		    (int)len, v);
 	if (w < 0 || (size_t)w >= sizeof(path))
 		return line_fault(l, k, "has a path that is too long");
-	/* Twice the field so an overlong secret is reported as such. */
-	if ((buf = pingoo_slurp(path, 2 * k->size + 2, &n)) == NULL)
+	if ((*buf = pingoo_slurp(path, max, n)) == NULL)
 		return pingoo_fault_set(l->f, PINGOO_ERR_CONFIG,
 		    "invalid_config", k->name, "line %zu: %s: cannot read "
 		    "%.96s: %s", l->no, k->name, path, strerror(errno));
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
+	if (*n > 0 && (*buf)[*n - 1] == '\n')
+		(*n)--;
+	if (*n > 0 && (*buf)[*n - 1] == '\r')
+		(*n)--;
+	return PINGOO_OK;
+}
+
+/* The secret named by a *_file key, one trailing newline dropped. */
+static enum pingoo_err
+set_from_file(struct pingoo_config *c, const struct key *k, const char *v,
+    size_t len, const struct line *l)
+{
+	char *buf;
+	size_t n;
+	enum pingoo_err rc;
+
+	/* Twice the field so an overlong secret is reported as such. */
+	if ((rc = read_named(k, v, len, 2 * k->size + 2, l, &buf, &n)) !=
+	    PINGOO_OK)
+		return rc;
 	rc = set_bytes(c, k, k->filekey, buf, n, l);
 	explicit_bzero(buf, n);
 	free(buf);
+	return rc;
+}
+
+/* Several files, separated by blanks (so no path may hold one), each
+ * ended by a newline in the string field: the public keys of a key
+ * rotation. */
+static enum pingoo_err
+set_from_files(struct pingoo_config *c, const struct key *k, const char *v,
+    size_t len, const struct line *l)
+{
+	char *all, *buf;
+	size_t used = 0, n, w;
+	enum pingoo_err rc = PINGOO_OK;
+
+	if (len == 0)
+		return line_fault(l, k, "needs a path");
+	if ((all = calloc(1, k->size + 1)) == NULL)
+		return pingoo_fault_set(l->f, PINGOO_ERR_NOMEM, "invalid_config",
+		    k->name, "line %zu: out of memory", l->no);
+	while (rc == PINGOO_OK && len > 0) {
+		while (len > 0 && is_blank_char(*v))
+			v++, len--;
+		for (w = 0; w < len && !is_blank_char(v[w]); w++)
+			;
+		if (w == 0)
+			break;
+		if ((rc = read_named(k, v, w, 2 * k->size + 2, l, &buf, &n)) !=
+		    PINGOO_OK)
+			break;
+		if (used + n + 1 > k->size - 1)
+			rc = pingoo_fault_set(l->f, PINGOO_ERR_CONFIG,
+			    "invalid_config", k->name, "line %zu: %s: the files "
+			    "hold more than %zu bytes", l->no, k->name,
+			    k->size - 1);
+		else {
+			memcpy(all + used, buf, n);
+			used += n;
+			all[used++] = '\n';
+		}
+		free(buf);
+		v += w;
+		len -= w;
+	}
+	if (rc == PINGOO_OK)
+		rc = set_bytes(c, k, 0, all, used, l);
+	free(all);
 	return rc;
 }
 
@@ -339,6 +408,8 @@ apply(struct pingoo_config *c, const struct key *k, const char *v,
 		return set_bytes(c, k, 1, v, len, l);
 	case K_FILE:
 		return set_from_file(c, k, v, len, l);
+	case K_FILES:
+		return set_from_files(c, k, v, len, l);
 	default:
 		return set_number(c, k, v, len, l);
 	}

@@ -1,7 +1,8 @@
 /*
  * shm.h - the state of one host's worker processes: shared by them and
  * mapped before the supervisor forks, the table of live tests that lets an
- * echo answer without MySQL and the server's counters; and, in each
+ * echo answer without MySQL, the revoked tokens that let every route
+ * refuse one without MySQL, and the server's counters; and, in each
  * process's own memory, the queue of echoed samples on their way to MySQL.
  */
 #ifndef PINGOO_SHM_H
@@ -62,6 +63,68 @@ void			 pingoo_pingtab_forget(struct pingoo_pingtab *,
 /* The table key of throughput test id's probes: the ids of ping tests and
  * throughput tests are counted apart, so the top bit keeps them apart. */
 #define PINGOO_PINGTAB_TP(id)	((id) | (1ULL << 63))
+
+/* revtab.c: revoked tokens in memory shared by every worker process (mapped
+ * before fork), so that every route, the echo included, refuses a revoked
+ * token without a database round trip.  MySQL stays the truth: each
+ * process's background thread copies its revocations in.  Fixed size: a
+ * revocation that finds no room raises its user's floor instead, and one
+ * whose user finds no room the table's floor (see revtab.c): a revocation
+ * is never dropped, at worst it refuses more tokens than it names.  Times
+ * are seconds since the epoch; `until` is when an entry refuses nothing
+ * any more (every token it names has expired) and may go. */
+enum pingoo_revtab_put {
+	PINGOO_REVTAB_STORED,		/* as asked */
+	PINGOO_REVTAB_FLOOR_USER,	/* no room: the user's floor went up */
+	PINGOO_REVTAB_FLOOR_ALL		/* no room: the table's floor went up */
+};
+struct pingoo_revtab;
+/* Maps room for ntokens revoked tokens and nusers user floors (each at
+ * least 16); NULL when out of memory or when the mapping fails. */
+struct pingoo_revtab	*pingoo_revtab_new(size_t ntokens, size_t nusers);
+void			 pingoo_revtab_free(struct pingoo_revtab *);
+/* The bytes mapped. */
+size_t			 pingoo_revtab_bytes(const struct pingoo_revtab *);
+void			 pingoo_revtab_prefault(struct pingoo_revtab *);
+/* A revoked token: hash is its jti's (struct pingoo_token_info's
+ * jti_hash), user_id and iat its claims, for when there is no room. */
+enum pingoo_revtab_put	 pingoo_revtab_token(struct pingoo_revtab *,
+			    const uint64_t hash[2], uint64_t user_id,
+			    int64_t iat, int64_t until, int64_t now_s);
+/* Every token of user_id issued at or before floor is refused. */
+enum pingoo_revtab_put	 pingoo_revtab_user(struct pingoo_revtab *,
+			    uint64_t user_id, int64_t floor, int64_t until,
+			    int64_t now_s);
+/* 1 when the token of these claims is revoked (or a slot it needs is
+ * stuck mid-write: fail closed), 0 when it is not. */
+int			 pingoo_revtab_revoked(struct pingoo_revtab *,
+			    const uint64_t hash[2], uint64_t user_id,
+			    int64_t iat);
+/* The newest iat refused for user_id by its floor or the table's
+ * (INT64_MIN when none; INT64_MAX when unreadable): a new token of the
+ * user must be issued after it. */
+int64_t			 pingoo_revtab_floor(struct pingoo_revtab *,
+			    uint64_t user_id);
+/* Frees the entries whose until is before now_s; counts those left. */
+void			 pingoo_revtab_prune(struct pingoo_revtab *,
+			    int64_t now_s, size_t *tokens, size_t *users);
+/* The host's processes poll in turn: 1 when this caller is to poll now
+ * (the last claim is every_us old), 0 when another has it. */
+int			 pingoo_revtab_claim_poll(struct pingoo_revtab *,
+			    int64_t mono_us, int64_t every_us);
+/* A poll succeeded: it started at since_us (wall clock) and ended at
+ * mono_us (monotonic); the table counts as loaded from then on. */
+void			 pingoo_revtab_polled(struct pingoo_revtab *,
+			    int64_t since_us, int64_t mono_us);
+/* The start of the newest successful poll, -1 before the first (or after a
+ * writer died mid-write: then everything is read again). */
+int64_t			 pingoo_revtab_since(struct pingoo_revtab *);
+/* The monotonic end of the newest successful poll, 0 before the first. */
+int64_t			 pingoo_revtab_polled_at(struct pingoo_revtab *);
+/* How many revocations found no room: tokens that raised a user's floor,
+ * user floors that raised the table's. */
+void			 pingoo_revtab_overflows(struct pingoo_revtab *,
+			    uint64_t *tokens, uint64_t *users);
 
 /* sampleq.c: echoed samples on their way to MySQL, and the latency probes
  * of throughput tests (probe 1: test_id is a throughput test's, phase an

@@ -2,7 +2,8 @@
  * store.h - the only way into MySQL, for everything outside the store.
  * One struct pingoo_store per thread owns one connection and its prepared
  * statements; the functions of store.c, user.c, ping.c, tp.c, probe.c,
- * data.c and migrate.c run them.  No MySQL type appears here: the SQL and
+ * data.c, revoke.c and migrate.c run them.  No MySQL type appears here:
+ * the SQL and
  * its bindings stay behind store_int.h.  Every read and write of a test
  * is filtered by its owner unless its comment says otherwise; another
  * user's test is PINGOO_ERR_NOTFOUND exactly like a missing one.
@@ -56,6 +57,8 @@ enum pingoo_err	pingoo_user_by_name(struct pingoo_store *, const char *name,
 		    struct pingoo_user *, char hash[PINGOO_HASH_MAX]);
 enum pingoo_err	pingoo_user_by_id(struct pingoo_store *, uint64_t id,
 		    struct pingoo_user *);
+/* A new password revokes every token of the user (as a logout-all), and
+ * so does a deletion: in the same transaction. */
 enum pingoo_err	pingoo_user_passwd(struct pingoo_store *, const char *name,
 		    const char *hash);
 enum pingoo_err	pingoo_user_del(struct pingoo_store *, const char *name);
@@ -267,6 +270,43 @@ struct pingoo_expired {
  * again), 0 when none is left; *gone names the test when its row went. */
 enum pingoo_err	pingoo_retention_step(struct pingoo_store *, int64_t before,
 		    int batch, int *more, struct pingoo_expired *gone);
+
+/* revoke.c: revoked tokens (schema 011).  Times in seconds since the epoch
+ * but revoked_at (µs).  expires_at is the latest exp of a token a row
+ * refuses: past it (and jwt_leeway) the row refuses nothing. */
+struct pingoo_revocation {
+	int		user_wide;	/* 0: one token (jti); 1: user_id's */
+	char		jti[PINGOO_JTI_MAX + 1];
+	uint64_t	user_id;
+	int64_t		iat;		/* the token's; user-wide: the floor,
+					 * every token with iat <= it refused */
+	int64_t		expires_at;
+	int64_t		revoked_at;
+};
+/* Revokes the token t names (a logout); again is harmless. */
+enum pingoo_err	pingoo_revoke_token(struct pingoo_store *,
+		    const struct pingoo_token_info *t, int64_t now_us);
+/* Revokes every token of user_id issued up to now (logout-all); runs in
+ * the caller's transaction when one is open. */
+enum pingoo_err	pingoo_revoke_user(struct pingoo_store *, uint64_t user_id,
+		    int64_t now_us);
+/* The floor and expires_at a user-wide revocation at now_us gets. */
+void		pingoo_revoke_user_times(const struct pingoo_config *,
+		    int64_t now_us, int64_t *floor, int64_t *expires_at);
+/* user_id's floor: a token of theirs whose iat is not after it is
+ * refused; INT64_MIN when none. */
+enum pingoo_err	pingoo_revoked_floor(struct pingoo_store *, uint64_t user_id,
+		    int64_t *floor);
+/* Calls each for every revocation with revoked_at >= since_us whose
+ * expires_at >= alive_s, the tokens' first; streamed, constant memory. */
+enum pingoo_err	pingoo_revocations(struct pingoo_store *, int64_t since_us,
+		    int64_t alive_s,
+		    enum pingoo_err (*each)(const struct pingoo_revocation *,
+		    void *), void *arg);
+/* Deletes up to batch rows of each table whose expires_at is before
+ * before_s; *n counts them. */
+enum pingoo_err	pingoo_revocations_purge(struct pingoo_store *,
+		    int64_t before_s, int batch, uint64_t *n);
 
 /* migrate.c */
 #define PINGOO_MIGRATIONS_MAX	256

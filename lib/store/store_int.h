@@ -16,7 +16,7 @@
 /* One table of SQL text per concern; a statement is (table, index).  A
  * connection prepares the statements of at most PINGOO_SQL__DOMAINS
  * tables, of at most PINGOO_SQL_PER_DOMAIN each. */
-#define PINGOO_SQL__DOMAINS 6
+#define PINGOO_SQL__DOMAINS 7
 #define PINGOO_SQL_PER_DOMAIN 48
 
 struct pingoo_sql_table {
@@ -46,6 +46,7 @@ extern const struct pingoo_sql_table pingoo_sql_tp;	/* tp.c */
 extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
 extern const struct pingoo_sql_table pingoo_sql_probe;	/* probe.c */
 extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
+extern const struct pingoo_sql_table pingoo_sql_revoke;	/* revoke.c */
 /* The tables as the runner's callers name them. */
 #define PINGOO_SQL_USER		(&pingoo_sql_user)
 #define PINGOO_SQL_PING		(&pingoo_sql_ping)
@@ -53,6 +54,7 @@ extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
 #define PINGOO_SQL_MISC		(&pingoo_sql_misc)
 #define PINGOO_SQL_PROBE	(&pingoo_sql_probe)
 #define PINGOO_SQL_DATA		(&pingoo_sql_data)
+#define PINGOO_SQL_REVOKE	(&pingoo_sql_revoke)
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */

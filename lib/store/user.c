@@ -1,4 +1,5 @@
-/* user.c - the users table: accounts and their password hashes. */
+/* user.c - the users table: accounts and their password hashes.  A new
+ * password or a deletion revokes the user's tokens (revoke.c). */
 #include <string.h>
 
 #include "auth/auth.h"
@@ -125,21 +126,48 @@ pingoo_user_by_id(struct pingoo_store *s, uint64_t id, struct pingoo_user *u)
 	return PINGOO_OK;
 }
 
+/*
+ * Runs statement idx (USER_PASSWD or USER_DEL, bound by in) on the user
+ * called name, and revokes every token of theirs, in one transaction: a
+ * password changed or an account deleted never leaves a token of the
+ * user alive, nor is a revocation recorded for a change that failed.
+ */
+static enum pingoo_err
+change_and_revoke(struct pingoo_store *s, const char *name, int idx,
+    MYSQL_BIND *in)
+{
+	struct pingoo_user u;
+	uint64_t n;
+	enum pingoo_err e;
+	int tries = 0;
+
+	do {
+		if ((e = pingoo_store_begin(s)) != PINGOO_OK)
+			continue;
+		n = 0;
+		if ((e = pingoo_user_by_name(s, name, &u, NULL)) == PINGOO_OK &&
+		    (e = pingoo_store_run(s, PINGOO_SQL_USER, idx, in, NULL,
+		    NULL, NULL, &n, NULL)) == PINGOO_OK && n == 0)
+			e = PINGOO_ERR_NOTFOUND;
+		if (e == PINGOO_OK)
+			e = pingoo_revoke_user(s, u.id, pingoo_now_us());
+		if (e == PINGOO_OK)
+			e = pingoo_store_commit(s);
+		else
+			pingoo_store_rollback(s);
+	} while (pingoo_store_again(s, e, &tries));
+	return e;
+}
+
 enum pingoo_err
 pingoo_user_passwd(struct pingoo_store *s, const char *name, const char *hash)
 {
 	MYSQL_BIND in[2];
 	unsigned long nlen = strlen(name), hlen = strlen(hash);
-	uint64_t n = 0;
-	enum pingoo_err e;
 
 	pingoo_bind_str(&in[0], hash, &hlen);
 	pingoo_bind_str(&in[1], name, &nlen);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_PASSWD, in, NULL, NULL,
-	    NULL, &n, NULL);
-	if (e == PINGOO_OK && n == 0)
-		return PINGOO_ERR_NOTFOUND;
-	return e;
+	return change_and_revoke(s, name, USER_PASSWD, in);
 }
 
 /* Deletes the user; the schema's foreign keys delete their tests too. */
@@ -148,15 +176,9 @@ pingoo_user_del(struct pingoo_store *s, const char *name)
 {
 	MYSQL_BIND in[1];
 	unsigned long nlen = strlen(name);
-	uint64_t n = 0;
-	enum pingoo_err e;
 
 	pingoo_bind_str(&in[0], name, &nlen);
-	e = pingoo_store_run(s, PINGOO_SQL_USER, USER_DEL, in,
-	    NULL, NULL, NULL, &n, NULL);
-	if (e == PINGOO_OK && n == 0)
-		return PINGOO_ERR_NOTFOUND;
-	return e;
+	return change_and_revoke(s, name, USER_DEL, in);
 }
 
 enum pingoo_err

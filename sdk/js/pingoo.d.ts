@@ -331,6 +331,13 @@ export declare class Pingoo {
   expiresAt: number | null;
   receiptBatch: number;
   reportBatch: number;
+  /** Revokes this token on the server (POST /auth/logout), then forgets it
+   * (token and expiresAt become null); a token refused already (401) is
+   * forgotten too. */
+  logout(opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Revokes every token of the user (POST /auth/logout-all), this one
+   * included, then forgets it. */
+  logoutAll(opts?: { signal?: AbortSignal }): Promise<void>;
   me(opts?: { signal?: AbortSignal }): Promise<User>;
   health(opts?: { signal?: AbortSignal }): Promise<{ status: string; database: string; version: string }>;
   static pickServer(urls: string[], opts?: { probes?: number; timeoutMs?: number; fetch?: typeof fetch; signal?: AbortSignal }): Promise<{

@@ -114,7 +114,9 @@ await t.test('a token minted with the server key is accepted (the minting is rig
 		return t.fail('a minted token is accepted', k.error);
 	const res = await me(mint(fresh()));
 	t.ok(res.status === 200 && res.json?.id === vId, 'a correctly minted token is accepted by GET /me', describe(res));
-	const raw = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","exp":${nowS() + 300}}`;
+	// A token must carry jti and iat (what a logout names it by and places it with).
+	const raw = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","iat":${nowS()},` +
+	    `"jti":"hand-written-1","exp":${nowS() + 300}}`;
 	const res2 = await me(sign(hdr(), raw, k.key, k.alg));
 	t.ok(res2.status === 200, 'a minted token from a hand-written payload is accepted (the duplicate-claim tokens below are meaningful)',
 	    describe(res2));
@@ -132,7 +134,8 @@ function attacks() {
 	const random = (n) => crypto.randomBytes(n).toString('base64url');
 	const dupExp = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","iat":${now},` +
 	    `"exp":${now + 300},"exp":${now - 3600}}`;
-	const dupSub = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","exp":${now + 300},"sub":"abc"}`;
+	const dupSub = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","iat":${now},"jti":"dup-sub-1",` +
+	    `"exp":${now + 300},"sub":"abc"}`;
 	const dupAud = `{"sub":"${vId}","iss":"${k.issuer}","aud":"${k.audience}","exp":${now + 300},"aud":"someone-else"}`;
 	const B = (tok) => `Bearer ${tok}`;
 	return [
@@ -181,6 +184,12 @@ function attacks() {
 		['an iat that is an object', () => B(mint(fresh({ iat: { at: now } })))],
 		['issued in the future (iat in 10 minutes)', () => B(mint(fresh({ iat: now + 600, exp: now + 900 })))],
 		['without exp', () => B(mint(without('exp')))],
+		// what makes a token revocable
+		['without jti (nothing a logout could name it by)', () => B(mint(without('jti')))],
+		['without iat (nothing a logout-all could place it by)', () => B(mint(without('iat')))],
+		['a jti that is a number', () => B(mint(fresh({ jti: 12345 })))],
+		['a jti with a space', () => B(mint(fresh({ jti: 'a b' })))],
+		['a lifetime past jwt_ttl (exp a year after iat)', () => B(mint(fresh({ exp: now + 366 * 86400 })))],
 		['an exp that is a string', () => B(mint(fresh({ exp: String(now + 300) })))],
 		['an exp that is a float', () => B(mint(fresh({ exp: now + 300.5 })))],
 		['an exp that is null', () => B(mint(fresh({ exp: null })))],

@@ -202,14 +202,26 @@ test_cluster_keys(void)
 	ok(parse(&c, "jwt_alg = ES256\njwt_key = " KEY32 "\n"
 	    "jwt_public_key_file = pub.pem\ndb_wsrep_sync_wait = 1\n", &f) ==
 	    PINGOO_OK && strcmp(c.jwt_public_key, "-----BEGIN PUBLIC KEY-----"
-	    "\nnot a key\n-----END PUBLIC KEY-----") == 0 &&
+	    "\nnot a key\n-----END PUBLIC KEY-----\n") == 0 &&
 	    c.db_wsrep_sync_wait == 1,
-	    "jwt_public_key_file is read (one newline dropped) and "
+	    "jwt_public_key_file is read (ended by one newline) and "
 	    "db_wsrep_sync_wait set");
 	ok(pingoo_config_check(&c, &f) == PINGOO_OK &&
 	    pingoo_token_check_keys(&c, &f) == PINGOO_ERR_CONFIG &&
 	    strcmp(f.field, "jwt_public_key_file") == 0,
 	    "a public key file that holds no P-256 key fails the key check");
+	write_file("pub2.pem", "-----BEGIN PUBLIC KEY-----\nsecond\n"
+	    "-----END PUBLIC KEY-----");
+	ok(parse(&c, "jwt_public_key_file =  pub.pem \t pub2.pem \n", &f) ==
+	    PINGOO_OK && strcmp(c.jwt_public_key, "-----BEGIN PUBLIC KEY-----"
+	    "\nnot a key\n-----END PUBLIC KEY-----\n-----BEGIN PUBLIC KEY-----"
+	    "\nsecond\n-----END PUBLIC KEY-----\n") == 0,
+	    "jwt_public_key_file lists two files, blanks between: both are read, "
+	    "one after the other (a key rotation)");
+	ok(refused("jwt_public_key_file = pub.pem missing.pem\n", "line 1",
+	    "jwt_public_key_file"), "a missing second public key file is "
+	    "refused with its line");
+	remove_file("pub2.pem");
 	ok(refused("db_wsrep_sync_wait = 16\n", "line 1", "db_wsrep_sync_wait"),
 	    "db_wsrep_sync_wait above 15 is refused");
 	ok(refused("jwt_private_key_file = missing.pem\n", "line 1",

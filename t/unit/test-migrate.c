@@ -1,4 +1,5 @@
-/* test-migrate.c - which schema files migrate applies, and in what order. */
+/* test-migrate.c - which schema files migrate applies, and in what order;
+ * and that the project's newer migrations only expand the schema. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,74 @@ rmtree(const char *dir, const char *const *names, size_t n)
 	rmdir(dir);
 }
 
+/* An upper-case copy of text with its "--" comments blanked, for looking
+ * for statements. */
+static char *
+statements(const char *text)
+{
+	char *u = strdup(text), *p;
+	int comment = 0;
+
+	for (p = u; p != NULL && *p != '\0'; p++) {
+		if (p[0] == '-' && p[1] == '-')
+			comment = 1;
+		else if (*p == '\n')
+			comment = 0;
+		if (comment)
+			*p = ' ';
+		else if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	}
+	return u;
+}
+
+/*
+ * Schema 011 and later, as docs/deployment.md's upgrade asks: the previous
+ * release's workers run against them, so they may add (tables, nullable or
+ * defaulted columns, indexes) and nothing else.  Returns 1 when the file
+ * at path does so, with a diagnostic otherwise.
+ */
+static int
+expands_only(const char *path)
+{
+	static const char *const never[] = { "DROP ", "RENAME ", " MODIFY ",
+	    " CHANGE ", "TRUNCATE ", "DELETE FROM" };
+	char *text, *u, *p, *end;
+	size_t n, i;
+	int good = 1;
+
+	if ((text = pingoo_slurp(path, 1 << 20, &n)) == NULL)
+		return 0;
+	u = statements(text);
+	free(text);
+	if (u == NULL)
+		return 0;
+	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (strstr(u, never[i]) != NULL) {
+			diag("%s: %s", path, never[i]);
+			good = 0;
+		}
+	/* A table made again would fail where it exists: IF NOT EXISTS. */
+	for (p = u; (p = strstr(p, "CREATE TABLE ")) != NULL; p++)
+		if (strncmp(p + 13, "IF NOT EXISTS", 13) != 0) {
+			diag("%s: CREATE TABLE without IF NOT EXISTS", path);
+			good = 0;
+		}
+	/* An added column the old statements do not name must fill itself. */
+	for (p = u; (p = strstr(p, "ADD COLUMN")) != NULL; p = end) {
+		if ((end = strpbrk(p + 10, ",;")) == NULL)
+			end = p + strlen(p);
+		*end = '\0';
+		if (strstr(p, "NOT NULL") != NULL && strstr(p, "DEFAULT") == NULL) {
+			diag("%s: a NOT NULL column without a default", path);
+			good = 0;
+		}
+		end++;
+	}
+	free(u);
+	return good;
+}
+
 int
 main(void)
 {
@@ -64,6 +133,7 @@ main(void)
 	struct pingoo_migrations m;
 	struct pingoo_fault f;
 	enum pingoo_err e;
+	FILE *fp;
 	size_t i;
 
 	if (mkdtemp(dir) == NULL || mkdtemp(big) == NULL) {
@@ -123,12 +193,47 @@ main(void)
 	if ((src = getenv("PINGOO_SRCDIR")) != NULL) {
 		snprintf(path, sizeof(path), "%s/schema", src);
 		e = pingoo_migrations_list(&m, path, NULL, &f);
-		ok(e == PINGOO_OK && m.n >= 10, "the project's own schema/ lists "
+		ok(e == PINGOO_OK && m.n >= 11, "the project's own schema/ lists "
 		    "(no two migrations share a number)");
+		ok(e == PINGOO_OK && m.n >= 11 &&
+		    strcmp(m.name[10], "011_revocations.sql") == 0,
+		    "011_revocations.sql comes eleventh");
+		for (i = 10; e == PINGOO_OK && i < m.n; i++) {
+			snprintf(path, sizeof(path), "%s/schema/%s", src,
+			    m.name[i]);
+			ok(expands_only(path), "%s only adds to the schema (new "
+			    "tables, columns that fill themselves, indexes)",
+			    m.name[i]);
+		}
 		pingoo_migrations_free(&m);
 	} else
 		ok(1, "# SKIP no PINGOO_SRCDIR: the project's schema/ is not "
 		    "checked");
+
+	snprintf(path, sizeof(path), "%s/contract.sql", dir);
+	if ((fp = fopen(path, "w")) != NULL) {
+		fputs("-- drop nothing here\nALTER TABLE t ADD COLUMN a INT NULL, "
+		    "DROP COLUMN b;\n", fp);
+		fclose(fp);
+	}
+	ok(!expands_only(path), "the check refuses a migration that drops a "
+	    "column (and is not fooled by a comment)");
+	if ((fp = fopen(path, "w")) != NULL) {
+		fputs("ALTER TABLE t ADD COLUMN a INT NOT NULL;\n"
+		    "CREATE TABLE u (id INT);\n", fp);
+		fclose(fp);
+	}
+	ok(!expands_only(path), "... one that adds a NOT NULL column without a "
+	    "default, or a table without IF NOT EXISTS");
+	if ((fp = fopen(path, "w")) != NULL) {
+		fputs("-- DROP is only said here\nALTER TABLE t ADD COLUMN a INT "
+		    "NOT NULL DEFAULT 0, ADD COLUMN b INT NULL;\n"
+		    "CREATE TABLE IF NOT EXISTS u (id INT, FOREIGN KEY (id) "
+		    "REFERENCES t (id) ON DELETE CASCADE);\n", fp);
+		fclose(fp);
+	}
+	ok(expands_only(path), "... and takes one that only adds");
+	unlink(path);
 
 	snprintf(name, sizeof(name), "%s/none", dir);
 	e = pingoo_migrations_list(&m, name, NULL, &f);

@@ -17,6 +17,7 @@ static const struct {
 	{ "migrate.c", &pingoo_sql_misc },
 	{ "probe.c", &pingoo_sql_probe },
 	{ "data.c", &pingoo_sql_data },
+	{ "revoke.c", &pingoo_sql_revoke },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

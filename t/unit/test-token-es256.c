@@ -2,7 +2,9 @@
  * test-token-es256.c - ES256 tokens: a host with the private key issues,
  * a host with only the public key verifies, the public key is published
  * as a JWK, and the algorithm stays pinned (algorithm confusion, an ES256
- * token on an HS256 host, a token of another key pair).  The keys below
+ * token on an HS256 host, a token of another key pair), and a key
+ * rotation: two public keys live, each token checked with the key its kid
+ * names, the old key's tokens refused once it is removed.  The keys below
  * exist for this test only.
  */
 #include <stdio.h>
@@ -22,29 +24,41 @@
 #define A_Y	"8zDvuZcM3TMKvCtHtO2OicM_axMivNK3c4hIIZrRG74"
 #define A_KID	"UcbI2vAuEimBVOI7P2tZtmvIlmxQgb1IsA_3UKfxx-g"
 
-static const char A_PRIV[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgA8+i0ZF5y0ZEaMTQ\n"
-    "hUpIDdi0iONXdvTJIGKm+0SWU3ahRANCAAS7bFKwdca8Imtns+qNQd97pyZJKvkF\n"
-    "uyQVH6k//YcshvMw77mXDN0zCrwrR7TtjonDP2sTIrzSt3OISCGa0Ru+\n"
-    "-----END PRIVATE KEY-----\n";
-static const char A_PUB[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEu2xSsHXGvCJrZ7PqjUHfe6cmSSr5\n"
-    "BbskFR+pP/2HLIbzMO+5lwzdMwq8K0e07Y6Jwz9rEyK80rdziEghmtEbvg==\n"
-    "-----END PUBLIC KEY-----\n";
-static const char B_PRIV[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgTZtkWcEZOlQQiNFi\n"
-    "YUxnE3cM1/3OAw6ScHyNFNwm9r+hRANCAASaYZFoGJqRx3QziCcZ6mCTJNEnq0We\n"
-    "L/l+xcsUebte/H2cz120UWFvVwO3fuwbEQA3BinDAySKQ7Zo6bSRAcCh\n"
-    "-----END PRIVATE KEY-----\n";
-static const char C_PUB[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEwqfuEJzvMegsTZaw6ZHeJ6cORBcJYwr/\n"
-    "KvL4andeLQXqSmWeDPY4ByQG9GcplF/0/SfgioMa7DNni97dgGjbNJTwgKJsDo9O\n"
-    "GNAziYVKyId+OAzhPqHYseQS6HrDaxgO\n"
-    "-----END PUBLIC KEY-----\n";
+#define A_PRIV \
+    "-----BEGIN PRIVATE KEY-----\n" \
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgA8+i0ZF5y0ZEaMTQ\n" \
+    "hUpIDdi0iONXdvTJIGKm+0SWU3ahRANCAAS7bFKwdca8Imtns+qNQd97pyZJKvkF\n" \
+    "uyQVH6k//YcshvMw77mXDN0zCrwrR7TtjonDP2sTIrzSt3OISCGa0Ru+\n" \
+    "-----END PRIVATE KEY-----\n"
+#define A_PUB \
+    "-----BEGIN PUBLIC KEY-----\n" \
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEu2xSsHXGvCJrZ7PqjUHfe6cmSSr5\n" \
+    "BbskFR+pP/2HLIbzMO+5lwzdMwq8K0e07Y6Jwz9rEyK80rdziEghmtEbvg==\n" \
+    "-----END PUBLIC KEY-----\n"
+#define B_PRIV \
+    "-----BEGIN PRIVATE KEY-----\n" \
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgTZtkWcEZOlQQiNFi\n" \
+    "YUxnE3cM1/3OAw6ScHyNFNwm9r+hRANCAASaYZFoGJqRx3QziCcZ6mCTJNEnq0We\n" \
+    "L/l+xcsUebte/H2cz120UWFvVwO3fuwbEQA3BinDAySKQ7Zo6bSRAcCh\n" \
+    "-----END PRIVATE KEY-----\n"
+/* The new key of the rotation. */
+#define N_PRIV \
+    "-----BEGIN PRIVATE KEY-----\n" \
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgiiQ9KTQmoYjbr8Kk\n" \
+    "A08OlrQKBd5K9I+0slq39sNmTW2hRANCAAQyNPOcwpXbHbfXy8Y57uqGyoDV9ff9\n" \
+    "TjNr4o1uEOBs7T7o1eEHOuy/btny8dtvxwFVThzTMSh0ZZXO70X7SgCy\n" \
+    "-----END PRIVATE KEY-----\n"
+#define N_PUB \
+    "-----BEGIN PUBLIC KEY-----\n" \
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEMjTznMKV2x2318vGOe7qhsqA1fX3\n" \
+    "/U4za+KNbhDgbO0+6NXhBzrsv27Z8vHbb8cBVU4c0zEodGWVzu9F+0oAsg==\n" \
+    "-----END PUBLIC KEY-----\n"
+#define C_PUB \
+    "-----BEGIN PUBLIC KEY-----\n" \
+    "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEwqfuEJzvMegsTZaw6ZHeJ6cORBcJYwr/\n" \
+    "KvL4andeLQXqSmWeDPY4ByQG9GcplF/0/SfgioMa7DNni97dgGjbNJTwgKJsDo9O\n" \
+    "GNAziYVKyId+OAzhPqHYseQS6HrDaxgO\n" \
+    "-----END PUBLIC KEY-----\n"
 
 /* A configuration: alg, then the PEM keys (NULL = none). */
 static void
@@ -223,12 +237,14 @@ test_jwk(void)
 	char kid[PINGOO_KID_MAX];
 
 	setup(&c, "ES256", NULL, A_PUB);
-	ok(pingoo_token_jwk(&c, x, y, kid) == PINGOO_OK &&
+	ok(pingoo_token_jwk(&c, 0, x, y, kid) == PINGOO_OK &&
 	    strcmp(x, A_X) == 0 && strcmp(y, A_Y) == 0 &&
 	    strcmp(kid, A_KID) == 0, "the JWK's x, y and kid match those "
 	    "computed apart from Pingoo");
+	ok(pingoo_token_jwk(&c, 1, x, y, kid) == PINGOO_ERR_NOTFOUND,
+	    "one key configured, one key published");
 	setup(&c, "HS256", NULL, NULL);
-	ok(pingoo_token_jwk(&c, x, y, kid) == PINGOO_ERR_NOTFOUND,
+	ok(pingoo_token_jwk(&c, 0, x, y, kid) == PINGOO_ERR_NOTFOUND,
 	    "an HS256 host has no JWK to publish");
 }
 
@@ -247,6 +263,17 @@ static const struct {
 	    "key that is not PEM is refused" },
 	{ "HS256", NULL, A_PUB, "a public key with jwt_alg = HS256 is refused "
 	    "(it would be unused)" },
+	{ "ES256", NULL, A_PUB A_PUB, "the same public key twice is refused" },
+	{ "ES256", NULL, A_PUB C_PUB, "a P-384 key beside a P-256 one is "
+	    "refused" },
+	{ "ES256", NULL, A_PUB A_PRIV, "a private key among the public keys is "
+	    "refused" },
+	{ "ES256", NULL, A_PUB "trailing words\n", "text after the public "
+	    "keys is refused" },
+	{ "ES256", NULL, A_PUB N_PUB A_PUB N_PUB A_PUB, "more than four public "
+	    "keys are refused" },
+	{ "ES256", B_PRIV, A_PUB N_PUB, "a private key whose public half is "
+	    "not among two public keys is refused" },
 };
 
 static void
@@ -269,6 +296,121 @@ test_config(void)
 	    "ES256 still needs jwt_key: it signs the samples");
 }
 
+/* The kid in tok's header, into kid (PINGOO_KID_MAX bytes); 0 when none. */
+static int
+kid_of(const char *tok, char *kid)
+{
+	jwt_t *j = NULL;
+	const char *k;
+	int ok = 0;
+
+	if (jwt_decode(&j, tok, NULL, 0) == 0 &&
+	    (k = jwt_get_header(j, "kid")) != NULL &&
+	    strlen(k) < PINGOO_KID_MAX) {
+		memcpy(kid, k, strlen(k) + 1);
+		ok = 1;
+	}
+	jwt_free(j);
+	return ok;
+}
+
+/* A good token of key priv whose header names kid (NULL: none). */
+static char *
+forge_kid(const char *priv, const char *kid)
+{
+	char json[320];
+	jwt_t *j = NULL;
+	char *tok = NULL;
+
+	snprintf(json, sizeof(json), "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"iat\":%d,\"exp\":%d,"
+	    "\"jti\":\"forged-0001\"}", NOW, NOW + 600);
+	if (jwt_new(&j) != 0)
+		return NULL;
+	if (jwt_add_grants_json(j, json) == 0 &&
+	    (kid == NULL || jwt_add_header(j, "kid", kid) == 0) &&
+	    jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)priv,
+	    (int)strlen(priv)) == 0)
+		tok = jwt_encode_str(j);
+	jwt_free(j);
+	return tok;
+}
+
+/*
+ * A rotation as docs/deployment.md tells it: every host gets the new
+ * public key beside the old one, then the issuer signs with the new
+ * private key, then, once the old tokens have expired, the old public key
+ * goes.
+ */
+static void
+test_rotation(void)
+{
+	struct pingoo_config old_issuer, both, new_issuer, verifier_both,
+	    verifier_new;
+	struct pingoo_fault f;
+	char x[PINGOO_JWK_COORD_MAX], y[PINGOO_JWK_COORD_MAX];
+	char kid0[PINGOO_KID_MAX], kid1[PINGOO_KID_MAX], k[PINGOO_KID_MAX];
+	char *told = NULL, *tnew = NULL, *tok;
+
+	setup(&old_issuer, "ES256", A_PRIV, A_PUB);
+	setup(&both, "ES256", A_PRIV, A_PUB N_PUB);
+	setup(&new_issuer, "ES256", N_PRIV, A_PUB N_PUB);
+	setup(&verifier_both, "ES256", NULL, N_PUB A_PUB);
+	setup(&verifier_new, "ES256", NULL, N_PUB);
+	ok(pingoo_token_check_keys(&both, &f) == PINGOO_OK &&
+	    pingoo_token_check_keys(&new_issuer, &f) == PINGOO_OK &&
+	    pingoo_token_check_keys(&verifier_both, &f) == PINGOO_OK,
+	    "two public keys pass the start-up check, the private key being "
+	    "either one's pair");
+	ok(pingoo_token_jwk(&both, 0, x, y, kid0) == PINGOO_OK &&
+	    strcmp(kid0, A_KID) == 0 &&
+	    pingoo_token_jwk(&both, 1, x, y, kid1) == PINGOO_OK &&
+	    strcmp(kid1, A_KID) != 0 &&
+	    pingoo_token_jwk(&both, 2, x, y, k) == PINGOO_ERR_NOTFOUND,
+	    "both public keys are published, each with its own kid");
+	if (pingoo_token_issue(&old_issuer, 42, NOW, &told) != PINGOO_OK ||
+	    pingoo_token_issue(&new_issuer, 42, NOW, &tnew) != PINGOO_OK) {
+		ok(0, "tokens of both keys are issued");
+		free(told);
+		return;
+	}
+	ok(kid_of(told, k) && strcmp(k, A_KID) == 0 && kid_of(tnew, k) &&
+	    strcmp(k, kid1) == 0, "each issuer signs with its private key's "
+	    "kid");
+	ok(pingoo_token_issue(&both, 42, NOW, &tok) == PINGOO_OK &&
+	    kid_of(tok, k) && strcmp(k, A_KID) == 0, "an issuer configured "
+	    "with both public keys still names its own private key's");
+	free(tok);
+	ok(accepts(&verifier_both, told) && accepts(&verifier_both, tnew),
+	    "while both public keys are configured, tokens of the old key and "
+	    "of the new one verify");
+	ok(accepts(&both, tnew) && accepts(&new_issuer, told),
+	    "... on the issuing hosts too, whichever key signs there");
+	ok(!accepts(&verifier_new, told) && accepts(&verifier_new, tnew),
+	    "once the old public key is removed, its tokens are refused and "
+	    "the new key's verify");
+	ok(!accepts(&old_issuer, tnew), "a host that has only the old key "
+	    "refuses the new key's tokens");
+	free(told);
+	free(tnew);
+	tok = forge_kid(N_PRIV, A_KID);
+	ok(!accepts(&verifier_both, tok), "a token signed by one key whose kid "
+	    "names the other is refused");
+	free(tok);
+	tok = forge_kid(N_PRIV, "no-such-kid");
+	ok(!accepts(&verifier_both, tok), "a token whose kid no configured key "
+	    "has is refused");
+	free(tok);
+	tok = forge_kid(N_PRIV, NULL);
+	ok(!accepts(&verifier_both, tok), "an ES256 token without a kid is "
+	    "refused");
+	free(tok);
+	tok = forge_kid(N_PRIV, kid1);
+	ok(accepts(&verifier_both, tok), "the same token, naming its key's "
+	    "kid, verifies (the refusals above are the kid's)");
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -277,5 +419,6 @@ main(void)
 	test_signature();
 	test_jwk();
 	test_config();
+	test_rotation();
 	return tap_done();
 }

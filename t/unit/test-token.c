@@ -74,8 +74,8 @@ claims(const char *extra)
 	static char buf[512];
 
 	snprintf(buf, sizeof(buf), "{\"sub\":\"42\",\"iss\":\"pingoo\","
-	    "\"aud\":\"pingoo-api\",\"iat\":%d,\"exp\":%d%s%s}", NOW, NOW + 600,
-	    extra[0] ? "," : "", extra);
+	    "\"aud\":\"pingoo-api\",\"iat\":%d,\"exp\":%d,\"jti\":\"t-1\"%s%s}",
+	    NOW, NOW + 600, extra[0] ? "," : "", extra);
 	return buf;
 }
 
@@ -246,43 +246,43 @@ static const struct {
 	const char	*claims;
 	const char	*sentence;
 } bad_claims[] = {
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1699999000}",
 	    "an expired token is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\"}",
 	    "a token without exp is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":\"1800000000\"}",
 	    "a token whose exp is a string is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"iat\":1700000100,\"exp\":1700000600}",
 	    "a token issued in the future (iat) is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"evil\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"evil\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a token from another issuer is refused" },
-	{ "{\"sub\":\"42\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a token without iss is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":\"other-api\",\"exp\":1700000600}",
 	    "a token for another audience is refused" },
-	{ "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"42\",\"iss\":\"pingoo\","
 	    "\"aud\":[\"pingoo-api\"],\"exp\":1700000600}",
 	    "a token whose aud is an array is refused" },
-	{ "{\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a token without sub is refused" },
-	{ "{\"sub\":\"bob\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"bob\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a token with a non-numeric sub is refused" },
-	{ "{\"sub\":42,\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":42,\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a token whose sub is a JSON number is refused" },
-	{ "{\"sub\":\"042\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"042\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a sub with a leading zero is refused" },
-	{ "{\"sub\":\"0\",\"iss\":\"pingoo\","
+	{ "{\"jti\":\"t-1\",\"iat\":1699999000,\"sub\":\"0\",\"iss\":\"pingoo\","
 	    "\"aud\":\"pingoo-api\",\"exp\":1700000600}",
 	    "a sub of 0 is refused" },
 };
@@ -302,6 +302,86 @@ test_claims(void)
 	snprintf(buf, sizeof(buf), "\"nbf\":%d", NOW + 20);
 	ok(accepted(make(JWT_ALG_HS256, KEY, claims(buf))),
 	    "an nbf within the leeway is accepted");
+}
+
+/* A good token's claims but for jti (its JSON value, or NULL: none), iat
+ * (0: none) and exp. */
+static char *
+revocable(const char *jti, long iat, long exp)
+{
+	char buf[512], j[160] = "", i[40] = "";
+
+	if (jti != NULL)
+		snprintf(j, sizeof(j), ",\"jti\":%s", jti);
+	if (iat != 0)
+		snprintf(i, sizeof(i), ",\"iat\":%ld", iat);
+	snprintf(buf, sizeof(buf), "{\"sub\":\"42\",\"iss\":\"pingoo\","
+	    "\"aud\":\"pingoo-api\",\"exp\":%ld%s%s}", exp, j, i);
+	return make(JWT_ALG_HS256, KEY, buf);
+}
+
+/*
+ * Every token must be revocable: a jti to name it by (a logout), an iat to
+ * place it before a user's floor (a logout-all), and no lifetime past
+ * jwt_ttl (how long revocations are kept).  What verification hands back
+ * is what the revocation checks use.
+ */
+static void
+test_revocable(void)
+{
+	struct pingoo_token_cache *tc = pingoo_token_cache_new(&cfg);
+	struct pingoo_token_info a, b;
+	uint64_t h[2];
+	char jti64[80], jti65[80], *tok = NULL;
+
+	ok(refused(revocable(NULL, NOW, NOW + 600)),
+	    "a token without jti is refused: no logout could name it");
+	ok(refused(revocable("\"j-1\"", 0, NOW + 600)),
+	    "a token without iat is refused: no logout-all could place it");
+	ok(refused(revocable("42", NOW, NOW + 600)),
+	    "a jti that is a number is refused");
+	ok(refused(revocable("\"\"", NOW, NOW + 600)),
+	    "an empty jti is refused");
+	ok(refused(revocable("\"a b\"", NOW, NOW + 600)) &&
+	    refused(revocable("\"a'b\"", NOW, NOW + 600)) &&
+	    refused(revocable("\"a/b\"", NOW, NOW + 600)),
+	    "a jti with a character outside RFC 3986's unreserved set is "
+	    "refused");
+	snprintf(jti64, sizeof(jti64), "\"%064d\"", 7);
+	snprintf(jti65, sizeof(jti65), "\"%065d\"", 7);
+	ok(accepted(revocable(jti64, NOW, NOW + 600)) &&
+	    refused(revocable(jti65, NOW, NOW + 600)),
+	    "a jti of 64 characters is accepted, one of 65 refused");
+	ok(accepted(revocable("\"A-z_0.9~\"", NOW - 3000, NOW + 600)),
+	    "a jti of unreserved characters is accepted (an hour's lifetime)");
+	ok(refused(revocable("\"j-1\"", NOW - 3001, NOW + 600)),
+	    "a token living longer than jwt_ttl (exp - iat) is refused");
+
+	if (pingoo_token_issue(&cfg, 42, NOW, &tok) != PINGOO_OK) {
+		ok(0, "a token to read back");
+		pingoo_token_cache_free(tc);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	ok(pingoo_token_check(&cfg, tok, NOW, &a) == PINGOO_OK &&
+	    a.user_id == 42 && a.iat == NOW && a.exp == NOW + 3600 &&
+	    strlen(a.jti) == 32 && strspn(a.jti, "0123456789abcdef") == 32,
+	    "verification hands back the user, iat, exp and the 32-hex jti");
+	ok(pingoo_token_jti_hash(a.jti, h) == PINGOO_OK &&
+	    h[0] == a.jti_hash[0] && h[1] == a.jti_hash[1] &&
+	    (h[0] != 0 || h[1] != 0), "with the jti's hash, as "
+	    "pingoo_token_jti_hash makes it from the jti stored in MySQL");
+	memset(&b, 0, sizeof(b));
+	ok(pingoo_token_verify_cached(tc, &cfg, tok, NOW, &b) == PINGOO_OK &&
+	    pingoo_token_verify_cached(tc, &cfg, tok, NOW + 1, &b) ==
+	    PINGOO_OK && memcmp(&a, &b, sizeof(a)) == 0,
+	    "the cache hands back the same claims, for the revocation check "
+	    "at every use");
+	ok(pingoo_token_jti_hash("a b", h) == PINGOO_ERR_INVAL &&
+	    pingoo_token_jti_hash(NULL, h) == PINGOO_ERR_INVAL,
+	    "a jti no token may carry has no hash");
+	free(tok);
+	pingoo_token_cache_free(tc);
 }
 
 static void
@@ -353,12 +433,12 @@ static int
 cached(struct pingoo_token_cache *tc, const struct pingoo_config *c,
     const char *tok, int64_t now, uint64_t want_uid)
 {
-	uint64_t uid = 777;
-	enum pingoo_err rc = pingoo_token_verify_cached(tc, c, tok, now, &uid);
+	struct pingoo_token_info info = { .user_id = 777 };
+	enum pingoo_err rc = pingoo_token_verify_cached(tc, c, tok, now, &info);
 
 	if (want_uid == 0)
-		return rc == PINGOO_ERR_AUTH && uid == 777;
-	return rc == PINGOO_OK && uid == want_uid;
+		return rc == PINGOO_ERR_AUTH && info.user_id == 777;
+	return rc == PINGOO_OK && info.user_id == want_uid;
 }
 
 static void
@@ -427,6 +507,7 @@ main(void)
 	test_algorithms();
 	test_tampering();
 	test_claims();
+	test_revocable();
 	test_sizes();
 	test_config();
 	test_cache();

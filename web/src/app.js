@@ -949,7 +949,19 @@ async function resume() {
 // ---- wiring --------------------------------------------------------------------------------
 
 $('signin-form').addEventListener('submit', signIn);
-$('signout').addEventListener('click', () => signOut(null));
+// Sign-out revokes the token on the server first, so a copy of it (another tab, a
+// leaked log) is refused too; the page signs out whatever the server answers.
+$('signout').addEventListener('click', async () => {
+	const pg = app.pg;
+	if (pg) {
+		try {
+			await pg.logout({ signal: AbortSignal.timeout(5000) });
+		} catch {
+			// unreachable server: the token stays valid until it expires
+		}
+	}
+	signOut(null);
+});
 $('ping-form').addEventListener('submit', (ev) => {
 	ev.preventDefault();
 	runTest('ping');

@@ -423,6 +423,38 @@ export class Pingoo {
 		return this._readJson(res, signal);
 	}
 
+	// One exchange whose answer has no body (204): resolves to undefined.
+	async _empty(method, path, { signal } = {}) {
+		const res = await this._send(method, path, { headers: this._headers(true, false), signal });
+		if (!res.ok)
+			throw await Pingoo._error(res);
+		await Pingoo._reading(res, signal, 'the answer', () => res.text());
+	}
+
+	// Revokes this instance's token on the server (every host refuses it within a second),
+	// then forgets it here.  A token the server refuses already (expired, revoked) is
+	// forgotten as well; any other failure rejects and keeps the token.
+	async logout({ signal } = {}) {
+		await this._forget(this._empty('POST', '/auth/logout', { signal }));
+	}
+
+	// Revokes every token of the user, on every device (as a password change does), this
+	// one included, then forgets this one.
+	async logoutAll({ signal } = {}) {
+		await this._forget(this._empty('POST', '/auth/logout-all', { signal }));
+	}
+
+	async _forget(call) {
+		try {
+			await call;
+		} catch (e) {
+			if (!(e instanceof PingooError) || e.status !== 401)
+				throw e;
+		}
+		this.token = null;
+		this.expiresAt = null;
+	}
+
 	// The token's user: {id, username, created_at}.
 	me({ signal } = {}) {
 		return this._json('GET', '/me', undefined, { signal });

@@ -42,6 +42,11 @@ export function addUser(stack, username = randomName(), password = randomPasswor
 	return { username, password };
 }
 
+// `pingoo-admin user passwd`: a new password, on standard input.
+export function setPassword(stack, username, password) {
+	admin(stack, ['user', 'passwd', username], password + '\n');
+}
+
 export function deleteUser(stack, username) {
 	admin(stack, ['user', 'del', username]);
 }
@@ -57,6 +62,9 @@ export function userFactory(stack) {
 		delete(username) {
 			deleteUser(stack, username);
 			made.delete(username);
+		},
+		passwd(username, password) {
+			setPassword(stack, username, password);
 		},
 		// Best effort: a user already gone is not an error here.
 		cleanup() {
