@@ -58,6 +58,7 @@ enum route {
 	ROUTE_TESTS_DELETE,
 	ROUTE_JWKS,
 	ROUTE_TP_CLOSE,
+	ROUTE_TESTS_DELETION,
 	ROUTE_LOGOUT,
 	ROUTE_LOGOUT_ALL,
 	ROUTE__MAX
@@ -313,6 +314,7 @@ void	h_export(struct req *);
 void	h_aggregates(struct req *);
 void	h_test_delete(struct req *);
 void	h_tests_delete(struct req *);
+void	h_tests_deletion(struct req *);
 
 /* h_ping.c */
 void	h_ping_create(struct req *);

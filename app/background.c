@@ -309,6 +309,41 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	return more;
 }
 
+/* A user's deletion of every test whose progress is older than this has
+ * lost its worker (DELETE /api/v1/tests goes on after its answer, in the
+ * request's thread). */
+#define DELETION_STALLED_US	(30 * 1000000LL)
+#define DELETION_STEP_US	(1 * 1000000LL)
+#define DELETION_BATCH		1000
+
+/*
+ * Called by the writer thread on every turn, in the first worker process
+ * only: takes up a deletion whose worker went away, a second of it at a
+ * time.  1 when it found one (more may follow).
+ */
+static int
+deletion_tick(struct pingoo_store *st)
+{
+	static int64_t next;
+	int64_t mono = pingoo_mono_us();
+	uint64_t user, ping, tp;
+	int done;
+
+	if (worker != 0 || mono < next)
+		return 0;
+	next = mono + 5 * 1000000LL;
+	if (pingoo_deletion_stalled(st, pingoo_now_us() - DELETION_STALLED_US,
+	    &user) != PINGOO_OK || user == 0)
+		return 0;
+	if (pingoo_tests_delete_some(st, user, DELETION_BATCH,
+	    pingoo_mono_us() + DELETION_STEP_US, &ping, &tp, &done) ==
+	    PINGOO_OK)
+		(void)pingoo_deletion_progress(st, user, ping, tp, done,
+		    pingoo_now_us());
+	next = 0;	/* the next turn goes on with it */
+	return 1;
+}
+
 /*
  * After a short take (n samples in v), waits GATHER_MS at a time, for at
  * most GATHER_MAX_MS, while samples keep coming and the take is still
@@ -352,7 +387,7 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		sweep_tick(st, cfg);
-		busy = retention_tick(st, cfg);
+		busy = retention_tick(st, cfg) | deletion_tick(st);
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, busy ? 0 : 200);
 		n += gather(v, n);
 		metrics_queue_depth(pingoo_sampleq_len(queue) + n);

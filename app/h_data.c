@@ -5,6 +5,7 @@
  * is filtered by the token's user: another user's test is not found.
  */
 #include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,25 +223,121 @@ h_test_delete(struct req *r)
 	reply_head(r, 204, NULL, -1);
 }
 
-/* 200 {"deleted":{"ping":N,"throughput":M}}; 401, 503. */
+/* How long DELETE /api/v1/tests deletes before it answers: far inside
+ * nginx's fastcgi_read_timeout.  What is left goes on after the answer. */
+#define DELETE_ANSWER_US	(2 * 1000000LL)
+/* How much the background deletes between two writes of its progress. */
+#define DELETE_STEP_US		(1 * 1000000LL)
+
+/* {"ping":N,"throughput":M} */
+static struct json_object *
+counts_json(uint64_t ping, uint64_t tp)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "ping", json_i64((int64_t)ping));
+	json_object_object_add(d, "throughput", json_i64((int64_t)tp));
+	return d;
+}
+
+static struct json_object *
+deletion_json(const struct pingoo_deletion *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state", json_object_new_string(d->done ?
+	    "done" : "running"));
+	json_object_object_add(o, "deleted", counts_json(d->ping, d->tp));
+	json_object_object_add(o, "started_at", json_i64(d->started_at));
+	json_object_object_add(o, "updated_at", json_i64(d->updated_at));
+	json_object_object_add(o, "finished_at", json_i64_or_null(
+	    d->finished_at, d->finished_at < 0));
+	return o;
+}
+
+/* Deletes the rest of user's tests after the answer, writing the progress
+ * each DELETE_STEP_US; a failure leaves the deletion running, for the
+ * background thread to take up once its progress is old. */
+static void
+delete_rest(struct req *r)
+{
+	uint64_t ping, tp;
+	int done = 0;
+
+	while (!done) {
+		if (pingoo_tests_delete_some(r->store, r->user_id, DELETE_BATCH,
+		    pingoo_mono_us() + DELETE_STEP_US, &ping, &tp, &done) !=
+		    PINGOO_OK ||
+		    pingoo_deletion_progress(r->store, r->user_id, ping, tp,
+		    done, pingoo_now_us()) != PINGOO_OK) {
+			fprintf(stderr, "pingoo: deleting the tests of user %"
+			    PRIu64 " stopped (%s); the background takes it up\n",
+			    r->user_id, pingoo_store_errmsg(r->store));
+			return;
+		}
+	}
+}
+
+/*
+ * DELETE /api/v1/tests: 200 {"deleted":{"ping":N,"throughput":M}} when
+ * every test went within DELETE_ANSWER_US; else 202 {"deleted": the counts
+ * so far, "deletion": the progress} with Location: /api/v1/tests/deletion,
+ * and the rest is deleted after the answer.  401, 503.
+ */
 void
 h_tests_delete(struct req *r)
 {
-	struct json_object *o, *d;
+	struct pingoo_deletion d;
+	struct json_object *o;
 	uint64_t ping = 0, tp = 0;
+	int64_t now = pingoo_now_us();
+	int done = 0;
 	enum pingoo_err e;
 
-	e = pingoo_tests_delete_all(r->store, r->user_id, DELETE_BATCH, &ping,
-	    &tp);
-	if (e != PINGOO_OK) {
+	if ((e = pingoo_deletion_start(r->store, r->user_id, now)) != PINGOO_OK ||
+	    (e = pingoo_tests_delete_some(r->store, r->user_id, DELETE_BATCH,
+	    pingoo_mono_us() + DELETE_ANSWER_US, &ping, &tp, &done)) !=
+	    PINGOO_OK ||
+	    (e = pingoo_deletion_progress(r->store, r->user_id, ping, tp, done,
+	    pingoo_now_us())) != PINGOO_OK) {
 		reply_err(r, e);
 		return;
 	}
 	o = json_object_new_object();
-	d = json_object_new_object();
-	json_object_object_add(d, "ping", json_i64((int64_t)ping));
-	json_object_object_add(d, "throughput", json_i64((int64_t)tp));
-	json_object_object_add(o, "deleted", d);
+	json_object_object_add(o, "deleted", counts_json(ping, tp));
+	if (done) {
+		reply_json(r, 200, o);
+		json_object_put(o);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.ping = ping;
+	d.tp = tp;
+	d.started_at = now;
+	d.updated_at = pingoo_now_us();
+	d.finished_at = -1;
+	json_object_object_add(o, "deletion", deletion_json(&d));
+	reply_header(r, "Location: /api/v1/tests/deletion");
+	reply_json(r, 202, o);
+	json_object_put(o);
+	req_finish(r);
+	delete_rest(r);
+}
+
+/* GET /api/v1/tests/deletion: 200 the progress of the user's last
+ * DELETE /api/v1/tests; 404 when there was none; 401, 503. */
+void
+h_tests_deletion(struct req *r)
+{
+	struct pingoo_deletion d;
+	struct json_object *o;
+	enum pingoo_err e;
+
+	if ((e = pingoo_deletion_get(r->store, r->user_id, &d)) != PINGOO_OK) {
+		reply_err(r, e);
+		return;
+	}
+	o = deletion_json(&d);
 	reply_json(r, 200, o);
 	json_object_put(o);
 }

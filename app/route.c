@@ -48,6 +48,7 @@ static const struct route_def routes[] = {
 	[ROUTE_TESTS_DELETE] = { METHOD_DELETE, "/api/v1/tests", h_tests_delete, R_AUTH | R_USERCHECK, NULL },
 	[ROUTE_JWKS] = { METHOD_GET, "/.well-known/jwks.json", h_jwks, R_QUICK, NULL },
 	[ROUTE_TP_CLOSE] = { METHOD_POST, "/api/v1/throughput-tests/{id}/close", h_tp_close, R_AUTH | R_USERCHECK, NULL },
+	[ROUTE_TESTS_DELETION] = { METHOD_GET, "/api/v1/tests/deletion", h_tests_deletion, R_AUTH | R_USERCHECK, NULL },
 	/* The token's own claims say what to revoke: no user lookup. */
 	[ROUTE_LOGOUT] = { METHOD_POST, "/api/v1/auth/logout", h_logout, R_AUTH, NULL },
 	[ROUTE_LOGOUT_ALL] = { METHOD_POST, "/api/v1/auth/logout-all", h_logout_all, R_AUTH, NULL },

@@ -856,8 +856,8 @@ remove_step(struct pingoo_store *s, int tp, uint64_t id, int batch, int *gone)
 }
 
 enum pingoo_err
-pingoo_tests_delete_all(struct pingoo_store *s, uint64_t user, int batch,
-    uint64_t *ping, uint64_t *tp)
+pingoo_tests_delete_some(struct pingoo_store *s, uint64_t user, int batch,
+    int64_t until_mono, uint64_t *ping, uint64_t *tp, int *done)
 {
 	MYSQL_BIND in[1];
 	uint64_t id;
@@ -865,9 +865,13 @@ pingoo_tests_delete_all(struct pingoo_store *s, uint64_t user, int batch,
 	int k, gone;
 
 	*ping = *tp = 0;
+	*done = 0;
 	pingoo_bind_u64(&in[0], &user);
 	for (k = 0; k < 2; k++)
 		for (;;) {
+			/* Between tests, so every test counted is gone whole. */
+			if (pingoo_mono_us() >= until_mono)
+				return PINGOO_OK;
 			if ((e = first_test(s, k ? DS_USER_TP : DS_USER_PING, in,
 			    &id)) != PINGOO_OK)
 				return e;
@@ -882,6 +886,7 @@ pingoo_tests_delete_all(struct pingoo_store *s, uint64_t user, int batch,
 			pingoo_metrics_add(k ? PINGOO_M_TP_DELETED :
 			    PINGOO_M_PING_DELETED, 1);
 		}
+	*done = 1;
 	return PINGOO_OK;
 }
 

@@ -250,10 +250,36 @@ enum pingoo_err	pingoo_aggregates(struct pingoo_store *, uint64_t user,
  * PINGOO_ERR_NOTFOUND when user has no such test. */
 enum pingoo_err	pingoo_test_delete(struct pingoo_store *, uint64_t user,
 		    int tp, uint64_t id);
-/* Deletes every test of user, the items of each in deletes of at most
- * batch rows, each committed on its own; counts what went. */
-enum pingoo_err	pingoo_tests_delete_all(struct pingoo_store *, uint64_t user,
-		    int batch, uint64_t *ping, uint64_t *tp);
+/* Deletes tests of user, oldest first, the items of each in deletes of at
+ * most batch rows, each committed on its own, until none is left (*done
+ * set) or the monotonic clock reaches until_mono (checked between tests);
+ * counts the tests that went. */
+enum pingoo_err	pingoo_tests_delete_some(struct pingoo_store *, uint64_t user,
+		    int batch, int64_t until_mono, uint64_t *ping, uint64_t *tp,
+		    int *done);
+
+/* deletion.c: the progress of deleting every test of a user, readable from
+ * any host while it goes on in the background. */
+struct pingoo_deletion {
+	int		done;		/* 0 while running */
+	uint64_t	ping, tp;	/* tests deleted so far */
+	int64_t		started_at, updated_at;
+	int64_t		finished_at;	/* -1 while running */
+};
+/* Starts (or starts again) user's deletion, counts at 0. */
+enum pingoo_err	pingoo_deletion_start(struct pingoo_store *, uint64_t user,
+		    int64_t now);
+/* Adds ping and tp tests to the counts of user's running deletion, and
+ * ends it when done. */
+enum pingoo_err	pingoo_deletion_progress(struct pingoo_store *, uint64_t user,
+		    uint64_t ping, uint64_t tp, int done, int64_t now);
+/* NOTFOUND when user never asked for one. */
+enum pingoo_err	pingoo_deletion_get(struct pingoo_store *, uint64_t user,
+		    struct pingoo_deletion *);
+/* The user of the running deletion whose progress is oldest and older
+ * than before (its worker went away); 0 when none. */
+enum pingoo_err	pingoo_deletion_stalled(struct pingoo_store *, int64_t before,
+		    uint64_t *user);
 /* A test the retention removed: its id, a throughput test's when tp. */
 struct pingoo_expired {
 	uint64_t	id;		/* 0: none went */

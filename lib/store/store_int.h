@@ -16,7 +16,7 @@
 /* One table of SQL text per concern; a statement is (table, index).  A
  * connection prepares the statements of at most PINGOO_SQL__DOMAINS
  * tables, of at most PINGOO_SQL_PER_DOMAIN each. */
-#define PINGOO_SQL__DOMAINS 7
+#define PINGOO_SQL__DOMAINS 8
 #define PINGOO_SQL_PER_DOMAIN 48
 
 struct pingoo_sql_table {
@@ -47,6 +47,7 @@ extern const struct pingoo_sql_table pingoo_sql_misc;	/* migrate.c */
 extern const struct pingoo_sql_table pingoo_sql_probe;	/* probe.c */
 extern const struct pingoo_sql_table pingoo_sql_data;	/* data.c */
 extern const struct pingoo_sql_table pingoo_sql_revoke;	/* revoke.c */
+extern const struct pingoo_sql_table pingoo_sql_deletion;	/* deletion.c */
 /* The tables as the runner's callers name them. */
 #define PINGOO_SQL_USER		(&pingoo_sql_user)
 #define PINGOO_SQL_PING		(&pingoo_sql_ping)
@@ -55,6 +56,7 @@ extern const struct pingoo_sql_table pingoo_sql_revoke;	/* revoke.c */
 #define PINGOO_SQL_PROBE	(&pingoo_sql_probe)
 #define PINGOO_SQL_DATA		(&pingoo_sql_data)
 #define PINGOO_SQL_REVOKE	(&pingoo_sql_revoke)
+#define PINGOO_SQL_DELETION	(&pingoo_sql_deletion)
 
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */

@@ -354,7 +354,7 @@ export declare class Pingoo {
   /** Deletes one of the user's tests; a 404 PingooError for another user's or a gone one. */
   deleteTest(kind: 'ping' | 'throughput', id: number, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Deletes every test of the user; resolves to how many of each kind went. */
-  deleteAllTests(opts?: { signal?: AbortSignal }): Promise<{ ping: number; throughput: number }>;
+  deleteAllTests(opts?: { signal?: AbortSignal; pollMs?: number }): Promise<{ ping: number; throughput: number }>;
   /** Every record of the user's tests as it streams in (NDJSON, constant memory), `end` excluded;
    *  rejects with code 'export_truncated' when the stream lacks its end record. */
   exportRecords(opts?: ExportQuery): AsyncGenerator<ExportRecord, void, undefined>;

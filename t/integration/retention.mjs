@@ -3,7 +3,7 @@
 // while the echo goes on answering.
 import * as t from './lib/tap.mjs';
 import { loadStack, stackEnvPath, readConfig } from './lib/stack.mjs';
-import { api, request, expectError } from './lib/http.mjs';
+import { api, request, expectError, describe } from './lib/http.mjs';
 import { userFactory } from './lib/users.mjs';
 import { query, scalar, count } from './lib/db.mjs';
 import { poll } from './lib/poll.mjs';
@@ -72,6 +72,47 @@ await t.test('a user deletes all of their tests, and only theirs', async () => {
 	t.ok(get.pass, 'GET /api/v1/tests is 405', get.why);
 	const n = expectError(await request(stack, { method: 'DELETE', path: '/api/v1/tests' }), 401, 'unauthorized');
 	t.ok(n.pass, 'without a token: 401', n.why);
+});
+
+await t.test('a history too large to delete within the request goes on in the background, its progress readable', async () => {
+	const big = users.create();
+	const bigToken = await A.token(big.username, big.password);
+	const uid = scalar(stack, `SELECT id FROM users WHERE name = '${big.username}'`);
+	const n = 20000;
+	const now = Date.now() * 1000;
+	query(stack, `INSERT INTO ping_tests (user_id, state, count, created_at, closed_at)` +
+	    ` SELECT ${uid}, 'complete', 2, ${now} + seq, ${now} + seq + 1 FROM seq_1_to_${n};` +
+	    ` INSERT INTO ping_samples (test_id, seq, client_sent_at, server_received_at, server_sent_at)` +
+	    ` SELECT t.id, s.seq, t.created_at, t.created_at + 10, t.created_at + 20 FROM ping_tests t` +
+	    ` JOIN seq_0_to_1 s WHERE t.user_id = ${uid}`, { timeoutMs: 60000 });
+	t.is(count(stack, 'ping_tests', `user_id = ${uid}`), n, `${n} tests are planted`);
+	const none = expectError(await A.get('/api/v1/tests/deletion', bigToken), 404, 'not_found');
+	t.ok(none.pass, 'before any deletion its progress is 404', none.why);
+	const started = Date.now();
+	const r = await A.request({ method: 'DELETE', path: '/api/v1/tests', token: bigToken, timeoutMs: 30000 });
+	const answerMs = Date.now() - started;
+	t.ok(r.status === 202 && r.json?.deletion?.state === 'running' &&
+	    r.headers.location === '/api/v1/tests/deletion',
+	    `the DELETE answers 202 with its progress in ${answerMs} ms`, describe(r));
+	t.ok(answerMs < 10000, `well within nginx's timeout (${answerMs} ms)`);
+	const soFar = r.json?.deleted?.ping ?? -1;
+	t.ok(soFar >= 0 && soFar < n && count(stack, 'ping_tests', `user_id = ${uid}`) <= n - soFar,
+	    `the ${soFar} tests it counts are gone`);
+	let last = null;
+	const done = await poll(async () => {
+		const g = await A.get('/api/v1/tests/deletion', bigToken);
+		last = g.json;
+		return g.status === 200 && g.json.state === 'done';
+	}, 120000, 250);
+	t.ok(done && last.deleted.ping === n && last.deleted.throughput === 0 && last.finished_at !== null,
+	    'its progress reads done with every test counted', JSON.stringify(last));
+	t.is(count(stack, 'ping_tests', `user_id = ${uid}`), 0, 'no test of the user is left');
+	t.is(Number(scalar(stack, `SELECT COUNT(*) FROM ping_samples s JOIN ping_tests t ON t.id = s.test_id ` +
+	    `WHERE t.user_id = ${uid}`)), 0, 'nor any of their samples');
+	const other = await A.get('/api/v1/tests/deletion', token);
+	t.ok(other.status === 404 || other.json?.deleted?.ping !== n,
+	    'another user reads their own progress, never this one');
+	users.delete(big.username);
 });
 
 await t.test('the retention removes old tests in batches, not the recent ones', async () => {

@@ -18,6 +18,7 @@ static const struct {
 	{ "probe.c", &pingoo_sql_probe },
 	{ "data.c", &pingoo_sql_data },
 	{ "revoke.c", &pingoo_sql_revoke },
+	{ "deletion.c", &pingoo_sql_deletion },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

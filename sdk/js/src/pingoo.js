@@ -489,9 +489,24 @@ export class Pingoo {
 			throw await Pingoo._error(res);
 	}
 
-	// Deletes every test of the user: resolves to {ping, throughput}, how many went.
-	async deleteAllTests({ signal } = {}) {
-		return (await this._json('DELETE', '/tests', undefined, { signal })).deleted;
+	// Deletes every test of the user: resolves to {ping, throughput}, how many went.  A long
+	// history goes on being deleted after the server's 202: its progress is read every
+	// `pollMs` until it is done.
+	async deleteAllTests({ signal, pollMs = 500 } = {}) {
+		const res = await this._send('DELETE', '/tests', { headers: this._headers(true, false), signal });
+		if (!res.ok)
+			throw await Pingoo._error(res);
+		const body = await this._readJson(res, signal);
+		if (res.status !== 202)
+			return body.deleted;
+		for (;;) {
+			await new Promise((resolve) => setTimeout(resolve, pollMs));
+			if (signal && signal.aborted)
+				throw abortError();
+			const d = await this._json('GET', '/tests/deletion', undefined, { signal });
+			if (d.state === 'done')
+				return d.deleted;
+		}
 	}
 
 	// The query string of the export and the aggregates.
