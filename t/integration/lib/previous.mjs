@@ -349,7 +349,8 @@ export function poolConfig(text, socket) {
 const PIDFILE = (runner = process.pid) => path.join(cacheDir(), `pool-${runner}.pid`);
 
 // Kills the group of every pool left behind by a run that no longer exists, when the recorded
-// pid still runs that binary as the leader of its own group.  Returns the pids killed.
+// pid still runs that binary as the leader of its own group, and removes that run's folder.
+// Returns the pids killed.
 function reapLeftovers() {
 	const killed = [];
 	let entries = [];
@@ -364,9 +365,11 @@ function reapLeftovers() {
 			continue;
 		const file = path.join(cacheDir(), e);
 		try {
-			const [p, bin] = fs.readFileSync(file, 'utf8').trim().split(' ');
+			const [p, bin, run] = fs.readFileSync(file, 'utf8').trim().split(' ');
 			const pid = Number(p);
 			fs.rmSync(file, { force: true });
+			if (run && path.basename(run).startsWith('pingoo-upgrade-'))
+				fs.rmSync(run, { recursive: true, force: true });
 			if (!(pid > 1) || !pidAlive(pid))
 				continue;
 			const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0];
@@ -404,7 +407,7 @@ export async function startPool(bin, stack, { waitMs = 15000 } = {}) {
 	fs.closeSync(fd);
 	const pid = child.pid;
 	fs.mkdirSync(cacheDir(), { recursive: true });
-	fs.writeFileSync(PIDFILE(), `${pid} ${bin}\n`);
+	fs.writeFileSync(PIDFILE(), `${pid} ${bin} ${run}\n`);
 	let exited = null;
 	const exitedP = new Promise((resolve) => child.on('exit', (code, signal) => {
 		exited = { code, signal };
