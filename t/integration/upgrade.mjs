@@ -122,6 +122,8 @@ const dbErrorsAtStart = await oldDbErrors();
 // ---- a user and a token the stack issued ------------------------------------------------------
 
 const users = userFactory(stack);
+// A run ended by a signal or a crash leaves no user behind either (cleanup is synchronous).
+process.on('exit', () => users.cleanup());
 let me, token;
 try {
 	me = users.create();
