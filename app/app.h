@@ -93,6 +93,7 @@ struct req {
 	char				 path[2048];
 	size_t				 pathlen;
 	char				 query[1024];
+	int				 uri_too_long;	/* path or query did not fit */
 	char				 content_type[128];
 	/* CONTENT_LENGTH: >= 0 as declared; -1 when absent or empty (a
 	 * chunked body, read to its end); -2 when not plain decimal digits
@@ -166,6 +167,9 @@ void	idle_end(void);
 enum method	method_parse(const char *);
 const char	*method_text(enum method);
 void	req_init(struct req *, FCGX_Request *, struct worker *);
+/* REQUEST_URI into path and query; -1, both empty, when either does not
+ * fit its buffer (the request is answered 414, never cut). */
+int	req_split_uri(const char *, char *, size_t, size_t *, char *, size_t);
 void	req_free(struct req *);
 /* Reads and strictly parses a JSON body into req->body.  Replies with the
  * error itself (413/415/400) and returns -1 on failure. */
