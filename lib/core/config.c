@@ -18,8 +18,8 @@
  * `pingoo-admin config-keys` prints it.
  *
  * *_file keys name a file holding the secret; a relative path is taken
- * from the configuration file's directory, and one trailing newline is
- * dropped.  Setting both a secret and its *_file is a duplicate.
+ * from the configuration file's directory, and one trailing newline ("\n"
+ * or "\r\n") is dropped.  Setting both a secret and its *_file is a duplicate.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -305,10 +305,14 @@ read_named(const struct key *k, const char *v, size_t len, size_t max,
 		return pingoo_fault_set(l->f, PINGOO_ERR_CONFIG,
 		    "invalid_config", k->name, "line %zu: %s: cannot read "
 		    "%.96s: %s", l->no, k->name, path, strerror(errno));
-	if (*n > 0 && (*buf)[*n - 1] == '\n')
+	/* A "\r" goes only with the "\n" after it (a file saved with CRLF
+	 * line ends): anywhere else it is a byte of the secret, as a binary
+	 * jwt_key may end in 0x0d. */
+	if (*n > 0 && (*buf)[*n - 1] == '\n') {
 		(*n)--;
-	if (*n > 0 && (*buf)[*n - 1] == '\r')
-		(*n)--;
+		if (*n > 0 && (*buf)[*n - 1] == '\r')
+			(*n)--;
+	}
 	return PINGOO_OK;
 }
 

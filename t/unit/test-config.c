@@ -185,6 +185,23 @@ test_files(void)
 	snprintf(path, sizeof(path), "%s/nope.conf", dir);
 	ok(pingoo_config_load(&c, path, &f) == PINGOO_ERR_CONFIG,
 	    "a missing configuration file is refused");
+	/* A "\r" is dropped only before the last "\n": a CRLF line end. */
+	write_file("pw", "s3cret\r\n");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3cret") == 0,
+	    "a secret file ending in CRLF loses both");
+	write_file("pw", "s3cret\r");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3cret\r") == 0,
+	    "a secret ending in \\r without \\n keeps its \\r");
+	write_file("pw", "s3\rcret\r\r\n");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3\rcret\r") == 0,
+	    "a \\r inside a secret, or a second one before CRLF, is kept");
+	write_file("key", KEY32 "\r");
+	ok(parse(&c, "jwt_key_file = key\n", &f) == PINGOO_OK &&
+	    c.jwt_key_len == 33 && c.jwt_key[32] == '\r',
+	    "a key file's last byte 0x0d is kept");
 	remove_file("key");
 	remove_file("pw");
 	remove_file("pingoo.conf");
