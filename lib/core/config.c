@@ -114,7 +114,7 @@ static const struct key keys[] = {
 	    "clock skew allowed on exp, nbf and iat, seconds"),
 	NUM(K_SIZE, max_body, 64, 64 * MIB, "65536",
 	    "bytes of a JSON request body"),
-	NUM(K_SIZE, max_client_bytes, 2, 65536, "1024",
+	NUM(K_SIZE, max_client_bytes, 2, PINGOO_CLIENT_BYTES_MAX, "1024",
 	    "bytes of the client object serialized"),
 	NUM(K_INT, list_max_limit, 1, 10000, "100",
 	    "largest limit of a list request"),

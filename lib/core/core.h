@@ -119,7 +119,8 @@ struct pingoo_config {
 	char		 jwt_public_key[2048];
 	/* limits */
 	size_t		 max_body;		/* bytes of a JSON request body */
-	size_t		 max_client_bytes;	/* serialized "client" object */
+	size_t		 max_client_bytes;	/* serialized "client" object,
+						 * up to PINGOO_CLIENT_BYTES_MAX */
 	int		 list_max_limit;
 	int		 ping_max_count;
 	int		 ping_max_interval_ms;
@@ -171,6 +172,12 @@ enum pingoo_config_type {
 	PINGOO_CONFIG_STRING,	/* the rest of the line, "" allowed */
 	PINGOO_CONFIG_FILE	/* a path: the file holds a secret */
 };
+/* max_client_bytes' ceiling: the client columns are TEXT, which holds
+ * 65535 bytes, and the store reads a description back into a buffer of
+ * this many bytes and a NUL, so one stored at any allowed limit is
+ * written and read back whole. */
+#define PINGOO_CLIENT_BYTES_MAX 65535
+
 struct pingoo_config_key {
 	const char		*name;
 	enum pingoo_config_type	 type;

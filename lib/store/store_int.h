@@ -56,6 +56,10 @@ extern const struct pingoo_sql_table pingoo_sql_revoke;	/* revoke.c */
 #define PINGOO_SQL_DATA		(&pingoo_sql_data)
 #define PINGOO_SQL_REVOKE	(&pingoo_sql_revoke)
 
+/* Room for a client description read back: the largest max_client_bytes
+ * allows, and a NUL.  t/unit/test-sql checks it against the key's range. */
+#define PINGOO_STORE_CLIENT_CAP (PINGOO_CLIENT_BYTES_MAX + 1)
+
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
 #define PINGOO_STORE_RETRIES 6

@@ -148,7 +148,7 @@ PINGOO_SQL_TABLE_CHECK(sql, TP__MAX);
 const struct pingoo_sql_table pingoo_sql_tp = { sql, TP__MAX };
 
 /* Room for the largest client description the configuration allows. */
-#define CLIENT_CAP (65536 + 1)
+#define CLIENT_CAP PINGOO_STORE_CLIENT_CAP
 
 static enum pingoo_err
 run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,

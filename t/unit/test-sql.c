@@ -21,6 +21,30 @@ static const struct {
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
+/* A client description stored at the largest max_client_bytes the
+ * configuration takes reads back whole: the buffer the store reads it into
+ * holds that many bytes and a NUL, and the TEXT columns hold 65535. */
+static void
+test_client_cap(void)
+{
+	struct pingoo_config_key key;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; pingoo_config_key(i, &key); i++)
+		if (strcmp(key.name, "max_client_bytes") == 0) {
+			found = 1;
+			break;
+		}
+	ok(found && key.max + 1 <= PINGOO_STORE_CLIENT_CAP,
+	    "the store's client buffer (%d bytes) holds a description of "
+	    "max_client_bytes' ceiling (%llu) and a NUL",
+	    (int)PINGOO_STORE_CLIENT_CAP,
+	    found ? (unsigned long long)key.max : 0ULL);
+	ok(found && key.max <= 65535, "max_client_bytes' ceiling fits a TEXT "
+	    "column (65535 bytes)");
+}
+
 int
 main(void)
 {
@@ -51,5 +75,6 @@ main(void)
 	ok(filled, "each of the %d statements has its SQL text", total);
 	ok(strncmp(pingoo_sql_user.sql[0], "INSERT INTO users", 17) == 0,
 	    "a statement is found by its table and index");
+	test_client_cap();
 	return tap_done();
 }
