@@ -197,6 +197,11 @@ void	reply_err(struct req *, enum pingoo_err);
 /* Replies o with status and puts it; replies e when o is NULL. */
 void	reply_result(struct req *, int status, struct json_object *o,
 	    enum pingoo_err e);
+/* 201 for a test just committed, with o (its body rendered from what the
+ * create knows; may be NULL) or, when o cannot be written, {"id","kind",
+ * "state"}: never an error for a test that exists.  Puts o. */
+void	reply_created(struct req *, struct json_object *o, const char *kind,
+	    uint64_t id);
 /* 200 {"tests": tests, "next_cursor"} for a list route: next_cursor is
  * the last id of the page when more follow, else null.  Takes tests. */
 void	reply_page(struct req *, struct json_object *tests, uint64_t last,

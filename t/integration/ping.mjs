@@ -227,6 +227,9 @@ await t.test('a client description at max_client_bytes reads back whole', async 
 	t.is(cr.json.client, client, 'the create answer carries the description whole');
 	const g = await getTest(alice.token, cr.json.id);
 	t.is(g.json?.client, client, 'GET reads the description back whole', describe(g));
+	// The create answers from the test as created, never read back: it must be the test as a
+	// read gives it.
+	t.is(cr.json, g.json, 'the create answer is the test as a read gives it');
 	const l = await list(alice.token, '?limit=100');
 	const row = (l.json?.tests ?? []).find((x) => x.id === cr.json.id);
 	t.is(row?.client, client, 'the list reads the description back whole', describe(l));
