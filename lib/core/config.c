@@ -135,7 +135,8 @@ static const struct key keys[] = {
 	NUM(K_INT, tp_max_reports, 1, 100000, "500",
 	    "packet reports per request"),
 	NUM(K_INT, tp_stale_after, 60, 604800, "900",
-	    "seconds before a packet still started is failed (its worker died)"),
+	    "seconds a packet still started may go without its bytes moving "
+	    "before it is failed (its worker died)"),
 	STR(cors_origins, "",
 	    "space-separated origins allowed to call the API"),
 	STR(metrics_allow, "127.0.0.1 ::1",

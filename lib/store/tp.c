@@ -40,6 +40,7 @@ enum tp_sql {
 	TP_START_UPLOAD,
 	TP_COUNT_STARTED,
 	TP_CLOSE,
+	TP_PROGRESS,
 	TP__MAX
 };
 
@@ -120,11 +121,13 @@ static const char *const sql[] = {
 	[TP_LIST] =
 	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
 	"ORDER BY id DESC LIMIT ?",
-	/* TP_SWEEP: the index of migration 004 finds these.  No end stamp:
-	 * the server never saw the end. */
+	/* TP_SWEEP: the index of migration 004 finds these; a packet whose
+	 * worker moved bytes lately is still moving.  No end stamp: the
+	 * server never saw the end. */
 	[TP_SWEEP] =
 	"UPDATE throughput_transfers SET status = 'failed' "
-	"WHERE status = 'started' AND server_started_at < ?",
+	"WHERE status = 'started' AND server_started_at < ? "
+	"AND (server_progress_at IS NULL OR server_progress_at < ?)",
 	/* TP_START_DOWNLOAD: a timed test's download clock, set once */
 	[TP_START_DOWNLOAD] =
 	"UPDATE throughput_tests SET download_started_at = ? WHERE id = ? "
@@ -142,6 +145,11 @@ static const char *const sql[] = {
 	"UPDATE throughput_tests SET state = 'complete', finished_at = ? "
 	"WHERE id = ? AND user_id = ? AND state = 'incomplete' "
 	"AND duration_ms IS NOT NULL",
+	/* TP_PROGRESS: the worker still moves this packet's bytes */
+	[TP_PROGRESS] =
+	"UPDATE throughput_transfers SET server_progress_at = ? "
+	"WHERE test_id = ? AND direction = ? AND seq = ? "
+	"AND status = 'started'",
 };
 PINGOO_SQL_TABLE_CHECK(sql, TP__MAX);
 
@@ -953,18 +961,38 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
 /*
  * A packet stays `started` when the worker moving it dies (SIGKILL, a
  * crash): nothing else would ever end it.  Every packet started before
- * `before_us` and not finished is recorded failed; the test it belongs to
- * stays incomplete, as for any failed packet, until the client's report
- * of a download settles it (report_one).  *n gets how many.
+ * `before_us`, not finished, and whose worker has not moved its bytes
+ * since (pingoo_tp_progress) is recorded failed: a packet longer than
+ * tp_stale_after is still moving while its worker refreshes it.  The test
+ * it belongs to stays incomplete, as for any failed packet, until the
+ * client's report of a download settles it (report_one).  *n gets how
+ * many.
  */
 enum pingoo_err
 pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, uint64_t *n)
 {
-	MYSQL_BIND in[1];
+	MYSQL_BIND in[2];
 
 	*n = 0;
 	pingoo_bind_i64(&in[0], &before_us);
+	pingoo_bind_i64(&in[1], &before_us);
 	return run(s, TP_SWEEP, in, NULL, NULL, NULL, n, NULL);
+}
+
+enum pingoo_err
+pingoo_tp_progress(struct pingoo_store *s, uint64_t id,
+    enum pingoo_tp_dir dir, uint32_t seq, int64_t now_us)
+{
+	MYSQL_BIND in[4];
+	const char *dn = pingoo_tp_dir_name(dir);
+	unsigned long dlen = strlen(dn);
+	int32_t sq = (int32_t)seq;
+
+	pingoo_bind_i64(&in[0], &now_us);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_str(&in[2], dn, &dlen);
+	pingoo_bind_i32(&in[3], &sq);
+	return run(s, TP_PROGRESS, in, NULL, NULL, NULL, NULL, NULL);
 }
 
 enum pingoo_err

@@ -1,8 +1,11 @@
 // stale-packets.mjs - a packet left `started` by a worker that died mid-transfer
 // is recorded failed by the next worker's sweep (tp_stale_after), and a
-// packet still moving is left alone; a client's report of a download that
-// no worker recorded settles it.
+// packet still moving is left alone, however long it has been moving (its
+// worker stamps server_progress_at as it moves bytes); a client's report of a
+// download that no worker recorded settles it.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import * as t from './lib/tap.mjs';
 import { openStack } from './lib/open.mjs';
 import { describe } from './lib/http.mjs';
@@ -24,13 +27,16 @@ async function newTest(what, body) {
 }
 
 await t.test('a packet whose worker died is recorded failed after tp_stale_after', async () => {
-	const { token, id } = await newTest('a 3-packet download test',
-	    { direction: 'download', packets: 3, packet_size: 1000 });
+	const { token, id } = await newTest('a 4-packet download test',
+	    { direction: 'download', packets: 4, packet_size: 1000 });
 	const now = Date.now() * 1000;
-	// As a worker killed mid-packet leaves them: claimed, never finished.
+	// As a worker killed mid-packet leaves them: claimed, never finished.  Packet 2 is a
+	// long packet still moving: started two hours ago, its worker moved bytes just now.
 	query(stack, `INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes,
-	    server_started_at) VALUES (${id}, 'download', 0, 'started', 0, ${now - 2 * 3600e6}),
-	    (${id}, 'download', 1, 'started', 0, ${now})`);
+	    server_started_at, server_progress_at) VALUES
+	    (${id}, 'download', 0, 'started', 0, ${now - 2 * 3600e6}, NULL),
+	    (${id}, 'download', 1, 'started', 0, ${now}, NULL),
+	    (${id}, 'download', 2, 'started', 0, ${now - 2 * 3600e6}, ${now})`);
 	execFileSync(stack.PINGOO_POOL_CTL, ['restart'], { stdio: 'ignore', timeout: 60000 });
 	const status = await poll(() => scalar(stack,
 	    `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`), 10000, 200,
@@ -40,27 +46,29 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	    'it gets no end stamp: the server never saw its end');
 	t.is(scalar(stack, `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 1`), 'started',
 	    'a packet started just now is left alone');
+	t.is(scalar(stack, `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 2`), 'started',
+	    'a packet started two hours ago whose worker moved bytes just now is left alone');
 	const g = await A.get(`/api/v1/throughput-tests/${id}`, token);
 	t.is(g.json?.summary?.download?.failed, 1, 'the test read counts the stale packet as failed', describe(g));
 	t.is(g.json?.state, 'incomplete', 'the test stays incomplete, as with any failed packet');
-	const d = await A.get(`/api/v1/throughput-tests/${id}/download/2`, token);
+	const d = await A.get(`/api/v1/throughput-tests/${id}/download/3`, token);
 	t.is(d.status, 200, 'its other packets can still move');
 
 	// The client had every byte of packets 0 and 1 (their workers died after the last
 	// byte left): its report settles them, and the last one completes the test.
 	const us = Date.now() * 1000;
-	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [0, 1, 2].map((seq) =>
+	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [0, 1, 2, 3].map((seq) =>
 	    ({ direction: 'download', seq, client_sent_at: us + seq * 10, client_first_byte_at: us + seq * 10 + 1,
 	        client_received_at: us + seq * 10 + 5 })) }, token);
-	t.is(r.status, 200, 'the client reports the three downloads', describe(r));
+	t.is(r.status, 200, 'the client reports the four downloads', describe(r));
 	const rows = query(stack, `SELECT seq, status, bytes, server_finished_at IS NULL FROM throughput_transfers
 	    WHERE test_id = ${id} ORDER BY seq`).map((x) => x.join(' '));
-	t.is(rows, ['0 ok 1000 1', '1 ok 1000 1', '2 ok 1000 0'],
-	    'the swept and the started packet are settled ok with packet_size bytes and no server end; the recorded one keeps its end');
+	t.is(rows, ['0 ok 1000 1', '1 ok 1000 1', '2 ok 1000 1', '3 ok 1000 0'],
+	    'the swept and the started packets are settled ok with packet_size bytes and no server end; the recorded one keeps its end');
 	const g2 = await A.get(`/api/v1/throughput-tests/${id}`, token);
 	t.is(g2.json?.state, 'complete', 'the report that settled the last packets completed the test', describe(g2));
-	t.is(g2.json?.summary?.download?.received, 3, 'the read counts all three received');
-	t.ok(g2.json?.transfers?.length === 3 &&
+	t.is(g2.json?.summary?.download?.received, 4, 'the read counts all four received');
+	t.ok(g2.json?.transfers?.length === 4 &&
 	    g2.json.transfers.every((x) => x.status === 'ok' && x.bytes === 1000 && x.client_received_at !== null),
 	    'every transfer reads ok, with its bytes and the client\'s stamps', describe(g2));
 	users.cleanup();
@@ -88,4 +96,49 @@ await t.test('a report settles only a download that no worker recorded', async (
 	    'a download the server saw fail stays failed, and an upload (the server is its receiver) is never settled by a report');
 	users.cleanup();
 });
+// A real packet read slowly: while it moves, its worker stamps server_progress_at (every 10 s of
+// moving bytes), which is what keeps the sweep off a packet longer than tp_stale_after.
+await t.test('a worker moving a long download stamps its progress', async () => {
+	const SIZE = 64 * 1024 * 1024, RATE = 2 * 1024 * 1024;	// bytes per second read
+	const { token, id } = await newTest('a one-packet download test of 64 MiB',
+	    { direction: 'download', packets: 1, packet_size: SIZE });
+	const url = new URL(stack.PINGOO_URL);
+	const ca = fs.readFileSync(stack.PINGOO_CA_FILE);
+	let bytes = 0, res0 = null, req = null;
+	const t0 = Date.now();
+	const started = new Promise((resolve) => {
+		req = https.request({ host: url.hostname, port: url.port, agent: false, ca,
+		    path: `/api/v1/throughput-tests/${id}/download/0`, headers: { Authorization: `Bearer ${token}` } });
+		req.on('response', (res) => {
+			res0 = res;
+			res.on('data', (d) => {
+				bytes += d.length;
+				// Read no faster than RATE: the worker's writes go on, slowly.
+				if (bytes > ((Date.now() - t0) / 1000 + 1) * RATE)
+					res.pause();
+			});
+			resolve(true);
+		});
+		req.on('error', () => resolve(false));
+		req.end();
+	});
+	t.ok(await started, 'the download starts', `after ${bytes} bytes`);
+	const pacer = setInterval(() => {
+		if (res0 && res0.isPaused() && bytes <= ((Date.now() - t0) / 1000 + 1) * RATE)
+			res0.resume();
+	}, 50);
+	try {
+		const row = await poll(() => query(stack, `SELECT status, server_started_at, server_progress_at
+		    FROM throughput_transfers WHERE test_id = ${id} AND direction = 'download' AND seq = 0`)[0],
+		    16000, 500, (v) => v !== undefined && v[2] !== null);
+		t.ok(row?.[0] === 'started' && row[2] !== null && Number(row[2]) >= Number(row[1]) + 9e6,
+		    'while its bytes move, the packet is started with server_progress_at about 10 s past its start',
+		    `row ${JSON.stringify(row)}, ${bytes} bytes read in ${Date.now() - t0} ms`);
+	} finally {
+		clearInterval(pacer);
+		req.destroy();
+	}
+	users.cleanup();
+});
+
 await t.done();
