@@ -863,9 +863,13 @@ h_tp_reports(struct req *r)
 	struct pingoo_fault f;
 	struct json_object *o;
 	size_t n = r->in.u.reports.n, bad;
+	/* A download started before this and not moved since has lost its
+	 * worker: the sweep's own measure. */
+	int64_t stale = pingoo_now_us() -
+	    (int64_t)r->cfg->tp_stale_after * 1000000;
 
-	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, &bad, &f)
-	    != PINGOO_OK) {
+	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, stale,
+	    &bad, &f) != PINGOO_OK) {
 		if (bad < n)
 			snprintf(f.field, sizeof(f.field), "packets[%zu].seq",
 			    bad);

@@ -180,13 +180,17 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
  * names the report's index in *bad and fills f: NOTFOUND (no such test),
  * RANGE "not_transferred" (no transfer of that packet), CONFLICT
  * "duplicate_packet" (already reported).  The report of a download whose
- * outcome no worker recorded (its transfer `started`, or failed by the
- * sweep) settles it ok with packet_size bytes, and completes the test when
- * that was its last packet.
+ * worker is gone without recording it (failed by the sweep, or `started`
+ * before stale_before_us and not moved since: now less tp_stale_after)
+ * settles it ok with packet_size bytes, and completes the test when that
+ * was its last packet; a download whose worker may still be sending is
+ * left to that worker (or to the sweep, which settles it should the
+ * worker die).
  */
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
-		    size_t *bad, struct pingoo_fault *f);
+		    int64_t stale_before_us, size_t *bad,
+		    struct pingoo_fault *f);
 /* Completes time-bounded test id when its time is up in every direction
  * and no packet of it is moving (its client stopped early and never
  * closed it); *completed says whether this call did. */

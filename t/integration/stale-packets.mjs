@@ -27,16 +27,21 @@ async function newTest(what, body) {
 }
 
 await t.test('a packet whose worker died is recorded failed after tp_stale_after', async () => {
-	const { token, id } = await newTest('a 4-packet download test',
-	    { direction: 'download', packets: 4, packet_size: 1000 });
+	const { token, id } = await newTest('a 5-packet download test',
+	    { direction: 'download', packets: 5, packet_size: 1000 });
 	const now = Date.now() * 1000;
 	// As a worker killed mid-packet leaves them: claimed, never finished.  Packet 2 is a
 	// long packet still moving: started two hours ago, its worker moved bytes just now.
+	// Packet 4's client reported it whole while its worker might still have been sending
+	// (so the report could not settle it), and then the worker died.
 	query(stack, `INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes,
-	    server_started_at, server_progress_at) VALUES
-	    (${id}, 'download', 0, 'started', 0, ${now - 2 * 3600e6}, NULL),
-	    (${id}, 'download', 1, 'started', 0, ${now}, NULL),
-	    (${id}, 'download', 2, 'started', 0, ${now - 2 * 3600e6}, ${now})`);
+	    server_started_at, server_progress_at, client_sent_at, client_first_byte_at,
+	    client_received_at) VALUES
+	    (${id}, 'download', 0, 'started', 0, ${now - 2 * 3600e6}, NULL, NULL, NULL, NULL),
+	    (${id}, 'download', 1, 'started', 0, ${now}, NULL, NULL, NULL, NULL),
+	    (${id}, 'download', 2, 'started', 0, ${now - 2 * 3600e6}, ${now}, NULL, NULL, NULL),
+	    (${id}, 'download', 4, 'started', 0, ${now - 2 * 3600e6}, NULL,
+	        ${now - 2 * 3600e6}, ${now - 2 * 3600e6 + 10}, ${now - 2 * 3600e6 + 50})`);
 	execFileSync(stack.PINGOO_POOL_CTL, ['restart'], { stdio: 'ignore', timeout: 60000 });
 	const status = await poll(() => scalar(stack,
 	    `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 0`), 10000, 200,
@@ -48,14 +53,20 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	    'a packet started just now is left alone');
 	t.is(scalar(stack, `SELECT status FROM throughput_transfers WHERE test_id = ${id} AND seq = 2`), 'started',
 	    'a packet started two hours ago whose worker moved bytes just now is left alone');
+	t.is(query(stack, `SELECT status, bytes, server_finished_at IS NULL FROM throughput_transfers
+	    WHERE test_id = ${id} AND seq = 4`).map((x) => x.join(' ')), ['ok 1000 1'],
+	    'a stale download its client had reported whole is settled ok by the sweep, with no server end');
 	const g = await A.get(`/api/v1/throughput-tests/${id}`, token);
 	t.is(g.json?.summary?.download?.failed, 1, 'the test read counts the stale packet as failed', describe(g));
 	t.is(g.json?.state, 'incomplete', 'the test stays incomplete, as with any failed packet');
 	const d = await A.get(`/api/v1/throughput-tests/${id}/download/3`, token);
 	t.is(d.status, 200, 'its other packets can still move');
 
-	// The client had every byte of packets 0 and 1 (their workers died after the last
-	// byte left): its report settles them, and the last one completes the test.
+	// The workers of packets 1 and 2 die too (their stamps moved back two hours, as the
+	// sweep would find them).  The client had every byte of packets 0, 1 and 2: its report
+	// settles them, as their workers are gone, and the last one completes the test.
+	query(stack, `UPDATE throughput_transfers SET server_started_at = ${now - 2 * 3600e6},
+	    server_progress_at = NULL WHERE test_id = ${id} AND seq IN (1, 2)`);
 	const us = Date.now() * 1000;
 	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [0, 1, 2, 3].map((seq) =>
 	    ({ direction: 'download', seq, client_sent_at: us + seq * 10, client_first_byte_at: us + seq * 10 + 1,
@@ -63,37 +74,45 @@ await t.test('a packet whose worker died is recorded failed after tp_stale_after
 	t.is(r.status, 200, 'the client reports the four downloads', describe(r));
 	const rows = query(stack, `SELECT seq, status, bytes, server_finished_at IS NULL FROM throughput_transfers
 	    WHERE test_id = ${id} ORDER BY seq`).map((x) => x.join(' '));
-	t.is(rows, ['0 ok 1000 1', '1 ok 1000 1', '2 ok 1000 1', '3 ok 1000 0'],
-	    'the swept and the started packets are settled ok with packet_size bytes and no server end; the recorded one keeps its end');
+	t.is(rows, ['0 ok 1000 1', '1 ok 1000 1', '2 ok 1000 1', '3 ok 1000 0', '4 ok 1000 1'],
+	    'the swept and the stale started packets are settled ok with packet_size bytes and no server end; the recorded one keeps its end');
 	const g2 = await A.get(`/api/v1/throughput-tests/${id}`, token);
 	t.is(g2.json?.state, 'complete', 'the report that settled the last packets completed the test', describe(g2));
-	t.is(g2.json?.summary?.download?.received, 4, 'the read counts all four received');
-	t.ok(g2.json?.transfers?.length === 4 &&
+	t.is(g2.json?.summary?.download?.received, 5, 'the read counts all five received');
+	t.ok(g2.json?.transfers?.length === 5 &&
 	    g2.json.transfers.every((x) => x.status === 'ok' && x.bytes === 1000 && x.client_received_at !== null),
 	    'every transfer reads ok, with its bytes and the client\'s stamps', describe(g2));
 	users.cleanup();
 });
 
-await t.test('a report settles only a download that no worker recorded', async () => {
-	const { token, id } = await newTest('a test of 2 packets each way',
-	    { direction: 'both', packets: 2, packet_size: 1000 });
-	const now = Date.now() * 1000;
-	// download 0: its worker saw the connection fail (an end stamp); upload 0 and 1:
-	// claimed and never finished, or failed unseen.
+await t.test('a report settles only a download whose worker is gone without recording it', async () => {
+	const { token, id } = await newTest('a test of 3 packets each way',
+	    { direction: 'both', packets: 3, packet_size: 1000 });
+	const now = Date.now() * 1000, old = now - 2 * 3600e6;
+	// download 0: its worker saw the connection fail (an end stamp); download 1: started
+	// just now, its worker may still be sending (an early or lying client reports it);
+	// download 2: started two hours ago and not moved since, its worker gone, not swept yet;
+	// upload 0 and 1: claimed and never finished, or failed unseen.
 	query(stack, `INSERT INTO throughput_transfers (test_id, direction, seq, status, bytes,
 	    server_started_at, server_finished_at) VALUES
 	    (${id}, 'download', 0, 'failed', 300, ${now}, ${now + 100}),
+	    (${id}, 'download', 1, 'started', 0, ${now}, NULL),
+	    (${id}, 'download', 2, 'started', 0, ${old}, NULL),
 	    (${id}, 'upload', 0, 'started', 0, ${now}, NULL),
 	    (${id}, 'upload', 1, 'failed', 0, ${now}, NULL)`);
 	const r = await A.json('POST', `/api/v1/throughput-tests/${id}/reports`, { packets: [
 	    { direction: 'download', seq: 0, client_sent_at: now, client_first_byte_at: now + 100, client_received_at: now + 500 },
+	    { direction: 'download', seq: 1, client_sent_at: now, client_first_byte_at: now + 100, client_received_at: now + 500 },
+	    { direction: 'download', seq: 2, client_sent_at: old, client_first_byte_at: old + 100, client_received_at: old + 500 },
 	    { direction: 'upload', seq: 0, client_sent_at: now, client_received_at: now + 500 },
 	    { direction: 'upload', seq: 1, client_sent_at: now, client_received_at: now + 500 }] }, token);
 	t.is(r.status, 200, 'the reports are taken', describe(r));
 	const rows = query(stack, `SELECT direction, seq, status, bytes FROM throughput_transfers
 	    WHERE test_id = ${id} ORDER BY direction, seq`).map((x) => x.join(' '));
-	t.is(rows, ['download 0 failed 300', 'upload 0 started 0', 'upload 1 failed 0'],
-	    'a download the server saw fail stays failed, and an upload (the server is its receiver) is never settled by a report');
+	t.is(rows, ['download 0 failed 300', 'download 1 started 0', 'download 2 ok 1000', 'upload 0 started 0',
+	    'upload 1 failed 0'],
+	    'a download the server saw fail stays failed, one the server may still be sending stays started, ' +
+	    'one whose worker is gone is settled ok, and an upload (the server is its receiver) is never settled by a report');
 	users.cleanup();
 });
 // A real packet read slowly: while it moves, its worker stamps server_progress_at (every 10 s of
