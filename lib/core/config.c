@@ -92,7 +92,7 @@ static const struct key keys[] = {
 	NUM(K_INT, db_wsrep_sync_wait, 0, 15, "0",
 	    "wsrep_sync_wait of every session (1 on a Galera cluster)"),
 	STR(migrate_db_user, "",
-	    "the account of pingoo-admin migrate; empty: db_user"),
+	    "the account of pingoo-admin migrate and user; empty: db_user"),
 	STR(migrate_db_password, "", "the migration account's password"),
 	SECRETFILE("migrate_db_password_file", migrate_db_password,
 	    "a file holding migrate_db_password"),
