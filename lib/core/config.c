@@ -91,6 +91,10 @@ static const struct key keys[] = {
 	    "seconds a MySQL read or write may take"),
 	NUM(K_INT, db_wsrep_sync_wait, 0, 15, "0",
 	    "wsrep_sync_wait of every session (1 on a Galera cluster)"),
+	STR(db_ssl_ca, "", "CA file (PEM, an absolute path) of the MySQL "
+	    "server's certificate: TLS over TCP; empty: no TLS asked for"),
+	NUM(K_INT, db_ssl_verify, 0, 1, "1",
+	    "with db_ssl_ca: verify the server's certificate and host name"),
 	STR(migrate_db_user, "",
 	    "the account of pingoo-admin migrate and user; empty: db_user"),
 	STR(migrate_db_password, "", "the migration account's password"),
@@ -555,6 +559,15 @@ pingoo_config_check(const struct pingoo_config *c, struct pingoo_fault *f)
 	if (c->jwt_ttl < 1 || c->jwt_leeway < 0)
 		return check_fault(f, "jwt_ttl", "jwt_ttl must be positive "
 		    "and jwt_leeway not negative");
+	/* Read by each worker at its (re)connect: a relative path would
+	 * depend on the directory it runs in.  TLS is for TCP: a unix socket
+	 * never leaves the host. */
+	if (c->db_ssl_ca[0] != '\0' && c->db_ssl_ca[0] != '/')
+		return check_fault(f, "db_ssl_ca", "db_ssl_ca must be an "
+		    "absolute path");
+	if (c->db_ssl_ca[0] != '\0' && c->db_socket[0] != '\0')
+		return check_fault(f, "db_ssl_ca", "db_ssl_ca is for TCP "
+		    "(db_host); db_socket is set");
 	if (c->threads < 1 || c->threads > 1024)
 		return check_fault(f, "threads", "threads must be 1..1024");
 	if (c->active_threads < 1 || c->active_threads > c->threads)

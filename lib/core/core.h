@@ -101,6 +101,11 @@ struct pingoo_config {
 	int		 db_connect_timeout;	/* seconds */
 	int		 db_rw_timeout;		/* seconds */
 	int		 db_wsrep_sync_wait;	/* Galera: per session, 0 = off */
+	/* TLS to a database over TCP: the CA of its certificate ("" = no
+	 * TLS asked for), and whether the certificate and host name are
+	 * verified against it (1 unless turned off) */
+	char		 db_ssl_ca[256];
+	int		 db_ssl_verify;
 	/* migrations run as a separate, more privileged account when set */
 	char		 migrate_db_user[64];	/* "" = db_user */
 	char		 migrate_db_password[256];

@@ -2,6 +2,7 @@
  * indexed by its own enum: every statement of every table is there (the
  * tables' designated initializers would leave a gap NULL, for the runner
  * to hand to MySQL).  No database is needed. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -45,6 +46,29 @@ test_client_cap(void)
 	    "column (65535 bytes)");
 }
 
+/* The connector's TLS options follow db_ssl_ca and db_ssl_verify. */
+static void
+test_tls(void)
+{
+	struct pingoo_config c;
+	const char *ca;
+	int verify;
+
+	pingoo_config_defaults(&c);
+	ok(pingoo_store_tls(&c, &ca, &verify) == 0 && ca == NULL,
+	    "no db_ssl_ca: no TLS option is set");
+	snprintf(c.db_ssl_ca, sizeof(c.db_ssl_ca), "/etc/pingoo/db-ca.pem");
+	ok(pingoo_store_tls(&c, &ca, &verify) == 1 && ca == c.db_ssl_ca &&
+	    verify == 1, "db_ssl_ca: MYSQL_OPT_SSL_CA, and the server's "
+	    "certificate verified by default");
+	c.db_ssl_verify = 0;
+	ok(pingoo_store_tls(&c, &ca, &verify) == 1 && verify == 0,
+	    "db_ssl_verify = 0: TLS without the verification");
+	snprintf(c.db_socket, sizeof(c.db_socket), "/run/mysqld.sock");
+	ok(pingoo_store_tls(&c, &ca, &verify) == 0,
+	    "over a unix socket no TLS option is set");
+}
+
 int
 main(void)
 {
@@ -76,5 +100,6 @@ main(void)
 	ok(strncmp(pingoo_sql_user.sql[0], "INSERT INTO users", 17) == 0,
 	    "a statement is found by its table and index");
 	test_client_cap();
+	test_tls();
 	return tap_done();
 }
