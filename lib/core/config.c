@@ -105,6 +105,9 @@ static const struct key keys[] = {
 	    "HMAC secret of at least 32 bytes: tokens (HS*), sample signatures" },
 	{ "jwt_key_file", K_FILE, OFF(jwt_key), CAP(jwt_key), 0, 0, 1, NULL,
 	    "a file holding jwt_key" },
+	NUM(K_INT, jwt_key_legacy, 0, 2, "0",
+	    "HS tokens and stamp signatures: 0 derived keys only; 1 signs with "
+	    "them, also takes jwt_key's own; 2 signs with jwt_key, takes both"),
 	SECRETFILE("jwt_private_key_file", jwt_private_key,
 	    "ES256: the P-256 private key (PEM) that signs tokens"),
 	{ "jwt_public_key_file", K_FILES, OFF(jwt_public_key),

@@ -115,6 +115,16 @@ struct pingoo_config {
 	 * (lib/auth/sign.c), shared by every host that answers echoes and receipts. */
 	unsigned char	 jwt_key[512];
 	size_t		 jwt_key_len;
+	/* Made from jwt_key by pingoo_keys_derive (lib/auth/sign.c), never
+	 * read from the file: the tokens' HMAC key and the key of the
+	 * samples' and probes' signatures, so neither can stand for the
+	 * other.  0..2: which of them a host signs and accepts during an
+	 * upgrade from a release that used jwt_key itself for both. */
+	unsigned char	 jwt_token_key[64];
+	size_t		 jwt_token_key_len;
+	unsigned char	 jwt_sample_key[32];
+	size_t		 jwt_sample_key_len;
+	int		 jwt_key_legacy;
 	char		 jwt_issuer[128];
 	char		 jwt_audience[128];
 	int		 jwt_ttl;		/* seconds */
