@@ -112,7 +112,10 @@ cmd_user(const struct pingoo_config *cfg, int argc, char *argv[])
 			return 1;
 		}
 	}
-	if ((s = pingoo_store_new(cfg, 0)) == NULL)
+	/* The migration account, when the file names one: the workers' may
+	 * only read users, so that a compromised worker cannot make itself a
+	 * user or change a password. */
+	if ((s = pingoo_store_new(cfg, 1)) == NULL)
 		return 1;
 	if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0) {
 		if (read_password(pw, sizeof(pw)) != 0) {

@@ -94,6 +94,7 @@ struct req {
 	char				 path[2048];
 	size_t				 pathlen;
 	char				 query[1024];
+	int				 uri_too_long;	/* path or query did not fit */
 	char				 content_type[128];
 	/* CONTENT_LENGTH: >= 0 as declared; -1 when absent or empty (a
 	 * chunked body, read to its end); -2 when not plain decimal digits
@@ -167,6 +168,9 @@ void	idle_end(void);
 enum method	method_parse(const char *);
 const char	*method_text(enum method);
 void	req_init(struct req *, FCGX_Request *, struct worker *);
+/* REQUEST_URI into path and query; -1, both empty, when either does not
+ * fit its buffer (the request is answered 414, never cut). */
+int	req_split_uri(const char *, char *, size_t, size_t *, char *, size_t);
 void	req_free(struct req *);
 /* Reads and strictly parses a JSON body into req->body.  Replies with the
  * error itself (413/415/400) and returns -1 on failure. */
@@ -194,6 +198,11 @@ void	reply_err(struct req *, enum pingoo_err);
 /* Replies o with status and puts it; replies e when o is NULL. */
 void	reply_result(struct req *, int status, struct json_object *o,
 	    enum pingoo_err e);
+/* 201 for a test just committed, with o (its body rendered from what the
+ * create knows; may be NULL) or, when o cannot be written, {"id","kind",
+ * "state"}: never an error for a test that exists.  Puts o. */
+void	reply_created(struct req *, struct json_object *o, const char *kind,
+	    uint64_t id);
 /* 200 {"tests": tests, "next_cursor"} for a list route: next_cursor is
  * the last id of the page when more follow, else null.  Takes tests. */
 void	reply_page(struct req *, struct json_object *tests, uint64_t last,

@@ -271,7 +271,8 @@ sweep_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 		next = mono + 1000000;	/* database away: try again soon */
 	else if (n > 0)
 		fprintf(stderr, "pingoo: %" PRIu64 " packets left started by a "
-		    "dead worker recorded failed\n", n);
+		    "dead worker recorded failed (or ok: a download its client "
+		    "reported whole)\n", n);
 }
 
 /*

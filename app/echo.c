@@ -95,6 +95,8 @@ void
 echo_answer(struct req *r, struct pingoo_queued_sample *q)
 {
 	char sig[PINGOO_SIG_LEN + 1], body[200], phase[40] = "";
+	const unsigned char *key[2];
+	size_t keylen[2];
 	int len;
 	enum pingoo_err e;
 
@@ -102,13 +104,16 @@ echo_answer(struct req *r, struct pingoo_queued_sample *q)
 	/* t2 - t1 is a duration: measured on the monotonic clock, so a step
 	 * of the wall clock between the two cannot bend it. */
 	q->s.t2 = r->arrived_at + (pingoo_mono_us() - r->mono_start);
+	/* No key (never derived) signs with none: no receipt can match. */
+	if (pingoo_sample_keys(r->cfg, key, keylen) == 0)
+		key[0] = NULL, keylen[0] = 0;
 	if (q->probe) {
-		pingoo_probe_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
+		pingoo_probe_sign(key[0], keylen[0],
 		    q->test_id, r->user_id, q->phase, &q->s, sig);
 		snprintf(phase, sizeof(phase), "\"phase\":\"%s\",",
 		    pingoo_phase_name((enum pingoo_phase)q->phase));
 	} else
-		pingoo_sample_sign(r->cfg->jwt_key, r->cfg->jwt_key_len,
+		pingoo_sample_sign(key[0], keylen[0],
 		    q->test_id, r->user_id, &q->s, sig);
 	/* Integers, hex and a fixed name: no escaping, no allocation on the
 	 * hot path. */

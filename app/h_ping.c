@@ -103,9 +103,24 @@ reply_test(struct req *r, int status, const struct pingoo_ping_test *t)
 	reply_result(r, status, e == PINGOO_OK ? o : NULL, e);
 }
 
+/* A test just created: no samples yet, so its body is rendered from what
+ * the create knows (reply_created says why nothing is read back).  NULL
+ * when out of memory. */
+static struct json_object *
+created_json(const struct pingoo_ping_test *t)
+{
+	struct pingoo_ping_summary sum;
+
+	if (pingoo_ping_summarize(NULL, 0, t->count, 0, &sum) != PINGOO_OK)
+		return NULL;
+	return test_json(t, pingoo_ping_summary_json(&sum),
+	    samples_json(NULL, 0));
+}
+
 /*
  * POST /api/v1/ping-tests: 201 the new test; 503 without a database.
- * The body was validated by the route (400, 422).
+ * The body was validated by the route (400, 422).  Once the test is
+ * committed the answer is 201, whatever the database does next.
  */
 void
 h_ping_create(struct req *r)
@@ -122,7 +137,7 @@ h_ping_create(struct req *r)
 	}
 	pingoo_metrics_add(PINGOO_M_PING_CREATED, 1);
 	pingoo_pingtab_put(background_pingtab(), t.id, t.user_id, t.count, 0, NULL, 0);
-	reply_test(r, 201, &t);
+	reply_created(r, created_json(&t), "ping", t.id);
 	pingoo_ping_test_clear(&t);
 }
 

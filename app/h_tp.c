@@ -415,12 +415,15 @@ reply_test(struct req *r, int status, uint64_t id)
 /*
  * POST /api/v1/throughput-tests: 201 the new test; 503 without a database.
  * The body was validated by the route (400, 422 out_of_range /
- * limit_exceeded).
+ * limit_exceeded).  Once the test is committed the answer is 201: a test
+ * just created has no transfers or probes, so its body is rendered from
+ * what the create knows (reply_created says why nothing is read back).
  */
 void
 h_tp_create(struct req *r)
 {
 	struct pingoo_in_tp_create *in = &r->in.u.tp_create;
+	const struct tp_rows none = { NULL, 0, NULL, 0 };
 	struct pingoo_tp_test t;
 	enum pingoo_err e;
 
@@ -437,7 +440,7 @@ h_tp_create(struct req *r)
 	else {
 		probe_table_put(t.id, r->user_id);
 		pingoo_metrics_add(PINGOO_M_TP_CREATED, 1);
-		reply_test(r, 201, t.id);
+		reply_created(r, test_json(&t, &none, 1), "throughput", t.id);
 	}
 	pingoo_tp_test_clear(&t);
 }
@@ -600,6 +603,26 @@ record(struct req *r, const struct pingoo_tp_test *t,
 }
 
 /*
+ * Says the packet is still moving, once per PINGOO_TP_PROGRESS_EVERY_US
+ * of moving bytes (called after bytes moved): the sweep then leaves a
+ * packet longer than tp_stale_after alone, and takes one whose worker died
+ * or whose bytes stopped moving.  One UPDATE every 10 s of a packet costs
+ * the measurement nothing that shows; a refresh that fails is only a
+ * refresh missed.
+ */
+static void
+progress(struct req *r, const struct pingoo_tp_xfer *x, int64_t *next)
+{
+	int64_t mono = pingoo_mono_us();
+
+	if (mono < *next)
+		return;
+	*next = mono + PINGOO_TP_PROGRESS_EVERY_US;
+	(void)pingoo_tp_progress(r->store, r->m.id, x->dir, x->seq,
+	    pingoo_now_us());
+}
+
+/*
  * Sends the packet: headers, then size bytes of noise straight onto the
  * connection.  The stamps bracket the bytes only; the end is derived from
  * the monotonic clock so a wall-clock step cannot bend a duration.
@@ -608,12 +631,13 @@ static void
 send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 {
 	uint64_t left = size;
-	int64_t mono;
+	int64_t mono, next;
 	size_t n;
 
 	reply_header(r, "X-Accel-Buffering: no");
 	x->server_started_at = pingoo_now_us();
 	mono = pingoo_mono_us();
+	next = mono + PINGOO_TP_PROGRESS_EVERY_US;
 	reply_header(r, "X-Pingoo-Server-Started-At: %" PRId64,
 	    x->server_started_at);
 	x->status = PINGOO_TP_FAILED;
@@ -623,6 +647,7 @@ send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 			if (rawout_write(r, noise, n) != 0)
 				break;
 			left -= n;
+			progress(r, x, &next);
 		}
 		if (left == 0)
 			x->status = PINGOO_TP_OK;
@@ -701,7 +726,7 @@ static enum upload_end
 recv_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 {
 	char buf[RECV_CHUNK];
-	int64_t mono_first, mono_last;
+	int64_t mono_first, mono_last, next;
 	uint64_t got = 0;
 	int n;
 
@@ -711,9 +736,12 @@ recv_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 		x->server_started_at = pingoo_now_us();
 		mono_first = mono_last = pingoo_mono_us();
 		got = 1;
+		next = mono_first + PINGOO_TP_PROGRESS_EVERY_US;
 		while (got < size && (n = recv_some(r, buf, size - got,
-		    &mono_last)) > 0)
+		    &mono_last)) > 0) {
 			got += (uint64_t)n;
+			progress(r, x, &next);
+		}
 		if (got == size && (n = recv_some(r, buf, 1, &mono_last)) > 0)
 			got += (uint64_t)n;
 	}
@@ -835,9 +863,13 @@ h_tp_reports(struct req *r)
 	struct pingoo_fault f;
 	struct json_object *o;
 	size_t n = r->in.u.reports.n, bad;
+	/* A download started before this and not moved since has lost its
+	 * worker: the sweep's own measure. */
+	int64_t stale = pingoo_now_us() -
+	    (int64_t)r->cfg->tp_stale_after * 1000000;
 
-	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, &bad, &f)
-	    != PINGOO_OK) {
+	if (pingoo_tp_report(r->store, r->user_id, r->m.id, rp, n, stale,
+	    &bad, &f) != PINGOO_OK) {
 		if (bad < n)
 			snprintf(f.field, sizeof(f.field), "packets[%zu].seq",
 			    bad);

@@ -74,11 +74,38 @@ parse_length(const char *s)
 	return (int64_t)v;
 }
 
+/*
+ * Splits a REQUEST_URI into its path and its query string (without the '?').
+ * Returns -1 when either does not fit its buffer, with both left empty:
+ * nothing is cut, as a cut query string reads as another, valid one
+ * ("limit=101" cut to "limit=1", a repeated parameter cut off), and the
+ * caller refuses the request whole.
+ */
+int
+req_split_uri(const char *uri, char *path, size_t pathcap, size_t *pathlen,
+    char *query, size_t querycap)
+{
+	const char *q = strchr(uri, '?');
+	size_t n = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	size_t qn = q != NULL ? strlen(q + 1) : 0;
+
+	path[0] = '\0';
+	query[0] = '\0';
+	*pathlen = 0;
+	if (n >= pathcap || qn >= querycap)
+		return -1;
+	memcpy(path, uri, n);
+	path[n] = '\0';
+	*pathlen = n;
+	memcpy(query, q != NULL ? q + 1 : "", qn);
+	query[qn] = '\0';
+	return 0;
+}
+
 void
 req_init(struct req *r, FCGX_Request *f, struct worker *w)
 {
-	const char *uri, *q;
-	size_t n;
+	const char *uri;
 
 	/* The arrival stamp comes first: everything after is server time. */
 	memset(r, 0, sizeof(*r));
@@ -95,15 +122,9 @@ req_init(struct req *r, FCGX_Request *f, struct worker *w)
 	r->method = method_parse(r->method_name);
 	if ((uri = FCGX_GetParam("REQUEST_URI", f->envp)) == NULL)
 		uri = "";
-	q = strchr(uri, '?');
-	n = q != NULL ? (size_t)(q - uri) : strlen(uri);
-	if (n >= sizeof(r->path))
-		n = sizeof(r->path);	/* too long: matched as "no route" */
-	memcpy(r->path, uri, n < sizeof(r->path) ? n : sizeof(r->path) - 1);
-	r->path[n < sizeof(r->path) ? n : sizeof(r->path) - 1] = '\0';
-	r->pathlen = n < sizeof(r->path) ? n : 0;
-	if (q != NULL)
-		snprintf(r->query, sizeof(r->query), "%s", q + 1);
+	/* Too long: route_dispatch answers 414 before anything else. */
+	r->uri_too_long = req_split_uri(uri, r->path, sizeof(r->path),
+	    &r->pathlen, r->query, sizeof(r->query)) < 0;
 	copy_param(f, "CONTENT_TYPE", r->content_type, sizeof(r->content_type));
 	copy_param(f, "HTTP_ORIGIN", r->origin, sizeof(r->origin));
 	r->content_length = parse_length(FCGX_GetParam("CONTENT_LENGTH",

@@ -142,8 +142,16 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (pingoo_config_load(&cfg, cfgfile, &f) != PINGOO_OK ||
-	    pingoo_config_check(&cfg, &f) != PINGOO_OK ||
-	    pingoo_token_check_keys(&cfg, &f) != PINGOO_OK) {
+	    pingoo_config_check(&cfg, &f) != PINGOO_OK) {
+		fprintf(stderr, "pingoo-fcgi: %s: %s\n", cfgfile, f.message);
+		return 1;
+	}
+	if (pingoo_keys_derive(&cfg) != PINGOO_OK) {
+		fprintf(stderr, "pingoo-fcgi: %s: the keys of tokens and "
+		    "samples could not be derived from jwt_key\n", cfgfile);
+		return 1;
+	}
+	if (pingoo_token_check_keys(&cfg, &f) != PINGOO_OK) {
 		fprintf(stderr, "pingoo-fcgi: %s: %s\n", cfgfile, f.message);
 		return 1;
 	}

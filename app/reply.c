@@ -3,6 +3,7 @@
  * common headers, and the JSON error body of docs/api.md.  A second status
  * line after the headers are out is refused, never sent.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@ status_text(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
 	case 429: return "Too Many Requests";
@@ -198,6 +200,36 @@ reply_err(struct req *r, enum pingoo_err e)
 	if (status_of(e) == 500)
 		msg = "internal error";
 	reply_error_v(r, status_of(e), pingoo_errcode(e), NULL, msg);
+}
+
+/*
+ * A create answers from what it knows, never from a read after its commit:
+ * a read failing there would answer 503 for a test that exists, and a
+ * client that retries on 503 would create a second one.  When even the
+ * rendered body cannot be written (out of memory), the answer is still 201
+ * with what the client needs to go on.
+ */
+void
+reply_created(struct req *r, struct json_object *o, const char *kind,
+    uint64_t id)
+{
+	const char *s = NULL;
+	char least[128];
+	size_t len = 0;
+	int n;
+
+	if (o != NULL)
+		s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL) {
+		n = snprintf(least, sizeof(least), "{\"id\":%" PRIu64 ",\"kind\":"
+		    "\"%s\",\"state\":\"incomplete\"}", id, kind);
+		s = least;
+		len = n > 0 && (size_t)n < sizeof(least) ? (size_t)n : 0;
+	}
+	reply_json_text(r, 201, s, len);
+	if (o != NULL)
+		json_object_put(o);
 }
 
 void

@@ -205,6 +205,15 @@ route_dispatch(struct req *r)
 	enum match mt;
 	char allow[128];
 
+	/* Before anything reads the path or the query: neither was cut, both
+	 * are empty. */
+	if (r->uri_too_long) {
+		reply_error(r, 414, "uri_too_long", NULL, "the request URI is "
+		    "too long: the path takes up to %zu bytes and the query "
+		    "string up to %zu", sizeof(r->path) - 1,
+		    sizeof(r->query) - 1);
+		return;
+	}
 	mt = route_match(r->method, r->path, r->pathlen, &r->m);
 	if (r->method == METHOD_OPTIONS && mt != MATCH_NOTFOUND &&
 	    mt != MATCH_BADPATH) {

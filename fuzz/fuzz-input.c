@@ -9,6 +9,7 @@
 
 #include <json.h>
 
+#include "auth/auth.h"
 #include "core/core.h"
 #include "input/input.h"
 
@@ -31,6 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pingoo_config_defaults(&cfg);
 		memcpy(cfg.jwt_key, "fuzzing key, thirty-two bytes!!!", 32);
 		cfg.jwt_key_len = 32;
+		(void)pingoo_keys_derive(&cfg);
 	}
 	k = (enum pingoo_input_kind)(data[0] % PINGOO_IN__MAX);
 	memset(&src, 0, sizeof(src));

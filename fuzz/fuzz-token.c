@@ -82,6 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pingoo_config_defaults(&cfg);
 		memcpy(cfg.jwt_key, KEY, strlen(KEY));
 		cfg.jwt_key_len = strlen(KEY);
+		(void)pingoo_keys_derive(&cfg);
 		ready = 1;
 	}
 	if ((tok = malloc(size + 1)) == NULL)

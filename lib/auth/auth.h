@@ -86,6 +86,22 @@ enum pingoo_err	 pingoo_password_verify(const char *password, const char *hash);
  * and a wrong password cost the same. */
 const char	*pingoo_password_dummy(void);
 
+/*
+ * sign.c: the keys made from jwt_key.  pingoo_keys_derive fills the
+ * configuration's token key, HMAC-SHA512(jwt_key, "pingoo token v1"), and
+ * sample key, HMAC-SHA256(jwt_key, "pingoo sample v1"): every host that
+ * shares jwt_key makes the same two.  Call it once the configuration is
+ * loaded; a configuration never derived signs and accepts nothing.
+ */
+enum pingoo_err	 pingoo_keys_derive(struct pingoo_config *);
+/* The keys of tokens (HS256/384/512) and of stamp signatures: k[0] signs,
+ * and with k[1] verifying too, returns 2 (jwt_key_legacy 1 or 2: jwt_key
+ * itself beside the derived key).  0 when there is no key. */
+size_t		 pingoo_token_keys(const struct pingoo_config *,
+		    const unsigned char *k[2], size_t len[2]);
+size_t		 pingoo_sample_keys(const struct pingoo_config *,
+		    const unsigned char *k[2], size_t len[2]);
+
 /* sign.c: the server's signature over its stamps, so a receipt can bring
  * them back.  Hex, NUL-terminated, PINGOO_SIG_LEN chars. */
 #define PINGOO_SIG_LEN 32

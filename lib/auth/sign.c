@@ -15,6 +15,89 @@
 #include "core/core.h"
 #include "measure/measure.h"
 
+/* The labels of the derived keys: a new label is a new key. */
+#define TOKEN_KEY_LABEL		"pingoo token v1"
+#define SAMPLE_KEY_LABEL	"pingoo sample v1"
+
+/*
+ * jwt_key signed tokens and stamps alike; now each has its own key, made
+ * with HMAC from jwt_key and a label, so a signature of one can never be
+ * offered as the other, and every host sharing jwt_key agrees on both.
+ * The token key is as long as HS512's digest, so every HS algorithm gets a
+ * key of its own digest's size at least.  OpenSSL's one-shot HMAC, not
+ * mac.c's: jwt_key itself is kept in no thread's context.
+ */
+enum pingoo_err
+pingoo_keys_derive(struct pingoo_config *c)
+{
+	size_t n = 0;
+	enum pingoo_err e = PINGOO_ERR_INTERNAL;
+
+	c->jwt_token_key_len = 0;
+	c->jwt_sample_key_len = 0;
+	if (c->jwt_key_len == 0)
+		return PINGOO_ERR_CONFIG;
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA512", NULL, c->jwt_key,
+	    c->jwt_key_len, (const unsigned char *)TOKEN_KEY_LABEL,
+	    strlen(TOKEN_KEY_LABEL), c->jwt_token_key,
+	    sizeof(c->jwt_token_key), &n) == NULL ||
+	    n != sizeof(c->jwt_token_key))
+		goto out;
+	c->jwt_token_key_len = n;
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, c->jwt_key,
+	    c->jwt_key_len, (const unsigned char *)SAMPLE_KEY_LABEL,
+	    strlen(SAMPLE_KEY_LABEL), c->jwt_sample_key,
+	    sizeof(c->jwt_sample_key), &n) == NULL ||
+	    n != sizeof(c->jwt_sample_key))
+		goto out;
+	c->jwt_sample_key_len = n;
+	e = PINGOO_OK;
+out:
+	if (e != PINGOO_OK) {
+		OPENSSL_cleanse(c->jwt_token_key, sizeof(c->jwt_token_key));
+		c->jwt_token_key_len = 0;
+		c->jwt_sample_key_len = 0;
+	}
+	return e;
+}
+
+/*
+ * derived, or jwt_key itself, in the order jwt_key_legacy says: 0 the
+ * derived key alone; 1 the derived key signs, jwt_key's signatures are
+ * still taken (hosts or tokens of the previous release); 2 jwt_key signs,
+ * as the previous release did, and the derived key's are taken (the first
+ * step of a rolling upgrade, while some hosts run the previous release).
+ */
+static size_t
+keys(const struct pingoo_config *c, const unsigned char *derived,
+    size_t dlen, const unsigned char *k[2], size_t len[2])
+{
+	const unsigned char *raw = c->jwt_key;
+	size_t rlen = c->jwt_key_len;
+
+	if (dlen == 0 || rlen == 0)
+		return 0;
+	k[0] = c->jwt_key_legacy == 2 ? raw : derived;
+	len[0] = c->jwt_key_legacy == 2 ? rlen : dlen;
+	k[1] = c->jwt_key_legacy == 2 ? derived : raw;
+	len[1] = c->jwt_key_legacy == 2 ? dlen : rlen;
+	return c->jwt_key_legacy == 0 ? 1 : 2;
+}
+
+size_t
+pingoo_token_keys(const struct pingoo_config *c, const unsigned char *k[2],
+    size_t len[2])
+{
+	return keys(c, c->jwt_token_key, c->jwt_token_key_len, k, len);
+}
+
+size_t
+pingoo_sample_keys(const struct pingoo_config *c, const unsigned char *k[2],
+    size_t len[2])
+{
+	return keys(c, c->jwt_sample_key, c->jwt_sample_key_len, k, len);
+}
+
 /* kind names what is signed ("sample", or "probe-<phase>"), so the MAC of
  * one can never stand for another.  Returns 0, or -1 when the MAC could not
  * be computed (out is then a string no receipt can match: verify refuses on

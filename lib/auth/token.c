@@ -356,22 +356,27 @@ out:
 }
 
 /*
- * The key that checks signatures: the HMAC secret, or the public keys' PEM
- * text for ES256.  0 when the configuration holds none.
+ * The key that checks signatures: the HMAC key that signs (the token key
+ * derived from jwt_key, sign.c; signature_ok may take another), or the
+ * public keys' PEM text for ES256.  0 when the configuration holds none.
  */
 static int
 verify_key(const struct pingoo_config *cfg, jwt_alg_t alg,
     const unsigned char **key, size_t *len)
 {
+	const unsigned char *k[2];
+	size_t n[2];
+
 	if (alg == JWT_ALG_ES256) {
 		*key = (const unsigned char *)cfg->jwt_public_key;
 		*len = strlen(cfg->jwt_public_key);
-	} else {
-		*key = cfg->jwt_key;
-		*len = cfg->jwt_key_len;
+		return *len > 0;
 	}
-	return *len > 0 &&
-	    (alg == JWT_ALG_ES256 || *len <= sizeof(cfg->jwt_key));
+	if (pingoo_token_keys(cfg, k, n) == 0)
+		return 0;
+	*key = k[0];
+	*len = n[0];
+	return *len > 0 && *len <= sizeof(cfg->jwt_key);
 }
 
 /* The key that signs: the HMAC secret, or the private key's PEM text. */
@@ -523,8 +528,9 @@ signature_ok(const struct pingoo_config *cfg, jwt_alg_t alg,
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned char enc[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	const unsigned char *key[2];
 	const char *d1, *d2, *sig, *digest;
-	size_t maclen, siglen, i;
+	size_t maclen, siglen, i, keylen[2], nk, k;
 	int n;
 
 	digest = alg == JWT_ALG_HS256 ? "SHA256" : alg == JWT_ALG_HS384 ?
@@ -536,16 +542,26 @@ signature_ok(const struct pingoo_config *cfg, jwt_alg_t alg,
 	siglen = len - (size_t)(sig - token);
 	if (memchr(sig, '.', siglen) != NULL)
 		return 0;
-	if (pingoo_hmac(digest, cfg->jwt_key, cfg->jwt_key_len, token,
-	    (size_t)(d2 - token), mac, sizeof(mac), &maclen) != PINGOO_OK)
-		return 0;
-	/* base64 to base64url: '+' and '/' become '-' and '_', no padding. */
-	n = EVP_EncodeBlock(enc, mac, (int)maclen);
-	while (n > 0 && enc[n - 1] == '=')
-		n--;
-	for (i = 0; i < (size_t)n; i++)
-		enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : enc[i];
-	return (size_t)n == siglen && CRYPTO_memcmp(enc, sig, siglen) == 0;
+	/* The signing key, then, during an upgrade (jwt_key_legacy), the
+	 * other one. */
+	nk = pingoo_token_keys(cfg, key, keylen);
+	for (k = 0; k < nk; k++) {
+		if (pingoo_hmac(digest, key[k], keylen[k], token,
+		    (size_t)(d2 - token), mac, sizeof(mac), &maclen) !=
+		    PINGOO_OK)
+			return 0;
+		/* base64 to base64url: '+' and '/' become '-' and '_', no
+		 * padding. */
+		n = EVP_EncodeBlock(enc, mac, (int)maclen);
+		while (n > 0 && enc[n - 1] == '=')
+			n--;
+		for (i = 0; i < (size_t)n; i++)
+			enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' :
+			    enc[i];
+		if ((size_t)n == siglen && CRYPTO_memcmp(enc, sig, siglen) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* What verification takes from a token's claims. */

@@ -18,8 +18,8 @@
  * `pingoo-admin config-keys` prints it.
  *
  * *_file keys name a file holding the secret; a relative path is taken
- * from the configuration file's directory, and one trailing newline is
- * dropped.  Setting both a secret and its *_file is a duplicate.
+ * from the configuration file's directory, and one trailing newline ("\n"
+ * or "\r\n") is dropped.  Setting both a secret and its *_file is a duplicate.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,8 +91,12 @@ static const struct key keys[] = {
 	    "seconds a MySQL read or write may take"),
 	NUM(K_INT, db_wsrep_sync_wait, 0, 15, "0",
 	    "wsrep_sync_wait of every session (1 on a Galera cluster)"),
+	STR(db_ssl_ca, "", "CA file (PEM, an absolute path) of the MySQL "
+	    "server's certificate: TLS over TCP; empty: no TLS asked for"),
+	NUM(K_INT, db_ssl_verify, 0, 1, "1",
+	    "with db_ssl_ca: verify the server's certificate and host name"),
 	STR(migrate_db_user, "",
-	    "the account of pingoo-admin migrate; empty: db_user"),
+	    "the account of pingoo-admin migrate and user; empty: db_user"),
 	STR(migrate_db_password, "", "the migration account's password"),
 	SECRETFILE("migrate_db_password_file", migrate_db_password,
 	    "a file holding migrate_db_password"),
@@ -101,6 +105,9 @@ static const struct key keys[] = {
 	    "HMAC secret of at least 32 bytes: tokens (HS*), sample signatures" },
 	{ "jwt_key_file", K_FILE, OFF(jwt_key), CAP(jwt_key), 0, 0, 1, NULL,
 	    "a file holding jwt_key" },
+	NUM(K_INT, jwt_key_legacy, 0, 2, "2",
+	    "HS tokens and stamp signatures: 0 derived keys only; 1 signs with "
+	    "them, also takes jwt_key's own; 2 signs with jwt_key, takes both"),
 	SECRETFILE("jwt_private_key_file", jwt_private_key,
 	    "ES256: the P-256 private key (PEM) that signs tokens"),
 	{ "jwt_public_key_file", K_FILES, OFF(jwt_public_key),
@@ -114,7 +121,7 @@ static const struct key keys[] = {
 	    "clock skew allowed on exp, nbf and iat, seconds"),
 	NUM(K_SIZE, max_body, 64, 64 * MIB, "65536",
 	    "bytes of a JSON request body"),
-	NUM(K_SIZE, max_client_bytes, 2, 65536, "1024",
+	NUM(K_SIZE, max_client_bytes, 2, PINGOO_CLIENT_BYTES_MAX, "1024",
 	    "bytes of the client object serialized"),
 	NUM(K_INT, list_max_limit, 1, 10000, "100",
 	    "largest limit of a list request"),
@@ -135,7 +142,8 @@ static const struct key keys[] = {
 	NUM(K_INT, tp_max_reports, 1, 100000, "500",
 	    "packet reports per request"),
 	NUM(K_INT, tp_stale_after, 60, 604800, "900",
-	    "seconds before a packet still started is failed (its worker died)"),
+	    "seconds a packet still started may go without its bytes moving "
+	    "before it is failed (its worker died)"),
 	STR(cors_origins, "",
 	    "space-separated origins allowed to call the API"),
 	STR(metrics_allow, "127.0.0.1 ::1",
@@ -305,10 +313,14 @@ read_named(const struct key *k, const char *v, size_t len, size_t max,
 		return pingoo_fault_set(l->f, PINGOO_ERR_CONFIG,
 		    "invalid_config", k->name, "line %zu: %s: cannot read "
 		    "%.96s: %s", l->no, k->name, path, strerror(errno));
-	if (*n > 0 && (*buf)[*n - 1] == '\n')
+	/* A "\r" goes only with the "\n" after it (a file saved with CRLF
+	 * line ends): anywhere else it is a byte of the secret, as a binary
+	 * jwt_key may end in 0x0d. */
+	if (*n > 0 && (*buf)[*n - 1] == '\n') {
 		(*n)--;
-	if (*n > 0 && (*buf)[*n - 1] == '\r')
-		(*n)--;
+		if (*n > 0 && (*buf)[*n - 1] == '\r')
+			(*n)--;
+	}
 	return PINGOO_OK;
 }
 
@@ -550,6 +562,15 @@ pingoo_config_check(const struct pingoo_config *c, struct pingoo_fault *f)
 	if (c->jwt_ttl < 1 || c->jwt_leeway < 0)
 		return check_fault(f, "jwt_ttl", "jwt_ttl must be positive "
 		    "and jwt_leeway not negative");
+	/* Read by each worker at its (re)connect: a relative path would
+	 * depend on the directory it runs in.  TLS is for TCP: a unix socket
+	 * never leaves the host. */
+	if (c->db_ssl_ca[0] != '\0' && c->db_ssl_ca[0] != '/')
+		return check_fault(f, "db_ssl_ca", "db_ssl_ca must be an "
+		    "absolute path");
+	if (c->db_ssl_ca[0] != '\0' && c->db_socket[0] != '\0')
+		return check_fault(f, "db_ssl_ca", "db_ssl_ca is for TCP "
+		    "(db_host); db_socket is set");
 	if (c->threads < 1 || c->threads > 1024)
 		return check_fault(f, "threads", "threads must be 1..1024");
 	if (c->active_threads < 1 || c->active_threads > c->threads)

@@ -101,6 +101,11 @@ struct pingoo_config {
 	int		 db_connect_timeout;	/* seconds */
 	int		 db_rw_timeout;		/* seconds */
 	int		 db_wsrep_sync_wait;	/* Galera: per session, 0 = off */
+	/* TLS to a database over TCP: the CA of its certificate ("" = no
+	 * TLS asked for), and whether the certificate and host name are
+	 * verified against it (1 unless turned off) */
+	char		 db_ssl_ca[256];
+	int		 db_ssl_verify;
 	/* migrations run as a separate, more privileged account when set */
 	char		 migrate_db_user[64];	/* "" = db_user */
 	char		 migrate_db_password[256];
@@ -110,6 +115,16 @@ struct pingoo_config {
 	 * (lib/auth/sign.c), shared by every host that answers echoes and receipts. */
 	unsigned char	 jwt_key[512];
 	size_t		 jwt_key_len;
+	/* Made from jwt_key by pingoo_keys_derive (lib/auth/sign.c), never
+	 * read from the file: the tokens' HMAC key and the key of the
+	 * samples' and probes' signatures, so neither can stand for the
+	 * other.  0..2: which of them a host signs and accepts during an
+	 * upgrade from a release that used jwt_key itself for both. */
+	unsigned char	 jwt_token_key[64];
+	size_t		 jwt_token_key_len;
+	unsigned char	 jwt_sample_key[32];
+	size_t		 jwt_sample_key_len;
+	int		 jwt_key_legacy;
 	char		 jwt_issuer[128];
 	char		 jwt_audience[128];
 	int		 jwt_ttl;		/* seconds */
@@ -119,7 +134,8 @@ struct pingoo_config {
 	char		 jwt_public_key[2048];
 	/* limits */
 	size_t		 max_body;		/* bytes of a JSON request body */
-	size_t		 max_client_bytes;	/* serialized "client" object */
+	size_t		 max_client_bytes;	/* serialized "client" object,
+						 * up to PINGOO_CLIENT_BYTES_MAX */
 	int		 list_max_limit;
 	int		 ping_max_count;
 	int		 ping_max_interval_ms;
@@ -171,6 +187,12 @@ enum pingoo_config_type {
 	PINGOO_CONFIG_STRING,	/* the rest of the line, "" allowed */
 	PINGOO_CONFIG_FILE	/* a path: the file holds a secret */
 };
+/* max_client_bytes' ceiling: the client columns are TEXT, which holds
+ * 65535 bytes, and the store reads a description back into a buffer of
+ * this many bytes and a NUL, so one stored at any allowed limit is
+ * written and read back whole. */
+#define PINGOO_CLIENT_BYTES_MAX 65535
+
 struct pingoo_config_key {
 	const char		*name;
 	enum pingoo_config_type	 type;

@@ -156,6 +156,27 @@ pingoo_in_echo(const struct pingoo_input_src *src, struct pingoo_input *in,
 	return PINGOO_OK;
 }
 
+/*
+ * Whether sig is the server's over stamps x: a sample's (phase < 0) or a
+ * probe's of that phase, with the samples' key or, during an upgrade
+ * (jwt_key_legacy), with the other one.
+ */
+static int
+stamps_signed(const struct pingoo_input_src *src, int phase,
+    const struct pingoo_sample *x, const char *sig)
+{
+	const unsigned char *key[2];
+	size_t keylen[2], n, i;
+
+	n = pingoo_sample_keys(src->cfg, key, keylen);
+	for (i = 0; i < n; i++)
+		if ((phase < 0 ? pingoo_sample_verify(key[i], keylen[i],
+		    src->test_id, src->user_id, x, sig) :
+		    pingoo_probe_verify(key[i], keylen[i], src->test_id,
+		    src->user_id, phase, x, sig)) == PINGOO_OK)
+			return 1;
+	return 0;
+}
 /* Reads receipts[i]; stamps brought back must carry the server's sig. */
 static enum pingoo_err
 receipt_item(const struct pingoo_input_src *src, struct json_object *o,
@@ -195,8 +216,7 @@ receipt_item(const struct pingoo_input_src *src, struct json_object *o,
 	x.t0 = t0;
 	x.t1 = t1;
 	x.t2 = t2;
-	if (pingoo_sample_verify(src->cfg->jwt_key, src->cfg->jwt_key_len,
-	    src->test_id, src->user_id, &x, sig) != PINGOO_OK)
+	if (!stamps_signed(src, -1, &x, sig))
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "invalid_sig",
 		    "sig", "the stamps do not match the server's signature");
 	out->has_stamps = 1;
@@ -531,8 +551,7 @@ probe_stamps(const struct pingoo_input_src *src, struct json_object *o,
 	x.t0 = r->t0;
 	x.t1 = r->t1;
 	x.t2 = r->t2;
-	if (pingoo_probe_verify(src->cfg->jwt_key, src->cfg->jwt_key_len,
-	    src->test_id, src->user_id, (int)r->phase, &x, sig) != PINGOO_OK)
+	if (!stamps_signed(src, (int)r->phase, &x, sig))
 		return pingoo_fault_set(f, PINGOO_ERR_RANGE, "invalid_sig",
 		    "sig", "the stamps do not match the server's signature");
 	r->has_stamps = 1;

@@ -183,7 +183,7 @@ bind_filter(MYSQL_BIND *in, uint64_t *user, struct pingoo_export_query *q)
 
 /* ---- export ------------------------------------------------------------ */
 
-#define CLIENT_MAX 65537	/* max_client_bytes' ceiling, and a NUL */
+#define CLIENT_MAX PINGOO_STORE_CLIENT_CAP	/* the largest description */
 
 /* One joined row: a test's columns and, unless null, an item's. */
 struct export_row {

@@ -122,12 +122,14 @@ static const int batch_idx[] = { PS_BATCH_64, PS_BATCH_32, PS_BATCH_16,
 #define BATCH_MAX 64
 #define BATCH_COLS 5
 
-/* The output row of the three test SELECTs. */
+/* The output row of the three test SELECTs.  The client's description
+ * has a buffer of its own, as large as max_client_bytes' ceiling: one
+ * stored at the configured limit reads back whole, never cut. */
 struct test_row {
 	struct pingoo_ping_test	 t;
 	uint32_t		 count;
 	int32_t			 interval;
-	char			 state[16], client[2048], summary[4096];
+	char			 state[16], *client, summary[4096];
 	unsigned long		 statelen, clientlen, summarylen;
 	char			 statenull, intervalnull, clientnull;
 	char			 closednull, summarynull;
@@ -138,9 +140,18 @@ struct test_row {
 };
 
 static void
+test_row_free(struct test_row *r)
+{
+	free(r->client);
+	r->client = NULL;
+}
+
+static enum pingoo_err
 test_row_bind(struct test_row *r)
 {
 	memset(r, 0, sizeof(*r));
+	if ((r->client = malloc(PINGOO_STORE_CLIENT_CAP)) == NULL)
+		return PINGOO_ERR_NOMEM;
 	pingoo_bind_u64(&r->out[0], &r->t.id);
 	pingoo_bind_u64(&r->out[1], &r->t.user_id);
 	pingoo_bind_strout(&r->out[2], r->state, sizeof(r->state),
@@ -149,12 +160,13 @@ test_row_bind(struct test_row *r)
 	r->out[3].is_unsigned = 1;
 	pingoo_bind_i32(&r->out[4], &r->interval);
 	r->out[4].is_null = (my_bool *)&r->intervalnull;
-	pingoo_bind_strout(&r->out[5], r->client, sizeof(r->client),
+	pingoo_bind_strout(&r->out[5], r->client, PINGOO_STORE_CLIENT_CAP,
 	    &r->clientlen, &r->clientnull);
 	pingoo_bind_i64(&r->out[6], &r->t.created_at);
 	pingoo_bind_i64out(&r->out[7], &r->t.closed_at, &r->closednull);
 	pingoo_bind_strout(&r->out[8], r->summary, sizeof(r->summary),
 	    &r->summarylen, &r->summarynull);
+	return PINGOO_OK;
 }
 
 /* Completes r->t from the fetched buffers (its state read by
@@ -241,16 +253,22 @@ get_test(struct pingoo_store *s, int idx, uint64_t user_id, uint64_t id,
 	enum pingoo_err e;
 
 	memset(t, 0, sizeof(*t));
-	test_row_bind(&r);
+	if ((e = test_row_bind(&r)) != PINGOO_OK)
+		goto out;
 	pingoo_bind_u64(&in[0], &id);
 	pingoo_bind_u64(&in[1], &user_id);
 	e = pingoo_store_run(s, PINGOO_SQL_PING, idx, in, r.out,
 	    test_row_found, &r, NULL, NULL);
 	if (e != PINGOO_OK)
-		return e;
-	if (!r.found)
-		return PINGOO_ERR_NOTFOUND;
-	return test_row_take(&r, t);
+		goto out;
+	if (!r.found) {
+		e = PINGOO_ERR_NOTFOUND;
+		goto out;
+	}
+	e = test_row_take(&r, t);
+out:
+	test_row_free(&r);
+	return e;
 }
 
 enum pingoo_err
@@ -405,15 +423,20 @@ pingoo_ping_list(struct pingoo_store *s, uint64_t user_id, uint64_t before,
 	MYSQL_BIND in[3];
 	uint64_t b = before == 0 ? UINT64_MAX : before;
 	int32_t lim = limit;
+	enum pingoo_err e;
 
-	test_row_bind(&r);
+	if ((e = test_row_bind(&r)) != PINGOO_OK)
+		goto out;
 	r.cb = cb;
 	r.arg = arg;
 	pingoo_bind_u64(&in[0], &user_id);
 	pingoo_bind_u64(&in[1], &b);
 	pingoo_bind_i32(&in[2], &lim);
-	return pingoo_store_run(s, PINGOO_SQL_PING, PS_LIST, in,
+	e = pingoo_store_run(s, PINGOO_SQL_PING, PS_LIST, in,
 	    r.out, test_row_found, &r, NULL, NULL);
+out:
+	test_row_free(&r);
+	return e;
 }
 
 /* Marks the test complete and stores its final summary (in a txn). */

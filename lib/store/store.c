@@ -213,14 +213,27 @@ session_setup(struct pingoo_store *s)
 	return mysql_real_query(s->m, sql, (unsigned long)n);
 }
 
+int
+pingoo_store_tls(const struct pingoo_config *c, const char **ca, int *verify)
+{
+	*ca = NULL;
+	*verify = 0;
+	if (c->db_ssl_ca[0] == '\0' || c->db_socket[0] != '\0')
+		return 0;
+	*ca = c->db_ssl_ca;
+	*verify = c->db_ssl_verify != 0;
+	return 1;
+}
+
 static enum pingoo_err
 store_connect(struct pingoo_store *s)
 {
 	const struct pingoo_config *c = s->cfg;
-	const char *user, *password, *host, *sock;
+	const char *user, *password, *host, *sock, *ca;
 	unsigned int ctimeout = (unsigned)c->db_connect_timeout;
 	unsigned int rwtimeout = (unsigned)c->db_rw_timeout;
-	my_bool off = 0;
+	my_bool off = 0, verify;
+	int v;
 
 	if (s->m != NULL)
 		return PINGOO_OK;
@@ -233,6 +246,20 @@ store_connect(struct pingoo_store *s)
 	mysql_options(s->m, MYSQL_OPT_WRITE_TIMEOUT, &rwtimeout);
 	mysql_options(s->m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(s->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* Set both ways when asked: the connector's own default for the
+	 * check differs between its versions. */
+	if (pingoo_store_tls(c, &ca, &v)) {
+		verify = (my_bool)v;
+		if (mysql_options(s->m, MYSQL_OPT_SSL_CA, ca) != 0 ||
+		    mysql_options(s->m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+		    &verify) != 0) {
+			store_note(s, "mysql_options", 0, "the connector refused "
+			    "the TLS options (db_ssl_ca, db_ssl_verify)");
+			mysql_close(s->m);
+			s->m = NULL;
+			return PINGOO_ERR_DB;
+		}
+	}
 
 	user = c->db_user;
 	password = c->db_password;

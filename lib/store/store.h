@@ -158,9 +158,18 @@ enum pingoo_err	 pingoo_tp_record(struct pingoo_store *, uint64_t user,
 		    const struct pingoo_tp_test *t,
 		    const struct pingoo_tp_xfer *x, int *completed);
 /* Records failed, with no end stamp, every transfer still `started` that
- * began before before_us (its worker died); *n gets how many. */
+ * began before before_us and whose worker has not moved its bytes since
+ * (its worker died, or the packet stalled); *n gets how many. */
 enum pingoo_err	 pingoo_tp_sweep(struct pingoo_store *, int64_t before_us,
 		    uint64_t *n);
+/* How often a worker moving a packet's bytes says so (pingoo_tp_progress):
+ * far below tp_stale_after's least value (60 s), so a packet still moving
+ * is never taken by the sweep. */
+#define PINGOO_TP_PROGRESS_EVERY_US (10 * 1000000LL)
+/* Stamps now_us as the last time the worker moved the bytes of transfer
+ * (id, dir, seq) while it is `started`. */
+enum pingoo_err	 pingoo_tp_progress(struct pingoo_store *, uint64_t id,
+		    enum pingoo_tp_dir dir, uint32_t seq, int64_t now_us);
 /* Every transfer of test id (owner already checked by the caller with
  * pingoo_tp_get), ordered by direction then seq.  *xf is malloc'd (caller
  * frees, NULL when there is none). */
@@ -171,13 +180,17 @@ enum pingoo_err	 pingoo_tp_transfers(struct pingoo_store *, uint64_t id,
  * names the report's index in *bad and fills f: NOTFOUND (no such test),
  * RANGE "not_transferred" (no transfer of that packet), CONFLICT
  * "duplicate_packet" (already reported).  The report of a download whose
- * outcome no worker recorded (its transfer `started`, or failed by the
- * sweep) settles it ok with packet_size bytes, and completes the test when
- * that was its last packet.
+ * worker is gone without recording it (failed by the sweep, or `started`
+ * before stale_before_us and not moved since: now less tp_stale_after)
+ * settles it ok with packet_size bytes, and completes the test when that
+ * was its last packet; a download whose worker may still be sending is
+ * left to that worker (or to the sweep, which settles it should the
+ * worker die).
  */
 enum pingoo_err	 pingoo_tp_report(struct pingoo_store *, uint64_t user,
 		    uint64_t id, const struct pingoo_tp_report *rp, size_t n,
-		    size_t *bad, struct pingoo_fault *f);
+		    int64_t stale_before_us, size_t *bad,
+		    struct pingoo_fault *f);
 /* Completes time-bounded test id when its time is up in every direction
  * and no packet of it is moving (its client stopped early and never
  * closed it); *completed says whether this call did. */

@@ -58,6 +58,17 @@ extern const struct pingoo_sql_table pingoo_sql_deletion;	/* deletion.c */
 #define PINGOO_SQL_REVOKE	(&pingoo_sql_revoke)
 #define PINGOO_SQL_DELETION	(&pingoo_sql_deletion)
 
+/* The TLS options of a connection c asks for: 1 with the CA file in *ca
+ * and whether the server's certificate and name are verified in *verify
+ * (db_ssl_ca, db_ssl_verify; TCP only), 0 when c asks for no TLS and the
+ * connector's defaults stand. */
+int			 pingoo_store_tls(const struct pingoo_config *c,
+			    const char **ca, int *verify);
+
+/* Room for a client description read back: the largest max_client_bytes
+ * allows, and a NUL.  t/unit/test-sql checks it against the key's range. */
+#define PINGOO_STORE_CLIENT_CAP (PINGOO_CLIENT_BYTES_MAX + 1)
+
 /* How many times a transaction that failed retryably (see
  * pingoo_store_retryable) is tried in all. */
 #define PINGOO_STORE_RETRIES 6

@@ -40,6 +40,7 @@ enum tp_sql {
 	TP_START_UPLOAD,
 	TP_COUNT_STARTED,
 	TP_CLOSE,
+	TP_PROGRESS,
 	TP__MAX
 };
 
@@ -106,11 +107,15 @@ static const char *const sql[] = {
 	"client_first_byte_at = ?, client_received_at = ? "
 	"WHERE test_id = ? AND direction = ? "
 	"AND seq = ? AND client_sent_at IS NULL",
-	/* TP_SETTLE: a reported download whose worker never recorded it */
+	/* TP_SETTLE: a reported download whose worker is gone: failed by
+	 * the sweep (no end stamp), or started and stale by the sweep's own
+	 * measure.  A worker still sending keeps its packet. */
 	[TP_SETTLE] =
 	"UPDATE throughput_transfers SET status = 'ok', bytes = ? "
 	"WHERE test_id = ? AND direction = 'download' AND seq = ? "
-	"AND status <> 'ok' AND server_finished_at IS NULL",
+	"AND server_finished_at IS NULL AND (status = 'failed' OR "
+	"(status = 'started' AND server_started_at < ? AND "
+	"(server_progress_at IS NULL OR server_progress_at < ?)))",
 	[TP_XFER_EXISTS] =
 	"SELECT COUNT(*) FROM throughput_transfers "
 	"WHERE test_id = ? AND direction = ? AND seq = ?",
@@ -120,11 +125,21 @@ static const char *const sql[] = {
 	[TP_LIST] =
 	"SELECT " TP_COLS " FROM throughput_tests WHERE user_id = ? AND id < ? "
 	"ORDER BY id DESC LIMIT ?",
-	/* TP_SWEEP: the index of migration 004 finds these.  No end stamp:
-	 * the server never saw the end. */
+	/* TP_SWEEP: the index of migration 004 finds these; a packet whose
+	 * worker moved bytes lately is still moving.  No end stamp: the
+	 * server never saw the end.  A download of an N x S test that its
+	 * client reported whole is settled ok, as its report would have
+	 * settled it had its worker been known gone then (the status is
+	 * named in neither IF, so the order of the assignments is moot). */
 	[TP_SWEEP] =
-	"UPDATE throughput_transfers SET status = 'failed' "
-	"WHERE status = 'started' AND server_started_at < ?",
+	"UPDATE throughput_transfers x JOIN throughput_tests t "
+	"ON t.id = x.test_id SET "
+	"x.bytes = IF(x.direction = 'download' AND x.client_received_at "
+	"IS NOT NULL AND t.duration_ms IS NULL, t.packet_size, x.bytes), "
+	"x.status = IF(x.direction = 'download' AND x.client_received_at "
+	"IS NOT NULL AND t.duration_ms IS NULL, 'ok', 'failed') "
+	"WHERE x.status = 'started' AND x.server_started_at < ? "
+	"AND (x.server_progress_at IS NULL OR x.server_progress_at < ?)",
 	/* TP_START_DOWNLOAD: a timed test's download clock, set once */
 	[TP_START_DOWNLOAD] =
 	"UPDATE throughput_tests SET download_started_at = ? WHERE id = ? "
@@ -142,13 +157,18 @@ static const char *const sql[] = {
 	"UPDATE throughput_tests SET state = 'complete', finished_at = ? "
 	"WHERE id = ? AND user_id = ? AND state = 'incomplete' "
 	"AND duration_ms IS NOT NULL",
+	/* TP_PROGRESS: the worker still moves this packet's bytes */
+	[TP_PROGRESS] =
+	"UPDATE throughput_transfers SET server_progress_at = ? "
+	"WHERE test_id = ? AND direction = ? AND seq = ? "
+	"AND status = 'started'",
 };
 PINGOO_SQL_TABLE_CHECK(sql, TP__MAX);
 
 const struct pingoo_sql_table pingoo_sql_tp = { sql, TP__MAX };
 
 /* Room for the largest client description the configuration allows. */
-#define CLIENT_CAP (65536 + 1)
+#define CLIENT_CAP PINGOO_STORE_CLIENT_CAP
 
 static enum pingoo_err
 run(struct pingoo_store *s, enum tp_sql i, MYSQL_BIND *in, MYSQL_BIND *out,
@@ -770,13 +790,18 @@ pingoo_tp_transfers(struct pingoo_store *s, uint64_t id,
  * A client reports a download only once it holds every byte, so its report
  * settles a packet whose worker never recorded an outcome (it died after
  * the last byte left, or MySQL was away then): ok, packet_size bytes, no
- * server end stamp.  *settled is set when it did.
+ * server end stamp.  Only once that worker is known gone, though: the
+ * packet failed by the sweep, or started before stale_before_us and not
+ * moved since.  A report that comes while the worker may still be sending
+ * (an early or a lying client) leaves the packet to its worker's record,
+ * or, should the worker die, to the sweep, which settles a reported
+ * download as this would have.  *settled is set when it did.
  */
 static enum pingoo_err
 settle(struct pingoo_store *s, uint64_t id, uint64_t size,
-    const struct pingoo_tp_report *rp, int *settled)
+    int64_t stale_before_us, const struct pingoo_tp_report *rp, int *settled)
 {
-	MYSQL_BIND in[3];
+	MYSQL_BIND in[5];
 	int32_t seq = (int32_t)rp->seq;
 	uint64_t n = 0;
 	enum pingoo_err e;
@@ -788,6 +813,8 @@ settle(struct pingoo_store *s, uint64_t id, uint64_t size,
 	pingoo_bind_u64(&in[0], &size);
 	pingoo_bind_u64(&in[1], &id);
 	pingoo_bind_i32(&in[2], &seq);
+	pingoo_bind_i64(&in[3], &stale_before_us);
+	pingoo_bind_i64(&in[4], &stale_before_us);
 	if ((e = run(s, TP_SETTLE, in, NULL, NULL, NULL, &n, NULL)) ==
 	    PINGOO_OK && n > 0)
 		*settled = 1;
@@ -830,8 +857,8 @@ report_one(struct pingoo_store *s, uint64_t id,
 
 static enum pingoo_err
 report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
-    const struct pingoo_tp_report *rp, size_t n, size_t *bad,
-    struct pingoo_fault *f)
+    const struct pingoo_tp_report *rp, size_t n, int64_t stale_before_us,
+    size_t *bad, struct pingoo_fault *f)
 {
 	struct pingoo_tp_test t;
 	enum pingoo_err e;
@@ -858,8 +885,7 @@ report_once(struct pingoo_store *s, uint64_t user, uint64_t id,
 			goto out;
 		}
 		if ((e = settle(s, id, t.duration_ms > 0 ? 0 : t.packet_size,
-		    &rp[i], &settled)) !=
-		    PINGOO_OK)
+		    stale_before_us, &rp[i], &settled)) != PINGOO_OK)
 			goto out;
 	}
 	/* Settled or not: a worker that died between a last packet's outcome
@@ -887,15 +913,15 @@ out:
 
 enum pingoo_err
 pingoo_tp_report(struct pingoo_store *s, uint64_t user, uint64_t id,
-    const struct pingoo_tp_report *rp, size_t n, size_t *bad,
-    struct pingoo_fault *f)
+    const struct pingoo_tp_report *rp, size_t n, int64_t stale_before_us,
+    size_t *bad, struct pingoo_fault *f)
 {
 	enum pingoo_err e;
 	int tries = 0;
 
 	/* A deadlock's victim was rolled back whole: the batch is retried. */
 	do
-		e = report_once(s, user, id, rp, n, bad, f);
+		e = report_once(s, user, id, rp, n, stale_before_us, bad, f);
 	while (pingoo_store_again(s, e, &tries));
 	return e;
 }
@@ -953,18 +979,40 @@ pingoo_tp_list(struct pingoo_store *s, uint64_t user, uint64_t before,
 /*
  * A packet stays `started` when the worker moving it dies (SIGKILL, a
  * crash): nothing else would ever end it.  Every packet started before
- * `before_us` and not finished is recorded failed; the test it belongs to
- * stays incomplete, as for any failed packet, until the client's report
- * of a download settles it (report_one).  *n gets how many.
+ * `before_us`, not finished, and whose worker has not moved its bytes
+ * since (pingoo_tp_progress) is recorded failed: a packet longer than
+ * tp_stale_after is still moving while its worker refreshes it.  A
+ * download its client already reported whole (a report does not settle a
+ * packet whose worker may still be sending) is settled ok instead.  The
+ * test it belongs to stays incomplete, as for any failed packet, until the
+ * client's report of a download settles it (report_one) or a later report
+ * completes it.  *n gets how many.
  */
 enum pingoo_err
 pingoo_tp_sweep(struct pingoo_store *s, int64_t before_us, uint64_t *n)
 {
-	MYSQL_BIND in[1];
+	MYSQL_BIND in[2];
 
 	*n = 0;
 	pingoo_bind_i64(&in[0], &before_us);
+	pingoo_bind_i64(&in[1], &before_us);
 	return run(s, TP_SWEEP, in, NULL, NULL, NULL, n, NULL);
+}
+
+enum pingoo_err
+pingoo_tp_progress(struct pingoo_store *s, uint64_t id,
+    enum pingoo_tp_dir dir, uint32_t seq, int64_t now_us)
+{
+	MYSQL_BIND in[4];
+	const char *dn = pingoo_tp_dir_name(dir);
+	unsigned long dlen = strlen(dn);
+	int32_t sq = (int32_t)seq;
+
+	pingoo_bind_i64(&in[0], &now_us);
+	pingoo_bind_u64(&in[1], &id);
+	pingoo_bind_str(&in[2], dn, &dlen);
+	pingoo_bind_i32(&in[3], &sq);
+	return run(s, TP_PROGRESS, in, NULL, NULL, NULL, NULL, NULL);
 }
 
 enum pingoo_err

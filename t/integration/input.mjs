@@ -582,6 +582,22 @@ await group('list routes: bad limit and cursor', async () => {
 	}
 });
 
+// The worker keeps 1023 bytes of a query string.  One longer is refused whole with 414, never
+// cut: cut at 1023 bytes, "p=x...x&limit=101" would read as "limit=1" and answer 200.
+await group('a query string longer than the server keeps is refused with 414, not cut', async () => {
+	const pad = 'x'.repeat(1013);
+	for (const base of ['/api/v1/ping-tests', '/api/v1/throughput-tests']) {
+		const fits = await send({ method: 'GET', path: `${base}?p=${pad}&limit=1`, token });
+		t.ok(fits.status === 200, `GET ${base} with a 1023-byte query is served`, describe(fits));
+		const over = await send({ method: 'GET', path: `${base}?p=${pad}&limit=101`, token });
+		okErr(over, E(414, 'uri_too_long'),
+		    `GET ${base} with a 1025-byte query is refused with 414 uri_too_long, not cut to limit=1`);
+	}
+	const post = await send({ path: `/api/v1/ping-tests?p=${pad}&limit=101`, token,
+	    body: JSON.stringify({ count: 2 }) });
+	okErr(post, E(414, 'uri_too_long'), 'a POST with a 1025-byte query is refused with 414 and creates nothing');
+});
+
 // ---- methods ---------------------------------------------------------------------------------
 
 await group('wrong methods get 405 with Allow', async () => {

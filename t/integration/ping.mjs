@@ -197,6 +197,44 @@ async function newUser() {
 
 const [alice, bob] = await usersOrBail(users, newUser, 2);
 
+// ---- a client description at the limit reads back whole -----------------------------------
+
+// A description of exactly `size` bytes serialized (JSON.stringify writes it as the server
+// measures it: no whitespace), of plain keys and values within the per-member limits (16 keys
+// of up to 32 bytes, values of up to 128): at most 2657 bytes.
+const CLIENT_MEMBERS_MAX = 16 * (32 + 128 + 5) + 15 + 2;
+function clientOf(size) {
+	const n = Math.min(16, Math.max(1, Math.ceil((size - 1) / (32 + 128 + 5 + 1))));
+	let content = size - 2 - (n - 1) - 5 * n;	// bytes of keys and values together
+	const out = {};
+	for (let i = 0; i < n; i++) {
+		const c = Math.floor(content / (n - i));
+		const key = Math.min(32, Math.max(2, c - 128));
+		out[`k${String.fromCharCode(97 + i)}${'_'.repeat(key - 2)}`] = 'v'.repeat(c - key);
+		content -= c;
+	}
+	return out;
+}
+
+await t.test('a client description at max_client_bytes reads back whole', async () => {
+	const size = Math.min(MAX_CLIENT, CLIENT_MEMBERS_MAX);
+	const client = clientOf(size);
+	if (!t.is(JSON.stringify(client).length, size, `the description is ${size} bytes serialized`))
+		return;
+	const cr = await create(alice.token, { count: 2, client });
+	if (!t.ok(cr.status === 201 && Number.isSafeInteger(cr.json?.id), 'create answers 201', describe(cr)))
+		return;
+	t.is(cr.json.client, client, 'the create answer carries the description whole');
+	const g = await getTest(alice.token, cr.json.id);
+	t.is(g.json?.client, client, 'GET reads the description back whole', describe(g));
+	// The create answers from the test as created, never read back: it must be the test as a
+	// read gives it.
+	t.is(cr.json, g.json, 'the create answer is the test as a read gives it');
+	const l = await list(alice.token, '?limit=100');
+	const row = (l.json?.tests ?? []).find((x) => x.id === cr.json.id);
+	t.is(row?.client, client, 'the list reads the description back whole', describe(l));
+});
+
 // ---- the 20-sample test: 18 receipts, then close ------------------------------------------
 
 let closed20 = null;	// {id, body} for later tests

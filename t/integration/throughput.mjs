@@ -133,6 +133,22 @@ if (!main) {
 	t.bailOut('no users, nothing else can run');
 }
 
+// The create answers from the test as created, never read back (a read failing after the commit
+// would answer 503 for a test that exists): that answer must be the test as a read gives it.
+await t.test('the create answer of each kind of test is the test as a read gives it', async () => {
+	for (const body of [{ direction: 'download', packets: 2, packet_size: 1024 },
+	    { direction: 'both', packets: 3, packet_size: 2048, simultaneous: true, client: { os: 'linux' } },
+	    { direction: 'upload', duration_ms: 1000 },
+	    { direction: 'both', duration_ms: 2000, packet_size: 4096, client: { app_version: 'a/1' } }]) {
+		const c = await create(main.token, body);
+		if (!t.ok(c.status === 201 && Number.isSafeInteger(c.json?.id), `create ${JSON.stringify(body)} answers 201`,
+		    describe(c)))
+			continue;
+		const g = await A.get(`${base}/${c.json.id}`, main.token);
+		t.is(c.json, g.json, `the create answer of ${JSON.stringify(body)} equals its read`);
+	}
+});
+
 // ---- downloads ------------------------------------------------------------------------------
 
 await t.test('a download test of 8 x 1 MiB runs end to end', async () => {

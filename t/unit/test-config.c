@@ -185,6 +185,23 @@ test_files(void)
 	snprintf(path, sizeof(path), "%s/nope.conf", dir);
 	ok(pingoo_config_load(&c, path, &f) == PINGOO_ERR_CONFIG,
 	    "a missing configuration file is refused");
+	/* A "\r" is dropped only before the last "\n": a CRLF line end. */
+	write_file("pw", "s3cret\r\n");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3cret") == 0,
+	    "a secret file ending in CRLF loses both");
+	write_file("pw", "s3cret\r");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3cret\r") == 0,
+	    "a secret ending in \\r without \\n keeps its \\r");
+	write_file("pw", "s3\rcret\r\r\n");
+	ok(parse(&c, "db_password_file = pw\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_password, "s3\rcret\r") == 0,
+	    "a \\r inside a secret, or a second one before CRLF, is kept");
+	write_file("key", KEY32 "\r");
+	ok(parse(&c, "jwt_key_file = key\n", &f) == PINGOO_OK &&
+	    c.jwt_key_len == 33 && c.jwt_key[32] == '\r',
+	    "a key file's last byte 0x0d is kept");
 	remove_file("key");
 	remove_file("pw");
 	remove_file("pingoo.conf");
@@ -292,6 +309,38 @@ test_check(void)
 	    "a minimum packet size above the maximum fails the check");
 }
 
+/* TLS to a remote database: db_ssl_ca asks for it, verifying by default. */
+static void
+test_db_tls(void)
+{
+	struct pingoo_config c;
+	struct pingoo_fault f;
+
+	pingoo_config_defaults(&c);
+	ok(c.db_ssl_ca[0] == '\0' && c.db_ssl_verify == 1,
+	    "by default no CA is named and verification is on");
+	ok(parse(&c, "jwt_key = " KEY32 "\ndb_host = db.example\n"
+	    "db_ssl_ca = /etc/pingoo/db-ca.pem\n", &f) == PINGOO_OK &&
+	    strcmp(c.db_ssl_ca, "/etc/pingoo/db-ca.pem") == 0 &&
+	    c.db_ssl_verify == 1 && pingoo_config_check(&c, &f) == PINGOO_OK,
+	    "db_ssl_ca alone is read, verifies, and checks");
+	ok(parse(&c, "jwt_key = " KEY32 "\ndb_ssl_ca = /ca.pem\n"
+	    "db_ssl_verify = 0\n", &f) == PINGOO_OK && c.db_ssl_verify == 0 &&
+	    pingoo_config_check(&c, &f) == PINGOO_OK,
+	    "db_ssl_verify = 0 turns the check off");
+	ok(refused("db_ssl_verify = 2\n", "line 1", "db_ssl_verify"),
+	    "db_ssl_verify is 0 or 1");
+	ok(parse(&c, "jwt_key = " KEY32 "\ndb_ssl_ca = ca.pem\n", &f) ==
+	    PINGOO_OK && pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "db_ssl_ca") == 0,
+	    "a relative db_ssl_ca fails the check");
+	ok(parse(&c, "jwt_key = " KEY32 "\ndb_ssl_ca = /ca.pem\n"
+	    "db_socket = /run/mysqld/mysqld.sock\n", &f) == PINGOO_OK &&
+	    pingoo_config_check(&c, &f) == PINGOO_ERR_CONFIG &&
+	    strcmp(f.field, "db_ssl_ca") == 0,
+	    "db_ssl_ca with db_socket fails the check");
+}
+
 int
 main(void)
 {
@@ -305,6 +354,7 @@ main(void)
 	test_files();
 	test_cluster_keys();
 	test_check();
+	test_db_tls();
 	rmdir(dir);
 	return tap_done();
 }

@@ -128,7 +128,7 @@ test_receipts(void)
 	    in.u.receipts.v[1].seq == 2 && in.u.receipts.v[1].t3 == 6 &&
 	    !in.u.receipts.v[0].has_stamps, "two receipts are read in order");
 	pingoo_input_clear(&in);
-	pingoo_sample_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3, &s, sig);
+	pingoo_sample_sign(cfg.jwt_sample_key, cfg.jwt_sample_key_len, 7, 3, &s, sig);
 	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,"
 	    "\"client_received_at\":400,\"client_sent_at\":100,"
 	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\"}]}",
@@ -396,7 +396,7 @@ test_probe_receipts(void)
 	    "\"client_received_at\":4}]}", NULL, PINGOO_ERR_RANGE,
 	    "out_of_range", "receipts[0].client_received_at"),
 	    "an answer before its probe left is refused");
-	pingoo_probe_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3,
+	pingoo_probe_sign(cfg.jwt_sample_key, cfg.jwt_sample_key_len, 7, 3,
 	    PINGOO_PHASE_UPLOAD, &s, sig);
 	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,\"phase\":"
 	    "\"upload\",\"client_received_at\":400,\"client_sent_at\":100,"
@@ -414,7 +414,7 @@ test_probe_receipts(void)
 	ok(refuses(pingoo_in_probe_receipts, body, NULL, PINGOO_ERR_RANGE,
 	    "invalid_sig", "receipts[0].sig"),
 	    "the signature of a probe does not hold for another phase");
-	pingoo_sample_sign(cfg.jwt_key, cfg.jwt_key_len, 7, 3, &s, sig);
+	pingoo_sample_sign(cfg.jwt_sample_key, cfg.jwt_sample_key_len, 7, 3, &s, sig);
 	snprintf(body, sizeof(body), "{\"receipts\":[{\"seq\":4,\"phase\":"
 	    "\"upload\",\"client_received_at\":400,\"client_sent_at\":100,"
 	    "\"server_received_at\":200,\"server_sent_at\":300,\"sig\":\"%s\""
@@ -595,6 +595,7 @@ main(void)
 	pingoo_config_defaults(&cfg);
 	memcpy(cfg.jwt_key, "a test key of thirty-two bytes!!", 32);
 	cfg.jwt_key_len = 32;
+	(void)pingoo_keys_derive(&cfg);
 	/* Small array limits keep the bodies past them short. */
 	cfg.ping_max_receipts = 3;
 	cfg.tp_max_reports = 3;

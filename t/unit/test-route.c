@@ -84,6 +84,45 @@ test_methods(void)
 	    "any other method, even one named OTHER, is METHOD_OTHER");
 }
 
+/*
+ * A request URI into path and query: what fits is copied whole; a path or a
+ * query one byte over its buffer is refused (414), never cut, as a cut
+ * query reads as another, valid one ("limit=101" as "limit=1").
+ */
+static void
+test_split_uri(void)
+{
+	char path[16], query[12], uri[64];
+	size_t n = 99;
+
+	ok(req_split_uri("/a/b?limit=5", path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && strcmp(path, "/a/b") == 0 && n == 4 &&
+	    strcmp(query, "limit=5") == 0, "a URI splits at its first '?'");
+	ok(req_split_uri("/a/b", path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && n == 4 && query[0] == '\0',
+	    "no '?': an empty query");
+	ok(req_split_uri("/a?x=1?y", path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && strcmp(query, "x=1?y") == 0,
+	    "a second '?' belongs to the query");
+	/* 11 bytes of query fill a 12-byte buffer; 12 do not. */
+	ok(req_split_uri("/a?limit=1011", path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && strcmp(query, "limit=1011") == 0 &&
+	    req_split_uri("/a?p=1&limit=1", path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && strcmp(query, "p=1&limit=1") == 0,
+	    "a query that just fits is copied whole");
+	ok(req_split_uri("/a?p=1&limit=10", path, sizeof(path), &n, query,
+	    sizeof(query)) == -1 && query[0] == '\0' && path[0] == '\0' &&
+	    n == 0, "a query one byte over its buffer is refused, not cut to "
+	    "p=1&limit=1");
+	snprintf(uri, sizeof(uri), "/%s?a=1", "234567890abcde");
+	ok(req_split_uri(uri, path, sizeof(path), &n, query,
+	    sizeof(query)) == 0 && n == 15, "a path that just fits is copied");
+	snprintf(uri, sizeof(uri), "/%s?a=1", "234567890abcdef");
+	ok(req_split_uri(uri, path, sizeof(path), &n, query,
+	    sizeof(query)) == -1 && n == 0 && path[0] == '\0',
+	    "a path one byte over its buffer is refused, not cut");
+}
+
 int
 main(void)
 {
@@ -136,5 +175,6 @@ main(void)
 	    method_parse("get") == METHOD_OTHER, "methods are matched exactly");
 	test_table();
 	test_methods();
+	test_split_uri();
 	return tap_done();
 }

@@ -19,6 +19,87 @@ refused(uint64_t test, uint64_t user, const struct pingoo_sample *s,
 	    PINGOO_ERR_AUTH;
 }
 
+static void
+hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/*
+ * The keys derived from jwt_key: known answers computed apart (Python's
+ * hmac), the samples' signature made with the derived key, and which key
+ * signs and which are taken under each jwt_key_legacy.
+ */
+static void
+test_derived(void)
+{
+	const struct pingoo_sample good = { 4, 100, 200, 300, 0, 0 };
+	struct pingoo_config c, d;
+	const unsigned char *k[2];
+	size_t len[2];
+	char h[129], sig[PINGOO_SIG_LEN + 1], raw[PINGOO_SIG_LEN + 1];
+
+	pingoo_config_defaults(&c);
+	ok(pingoo_keys_derive(&c) == PINGOO_ERR_CONFIG &&
+	    pingoo_sample_keys(&c, k, len) == 0 &&
+	    pingoo_token_keys(&c, k, len) == 0,
+	    "no jwt_key: no key is derived, none signs");
+	memcpy(c.jwt_key, key, KEYLEN);
+	c.jwt_key_len = KEYLEN;
+	c.jwt_key_legacy = 0;	/* the contracted setting: derived keys alone */
+	ok(pingoo_keys_derive(&c) == PINGOO_OK, "the keys are derived");
+	hex(c.jwt_token_key, c.jwt_token_key_len, h);
+	ok(c.jwt_token_key_len == 64 && strcmp(h, "837200710b69de2d2a5bc28cda"
+	    "62a28624192319e97caa2cf7b432fbde03c9ded781188556cc15337d57c17147"
+	    "0e9e82449ccd2fccc543d801652aa606e60396") == 0,
+	    "the token key is HMAC-SHA512(jwt_key, \"pingoo token v1\")");
+	hex(c.jwt_sample_key, c.jwt_sample_key_len, h);
+	ok(c.jwt_sample_key_len == 32 && strcmp(h, "5f6f73fbe9f789c96c3dddb2"
+	    "067c730861798fcd03d9fc181875ad31bbca1da0") == 0,
+	    "the sample key is HMAC-SHA256(jwt_key, \"pingoo sample v1\")");
+	d = c;
+	ok(pingoo_keys_derive(&d) == PINGOO_OK && memcmp(d.jwt_token_key,
+	    c.jwt_token_key, 64) == 0 && memcmp(d.jwt_sample_key,
+	    c.jwt_sample_key, 32) == 0,
+	    "a second host with the same jwt_key derives the same keys");
+	ok(pingoo_sample_keys(&c, k, len) == 1 && k[0] == c.jwt_sample_key &&
+	    len[0] == 32, "jwt_key_legacy 0: the derived sample key alone");
+	pingoo_sample_sign(k[0], len[0], 7, 3, &good, sig);
+	/* HMAC-SHA256 of "pingoo-sample-v1:7:3:4:100:200:300" under the
+	 * sample key above, computed apart. */
+	ok(strcmp(sig, "945a567e5f662e22b5e7d20041c5e07c") == 0,
+	    "a sample is signed with the derived key");
+	ok(pingoo_sample_verify(c.jwt_token_key, c.jwt_token_key_len, 7, 3,
+	    &good, sig) == PINGOO_ERR_AUTH && pingoo_sample_verify(key,
+	    KEYLEN, 7, 3, &good, sig) == PINGOO_ERR_AUTH,
+	    "neither the token key nor jwt_key itself verifies it");
+	ok(pingoo_token_keys(&c, k, len) == 1 && k[0] == c.jwt_token_key &&
+	    len[0] == 64, "jwt_key_legacy 0: the derived token key alone");
+	c.jwt_key_legacy = 1;
+	ok(pingoo_sample_keys(&c, k, len) == 2 && k[0] == c.jwt_sample_key &&
+	    k[1] == c.jwt_key && len[1] == KEYLEN &&
+	    pingoo_token_keys(&c, k, len) == 2 && k[0] == c.jwt_token_key &&
+	    k[1] == c.jwt_key, "jwt_key_legacy 1: the derived keys sign, "
+	    "jwt_key's signatures are still taken");
+	c.jwt_key_legacy = 2;
+	ok(pingoo_sample_keys(&c, k, len) == 2 && k[0] == c.jwt_key &&
+	    k[1] == c.jwt_sample_key && pingoo_token_keys(&c, k, len) == 2 &&
+	    k[0] == c.jwt_key && k[1] == c.jwt_token_key,
+	    "jwt_key_legacy 2: jwt_key signs, as before, the derived keys' "
+	    "signatures are taken");
+	pingoo_sample_keys(&c, k, len);
+	pingoo_sample_sign(k[0], len[0], 7, 3, &good, raw);
+	ok(strcmp(raw, "2bdf65e931664b6bc416a25af73c3d2a") == 0,
+	    "under 2 a sample is signed as the previous release signed it");
+}
+
 int
 main(void)
 {
@@ -70,5 +151,6 @@ main(void)
 	    PINGOO_ERR_AUTH && pingoo_probe_verify(key, KEYLEN, 7, 3, 2, &good,
 	    sig) == PINGOO_ERR_AUTH, "a probe's signature holds for its phase "
 	    "only, and a sample's does not hold for a probe");
+	test_derived();
 	return tap_done();
 }

@@ -2,6 +2,7 @@
  * indexed by its own enum: every statement of every table is there (the
  * tables' designated initializers would leave a gap NULL, for the runner
  * to hand to MySQL).  No database is needed. */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -21,6 +22,53 @@ static const struct {
 	{ "deletion.c", &pingoo_sql_deletion },
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
+/* A client description stored at the largest max_client_bytes the
+ * configuration takes reads back whole: the buffer the store reads it into
+ * holds that many bytes and a NUL, and the TEXT columns hold 65535. */
+static void
+test_client_cap(void)
+{
+	struct pingoo_config_key key;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; pingoo_config_key(i, &key); i++)
+		if (strcmp(key.name, "max_client_bytes") == 0) {
+			found = 1;
+			break;
+		}
+	ok(found && key.max + 1 <= PINGOO_STORE_CLIENT_CAP,
+	    "the store's client buffer (%d bytes) holds a description of "
+	    "max_client_bytes' ceiling (%llu) and a NUL",
+	    (int)PINGOO_STORE_CLIENT_CAP,
+	    found ? (unsigned long long)key.max : 0ULL);
+	ok(found && key.max <= 65535, "max_client_bytes' ceiling fits a TEXT "
+	    "column (65535 bytes)");
+}
+
+/* The connector's TLS options follow db_ssl_ca and db_ssl_verify. */
+static void
+test_tls(void)
+{
+	struct pingoo_config c;
+	const char *ca;
+	int verify;
+
+	pingoo_config_defaults(&c);
+	ok(pingoo_store_tls(&c, &ca, &verify) == 0 && ca == NULL,
+	    "no db_ssl_ca: no TLS option is set");
+	snprintf(c.db_ssl_ca, sizeof(c.db_ssl_ca), "/etc/pingoo/db-ca.pem");
+	ok(pingoo_store_tls(&c, &ca, &verify) == 1 && ca == c.db_ssl_ca &&
+	    verify == 1, "db_ssl_ca: MYSQL_OPT_SSL_CA, and the server's "
+	    "certificate verified by default");
+	c.db_ssl_verify = 0;
+	ok(pingoo_store_tls(&c, &ca, &verify) == 1 && verify == 0,
+	    "db_ssl_verify = 0: TLS without the verification");
+	snprintf(c.db_socket, sizeof(c.db_socket), "/run/mysqld.sock");
+	ok(pingoo_store_tls(&c, &ca, &verify) == 0,
+	    "over a unix socket no TLS option is set");
+}
 
 int
 main(void)
@@ -52,5 +100,7 @@ main(void)
 	ok(filled, "each of the %d statements has its SQL text", total);
 	ok(strncmp(pingoo_sql_user.sql[0], "INSERT INTO users", 17) == 0,
 	    "a statement is found by its table and index");
+	test_client_cap();
+	test_tls();
 	return tap_done();
 }

@@ -68,6 +68,7 @@ setup(struct pingoo_config *c, const char *alg, const char *priv,
 	pingoo_config_defaults(c);
 	memcpy(c->jwt_key, KEY, strlen(KEY));
 	c->jwt_key_len = strlen(KEY);
+	(void)pingoo_keys_derive(c);
 	snprintf(c->jwt_alg, sizeof(c->jwt_alg), "%s", alg);
 	if (priv != NULL)
 		snprintf(c->jwt_private_key, sizeof(c->jwt_private_key), "%s",

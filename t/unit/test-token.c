@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <jwt.h>
+#include <openssl/evp.h>
 
 #include "auth/auth.h"
 #include "core/core.h"
@@ -51,17 +52,24 @@ b64url(const char *s)
  * A token with the given algorithm and key and the claims in json (a JSON
  * object), or NULL.  The caller frees it.
  */
+/* A token signed with the key a server whose jwt_key is key signs with:
+ * HMAC-SHA512(key, "pingoo token v1") (NULL: unsigned). */
 static char *
 make(jwt_alg_t alg, const char *key, const char *json)
 {
+	unsigned char tk[64];
+	size_t tklen = 0;
 	jwt_t *j = NULL;
 	char *tok = NULL;
 
+	if (key != NULL && EVP_Q_mac(NULL, "HMAC", NULL, "SHA512", NULL, key,
+	    strlen(key), (const unsigned char *)"pingoo token v1", 15, tk,
+	    sizeof(tk), &tklen) == NULL)
+		return NULL;
 	if (jwt_new(&j) != 0)
 		return NULL;
 	if (jwt_add_grants_json(j, json) == 0 &&
-	    jwt_set_alg(j, alg, (const unsigned char *)key,
-	    key ? (int)strlen(key) : 0) == 0)
+	    jwt_set_alg(j, alg, key ? tk : NULL, (int)tklen) == 0)
 		tok = jwt_encode_str(j);
 	jwt_free(j);
 	return tok;
@@ -470,6 +478,7 @@ test_cache(void)
 	free(bad);
 	memcpy(other.jwt_key, "another key, thirty-two bytes long!!", 36);
 	other.jwt_key_len = 36;
+	(void)pingoo_keys_derive(&other);
 	ok(cached(tc, &other, tok, NOW + 10, 0),
 	    "a token the cache holds is refused under another configuration");
 	ok(cached(NULL, &cfg, tok, NOW + 10, 42),
@@ -497,13 +506,73 @@ test_cache(void)
 	pingoo_token_cache_free(tc);
 }
 
+/* A token signed with key itself, as the release before the derived keys
+ * signed them. */
+static char *
+make_raw(const char *key, const char *json)
+{
+	jwt_t *j = NULL;
+	char *tok = NULL;
+
+	if (jwt_new(&j) != 0)
+		return NULL;
+	if (jwt_add_grants_json(j, json) == 0 &&
+	    jwt_set_alg(j, JWT_ALG_HS256, (const unsigned char *)key,
+	    (int)strlen(key)) == 0)
+		tok = jwt_encode_str(j);
+	jwt_free(j);
+	return tok;
+}
+
+/*
+ * Tokens are signed with the key derived from jwt_key, never jwt_key
+ * itself; jwt_key_legacy takes a host through an upgrade from a release
+ * that signed with jwt_key: 2 signs as that release and takes both, 1
+ * signs with the derived key and takes both, 0 takes the derived key's
+ * alone.
+ */
+static void
+test_derived_keys(void)
+{
+	char *tok = NULL, *old = make_raw(KEY, claims(""));
+	uint64_t uid = 0;
+
+	cfg.jwt_key_legacy = 0;
+	ok(accepted(make(JWT_ALG_HS256, KEY, claims(""))) &&
+	    refused(make_raw(KEY, claims(""))),
+	    "a token signed with jwt_key itself is refused; with the derived "
+	    "token key, taken");
+	cfg.jwt_key_legacy = 1;
+	ok(old != NULL && pingoo_token_verify(&cfg, old, NOW, &uid) ==
+	    PINGOO_OK && accepted(make(JWT_ALG_HS256, KEY, claims(""))),
+	    "jwt_key_legacy 1: the previous release's tokens are taken too");
+	cfg.jwt_key_legacy = 2;
+	if (pingoo_token_issue(&cfg, 42, NOW, &tok) == PINGOO_OK) {
+		cfg.jwt_key_legacy = 0;
+		ok(pingoo_token_verify(&cfg, tok, NOW, &uid) == PINGOO_ERR_AUTH,
+		    "jwt_key_legacy 2 issues what 0 refuses: jwt_key's own");
+		cfg.jwt_key_legacy = 1;
+		ok(pingoo_token_verify(&cfg, tok, NOW, &uid) == PINGOO_OK &&
+		    uid == 42, "and what 1 (and the previous release) takes");
+	} else {
+		ok(0, "jwt_key_legacy 2 issues a token");
+		ok(0, "and what 1 takes");
+	}
+	cfg.jwt_key_legacy = 0;
+	free(tok);
+	free(old);
+}
+
 int
 main(void)
 {
 	pingoo_config_defaults(&cfg);
 	memcpy(cfg.jwt_key, KEY, strlen(KEY));
 	cfg.jwt_key_len = strlen(KEY);
+	if (pingoo_keys_derive(&cfg) != PINGOO_OK)
+		diag("the keys could not be derived");
 	test_roundtrip();
+	test_derived_keys();
 	test_algorithms();
 	test_tampering();
 	test_claims();

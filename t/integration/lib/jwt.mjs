@@ -4,6 +4,9 @@
 // PATH relative to the configuration's directory).  How the server turns the file into key
 // bytes (whole file, trailing newline cut, hex, base64) is not guessed: every reading is
 // tried against the signature of a token the server issued, and the one that matches wins.
+// A server signs tokens with the key it derives from jwt_key, HMAC-SHA512(jwt_key,
+// "pingoo token v1") (docs/configuration.md); one of the release before, or under
+// jwt_key_legacy = 2, with jwt_key itself: each reading is tried both ways.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +47,11 @@ export function verifies(token, key, alg) {
 	return got.length === want.length && crypto.timingSafeEqual(got, want);
 }
 
+// The token key a server derives from jwt_key.
+export function tokenKey(jwtKey) {
+	return crypto.createHmac('sha512', jwtKey).update('pingoo token v1').digest();
+}
+
 function keyCandidates(raw) {
 	const out = [['as is', raw]];
 	const text = raw.toString('latin1');
@@ -60,6 +68,8 @@ function keyCandidates(raw) {
 		add('base64-decoded', Buffer.from(trimmed, 'base64'));
 	if (/^[A-Za-z0-9_-]+$/.test(trimmed))
 		add('base64url-decoded', Buffer.from(trimmed, 'base64url'));
+	for (const [how, key] of [...out])
+		add(`${how}, the token key derived from it`, tokenKey(key));
 	return out;
 }
 

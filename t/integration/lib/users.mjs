@@ -14,14 +14,17 @@ import { bailOut } from './tap.mjs';
 function admin(stack, args, input) {
 	if (!stack.PINGOO_ADMIN)
 		throw new Error('stack.env has no PINGOO_ADMIN');
-	const argv = stack.PINGOO_CONFIG ? ['-c', stack.PINGOO_CONFIG, ...args] : args;
+	// The admin's file names the migration account, which alone may change users; a stack
+	// without one has the workers' file.
+	const conf = stack.PINGOO_ADMIN_CONFIG || stack.PINGOO_CONFIG;
+	const argv = conf ? ['-c', conf, ...args] : args;
 	try {
 		return execFileSync(stack.PINGOO_ADMIN, argv, {
 			input: input ?? '',
 			encoding: 'utf8',
 			timeout: 30000,
 			stdio: ['pipe', 'pipe', 'pipe'],
-			env: { ...process.env, PINGOO_CONFIG: stack.PINGOO_CONFIG ?? process.env.PINGOO_CONFIG ?? '' },
+			env: { ...process.env, PINGOO_CONFIG: conf ?? process.env.PINGOO_CONFIG ?? '' },
 		});
 	} catch (e) {
 		const stderr = e.stderr ? String(e.stderr).trim() : '';
