@@ -61,8 +61,15 @@ if (!built)
 
 await t.test('every SQL statement of the previous release prepares against this schema', async () => {
 	const r = prepareEverything(built.prepareAll, stack);
-	t.ok(r.failed.length === 0 && r.ok > 0, `all ${r.ok + r.failed.length} statements prepare`,
-	    r.failed.map((f) => `${f.table}[${f.index}]: ${f.errno} ${f.message}\n    ${f.sql}`).join('\n'));
+	// The previous release's pingoo-admin changed users (and recorded migrations) as the
+	// runtime account it was given; this release's runtime account may only read those
+	// tables (pingoo-admin writes them as the migration account), so those statements are
+	// refused their table by design, and nothing else.
+	const byDesign = r.failed.filter((f) => f.errno === 1142 && /^\s*(INSERT INTO|UPDATE|DELETE FROM) (users|schema_migrations)\b/.test(f.sql));
+	const others = r.failed.filter((f) => !byDesign.includes(f));
+	t.ok(others.length === 0 && r.ok > 0, `all ${r.ok + r.failed.length} statements prepare, but the ` +
+	    `${byDesign.length} that change users or schema_migrations, which the runtime account may not`,
+	    others.map((f) => `${f.table}[${f.index}]: ${f.errno} ${f.message}\n    ${f.sql}`).join('\n'));
 });
 
 let pool;
