@@ -309,7 +309,11 @@ es256_der(const char *s, size_t n, unsigned char der[80])
 		b64[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
 	}
 	memcpy(b64 + n, "==", 3);
-	if (EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n + 2) != 66)
+	/* The last character's low four bits land in raw[64]: padding, zero
+	 * in the one spelling a signature has (as signature_ok compares
+	 * HMACs by their text, one signed token has one text). */
+	if (EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n + 2) != 66 ||
+	    raw[2 * EC_COORD] != 0)
 		return 0;
 	if ((sig = ECDSA_SIG_new()) == NULL)
 		return 0;

@@ -223,6 +223,7 @@ await test('Chromium starts headless with a fresh profile', async () => {
 	});
 	page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 	api = ctx.request;
+	ok(!page.isClosed(), 'headless Chromium has a page to drive');
 });
 
 await test('the page loads from the server, with no inline code for the CSP to refuse', async () => {
@@ -555,6 +556,8 @@ await test('close Chromium', async () => {
 	if (mock)
 		await mock.close();
 	fs.rmSync(profile, { recursive: true, force: true });
+	ok(!page || page.isClosed(), 'Chromium has closed its page');
+	ok(!fs.existsSync(profile), 'its throwaway profile is removed');
 });
 
 await done();

@@ -121,6 +121,9 @@ if (!demoToken && stack.PINGOO_ADMIN) {
 		main.token = await A.token(u.username, u.password);
 		main.claims = decodeJwt(main.token).payload ?? null;
 		t.diag(`working as ${u.username} instead of ${stack.PINGOO_DEMO_USER}`);
+		const res = await me(main.token);
+		t.ok(res.status === 200 && res.json?.username === u.username,
+		    'the throwaway user gets a token that GET /me answers as that user', describe(res));
 	});
 }
 

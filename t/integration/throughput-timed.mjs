@@ -139,6 +139,11 @@ await t.test('two throwaway users get tokens', async () => {
 	const v = users.create();
 	main = { token: await A.token(u.username, u.password), other: await A.token(v.username, v.password),
 	    name: u.username };
+	for (const [x, token] of [[u, main.token], [v, main.other]]) {
+		const me = await A.get('/api/v1/me', token);
+		t.ok(me.status === 200 && me.json?.username === x.username,
+		    `${x.username} gets a token that GET /me answers as that user`, describe(me));
+	}
 });
 if (!main) {
 	users.cleanup();

@@ -374,6 +374,9 @@ try {
 	}
 
 	await t.test('what the old pool wrote reads the same through the current pool', async () => {
+		// Nothing to read would compare nothing: the cases above that make them say why.
+		t.ok(byOld.ping.length > 0 && byOld.tp.length > 0, 'the old pool made ping and throughput tests to read',
+		    `ping ${byOld.ping.join(' ') || 'none'}, throughput ${byOld.tp.join(' ') || 'none'}`);
 		for (const kind of ['ping', 'tp'])
 			for (const id of byOld[kind]) {
 				const diff = await sameThroughBoth(kind, id);
@@ -383,6 +386,8 @@ try {
 	});
 
 	await t.test('what the current pool wrote reads the same through the old pool', async () => {
+		t.ok(byCur.ping.length > 0 && byCur.tp.length > 0, 'the current pool made ping and throughput tests to read',
+		    `ping ${byCur.ping.join(' ') || 'none'}, throughput ${byCur.tp.join(' ') || 'none'}`);
 		for (const kind of ['ping', 'tp'])
 			for (const id of byCur[kind]) {
 				const diff = await sameThroughBoth(kind, id);

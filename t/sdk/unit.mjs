@@ -448,5 +448,8 @@ test('the SDK uses no DOM', async () => {
 	    'no document/window/storage/navigator');
 });
 
-await test('stop the mock', () => mock.close());
+await test('stop the mock', async () => {
+	await mock.close();
+	ok(!mock.server.listening, 'the mock no longer listens');
+});
 await done();

@@ -2,8 +2,9 @@
 //
 // Two styles, freely mixed:
 //   ok(cond, 'sentence', diag?)   is(got, want, 'sentence')   like(str, re, 'sentence')
-//   test('sentence', async () => { ... })   // one line: ok unless it throws;
-//                                            // assertions made inside print their own lines
+//   test('sentence', async () => { ... })   // the assertions made inside print their own
+//                                            // lines; a throw, or no assertion at all, is a
+//                                            // failing line of its own
 // test() calls run one after another in call order, even when not awaited.
 // done() waits for them, prints the plan and exits (1 when anything failed).
 // The plan goes at the end, which TAP allows, so the count never has to be kept by hand.
@@ -109,8 +110,11 @@ export function test(name, fn) {
 			    (process.env.PINGOO_TAP_STACK && error.stack ? '\n' + error.stack : ''));
 			return false;
 		}
+		// A test that checked nothing proves nothing: a body that returned early, or
+		// only printed diagnostics, must not pass as if it had.
 		if (me.asserted === 0)
-			return ok(true, name);
+			return ok(false, `${name}: made no assertion`,
+			    'a test() must make an assertion (ok, is, like, fail) or skip() with the reason');
 		return me.failed === 0;
 	};
 	const p = queue.then(run);
