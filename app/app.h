@@ -281,6 +281,14 @@ int	background_push(const struct pingoo_queued_sample *);
 /* A write of an acknowledged sample failed outside the writer: the echo
  * answers 503 until the writer next writes. */
 void	background_refused(void);
+/* Packets whose bytes move in this process, for the background thread to
+ * stamp their progress in MySQL (the sweep's evidence that they live):
+ * add gives a slot (-1 when every slot is taken: the packet is then only
+ * stamped at its claim), touch says bytes moved at mono, del frees it. */
+int	background_moving_add(uint64_t test_id, int dir, uint32_t seq,
+	    int64_t mono);
+void	background_moving_touch(int slot, int64_t mono);
+void	background_moving_del(int slot);
 /* A verified token against the host's revoked tokens (shared memory, no
  * database): good, revoked, or unchecked when the host has not read the
  * revocations for a second (its database is away) and cannot tell. */

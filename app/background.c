@@ -370,6 +370,83 @@ gather(struct pingoo_queued_sample *v, size_t n)
 	return added;
 }
 
+/* The packets moving in this process: a slot each, taken under a lock at a
+ * packet's start and end; the bytes' progress is a relaxed store. */
+#define MOVING_SLOTS	1024
+static struct moving {
+	int		used;
+	uint64_t	test_id;
+	int		dir;
+	uint32_t	seq;
+	int64_t		touched;	/* monotonic µs bytes last moved */
+	int64_t		written;	/* monotonic µs of the last stamp */
+} moving[MOVING_SLOTS];
+static pthread_mutex_t moving_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+background_moving_add(uint64_t test_id, int dir, uint32_t seq, int64_t mono)
+{
+	int i;
+
+	pthread_mutex_lock(&moving_lock);
+	for (i = 0; i < MOVING_SLOTS && moving[i].used; i++)
+		;
+	if (i < MOVING_SLOTS) {
+		moving[i].used = 1;
+		moving[i].test_id = test_id;
+		moving[i].dir = dir;
+		moving[i].seq = seq;
+		moving[i].touched = moving[i].written = mono;
+	}
+	pthread_mutex_unlock(&moving_lock);
+	return i < MOVING_SLOTS ? i : -1;
+}
+
+void
+background_moving_touch(int slot, int64_t mono)
+{
+	if (slot >= 0)
+		__atomic_store_n(&moving[slot].touched, mono, __ATOMIC_RELAXED);
+}
+
+void
+background_moving_del(int slot)
+{
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&moving_lock);
+	moving[slot].used = 0;
+	pthread_mutex_unlock(&moving_lock);
+}
+
+/*
+ * Called by the writer thread on every turn: stamps in MySQL the progress
+ * of each packet of this process whose bytes moved since its last stamp,
+ * once per PINGOO_TP_PROGRESS_EVERY_US, out of every measured interval.
+ */
+static void
+progress_tick(struct pingoo_store *st)
+{
+	struct moving m[32];
+	int64_t mono = pingoo_mono_us();
+	size_t n = 0, k;
+	int i;
+
+	pthread_mutex_lock(&moving_lock);
+	for (i = 0; i < MOVING_SLOTS && n < sizeof(m) / sizeof(m[0]); i++)
+		if (moving[i].used && mono - moving[i].written >=
+		    PINGOO_TP_PROGRESS_EVERY_US &&
+		    __atomic_load_n(&moving[i].touched, __ATOMIC_RELAXED) >
+		    moving[i].written) {
+			moving[i].written = mono;
+			m[n++] = moving[i];
+		}
+	pthread_mutex_unlock(&moving_lock);
+	for (k = 0; k < n; k++)
+		(void)pingoo_tp_progress(st, m[k].test_id,
+		    (enum pingoo_tp_dir)m[k].dir, m[k].seq, pingoo_now_us());
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -388,6 +465,7 @@ writer_main(void *arg)
 	}
 	for (;;) {
 		sweep_tick(st, cfg);
+		progress_tick(st);
 		busy = retention_tick(st, cfg) | deletion_tick(st);
 		n = pingoo_sampleq_pop(queue, v, WRITE_BATCH, busy ? 0 : 200);
 		n += gather(v, n);
@@ -642,3 +720,4 @@ background_refused(void)
 {
 	set_down(1);
 }
+

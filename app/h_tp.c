@@ -603,23 +603,24 @@ record(struct req *r, const struct pingoo_tp_test *t,
 }
 
 /*
- * Says the packet is still moving, once per PINGOO_TP_PROGRESS_EVERY_US
- * of moving bytes (called after bytes moved): the sweep then leaves a
- * packet longer than tp_stale_after alone, and takes one whose worker died
- * or whose bytes stopped moving.  One UPDATE every 10 s of a packet costs
- * the measurement nothing that shows; a refresh that fails is only a
- * refresh missed.
+ * Says the packet is still moving, at most once per PROGRESS_TOUCH_US of
+ * moving bytes (called after bytes moved): a store to memory the
+ * background thread reads, never a database write, which would sit inside
+ * the measured interval.  The background thread writes it to MySQL every
+ * PINGOO_TP_PROGRESS_EVERY_US, so the sweep leaves a packet longer than
+ * tp_stale_after alone and takes one whose worker died or whose bytes
+ * stopped moving.
  */
+#define PROGRESS_TOUCH_US	100000
 static void
-progress(struct req *r, const struct pingoo_tp_xfer *x, int64_t *next)
+progress(int slot, int64_t *next)
 {
 	int64_t mono = pingoo_mono_us();
 
 	if (mono < *next)
 		return;
-	*next = mono + PINGOO_TP_PROGRESS_EVERY_US;
-	(void)pingoo_tp_progress(r->store, r->m.id, x->dir, x->seq,
-	    pingoo_now_us());
+	*next = mono + PROGRESS_TOUCH_US;
+	background_moving_touch(slot, mono);
 }
 
 /*
@@ -633,11 +634,13 @@ send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 	uint64_t left = size;
 	int64_t mono, next;
 	size_t n;
+	int slot;
 
 	reply_header(r, "X-Accel-Buffering: no");
 	x->server_started_at = pingoo_now_us();
 	mono = pingoo_mono_us();
-	next = mono + PINGOO_TP_PROGRESS_EVERY_US;
+	next = mono + PROGRESS_TOUCH_US;
+	slot = background_moving_add(r->m.id, x->dir, x->seq, mono);
 	reply_header(r, "X-Pingoo-Server-Started-At: %" PRId64,
 	    x->server_started_at);
 	x->status = PINGOO_TP_FAILED;
@@ -647,11 +650,12 @@ send_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 			if (rawout_write(r, noise, n) != 0)
 				break;
 			left -= n;
-			progress(r, x, &next);
+			progress(slot, &next);
 		}
 		if (left == 0)
 			x->status = PINGOO_TP_OK;
 	}
+	background_moving_del(slot);
 	x->bytes = size - left;
 	x->server_finished_at = x->server_started_at +
 	    (pingoo_mono_us() - mono);
@@ -728,7 +732,7 @@ recv_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 	char buf[RECV_CHUNK];
 	int64_t mono_first, mono_last, next;
 	uint64_t got = 0;
-	int n;
+	int n, slot = -1;
 
 	x->server_started_at = pingoo_now_us();
 	mono_first = mono_last = pingoo_mono_us();
@@ -736,12 +740,15 @@ recv_packet(struct req *r, uint64_t size, struct pingoo_tp_xfer *x)
 		x->server_started_at = pingoo_now_us();
 		mono_first = mono_last = pingoo_mono_us();
 		got = 1;
-		next = mono_first + PINGOO_TP_PROGRESS_EVERY_US;
+		next = mono_first + PROGRESS_TOUCH_US;
+		slot = background_moving_add(r->m.id, x->dir, x->seq,
+		    mono_first);
 		while (got < size && (n = recv_some(r, buf, size - got,
 		    &mono_last)) > 0) {
 			got += (uint64_t)n;
-			progress(r, x, &next);
+			progress(slot, &next);
 		}
+		background_moving_del(slot);
 		if (got == size && (n = recv_some(r, buf, 1, &mono_last)) > 0)
 			got += (uint64_t)n;
 	}
