@@ -310,38 +310,85 @@ retention_tick(struct pingoo_store *st, const struct pingoo_config *cfg)
 	return more;
 }
 
-/* A user's deletion of every test whose progress is older than this has
- * lost its worker (DELETE /api/v1/tests goes on after its answer, in the
- * request's thread). */
-#define DELETION_STALLED_US	(30 * 1000000LL)
-#define DELETION_STEP_US	(1 * 1000000LL)
-#define DELETION_BATCH		1000
+/* DELETE /api/v1/tests leaves what it could not delete within its answer
+ * to the first worker process's background thread, which takes a running
+ * deletion whose progress is older than DELETION_STALLED_US (the request
+ * wrote it last, or a host that had it went away) and writes its progress
+ * every DELETION_WRITE_US.  Each turn deletes for DELETION_STEP_US only,
+ * between the writes of echoed samples. */
+#define DELETION_STALLED_US	(5 * 1000000LL)
+#define DELETION_WRITE_US	(1 * 1000000LL)
+#define DELETION_STEP_US	20000
+#define DELETION_BATCH		500
+
+static struct {
+	uint64_t	user;		/* 0: none taken */
+	uint64_t	ping, tp;	/* deleted since the last write */
+	int64_t		written;	/* monotonic µs of the last write */
+	int64_t		next_look;
+} del;
+
+/* Takes a deletion to carry on, if one waits; 1 when it took one. */
+static int
+deletion_take(struct pingoo_store *st, int64_t mono)
+{
+	int64_t now = pingoo_now_us();
+	uint64_t user;
+	int taken = 0;
+
+	if (mono < del.next_look)
+		return 0;
+	del.next_look = mono + DELETION_WRITE_US;
+	if (pingoo_deletion_stalled(st, now - DELETION_STALLED_US, &user) !=
+	    PINGOO_OK || user == 0 ||
+	    pingoo_deletion_claim(st, user, now - DELETION_STALLED_US, now,
+	    &taken) != PINGOO_OK || !taken)
+		return 0;
+	del.user = user;
+	del.ping = del.tp = 0;
+	del.written = mono;
+	return 1;
+}
 
 /*
  * Called by the writer thread on every turn, in the first worker process
- * only: takes up a deletion whose worker went away, a second of it at a
- * time.  1 when it found one (more may follow).
+ * only: a step of the deletion it carries on.  1 while it has one.
  */
 static int
 deletion_tick(struct pingoo_store *st)
 {
-	static int64_t next;
 	int64_t mono = pingoo_mono_us();
-	uint64_t user, ping, tp;
+	uint64_t ping, tp;
 	int done;
+	enum pingoo_err e;
 
-	if (worker != 0 || mono < next)
+	if (worker != 0 || (del.user == 0 && !deletion_take(st, mono)))
 		return 0;
-	next = mono + 5 * 1000000LL;
-	if (pingoo_deletion_stalled(st, pingoo_now_us() - DELETION_STALLED_US,
-	    &user) != PINGOO_OK || user == 0)
+	e = pingoo_tests_delete_some(st, del.user, DELETION_BATCH,
+	    mono + DELETION_STEP_US, &ping, &tp, &done);
+	/* The tests it counted are gone, a failure or not. */
+	del.ping += ping;
+	del.tp += tp;
+	if (e != PINGOO_OK) {
+		fprintf(stderr, "pingoo: deleting the tests of user %" PRIu64
+		    " paused (%s); taken up again once it is stale\n",
+		    del.user, pingoo_store_errmsg(st));
+		(void)pingoo_deletion_progress(st, del.user, del.ping, del.tp,
+		    0, pingoo_now_us());
+		del.user = 0;
 		return 0;
-	if (pingoo_tests_delete_some(st, user, DELETION_BATCH,
-	    pingoo_mono_us() + DELETION_STEP_US, &ping, &tp, &done) ==
-	    PINGOO_OK)
-		(void)pingoo_deletion_progress(st, user, ping, tp, done,
-		    pingoo_now_us());
-	next = 0;	/* the next turn goes on with it */
+	}
+	if (done || pingoo_mono_us() - del.written >= DELETION_WRITE_US) {
+		if (pingoo_deletion_progress(st, del.user, del.ping, del.tp,
+		    done, pingoo_now_us()) != PINGOO_OK) {
+			del.user = 0;
+			return 0;
+		}
+		del.ping = del.tp = 0;
+		del.written = pingoo_mono_us();
+	}
+	if (done)
+		del.user = 0;
 	return 1;
 }
 

@@ -5,7 +5,6 @@
  * is filtered by the token's user: another user's test is not found.
  */
 #include <math.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,8 +225,6 @@ h_test_delete(struct req *r)
 /* How long DELETE /api/v1/tests deletes before it answers: far inside
  * nginx's fastcgi_read_timeout.  What is left goes on after the answer. */
 #define DELETE_ANSWER_US	(2 * 1000000LL)
-/* How much the background deletes between two writes of its progress. */
-#define DELETE_STEP_US		(1 * 1000000LL)
 
 /* {"ping":N,"throughput":M} */
 static struct json_object *
@@ -255,34 +252,14 @@ deletion_json(const struct pingoo_deletion *d)
 	return o;
 }
 
-/* Deletes the rest of user's tests after the answer, writing the progress
- * each DELETE_STEP_US; a failure leaves the deletion running, for the
- * background thread to take up once its progress is old. */
-static void
-delete_rest(struct req *r)
-{
-	uint64_t ping, tp;
-	int done = 0;
-
-	while (!done) {
-		if (pingoo_tests_delete_some(r->store, r->user_id, DELETE_BATCH,
-		    pingoo_mono_us() + DELETE_STEP_US, &ping, &tp, &done) !=
-		    PINGOO_OK ||
-		    pingoo_deletion_progress(r->store, r->user_id, ping, tp,
-		    done, pingoo_now_us()) != PINGOO_OK) {
-			fprintf(stderr, "pingoo: deleting the tests of user %"
-			    PRIu64 " stopped (%s); the background takes it up\n",
-			    r->user_id, pingoo_store_errmsg(r->store));
-			return;
-		}
-	}
-}
-
 /*
  * DELETE /api/v1/tests: 200 {"deleted":{"ping":N,"throughput":M}} when
  * every test went within DELETE_ANSWER_US; else 202 {"deleted": the counts
  * so far, "deletion": the progress} with Location: /api/v1/tests/deletion,
- * and the rest is deleted after the answer.  401, 503.
+ * and the first worker process's background thread deletes the rest
+ * (background.c).  The thread that answered does not go on: the kept
+ * FastCGI connection it holds would carry nginx's next request to it.
+ * 401, 503.
  */
 void
 h_tests_delete(struct req *r)
@@ -320,8 +297,6 @@ h_tests_delete(struct req *r)
 	reply_header(r, "Location: /api/v1/tests/deletion");
 	reply_json(r, 202, o);
 	json_object_put(o);
-	req_finish(r);
-	delete_rest(r);
 }
 
 /* GET /api/v1/tests/deletion: 200 the progress of the user's last

@@ -14,6 +14,7 @@ enum deletion_sql {
 	DEL_PROGRESS,
 	DEL_GET,
 	DEL_STALLED,
+	DEL_CLAIM,
 	DEL__MAX
 };
 
@@ -36,6 +37,10 @@ static const char *const sql[] = {
 	[DEL_STALLED] =
 	"SELECT user_id FROM test_deletions WHERE state = 'running' "
 	"AND updated_at < ? ORDER BY updated_at LIMIT 1",
+	/* One statement, so two hosts cannot both take it. */
+	[DEL_CLAIM] =
+	"UPDATE test_deletions SET updated_at = ? WHERE user_id = ? "
+	"AND state = 'running' AND updated_at < ?",
 };
 PINGOO_SQL_TABLE_CHECK(sql, DEL__MAX);
 
@@ -155,5 +160,22 @@ pingoo_deletion_stalled(struct pingoo_store *s, int64_t before,
 	pingoo_bind_i64(&in[0], &before);
 	e = run(s, DEL_STALLED, in, r.out, stalled_found, &r);
 	*user = e == PINGOO_OK && r.found ? r.user : 0;
+	return e;
+}
+
+enum pingoo_err
+pingoo_deletion_claim(struct pingoo_store *s, uint64_t user, int64_t before,
+    int64_t now, int *taken)
+{
+	MYSQL_BIND in[3];
+	uint64_t n = 0;
+	enum pingoo_err e;
+
+	pingoo_bind_i64(&in[0], &now);
+	pingoo_bind_u64(&in[1], &user);
+	pingoo_bind_i64(&in[2], &before);
+	e = pingoo_store_run(s, PINGOO_SQL_DELETION, DEL_CLAIM, in, NULL, NULL,
+	    NULL, &n, NULL);
+	*taken = e == PINGOO_OK && n == 1;
 	return e;
 }

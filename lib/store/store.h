@@ -293,6 +293,10 @@ enum pingoo_err	pingoo_deletion_get(struct pingoo_store *, uint64_t user,
  * than before (its worker went away); 0 when none. */
 enum pingoo_err	pingoo_deletion_stalled(struct pingoo_store *, int64_t before,
 		    uint64_t *user);
+/* Takes user's running deletion when its progress is still older than
+ * before, stamping it now: *taken is 1 for exactly one taker. */
+enum pingoo_err	pingoo_deletion_claim(struct pingoo_store *, uint64_t user,
+		    int64_t before, int64_t now, int *taken);
 /* A test the retention removed: its id, a throughput test's when tp. */
 struct pingoo_expired {
 	uint64_t	id;		/* 0: none went */
