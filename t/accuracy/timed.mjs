@@ -87,22 +87,20 @@ function sdk(direction) {
 	}
 }
 
-// pingoo(1)'s default test inside the namespace, logged in once into a configuration folder
-// of its own: `pingoo --json --cacert CA throughput -d DIRECTION`, timed as a process.
+// pingoo(1)'s default test inside the namespace, logged in before each run (as the SDK's
+// client.mjs is: another test on the stack may revoke the demo user's tokens) into a
+// configuration folder of its own: `pingoo --json --cacert CA throughput -d DIRECTION`, timed
+// as a process.
 let cliHome = null;
-let cliLoggedIn = false;
 function cli(direction) {
 	const env = { ...process.env };
 	cliHome = cliHome ?? scratchDir('cli');
 	env.XDG_CONFIG_HOME = cliHome;
 	const base = ['netns', 'exec', n.NS, n.stack.PINGOO_CLI, '--cacert', n.stack.PINGOO_CA_FILE];
-	if (!cliLoggedIn) {
-		const login = spawnSync('ip', [...base, 'login', n.nsUrl, n.stack.PINGOO_DEMO_USER], { encoding: 'utf8',
-		    input: n.stack.PINGOO_DEMO_PASSWORD + '\n', env, timeout: Math.min(20000, left()) });
-		if (login.status !== 0)
-			return { error: `pingoo login: exit ${login.status ?? login.signal}: ${(login.stderr || '').trim()}` };
-		cliLoggedIn = true;
-	}
+	const login = spawnSync('ip', [...base, 'login', n.nsUrl, n.stack.PINGOO_DEMO_USER], { encoding: 'utf8',
+	    input: n.stack.PINGOO_DEMO_PASSWORD + '\n', env, timeout: Math.min(20000, left()) });
+	if (login.status !== 0)
+		return { error: `pingoo login: exit ${login.status ?? login.signal}: ${(login.stderr || '').trim()}` };
 	const t0 = process.hrtime.bigint();
 	const startUs = Date.now() * 1000;
 	const r = spawnSync('ip', [...base, '--json', 'throughput', '-d', direction],
