@@ -528,26 +528,38 @@ may_be_complete(struct pingoo_store *s, const struct pingoo_tp_test *t,
 	return e;
 }
 
+/* Marks test id complete now, if it is still incomplete. */
+static enum pingoo_err
+mark_complete(struct pingoo_store *s, uint64_t id, int *completed)
+{
+	MYSQL_BIND in[2];
+	uint64_t n = 0;
+	int64_t now = pingoo_now_us();
+	enum pingoo_err e;
+
+	pingoo_bind_i64(&in[0], &now);
+	pingoo_bind_u64(&in[1], &id);
+	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
+	*completed = e == PINGOO_OK && n > 0;
+	return e;
+}
+
 /* Completes test t, whose row this transaction holds, when every packet
  * of each of its directions is ok: a count of the test's packets. */
 static enum pingoo_err
 complete_if_all_ok(struct pingoo_store *s, const struct pingoo_tp_test *t,
     int *completed)
 {
-	MYSQL_BIND in[2];
-	uint64_t id = t->id, n = 0;
-	int64_t ok, now = pingoo_now_us(), want;
+	MYSQL_BIND in[1];
+	uint64_t id = t->id;
+	int64_t ok, want;
 	enum pingoo_err e;
 
 	want = (int64_t)t->packets * (t->dirs == PINGOO_TP_BOTH ? 2 : 1);
 	pingoo_bind_u64(&in[0], &id);
 	if ((e = count(s, TP_COUNT_OK, in, &ok)) != PINGOO_OK || ok < want)
 		return e;
-	pingoo_bind_i64(&in[0], &now);
-	pingoo_bind_u64(&in[1], &id);
-	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
-	*completed = e == PINGOO_OK && n > 0;
-	return e;
+	return mark_complete(s, id, completed);
 }
 
 /* The same, counting only once the last packets are claimed. */
@@ -602,22 +614,18 @@ static enum pingoo_err
 timed_complete_if_done(struct pingoo_store *s, const struct pingoo_tp_test *t,
     int *completed)
 {
-	MYSQL_BIND in[2];
-	uint64_t id = t->id, n = 0;
-	int64_t moving, now = pingoo_now_us();
+	MYSQL_BIND in[1];
+	uint64_t id = t->id;
+	int64_t moving;
 	enum pingoo_err e;
 
-	if (!pingoo_tp_time_over(t, now))
+	if (!pingoo_tp_time_over(t, pingoo_now_us()))
 		return PINGOO_OK;
 	pingoo_bind_u64(&in[0], &id);
 	if ((e = count(s, TP_COUNT_STARTED, in, &moving)) != PINGOO_OK ||
 	    moving > 0)
 		return e;
-	pingoo_bind_i64(&in[0], &now);
-	pingoo_bind_u64(&in[1], &id);
-	e = run(s, TP_COMPLETE, in, NULL, NULL, NULL, &n, NULL);
-	*completed = e == PINGOO_OK && n > 0;
-	return e;
+	return mark_complete(s, id, completed);
 }
 
 /* One attempt at completing test tt after one of its packets ended (ok,
