@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "app.h"
 #include "auth/auth.h"
@@ -113,10 +112,7 @@ background_init(const struct pingoo_config *cfg)
 	revtab = pingoo_revtab_new(REVOKED_TOKENS, REVOKED_USERS);
 	config = cfg;
 	nworkers = cfg->processes > 0 ? cfg->processes : 1;
-	down_slots = mmap(NULL, DOWN_SLOTS * sizeof(int), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (down_slots == MAP_FAILED)
-		down_slots = NULL;
+	down_slots = pingoo_shm_map(DOWN_SLOTS * sizeof(int));
 	return tab != NULL && revtab != NULL && down_slots != NULL ? 0 : -1;
 }
 

@@ -103,9 +103,7 @@ pingoo_metrics_new(size_t routes, size_t slots)
 	m->slots = slots;
 	m->maplen = sizeof(struct cells) + slots * sizeof(uint64_t) +
 	    routes * sizeof(struct route_cells);
-	p = mmap(NULL, m->maplen, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	if ((p = pingoo_shm_map(m->maplen)) == NULL) {
 		free(m);
 		return NULL;
 	}

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "shm/shm.h"
 #include "core/core.h"
@@ -96,9 +96,7 @@ pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 	t->words = (max_count + 63) / 64;
 	t->slotsize = sizeof(struct pt_slot) + t->words * sizeof(uint64_t);
 	t->maplen = t->slotsize * nslots;
-	p = mmap(NULL, t->maplen, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	if ((p = pingoo_shm_map(t->maplen)) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -109,11 +107,7 @@ pingoo_pingtab_new(size_t nslots, uint32_t max_count)
 void
 pingoo_pingtab_prefault(struct pingoo_pingtab *t)
 {
-	const volatile unsigned char *p = t->base;
-	size_t i, page = (size_t)sysconf(_SC_PAGESIZE);
-
-	for (i = 0; i < t->maplen; i += page)
-		(void)p[i];
+	pingoo_shm_prefault(t->base, t->maplen);
 }
 
 void

@@ -97,9 +97,7 @@ pingoo_revtab_new(size_t ntokens, size_t nusers)
 	t->nusers = nusers;
 	t->maplen = page + ntokens * sizeof(struct rv_token) +
 	    nusers * sizeof(struct rv_user);
-	p = mmap(NULL, t->maplen, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
+	if ((p = pingoo_shm_map(t->maplen)) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -130,11 +128,7 @@ pingoo_revtab_bytes(const struct pingoo_revtab *t)
 void
 pingoo_revtab_prefault(struct pingoo_revtab *t)
 {
-	const volatile unsigned char *p = t->base;
-	size_t i, page = (size_t)sysconf(_SC_PAGESIZE);
-
-	for (i = 0; i < t->maplen; i += page)
-		(void)p[i];
+	pingoo_shm_prefault(t->base, t->maplen);
 }
 
 /* Makes every slot left mid-write by a dead writer whole again: its

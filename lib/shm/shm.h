@@ -15,6 +15,12 @@
 #include "core/core.h"
 #include "measure/measure.h"
 
+/* map.c: len bytes of zeroed memory every process forked after the call
+ * shares; NULL when the mapping fails.  prefault reads each page now, so
+ * its memory is counted once at start rather than page by page. */
+void		*pingoo_shm_map(size_t len);
+void		 pingoo_shm_prefault(const void *base, size_t len);
+
 /* pingtab.c: live ping tests in memory shared by every worker process
  * (mapped before fork), so an echo checks its sequence number without a
  * database round trip.  MySQL stays the truth: a miss reloads from it. */
